@@ -1,0 +1,212 @@
+"""Bedrock token usage: CloudWatch AWS/Bedrock metrics per ModelId and hour -> bedrock_usage_hourly.
+
+fetch (ListMetrics, GetMetricData, ListInferenceProfiles) -> transform (pure) -> load (upsert).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.cloudwatch import Datapoint, MetricSeries, get_metric_data, list_metric_dimensions
+from core.aws import AwsError, ClientFactoryFn, Target, pages
+from core.db import upsert
+from core.models import BedrockUsageHourly
+from core.pricing import PriceCatalog, TokenUsage, estimate_cost
+from core.settings import AttributionConfig, MonitorConfig, SourceConfig
+from core.teams import InferenceProfile, attribute_model, index_profiles
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "AWS/Bedrock"
+DIMENSION = "ModelId"
+# CloudWatch metric -> (column, statistic)
+METRICS: dict[str, tuple[str, str]] = {
+    "Invocations": ("invocations", "Sum"),
+    "InputTokenCount": ("input_tokens", "Sum"),
+    "OutputTokenCount": ("output_tokens", "Sum"),
+    "CacheReadInputTokenCount": ("cache_read_tokens", "Sum"),
+    "CacheWriteInputTokenCount": ("cache_write_tokens", "Sum"),
+    "InvocationClientErrors": ("client_errors", "Sum"),
+    "InvocationServerErrors": ("server_errors", "Sum"),
+    "InvocationThrottles": ("throttles", "Sum"),
+    "InvocationLatency": ("latency_ms_avg", "Average"),
+}
+COUNT_COLUMNS = tuple(column for column, stat in METRICS.values() if stat == "Sum")
+# Metrics arrive 5-10 minutes late: an hour is final only this long after it ends.
+SETTLE_DELAY = timedelta(minutes=20)
+
+
+@dataclass
+class PreparedTarget:
+    """What one target needs for all its windows: the series to read and who owns them."""
+
+    target: Target
+    series: list[MetricSeries]
+    profiles: dict[str, InferenceProfile] = field(default_factory=dict)
+
+
+def series_for_models(model_ids: Iterable[str], present: set[tuple[str, str]] | None = None) -> list[MetricSeries]:
+    """The series to read for these ModelIds: every known metric, or only those ListMetrics saw."""
+    result = []
+    for model_id in sorted(set(model_ids)):
+        for metric, (_column, stat) in METRICS.items():
+            if present is None or (metric, model_id) in present:
+                result.append(MetricSeries(NAMESPACE, metric, ((DIMENSION, model_id),), stat))
+    return result
+
+
+def transform(
+    datapoints: Iterable[Datapoint],
+    *,
+    target: Target,
+    profiles: Mapping[str, InferenceProfile],
+    attribution: AttributionConfig,
+    catalog: PriceCatalog,
+    collected_at: datetime,
+) -> list[dict[str, Any]]:
+    """Fold datapoints into one row per (ModelId, hour), attributed to a team and priced."""
+    grouped: dict[tuple[str, datetime], dict[str, Any]] = {}
+    for point in datapoints:
+        model_id = point.series.dimension(DIMENSION)
+        if model_id is None or point.series.metric_name not in METRICS:
+            continue
+        column, _stat = METRICS[point.series.metric_name]
+        hour = point.timestamp.replace(minute=0, second=0, microsecond=0)
+        row = grouped.get((model_id, hour))
+        if row is None:
+            row = {name: 0 for name in COUNT_COLUMNS}
+            row["latency_ms_avg"] = None
+            grouped[(model_id, hour)] = row
+        if column == "latency_ms_avg":
+            row[column] = point.value
+        else:
+            row[column] += int(round(point.value))
+
+    rows = []
+    for (model_id, hour), counts in sorted(grouped.items(), key=lambda item: (item[0][1], item[0][0])):
+        owner = attribute_model(model_id, profiles, attribution, target.default_team)
+        usage = TokenUsage(
+            input_tokens=counts["input_tokens"],
+            output_tokens=counts["output_tokens"],
+            cache_read_tokens=counts["cache_read_tokens"],
+            cache_write_tokens=counts["cache_write_tokens"],
+        )
+        cost = estimate_cost(catalog.price(owner.base_model_id, target.region), usage)
+        rows.append(
+            {
+                "account_id": target.account_id,
+                "region": target.region,
+                "model_id": model_id,
+                "hour": hour,
+                "base_model_id": owner.base_model_id,
+                "team": owner.team,
+                **counts,
+                "estimated_cost_usd": cost,
+                "priced": cost is not None,
+                "provisional": hour + timedelta(hours=1) + SETTLE_DELAY > collected_at,
+                "collected_at": collected_at,
+            }
+        )
+    return rows
+
+
+def fetch_inference_profiles(client: Any) -> list[InferenceProfile]:
+    """Application inference profiles of the target, with their tags."""
+    profiles = []
+    for page in pages(client, "list_inference_profiles", token_param="nextToken", typeEquals="APPLICATION"):
+        for summary in page.get("inferenceProfileSummaries", []):
+            arn = summary["inferenceProfileArn"]
+            models = summary.get("models") or []
+            tags: dict[str, str] = {}
+            for tag_page in pages(client, "list_tags_for_resource", resourceARN=arn):
+                tags.update({tag["key"]: tag["value"] for tag in tag_page.get("tags", [])})
+            profiles.append(
+                InferenceProfile(
+                    profile_id=summary["inferenceProfileId"],
+                    arn=arn,
+                    base_model_id=models[0]["modelArn"] if models else None,
+                    name=summary.get("inferenceProfileName"),
+                    tags=tags,
+                )
+            )
+    return profiles
+
+
+def stored_model_ids(session: Session, target: Target, start: datetime, end: datetime) -> set[str]:
+    """ModelIds already stored for a target in a window (ListMetrics forgets quiet ones)."""
+    statement = (
+        select(BedrockUsageHourly.model_id)
+        .where(
+            BedrockUsageHourly.account_id == target.account_id,
+            BedrockUsageHourly.region == target.region,
+            BedrockUsageHourly.hour >= start,
+            BedrockUsageHourly.hour < end,
+        )
+        .distinct()
+    )
+    return set(session.scalars(statement))
+
+
+class BedrockCollector:
+    """Collects hourly Bedrock token usage for one target at a time."""
+
+    name = "bedrock"
+
+    def __init__(self, config: MonitorConfig, clients: ClientFactoryFn, catalog: PriceCatalog) -> None:
+        self.config = config
+        self.clients = clients
+        self.catalog = catalog
+
+    @property
+    def settings(self) -> SourceConfig:
+        """This source's collection settings."""
+        return self.config.collection.bedrock
+
+    def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> PreparedTarget:
+        """Discover the target's series and inference profiles once for all its windows."""
+        cloudwatch = self.clients("cloudwatch", target)
+        present: set[tuple[str, str]] = set()
+        for metric, dimensions in list_metric_dimensions(cloudwatch, NAMESPACE, [DIMENSION]):
+            if metric in METRICS:
+                present.add((metric, dict(dimensions)[DIMENSION]))
+        listed = {model_id for _metric, model_id in present}
+        quiet = stored_model_ids(session, target, start, end) - listed
+        series = series_for_models(listed, present) + series_for_models(quiet)
+        return PreparedTarget(target, series, self._profiles(target))
+
+    def _profiles(self, target: Target) -> dict[str, InferenceProfile]:
+        try:
+            profiles = fetch_inference_profiles(self.clients("bedrock", target))
+        except AwsError as exc:
+            log.warning(
+                "%s: inference profiles unavailable (%s); attributing by the config mapping instead",
+                target.label,
+                exc,
+            )
+            return {}
+        return index_profiles(profiles)
+
+    def fetch(self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime) -> list[dict[str, Any]]:
+        """Read one window's datapoints and transform them into rows."""
+        if not prepared.series:
+            return []
+        cloudwatch = self.clients("cloudwatch", prepared.target)
+        return transform(
+            get_metric_data(cloudwatch, prepared.series, start, end),
+            target=prepared.target,
+            profiles=prepared.profiles,
+            attribution=self.config.attribution,
+            catalog=self.catalog,
+            collected_at=collected_at,
+        )
+
+    def load(self, session: Session, rows: list[dict[str, Any]]) -> int:
+        """Upsert one window's rows."""
+        return upsert(session, BedrockUsageHourly, rows)

@@ -1,0 +1,254 @@
+"""Runs a collector over targets: windows, watermarks, one transaction per window."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.aws import ApiCallCounter, AwsDenied, AwsError, Target
+from core.db import DatabaseError, upsert
+from core.models import CollectorRun
+from core.queries import watermark
+from core.settings import SourceConfig
+from core.timeutil import ceil_hour, floor_hour, utcnow
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Source(Protocol):
+    """A collector: ``prepare`` once per target, then ``fetch`` and ``load`` per window."""
+
+    name: str
+
+    @property
+    def settings(self) -> SourceConfig: ...
+
+    def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> Any: ...
+
+    def fetch(self, prepared: Any, start: datetime, end: datetime, collected_at: datetime) -> list[dict[str, Any]]: ...
+
+    def load(self, session: Session, rows: list[dict[str, Any]]) -> int: ...
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time range [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+def plan_windows(start: datetime, end: datetime, size: timedelta) -> list[Window]:
+    """Cut [start, end) at multiples of ``size`` since the epoch, so re-runs cut the same way."""
+    if end <= start:
+        return []
+    step = size.total_seconds()
+    windows = []
+    cursor = start
+    while cursor < end:
+        boundary = EPOCH + timedelta(seconds=((cursor - EPOCH).total_seconds() // step + 1) * step)
+        windows.append(Window(cursor, min(boundary, end)))
+        cursor = windows[-1].end
+    return windows
+
+
+def incremental_range(last_end: datetime | None, now: datetime, settings: SourceConfig) -> Window:
+    """The range a regular cycle reads: from the watermark less the lookback up to this hour's end.
+
+    With no watermark yet it reads ``initial_backfill``; after an outage it reads the whole gap.
+    """
+    end = floor_hour(now) + timedelta(hours=1)
+    if last_end is None:
+        start = end - settings.initial_backfill
+    else:
+        start = min(last_end, end) - settings.lookback
+    return Window(floor_hour(start), end)
+
+
+def backfill_range(start: datetime, end: datetime, now: datetime) -> Window:
+    """The whole hours covering [start, end), never past the end of the current hour."""
+    return Window(floor_hour(start), min(ceil_hour(end), floor_hour(now) + timedelta(hours=1)))
+
+
+@dataclass
+class TargetPlan:
+    """The windows one target will be collected over."""
+
+    target: Target
+    windows: list[Window]
+
+
+@dataclass
+class TargetOutcome:
+    """What happened to one target: succeeded, skipped (denied) or failed."""
+
+    target: Target
+    status: str
+    windows_done: int = 0
+    rows: int = 0
+    api_calls: int = 0
+    message: str | None = None
+
+
+@dataclass
+class CycleResult:
+    """All targets' outcomes of one collection cycle of one source."""
+
+    source: str
+    outcomes: list[TargetOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[TargetOutcome]:
+        """The targets that failed (not the skipped ones)."""
+        return [outcome for outcome in self.outcomes if outcome.status == "failed"]
+
+    @property
+    def rows(self) -> int:
+        """Rows written over every target."""
+        return sum(outcome.rows for outcome in self.outcomes)
+
+
+class Runner:
+    """Collects sources target by target and window by window, recording each window."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        counter: ApiCallCounter,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.counter = counter
+        self.clock = clock
+
+    def plan(
+        self,
+        source: Source,
+        targets: Sequence[Target],
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[TargetPlan]:
+        """Windows per target: the given range (a backfill) or the incremental range."""
+        plans = []
+        now = self.clock()
+        size = source.settings.window
+        try:
+            with self.sessions() as session:
+                for target in targets:
+                    if start is not None and end is not None:
+                        window = backfill_range(start, end, now)
+                    else:
+                        last = watermark(session, source.name, target.account_id, target.region)
+                        window = incremental_range(last, now, source.settings)
+                    plans.append(TargetPlan(target, plan_windows(window.start, window.end, size)))
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot read the collector watermarks: {_reason(exc)}") from exc
+        return plans
+
+    def run(
+        self,
+        source: Source,
+        plans: Sequence[TargetPlan],
+        on_window: Callable[[TargetPlan, Window], None] | None = None,
+    ) -> CycleResult:
+        """Collect every planned window; a denied target is skipped, a failed one stops alone."""
+        result = CycleResult(source.name)
+        for plan in plans:
+            result.outcomes.append(self._run_target(source, plan, on_window))
+        return result
+
+    def _run_target(
+        self,
+        source: Source,
+        plan: TargetPlan,
+        on_window: Callable[[TargetPlan, Window], None] | None,
+    ) -> TargetOutcome:
+        target = plan.target
+        outcome = TargetOutcome(target, "succeeded")
+        if not plan.windows:
+            return outcome
+        calls_before = self.counter.total()
+        current = plan.windows[0]
+        try:
+            with self.sessions() as session:
+                prepared = source.prepare(session, target, plan.windows[0].start, plan.windows[-1].end)
+            for window in plan.windows:
+                current = window
+                started = self.clock()
+                rows = source.fetch(prepared, window.start, window.end, started)
+                calls = self.counter.total() - calls_before
+                with self.sessions.begin() as session:
+                    written = source.load(session, rows)
+                    self._record(session, source.name, target, window, "succeeded", started, calls, written, None)
+                calls_before = self.counter.total()
+                outcome.windows_done += 1
+                outcome.rows += written
+                outcome.api_calls += calls
+                if on_window:
+                    on_window(plan, window)
+        except AwsDenied as exc:
+            log.warning("%s %s: skipped: %s", source.name, target.label, exc)
+            outcome.status, outcome.message = "skipped", str(exc)
+            self._record_failure(source.name, target, current, "skipped", str(exc), calls_before)
+        except AwsError as exc:
+            log.error("%s %s: failed at window %s: %s", source.name, target.label, current.start.isoformat(), exc)
+            outcome.status, outcome.message = "failed", str(exc)
+            self._record_failure(source.name, target, current, "failed", str(exc), calls_before)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(
+                f"{source.name} {target.label}: the database failed while writing the window from "
+                f"{current.start.isoformat()}: {_reason(exc)}; windows already written are kept, "
+                "and the next run continues from there"
+            ) from exc
+        return outcome
+
+    def _record_failure(self, source: str, target: Target, window: Window, status: str, message: str, calls_before: int) -> None:
+        with self.sessions.begin() as session:
+            now = self.clock()
+            self._record(session, source, target, window, status, now, self.counter.total() - calls_before, 0, message)
+
+    def _record(
+        self,
+        session: Session,
+        source: str,
+        target: Target,
+        window: Window,
+        status: str,
+        started: datetime,
+        api_calls: int,
+        rows: int,
+        message: str | None,
+    ) -> None:
+        upsert(
+            session,
+            CollectorRun,
+            [
+                {
+                    "source": source,
+                    "account_id": target.account_id,
+                    "region": target.region,
+                    "window_start": window.start,
+                    "window_end": window.end,
+                    "status": status,
+                    "started_at": started,
+                    "finished_at": self.clock(),
+                    "api_calls": api_calls,
+                    "rows": rows,
+                    "message": message,
+                }
+            ],
+            key=["source", "account_id", "region", "window_start"],
+        )
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    original = getattr(exc, "orig", None)
+    return str(original or exc).strip().splitlines()[0]

@@ -1,0 +1,193 @@
+"""Engine and session factory, and the one idempotent upsert every writer uses."""
+
+from __future__ import annotations
+
+import json
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import JSON, Table, create_engine, event, text
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+# Above this many rows a Postgres upsert streams through COPY into a staging table.
+COPY_THRESHOLD = 2000
+BATCH_ROWS = 5000
+# Bookkeeping columns that change on every write: a difference in them alone is no change.
+_VOLATILE = frozenset({"collected_at", "updated_at"})
+
+
+class DatabaseError(Exception):
+    """The database is unreachable or refused a statement; the message says which."""
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; a bare postgresql:// URL would ask for psycopg2.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory; callers own the transaction (``with session.begin():``)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def describe_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def upsert(
+    session: Session,
+    model: type[DeclarativeBase] | Table,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    key: Sequence[str] | None = None,
+    update: Sequence[str] | None = None,
+) -> int:
+    """Insert rows, updating those whose natural key exists; unchanged rows are not rewritten.
+
+    ``key`` defaults to the primary key and ``update`` to every other column given in the rows.
+    Rows are streamed in batches, so the input may be a generator of any length. Returns the
+    number of rows given.
+    """
+    table: Table = model if isinstance(model, Table) else model.__table__  # type: ignore[assignment]
+    key_columns = list(key or [column.name for column in table.primary_key.columns])
+    dialect = session.get_bind().dialect.name
+    total = 0
+    for batch in _batches(rows, BATCH_ROWS):
+        columns = list(batch[0].keys())
+        update_columns = list(update) if update is not None else [c for c in columns if c not in key_columns]
+        compared = [c for c in update_columns if c not in _VOLATILE] or update_columns
+        if dialect == "postgresql" and len(batch) >= COPY_THRESHOLD:
+            _pg_copy_upsert(session, table, batch, columns, key_columns, update_columns, compared)
+        else:
+            _statement_upsert(session, table, batch, dialect, key_columns, update_columns, compared)
+        total += len(batch)
+    return total
+
+
+def _changed_clause(table: Table, excluded: Any, update_columns: Sequence[str], dialect: str) -> Any:
+    """True where some updated column differs, so re-writing identical data writes nothing."""
+    from sqlalchemy import or_, tuple_
+
+    if dialect == "postgresql":
+        return tuple_(*[table.c[c] for c in update_columns]).is_distinct_from(
+            tuple_(*[excluded[c] for c in update_columns])
+        )
+    return or_(*[table.c[c].is_distinct_from(excluded[c]) for c in update_columns])
+
+
+def _statement_upsert(
+    session: Session,
+    table: Table,
+    batch: list[Mapping[str, Any]],
+    dialect: str,
+    key_columns: list[str],
+    update_columns: list[str],
+    compared: list[str],
+) -> None:
+    if dialect == "postgresql":
+        statement = pg_insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite_insert(table)
+    else:
+        raise DatabaseError(f"upsert is not supported on the {dialect} dialect; use Postgres or SQLite")
+    if update_columns:
+        statement = statement.on_conflict_do_update(
+            index_elements=key_columns,
+            set_={c: statement.excluded[c] for c in update_columns},
+            where=_changed_clause(table, statement.excluded, compared, dialect),
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=key_columns)
+    session.execute(statement, list(batch))
+
+
+
+def _pg_copy_upsert(
+    session: Session,
+    table: Table,
+    batch: list[Mapping[str, Any]],
+    columns: list[str],
+    key_columns: list[str],
+    update_columns: list[str],
+    compared: list[str],
+) -> None:
+    """COPY the batch into a temporary staging table, then merge it with one INSERT .. SELECT."""
+    stage = f"stage_{table.name}"
+    connection = session.connection()
+    connection.execute(
+        text(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS')
+    )
+    connection.execute(text(f'TRUNCATE "{stage}"'))
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    processors = [_bind_processor(table, c, connection.dialect) for c in columns]
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{stage}" ({column_list}) FROM STDIN') as copy:
+        for row in batch:
+            copy.write_row([p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)])
+    key_list = ", ".join(f'"{c}"' for c in key_columns)
+    if update_columns:
+        assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update_columns)
+        current = ", ".join(f'"{table.name}"."{c}"' for c in compared)
+        incoming = ", ".join(f'EXCLUDED."{c}"' for c in compared)
+        conflict = f"DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"
+    else:
+        conflict = "DO NOTHING"
+    connection.execute(
+        text(
+            f'INSERT INTO "{table.name}" ({column_list}) SELECT {column_list} FROM "{stage}" '
+            f"ON CONFLICT ({key_list}) {conflict}"
+        )
+    )
+
+
+def _bind_processor(table: Table, column: str, dialect: Any) -> Any:
+    """The column type's own bind conversion, so COPY stores what an INSERT would."""
+    column_type = table.c[column].type
+    if isinstance(column_type, TypeDecorator):
+        return lambda value: column_type.process_bind_param(value, dialect)
+    if isinstance(column_type, JSON):
+        return lambda value: None if value is None else json.dumps(value)
+    return None
+
+
+def ping(engine: Engine) -> None:
+    """Check that the database answers, raising DatabaseError with the reason if not."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
