@@ -182,6 +182,8 @@ class BedrockCollector:
         return PreparedTarget(target, series, self._profiles(target))
 
     def _profiles(self, target: Target) -> dict[str, InferenceProfile]:
+        if not self.config.attribution.discover_inference_profiles:
+            return {}
         try:
             profiles = fetch_inference_profiles(self.clients("bedrock", target))
         except AwsError as exc:

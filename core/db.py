@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import JSON, Table, create_engine, event, text
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 # Above this many rows a Postgres upsert streams through COPY into a staging table.
 COPY_THRESHOLD = 2000

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly, CollectorRun
@@ -51,3 +53,37 @@ def bedrock_usage(
         BedrockUsageHourly.model_id,
     )
     yield from session.scalars(statement.execution_options(yield_per=2000))
+
+
+@dataclass(frozen=True)
+class TeamUsage:
+    """One team's Bedrock tokens and estimated cost over a period."""
+
+    team: str
+    invocations: int
+    input_tokens: int
+    output_tokens: int
+    estimated_cost_usd: Decimal
+    unpriced_hours: int
+
+
+def bedrock_usage_by_team(session: Session, start: datetime | None = None, end: datetime | None = None) -> list[TeamUsage]:
+    """Bedrock usage summed per team over [start, end), costliest first; unpriced hours counted apart."""
+    usage = BedrockUsageHourly
+    statement = select(
+        usage.team,
+        func.sum(usage.invocations),
+        func.sum(usage.input_tokens),
+        func.sum(usage.output_tokens),
+        func.coalesce(func.sum(usage.estimated_cost_usd), 0),
+        func.sum(case((usage.priced.is_(False), 1), else_=0)),
+    ).group_by(usage.team)
+    if start is not None:
+        statement = statement.where(usage.hour >= start)
+    if end is not None:
+        statement = statement.where(usage.hour < end)
+    rows = [
+        TeamUsage(team, int(calls or 0), int(tokens_in or 0), int(tokens_out or 0), Decimal(str(cost)).quantize(Decimal("0.01")), int(unpriced or 0))
+        for team, calls, tokens_in, tokens_out, cost, unpriced in session.execute(statement)
+    ]
+    return sorted(rows, key=lambda row: (-row.estimated_cost_usd, row.team))

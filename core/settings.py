@@ -87,6 +87,8 @@ class ProfileMapping(_Strict):
 
 class AttributionConfig(_Strict):
     tag_key: str = "team"
+    # false where the collector is not granted bedrock:ListInferenceProfiles: the mapping below is used alone
+    discover_inference_profiles: bool = True
     # application inference profile id -> team, or -> {team, model}
     inference_profiles: dict[str, ProfileMapping] = Field(default_factory=dict)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -161,8 +163,11 @@ def collect(ctx: click.Context, source: str, since: Any, start: datetime | None,
     incremental cycle, from where the last run stopped (re-reading the provisional newest
     hours), which also fills any gap left while the collector was down.
     """
-    app = _app(ctx)
     window_start, window_end = _backfill_window(since, start, end)
+    _collect(_app(ctx), source, window_start, window_end)
+
+
+def _collect(app: AppContext, source: str, start: datetime | None = None, end: datetime | None = None) -> None:
     sessions = app.database()
     sources = app.sources()
     chosen = list(sources) if source == "all" else [source]
@@ -170,7 +175,7 @@ def collect(ctx: click.Context, source: str, since: Any, start: datetime | None,
     runner = Runner(sessions, app.clients.counter)
     failed = False
     for name in chosen:
-        plans = runner.plan(sources[name], targets, window_start, window_end)
+        plans = runner.plan(sources[name], targets, start, end)
         result = _run_with_progress(runner, sources[name], plans)
         _report(result)
         failed = failed or bool(result.failed)
@@ -233,12 +238,46 @@ def export_bedrock_usage(
     if start and end and end <= start:
         raise click.UsageError("--end must be after --start")
     sessions = _app(ctx).database()
-    stdout = click.get_text_stream("stdout")
-    with sessions() as session, output(path, stdout) as out:
+    with sessions() as session, output(path, sys.stdout) as out:
         rows = bedrock_usage(session, start, end, list(teams), list(accounts), list(regions))
         count = WRITERS[fmt]((bedrock_usage_record(row) for row in rows), BEDROCK_USAGE_COLUMNS, out)
     if path and path != "-":
         click.echo(f"wrote {count} row(s) to {path}", err=True)
+
+
+@main.command()
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 30), help="Days of history to seed.")
+@click.option("--dir", "directory", default="demo-data", show_default=True, type=click.Path(file_okay=False), help="Where the demo config and database go.")
+def demo(days: int, directory: str) -> None:
+    """Run against a local AWS stand-in seeded with a demo organisation: no account needed.
+
+    Starts moto's server on a loopback port, seeds a week of Bedrock usage for six teams in two
+    regions, collects it with the real collector into SQLite (DATABASE_URL if set), and prints
+    what each team used.
+    """
+    from core.queries import bedrock_usage_by_team
+    from core.settings import EnvSettings
+    from monitor.demo import local_aws, seed, write_config
+
+    folder = Path(directory)
+    config_path = write_config(folder, days)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{(folder / 'demo.db').resolve()}"
+    with local_aws() as url:
+        click.echo(f"local AWS stand-in (moto) at {url}")
+        points = seed(days)
+        click.echo(f"seeded {points} Bedrock datapoints over {days} day(s)")
+        app = AppContext(EnvSettings(database_url, config_path, config_path_explicit=True))
+        _collect(app, "bedrock")
+    with app.database()() as session:
+        summary = bedrock_usage_by_team(session)
+    click.echo(f"\n{'team':<14}{'invocations':>14}{'input tokens':>16}{'output tokens':>16}{'est. cost USD':>16}")
+    for row in summary:
+        flag = f"  ({row.unpriced_hours} unpriced model-hours)" if row.unpriced_hours else ""
+        click.echo(f"{row.team:<14}{row.invocations:>14,}{row.input_tokens:>16,}{row.output_tokens:>16,}{row.estimated_cost_usd:>16,.2f}{flag}")
+    click.echo(
+        f"\nconfig: {config_path}\ndatabase: {database_url}\n"
+        f"export it: DATABASE_URL={database_url} genai-monitor export bedrock-usage --format csv"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,7 +41,11 @@ class AppContext:
         return engine
 
     def database(self) -> sessionmaker[Session]:
-        """Sessions on a database whose schema is current (an embedded SQLite file is upgraded)."""
+        """Sessions on a database whose schema is current (an embedded SQLite file is upgraded).
+
+        The config is validated first: a bad config must not leave a database file behind.
+        """
+        _ = self.config
         engine = self.engine
         try:
             current = current_revision(engine)

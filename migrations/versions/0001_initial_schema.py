@@ -1,7 +1,7 @@
 """Initial schema: Bedrock usage, SageMaker endpoints, Cost Explorer lines, budgets, collector runs.
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-25 00:10:43.130238
 """
 
@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | None = None

@@ -3,7 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import ConfigError, EnvSettings, MonitorConfig, env_settings, load_config, parse_config
+from core.settings import (
+    ConfigError,
+    EnvSettings,
+    MonitorConfig,
+    env_settings,
+    load_config,
+    parse_config,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.yaml"
 ENV = {"SEARCH_SLACK_WEBHOOK": "https://hooks.slack.test/x", "PD_ROUTING_KEY": "pd-key"}
