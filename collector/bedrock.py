@@ -6,7 +6,7 @@ fetch (ListMetrics, GetMetricData, ListInferenceProfiles) -> transform (pure) ->
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.cloudwatch import Datapoint, MetricSeries, get_metric_data, list_metric_dimensions
+from collector.runner import Window, incremental_range
 from core.aws import AwsError, ClientFactoryFn, Target, pages
 from core.db import upsert
 from core.models import BedrockUsageHourly
@@ -168,6 +169,14 @@ class BedrockCollector:
     def settings(self) -> SourceConfig:
         """This source's collection settings."""
         return self.config.collection.bedrock
+
+    def targets(self, configured: Sequence[Target]) -> list[Target]:
+        """Bedrock is regional: every configured (account, region)."""
+        return list(configured)
+
+    def incremental_range(self, last_end: datetime | None, now: datetime) -> Window:
+        """From the watermark less the lookback (the newest hours are provisional) to this hour's end."""
+        return incremental_range(last_end, now, self.settings)
 
     def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> PreparedTarget:
         """Discover the target's series and inference profiles once for all its windows."""

@@ -24,18 +24,29 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Source(Protocol):
-    """A collector: ``prepare`` once per target, then ``fetch`` and ``load`` per window."""
+    """A collector. The runner calls ``prepare`` once per target, then ``fetch`` (AWS, outside
+    any transaction) and ``load`` (inside the window's transaction) per window."""
 
     name: str
 
     @property
     def settings(self) -> SourceConfig: ...
 
+    def targets(self, configured: Sequence[Target]) -> list[Target]:
+        """The targets this source collects, from the configured (account, region) pairs."""
+        ...
+
+    def incremental_range(self, last_end: datetime | None, now: datetime) -> Window:
+        """The range a regular cycle reads, given the watermark."""
+        ...
+
     def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> Any: ...
 
-    def fetch(self, prepared: Any, start: datetime, end: datetime, collected_at: datetime) -> list[dict[str, Any]]: ...
+    def fetch(self, prepared: Any, start: datetime, end: datetime, collected_at: datetime) -> Any: ...
 
-    def load(self, session: Session, rows: list[dict[str, Any]]) -> int: ...
+    def load(self, session: Session, fetched: Any) -> int:
+        """Write one window's fetched data; returns the rows written."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -147,7 +158,7 @@ class Runner:
                         window = backfill_range(start, end, now)
                     else:
                         last = watermark(session, source.name, target.account_id, target.region)
-                        window = incremental_range(last, now, source.settings)
+                        window = source.incremental_range(last, now)
                     plans.append(TargetPlan(target, plan_windows(window.start, window.end, size)))
         except SQLAlchemyError as exc:
             raise DatabaseError(f"cannot read the collector watermarks: {_reason(exc)}") from exc

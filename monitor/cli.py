@@ -20,7 +20,7 @@ from core.db import DatabaseError
 from core.queries import bedrock_usage
 from core.settings import ConfigError, env_settings
 from core.timeutil import iso_utc, parse_duration, parse_timestamp, utcnow
-from monitor.context import AppContext
+from monitor.context import SOURCE_NAMES, AppContext
 from monitor.export import BEDROCK_USAGE_COLUMNS, WRITERS, bedrock_usage_record, output
 
 log = logging.getLogger("genai-monitor")
@@ -151,7 +151,7 @@ def _backfill_window(since: Any, start: datetime | None, end: datetime | None) -
 
 
 @main.command()
-@click.argument("source", type=click.Choice(["bedrock", "all"]))
+@click.argument("source", type=click.Choice([*SOURCE_NAMES, "all"]))
 @click.option("--since", callback=_parse_since, help="Backfill this much history up to now, e.g. 7d or 36h.")
 @click.option("--start", callback=_parse_time, help="Backfill from this time (ISO 8601, UTC unless an offset is given).")
 @click.option("--end", callback=_parse_time, help="Backfill up to this time (default: now).")
@@ -175,7 +175,7 @@ def _collect(app: AppContext, source: str, start: datetime | None = None, end: d
     runner = Runner(sessions, app.clients.counter)
     failed = False
     for name in chosen:
-        plans = runner.plan(sources[name], targets, start, end)
+        plans = runner.plan(sources[name], sources[name].targets(targets), start, end)
         result = _run_with_progress(runner, sources[name], plans)
         _report(result)
         failed = failed or bool(result.failed)

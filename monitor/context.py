@@ -20,6 +20,11 @@ from monitor.migrate import current_revision, head_revision, upgrade
 
 log = logging.getLogger(__name__)
 
+# The names `genai-monitor collect` accepts (besides `all`); one per collector in sources().
+SOURCE_NAMES = (
+    "bedrock",
+)
+
 
 @dataclass
 class AppContext:
@@ -72,5 +77,8 @@ class AppContext:
         return resolve_targets(self.config.accounts, self.config.regions, self.clients)
 
     def sources(self) -> dict[str, Source]:
-        """The collectors by name."""
-        return {"bedrock": BedrockCollector(self.config, self.clients, self.catalog)}
+        """The collectors by name, in the order `collect all` runs them."""
+        collectors: list[Source] = [
+            BedrockCollector(self.config, self.clients, self.catalog),
+        ]
+        return {collector.name: collector for collector in collectors}
