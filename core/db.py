@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, create_engine, event, text
@@ -12,11 +13,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+
+from core.models import UTCDateTime
 
 # Above this many rows a Postgres upsert streams through COPY into a staging table.
 COPY_THRESHOLD = 2000
-BATCH_ROWS = 5000
+BATCH_ROWS = 20000
 # Bookkeeping columns that change on every write: a difference in them alone is no change.
 _VOLATILE = frozenset({"collected_at", "updated_at"})
 
@@ -150,11 +152,18 @@ def _pg_copy_upsert(
     )
     connection.execute(text(f'TRUNCATE "{stage}"'))
     column_list = ", ".join(f'"{c}"' for c in columns)
-    processors = [_bind_processor(table, c, connection.dialect) for c in columns]
+    _require_aware(table, columns, batch)
+    getter = itemgetter(*columns)
+    json_columns = [index for index, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f'COPY "{stage}" ({column_list}) FROM STDIN') as copy:
         for row in batch:
-            copy.write_row([p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)])
+            values = getter(row)
+            if json_columns:
+                values = list(values)
+                for index in json_columns:
+                    values[index] = None if values[index] is None else json.dumps(values[index])
+            copy.write_row(values)
     key_list = ", ".join(f'"{c}"' for c in key_columns)
     if update_columns:
         assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update_columns)
@@ -171,14 +180,12 @@ def _pg_copy_upsert(
     )
 
 
-def _bind_processor(table: Table, column: str, dialect: Any) -> Any:
-    """The column type's own bind conversion, so COPY stores what an INSERT would."""
-    column_type = table.c[column].type
-    if isinstance(column_type, TypeDecorator):
-        return lambda value: column_type.process_bind_param(value, dialect)
-    if isinstance(column_type, JSON):
-        return lambda value: None if value is None else json.dumps(value)
-    return None
+def _require_aware(table: Table, columns: list[str], batch: list[Mapping[str, Any]]) -> None:
+    """COPY bypasses UTCDateTime's bind check, so refuse naive timestamps here, as an INSERT would."""
+    for column in columns:
+        if isinstance(table.c[column].type, UTCDateTime):
+            if any(row[column] is not None and row[column].tzinfo is None for row in batch):
+                raise ValueError(f"naive datetime in {table.name}.{column}: every timestamp must be timezone-aware")
 
 
 def ping(engine: Engine) -> None:

@@ -1,0 +1,244 @@
+"""Ingest benchmarks, measured side by side in one run (this machine is shared; absolute times drift).
+
+1. Upsert throughput: 1,000,000 hourly usage rows through `core.db.upsert` into Postgres, as
+   fresh inserts, as conflicts that change every row, and as conflicts that change nothing
+   (a re-collection), each against a raw COPY of the same rows into a scratch table with the
+   same primary key, in the same run. Target: upsert >= 0.5x COPY.
+2. Backfill memory: the Bedrock collector and runner over 100,000 and 1,000,000 datapoints from
+   an in-process CloudWatch stand-in, each in a fresh interpreter; the peak traced memory
+   should be flat in the number of datapoints.
+
+Usage: python bench/ingest.py [--rows N] [--rounds R] [--skip-memory]
+Postgres: BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres);
+a scratch database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from core.db import make_engine, session_factory, upsert  # noqa: E402
+from core.models import BedrockUsageHourly  # noqa: E402
+from monitor.migrate import upgrade  # noqa: E402
+
+ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+START = datetime(2025, 1, 1, tzinfo=UTC)
+COLUMNS = [column.name for column in BedrockUsageHourly.__table__.columns]
+MODELS = 100
+
+
+def usage_rows(start: int, stop: int, salt: int = 0) -> Iterator[dict[str, Any]]:
+    """Rows number ``start`` to ``stop`` (100 models x consecutive hours); ``salt`` changes the values."""
+    collected = START + timedelta(days=500)
+    for index in range(start, stop):
+        model = index % MODELS
+        tokens = 1000 + index % 997 + salt
+        yield {
+            "account_id": "111111111111",
+            "region": "us-east-1" if model % 2 else "eu-west-1",
+            "model_id": f"vendor.model-{model}-v1:0",
+            "hour": START + timedelta(hours=index // MODELS),
+            "base_model_id": f"vendor.model-{model}-v1:0",
+            "team": f"team-{model % 7}",
+            "invocations": 3 + salt,
+            "input_tokens": tokens,
+            "output_tokens": tokens // 4,
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "client_errors": 0,
+            "server_errors": 0,
+            "throttles": 0,
+            "latency_ms_avg": 850.0,
+            "estimated_cost_usd": Decimal(tokens) / Decimal(1000),
+            "priced": True,
+            "provisional": False,
+            "collected_at": collected,
+        }
+
+
+def copy_rows(engine: Any, table: str, count: int) -> float:
+    """Seconds to COPY ``count`` rows into ``table`` (the baseline)."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        raw = connection.connection.driver_connection
+        column_list = ", ".join(f'"{c}"' for c in COLUMNS)
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
+            for row in usage_rows(0, count):
+                copy.write_row([row[c] for c in COLUMNS])
+    return time.perf_counter() - started
+
+
+def upsert_rows(sessions: Any, count: int, salt: int) -> float:
+    """Seconds to upsert ``count`` rows through core.db.upsert, 100,000 rows per transaction."""
+    started = time.perf_counter()
+    step = 100_000
+    for offset in range(0, count, step):
+        with sessions.begin() as session:
+            upsert(session, BedrockUsageHourly, usage_rows(offset, min(offset + step, count), salt))
+    return time.perf_counter() - started
+
+
+def throughput(count: int, rounds: int) -> None:
+    """Print rows/s for COPY and the three upsert cases, and their ratios, best of ``rounds``."""
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"gcm_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with engine.begin() as connection:
+            connection.execute(text('CREATE TABLE copy_scratch (LIKE bedrock_usage_hourly INCLUDING ALL)'))
+        sessions = session_factory(engine)
+        best: dict[str, float] = {}
+        for round_number in range(1, rounds + 1):
+            with engine.begin() as connection:
+                connection.execute(text("TRUNCATE copy_scratch, bedrock_usage_hourly"))
+            timings = {
+                "COPY into scratch table": copy_rows(engine, "copy_scratch", count),
+                "upsert, all new rows": upsert_rows(sessions, count, salt=0),
+                "upsert, every row conflicts and changes": upsert_rows(sessions, count, salt=1),
+                "upsert, every row conflicts, unchanged (re-collection)": upsert_rows(sessions, count, salt=1),
+            }
+            for label, seconds in timings.items():
+                best[label] = min(best.get(label, seconds), seconds)
+            print(f"round {round_number}: " + ", ".join(f"{label.split(',')[0] if label.startswith('COPY') else label}: {count / s:,.0f} rows/s" for label, s in timings.items()), flush=True)
+        with engine.connect() as connection:
+            stored = connection.execute(text("SELECT count(*) FROM bedrock_usage_hourly")).scalar_one()
+        assert stored == count, f"expected {count} rows, found {stored}"
+        baseline = best["COPY into scratch table"]
+        print(f"\nupsert throughput, {count:,} rows, best of {rounds} round(s) (ratio = upsert rows/s / COPY rows/s; target >= 0.5):")
+        for label, seconds in best.items():
+            ratio = baseline / seconds
+            print(f"  {label:<58} {count / seconds:>12,.0f} rows/s   ratio {ratio:5.2f}")
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class StandInCloudWatch:
+    """CloudWatch answering ListMetrics/GetMetricData from arithmetic, so the bench measures us."""
+
+    class _Meta:
+        class _Model:
+            service_name = "cloudwatch"
+
+        service_model = _Model()
+        method_to_api_mapping = {"list_metrics": "ListMetrics", "get_metric_data": "GetMetricData"}
+
+    meta = _Meta()
+
+    def __init__(self, models: int) -> None:
+        from collector.bedrock import METRICS
+
+        self.metrics = list(METRICS)
+        self.models = models
+
+    def list_metrics(self, **_: Any) -> dict[str, Any]:
+        """Every metric for every model, in one page."""
+        return {
+            "Metrics": [
+                {"Namespace": "AWS/Bedrock", "MetricName": metric, "Dimensions": [{"Name": "ModelId", "Value": f"vendor.model-{m}"}]}
+                for m in range(self.models)
+                for metric in self.metrics
+            ]
+        }
+
+    def get_metric_data(self, MetricDataQueries: list[dict[str, Any]], StartTime: datetime, EndTime: datetime, **_: Any) -> dict[str, Any]:  # noqa: N803
+        """One value per query per hour of the window."""
+        hours = int((EndTime - StartTime).total_seconds() // 3600)
+        stamps = [StartTime + timedelta(hours=h) for h in range(hours)]
+        return {
+            "MetricDataResults": [
+                {"Id": query["Id"], "Timestamps": stamps, "Values": [float(10 + h % 5) for h in range(hours)], "StatusCode": "Complete"}
+                for query in MetricDataQueries
+            ]
+        }
+
+
+def backfill_peak(datapoints: int, database_url: str) -> dict[str, float]:
+    """Run one backfill of about ``datapoints`` datapoints; return peak traced MiB and rows."""
+    import tracemalloc
+
+    from collector.bedrock import METRICS, BedrockCollector
+    from collector.runner import Runner
+    from core.aws import ApiCallCounter, Target
+    from core.pricing import PriceCatalog
+    from core.settings import parse_config
+
+    models = 50
+    hours = max(1, datapoints // (models * len(METRICS)))
+    engine = make_engine(database_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    cloudwatch = StandInCloudWatch(models)
+    config = parse_config("attribution: {discover_inference_profiles: false}", "bench")
+    collector = BedrockCollector(config, lambda service, target: cloudwatch, PriceCatalog.load())
+    end = START + timedelta(hours=hours)
+    runner = Runner(sessions, ApiCallCounter(), clock=lambda: end + timedelta(days=1))
+    plans = runner.plan(collector, [Target("111111111111", "us-east-1")], START, end)
+    tracemalloc.start()
+    result = runner.run(collector, plans)
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"datapoints": models * len(METRICS) * hours, "rows": result.rows, "peak_mib": peak / 2**20}
+
+
+def memory(sizes: list[int]) -> None:
+    """Each backfill in a fresh interpreter, on a fresh SQLite file; print peaks and their ratio."""
+    import tempfile
+
+    results = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as directory:
+            url = f"sqlite:///{directory}/bench.db"
+            output = subprocess.run(
+                [sys.executable, __file__, "--memory-child", str(size), url],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            results.append(json.loads(output.strip().splitlines()[-1]))
+    print("\nbackfill peak memory (tracemalloc, Bedrock collector + runner, SQLite; target: flat):")
+    for result in results:
+        print(f"  {result['datapoints']:>12,} datapoints -> {result['rows']:>9,} rows   peak {result['peak_mib']:7.1f} MiB")
+    print(f"  ratio largest/smallest peak: {results[-1]['peak_mib'] / results[0]['peak_mib']:.2f} for {results[-1]['datapoints'] / results[0]['datapoints']:.0f}x the datapoints")
+
+
+def main() -> None:
+    """Parse the arguments and run the benchmarks."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows for the upsert benchmark")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the upsert benchmark (best is kept)")
+    parser.add_argument("--skip-memory", action="store_true", help="skip the backfill memory benchmark")
+    parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        size, url = args.memory_child
+        print(json.dumps(backfill_peak(int(size), url)))
+        return
+    throughput(args.rows, args.rounds)
+    if not args.skip_memory:
+        memory([100_000, 1_000_000])
+
+
+if __name__ == "__main__":
+    main()
