@@ -18,7 +18,7 @@ demo: install
 	$(BIN)/genai-monitor demo
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: install
 	$(BIN)/ruff check .

@@ -189,7 +189,8 @@ class ClientFactory:
             # honour botocore's own variable: an explicit retries config would otherwise override it
             max_attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            # total_max_attempts counts the first try too, as AWS_MAX_ATTEMPTS does
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             user_agent_extra=USER_AGENT,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,

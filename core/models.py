@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -94,6 +95,10 @@ class BedrockUsageHourly(Base):
     )
 
 
+# JSONB on Postgres: plain json has no equality, which the upsert's change check needs.
+EndpointJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
 class Endpoint(Base):
     """One SageMaker endpoint's life: a re-created endpoint of the same name is a new row."""
 
@@ -111,8 +116,14 @@ class Endpoint(Base):
     last_modified_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     team: Mapped[str] = mapped_column(String(64))
-    tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    tags: Mapped[dict[str, str]] = mapped_column(EndpointJSON, default=dict)
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(EndpointJSON, default=list)
+    inference_components: Mapped[list[dict[str, Any]]] = mapped_column(EndpointJSON, default=list)
+    async_inference: Mapped[dict[str, Any] | None] = mapped_column(EndpointJSON)
+    # multi-model endpoints publish no per-model metrics: invocations are the endpoint's total
+    multi_model: Mapped[bool] = mapped_column(Boolean, default=False)
+    # an async endpoint whose autoscaling floor is zero: not idle waste
+    scales_to_zero: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen_at: Mapped[datetime]
 
     __table_args__ = (
@@ -130,7 +141,10 @@ class EndpointHourly(Base):
     status: Mapped[str] = mapped_column(String(32))
     instance_type: Mapped[str | None] = mapped_column(String(64))
     instance_count: Mapped[int] = mapped_column(Integer, default=0)
+    # the fraction of the hour the endpoint was in service (first and last hours are prorated)
+    service_hours: Mapped[Decimal] = mapped_column(Numeric(9, 6), default=0)
     invocations: Mapped[int] = mapped_column(BigInteger, default=0)
+    component_invocations: Mapped[int] = mapped_column(BigInteger, default=0)
     estimated_cost_usd: Mapped[Decimal | None]
     priced: Mapped[bool] = mapped_column(Boolean)
     collected_at: Mapped[datetime]
@@ -155,11 +169,13 @@ class CostDaily(Base):
 
 
 class Budget(Base):
-    """A team's budget for a period, synced from the config."""
+    """A team's budget for one month (period ``YYYY-MM``), for all its GenAI spend or one service."""
 
     __tablename__ = "budgets"
 
     team: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # a Cost Explorer service name, or "all" for every GenAI service of the team
+    service: Mapped[str] = mapped_column(String(256), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), primary_key=True)
     amount_usd: Mapped[Decimal]
     updated_at: Mapped[datetime]
@@ -187,3 +203,70 @@ class CollectorRun(Base):
         UniqueConstraint("source", "account_id", "region", "window_start"),
         Index("ix_collector_runs_source_status_end", "source", "account_id", "region", "status", "window_end"),
     )
+
+
+class Alert(Base):
+    """One alert episode of one rule for one subject: pending -> firing -> resolved (or silenced)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(512))
+    opened_at: Mapped[datetime]
+    team: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    # when the condition began, from the evidence (e.g. the last invocation), else opened_at
+    active_since: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime]
+    last_notified_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    silenced_until: Mapped[datetime | None]
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        UniqueConstraint("rule", "subject", "opened_at"),
+        Index("ix_alerts_state", "state"),
+    )
+
+
+class Notification(Base):
+    """An outbox row: one message about one alert to one channel, delivered at least once."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # firing, repeat or resolved
+    sequence: Mapped[int] = mapped_column(Integer)  # 0 for the first message, +1 per repeat
+    # notifications created by one evaluation for one channel, rule, team and kind go out as one message
+    group_key: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel", "kind", "sequence"),
+        Index("ix_notifications_due", "delivered_at", "next_attempt_at"),
+    )
+
+
+class Silence(Base):
+    """Mutes matching alerts until it ends: by rule, subject pattern and team."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str | None] = mapped_column(String(64))
+    subject_pattern: Mapped[str] = mapped_column(String(512), default="*")
+    team: Mapped[str | None] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(128))
+    comment: Mapped[str] = mapped_column(Text, default="")

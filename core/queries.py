@@ -8,10 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.models import BedrockUsageHourly, CollectorRun
+from core.models import Alert, BedrockUsageHourly, CollectorRun, Endpoint, EndpointHourly
 
 
 def watermark(session: Session, source: str, account_id: str, region: str) -> datetime | None:
@@ -23,6 +23,233 @@ def watermark(session: Session, source: str, account_id: str, region: str) -> da
         CollectorRun.status == "succeeded",
     )
     return session.scalar(statement)
+
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """How a collector target is doing: its last success, last attempt and the newest error since."""
+
+    source: str
+    account_id: str
+    region: str
+    last_success_at: datetime | None
+    last_attempt_at: datetime | None
+    last_error: str | None
+
+
+def collector_status(session: Session) -> list[TargetStatus]:
+    """Every (source, account, region) that has run, with when it last finished and last succeeded."""
+    runs = CollectorRun
+    key = (runs.source, runs.account_id, runs.region)
+    attempts = {
+        (source, account, region): (last, succeeded)
+        for source, account, region, last, succeeded in session.execute(
+            select(
+                *key,
+                func.max(runs.finished_at),
+                func.max(case((runs.status == "succeeded", runs.finished_at), else_=None)),
+            ).group_by(*key)
+        )
+    }
+    errors: dict[tuple[str, str, str], tuple[datetime, str | None]] = {}
+    failed = select(*key, runs.finished_at, runs.message).where(runs.status.in_(("failed", "skipped")))
+    for source, account, region, finished, message in session.execute(failed):
+        known = errors.get((source, account, region))
+        if known is None or (finished and finished > known[0]):
+            errors[(source, account, region)] = (finished, message)
+    statuses = []
+    for target, (last, succeeded) in sorted(attempts.items()):
+        error = errors.get(target)
+        recent_error = error[1] if error and (succeeded is None or error[0] > succeeded) else None
+        statuses.append(TargetStatus(*target, succeeded, last, recent_error))
+    return statuses
+
+
+def bedrock_hourly_cost(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, str, str, Decimal]]:
+    """(hour, team, base model, estimated USD) for every priced Bedrock hour in [start, end)."""
+    usage = BedrockUsageHourly
+    statement = (
+        select(usage.hour, usage.team, usage.base_model_id, func.sum(usage.estimated_cost_usd))
+        .where(usage.hour >= start, usage.hour < end, usage.priced.is_(True))
+        .group_by(usage.hour, usage.team, usage.base_model_id)
+    )
+    return [(hour, team, model, Decimal(str(cost or 0))) for hour, team, model, cost in session.execute(statement)]
+
+
+def alert_rows(
+    session: Session,
+    states: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Alert]:
+    """Alert episodes, newest first: those in ``states``, and/or opened in [start, end)."""
+    statement = select(Alert).order_by(Alert.opened_at.desc(), Alert.id.desc())
+    if states:
+        statement = statement.where(Alert.state.in_(states))
+    if start is not None:
+        statement = statement.where(Alert.opened_at >= start)
+    if end is not None:
+        statement = statement.where(Alert.opened_at < end)
+    return list(session.scalars(statement))
+
+# --- SageMaker endpoints ---
+
+# Endpoint types that bill per use or scale to nothing: never idle waste.
+IDLE_EXEMPT_TYPES = frozenset({"serverless"})
+_HOURS = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class EndpointSummary:
+    """One endpoint life over a period: uptime, calls, cost, and how long it has billed unused."""
+
+    endpoint_id: int
+    account_id: str
+    region: str
+    endpoint_name: str
+    team: str
+    endpoint_type: str
+    status: str
+    instance_type: str | None
+    instance_count: int
+    created_at: datetime
+    deleted_at: datetime | None
+    multi_model: bool
+    scales_to_zero: bool
+    hours_in_service: Decimal
+    invocations: int
+    last_invocation_at: datetime | None
+    # None where idleness is no waste (serverless, async scaling to zero)
+    idle_hours: Decimal | None
+    estimated_cost_usd: Decimal | None
+    idle_cost_usd: Decimal | None
+    priced: bool
+
+    @property
+    def idle_exempt(self) -> bool:
+        """True when the endpoint bills per use or scales to zero, so idleness costs nothing."""
+        return self.idle_hours is None
+
+
+def _called(hourly: Any) -> Any:
+    """An hour's invocations: variant totals, or the inference components' where larger (never both)."""
+    return case((hourly.invocations >= hourly.component_invocations, hourly.invocations), else_=hourly.component_invocations)
+
+
+def _quantized(value: Any, quantum: Decimal) -> Decimal:
+    return Decimal(str(value or 0)).quantize(quantum)
+
+
+def endpoint_summaries(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+    include_deleted: bool = True,
+) -> list[EndpointSummary]:
+    """Every endpoint life overlapping [start, end), with hours, calls and cost summed over it.
+
+    ``last_invocation_at`` is the start of the last hour with invocations before ``end`` (hour
+    resolution); ``idle_hours`` and ``idle_cost_usd`` cover the in-service hours after it (or
+    since creation), up to ``end`` and not cut at ``start``: the idle streak as of ``end``.
+    """
+    hourly = EndpointHourly
+    window: list[Any] = []
+    if start is not None:
+        window.append(hourly.hour >= start)
+    if end is not None:
+        window.append(hourly.hour < end)
+    before_end = [hourly.hour < end] if end is not None else []
+    unpriced = func.sum(case((hourly.priced.is_(False), 1), else_=0))
+    totals = {
+        endpoint_id: (hours, calls, cost, int(missing or 0))
+        for endpoint_id, hours, calls, cost, missing in session.execute(
+            select(
+                hourly.endpoint_id,
+                func.sum(hourly.service_hours),
+                func.sum(_called(hourly)),
+                func.sum(hourly.estimated_cost_usd),
+                unpriced,
+            )
+            .where(*window)
+            .group_by(hourly.endpoint_id)
+        )
+    }
+    last_called = (
+        select(hourly.endpoint_id, func.max(hourly.hour).label("last_hour"))
+        .where(_called(hourly) > 0, *before_end)
+        .group_by(hourly.endpoint_id)
+        .subquery()
+    )
+    last = {endpoint_id: hour for endpoint_id, hour in session.execute(select(last_called.c.endpoint_id, last_called.c.last_hour))}
+    idle = {
+        endpoint_id: (hours, cost, int(missing or 0))
+        for endpoint_id, hours, cost, missing in session.execute(
+            select(hourly.endpoint_id, func.sum(hourly.service_hours), func.sum(hourly.estimated_cost_usd), unpriced)
+            .outerjoin(last_called, last_called.c.endpoint_id == hourly.endpoint_id)
+            .where(or_(last_called.c.last_hour.is_(None), hourly.hour > last_called.c.last_hour), *before_end)
+            .group_by(hourly.endpoint_id)
+        )
+    }
+
+    endpoints = select(Endpoint)
+    if end is not None:
+        endpoints = endpoints.where(Endpoint.created_at < end)
+    if start is not None:
+        endpoints = endpoints.where(or_(Endpoint.deleted_at.is_(None), Endpoint.deleted_at > start))
+    if not include_deleted:
+        endpoints = endpoints.where(Endpoint.deleted_at.is_(None))
+    if teams:
+        endpoints = endpoints.where(Endpoint.team.in_(teams))
+    if accounts:
+        endpoints = endpoints.where(Endpoint.account_id.in_(accounts))
+    if regions:
+        endpoints = endpoints.where(Endpoint.region.in_(regions))
+    endpoints = endpoints.order_by(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at)
+
+    result = []
+    for endpoint in session.scalars(endpoints):
+        hours, calls, cost, missing = totals.get(endpoint.id, (0, 0, None, 0))
+        idle_hours, idle_cost, idle_missing = idle.get(endpoint.id, (0, None, 0))
+        exempt = endpoint.endpoint_type in IDLE_EXEMPT_TYPES or (endpoint.endpoint_type == "async" and endpoint.scales_to_zero)
+        instance_variants = [v for v in endpoint.variants if v.get("instance_type")]
+        result.append(
+            EndpointSummary(
+                endpoint_id=endpoint.id,
+                account_id=endpoint.account_id,
+                region=endpoint.region,
+                endpoint_name=endpoint.endpoint_name,
+                team=endpoint.team,
+                endpoint_type=endpoint.endpoint_type,
+                status="Deleted" if endpoint.deleted_at is not None else endpoint.status,
+                instance_type=",".join(sorted({v["instance_type"] for v in instance_variants})) or None,
+                instance_count=sum(int(v.get("instance_count") or 0) for v in instance_variants),
+                created_at=endpoint.created_at,
+                deleted_at=endpoint.deleted_at,
+                multi_model=endpoint.multi_model,
+                scales_to_zero=endpoint.scales_to_zero,
+                hours_in_service=_quantized(hours, _HOURS),
+                invocations=int(calls or 0),
+                last_invocation_at=last.get(endpoint.id),
+                idle_hours=None if exempt else _quantized(idle_hours, _HOURS),
+                estimated_cost_usd=None if cost is None and missing else _quantized(cost, _HOURS),
+                idle_cost_usd=None if exempt or (idle_cost is None and idle_missing) else _quantized(idle_cost, _HOURS),
+                priced=missing == 0,
+            )
+        )
+    return result
+
+
+def idle_endpoints(session: Session, min_idle_hours: Decimal, at: datetime | None = None) -> list[EndpointSummary]:
+    """Live endpoints that have billed at least ``min_idle_hours`` in service without a call, as of ``at``."""
+    return [
+        summary
+        for summary in endpoint_summaries(session, end=at, include_deleted=False)
+        if summary.idle_hours is not None and summary.idle_hours >= min_idle_hours
+    ]
 
 
 def bedrock_usage(
@@ -87,3 +314,206 @@ def bedrock_usage_by_team(session: Session, start: datetime | None = None, end: 
         for team, calls, tokens_in, tokens_out, cost, unpriced in session.execute(statement)
     ]
     return sorted(rows, key=lambda row: (-row.estimated_cost_usd, row.team))
+
+
+# --- Cost Explorer, budgets and projection ---
+# Imported here rather than at the top so this section stays one self-contained block.
+from collections.abc import Mapping  # noqa: E402
+from datetime import UTC, date, time, timedelta  # noqa: E402
+
+from core.budgets import ALL_SERVICES, period_of  # noqa: E402
+from core.models import Budget, CostDaily  # noqa: E402
+from core.projection import HISTORY_DAYS, Projection, month_bounds, project_month  # noqa: E402
+
+BEDROCK_SERVICE = "Amazon Bedrock"
+SAGEMAKER_SERVICE = "Amazon SageMaker"
+# Marketplace models on Bedrock bill under their own service, e.g. "Claude 3.5 Sonnet (Amazon Bedrock Edition)"
+MARKETPLACE_SUFFIX = "(Amazon Bedrock Edition)"
+_MICRO = Decimal("0.000001")
+
+
+def is_bedrock_service(service: str) -> bool:
+    """Whether a Cost Explorer service is Bedrock spend: Amazon Bedrock or a Marketplace model on it."""
+    return service == BEDROCK_SERVICE or service.endswith(MARKETPLACE_SUFFIX)
+
+
+def _usd(value: Any) -> Decimal:
+    # SQLite hands sums back as floats: through str, then to the column's 6 places
+    return Decimal(0) if value is None else Decimal(str(value)).quantize(_MICRO)
+
+
+def cost_lines(
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    services: list[str] | None = None,
+) -> Iterator[CostDaily]:
+    """Cost Explorer lines of the days in [start, end), oldest first, streamed from the database."""
+    conditions: list[Any] = []
+    if start is not None:
+        conditions.append(CostDaily.day >= start)
+    if end is not None:
+        conditions.append(CostDaily.day < end)
+    if teams:
+        conditions.append(CostDaily.team.in_(teams))
+    if accounts:
+        conditions.append(CostDaily.account_id.in_(accounts))
+    if services:
+        conditions.append(CostDaily.service.in_(services))
+    statement = (
+        select(CostDaily)
+        .where(*conditions)
+        .order_by(CostDaily.day, CostDaily.account_id, CostDaily.service, CostDaily.usage_group, CostDaily.team)
+    )
+    yield from session.scalars(statement.execution_options(yield_per=2000))
+
+
+def daily_spend_by_team(session: Session, start: date, end: date, service: str | None = None) -> dict[str, dict[date, Decimal]]:
+    """Billed spend per team and day in [start, end): every GenAI service, or one."""
+    statement = (
+        select(CostDaily.team, CostDaily.day, func.sum(CostDaily.amount_usd))
+        .where(CostDaily.day >= start, CostDaily.day < end)
+        .group_by(CostDaily.team, CostDaily.day)
+    )
+    if service is not None and service != ALL_SERVICES:
+        statement = statement.where(CostDaily.service == service)
+    spend: dict[str, dict[date, Decimal]] = {}
+    for team, day, amount in session.execute(statement):
+        spend.setdefault(team, {})[day] = _usd(amount)
+    return spend
+
+
+def spend_by_team(session: Session, start: date, end: date) -> dict[str, Decimal]:
+    """Billed GenAI spend per team over the days in [start, end)."""
+    statement = (
+        select(CostDaily.team, func.sum(CostDaily.amount_usd))
+        .where(CostDaily.day >= start, CostDaily.day < end)
+        .group_by(CostDaily.team)
+    )
+    return {team: _usd(amount) for team, amount in session.execute(statement)}
+
+
+def month_to_date_by_team(session: Session, now: datetime) -> dict[str, Decimal]:
+    """Each team's billed GenAI spend this UTC month so far (the open days included)."""
+    start, end = month_bounds(now.astimezone(UTC).date())
+    return spend_by_team(session, start, end)
+
+
+def budgets_for(session: Session, period: str) -> list[Budget]:
+    """The budgets of one month (``YYYY-MM``), by team and service."""
+    return list(session.scalars(select(Budget).where(Budget.period == period).order_by(Budget.team, Budget.service)))
+
+
+def _history_start(as_of: date) -> date:
+    return min(as_of.replace(day=1), as_of - timedelta(days=HISTORY_DAYS))
+
+
+def team_projections(
+    session: Session,
+    now: datetime,
+    aws_remaining: Mapping[str, Decimal] | None = None,
+) -> dict[str, Projection]:
+    """Month-end projection of every team with spend this month, last month or a budget.
+
+    ``aws_remaining`` is AWS's forecast for the rest of the month per team, where it has one.
+    """
+    as_of = now.astimezone(UTC).date()
+    _month_start, month_end = month_bounds(as_of)
+    spend = daily_spend_by_team(session, _history_start(as_of), month_end)
+    budgets = {b.team: b.amount_usd for b in budgets_for(session, period_of(as_of)) if b.service == ALL_SERVICES}
+    aws_remaining = aws_remaining or {}
+    return {
+        team: project_month(spend.get(team, {}), as_of, budgets.get(team), aws_remaining.get(team))
+        for team in sorted(set(spend) | set(budgets))
+    }
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    """One budget this month: spent so far, the share of the budget used, and the projection."""
+
+    team: str
+    service: str
+    period: str
+    budget_usd: Decimal
+    spent_usd: Decimal
+    used: Decimal | None
+    projection: Projection
+
+    @property
+    def projected_use(self) -> Decimal | None:
+        """Projected month-end spend as a share of the budget (None for a zero budget)."""
+        if self.budget_usd <= 0:
+            return None
+        return (self.projection.projected_usd / self.budget_usd).quantize(Decimal("0.0001"))
+
+
+def budget_use(
+    session: Session,
+    now: datetime,
+    aws_remaining: Mapping[str, Decimal] | None = None,
+) -> list[BudgetUse]:
+    """Every budget of this month with its use and projection, most used first."""
+    as_of = now.astimezone(UTC).date()
+    _month_start, month_end = month_bounds(as_of)
+    period = period_of(as_of)
+    history = _history_start(as_of)
+    aws_remaining = aws_remaining or {}
+    by_service: dict[str, dict[str, dict[date, Decimal]]] = {}
+    result = []
+    for budget in budgets_for(session, period):
+        if budget.service not in by_service:
+            by_service[budget.service] = daily_spend_by_team(session, history, month_end, budget.service)
+        daily = by_service[budget.service].get(budget.team, {})
+        forecast = aws_remaining.get(budget.team) if budget.service == ALL_SERVICES else None
+        projection = project_month(daily, as_of, budget.amount_usd, forecast)
+        used = (projection.spent_usd / budget.amount_usd).quantize(Decimal("0.0001")) if budget.amount_usd > 0 else None
+        result.append(BudgetUse(budget.team, budget.service, period, budget.amount_usd, projection.spent_usd, used, projection))
+    return sorted(result, key=lambda row: (-(row.used if row.used is not None else Decimal(10**9)), row.team, row.service))
+
+
+@dataclass(frozen=True)
+class BedrockReconciliation:
+    """One team-day: the Bedrock estimate from token metrics next to the Bedrock bill."""
+
+    day: date
+    team: str
+    estimated_usd: Decimal
+    billed_usd: Decimal
+    unpriced_hours: int
+
+    @property
+    def gap_usd(self) -> Decimal:
+        """Billed minus estimated: positive when the bill is higher than the token estimate."""
+        return self.billed_usd - self.estimated_usd
+
+
+def bedrock_reconciliation(session: Session, start: date, end: date) -> list[BedrockReconciliation]:
+    """Per UTC day in [start, end) and team: estimated Bedrock cost (token metrics) vs billed."""
+    usage = BedrockUsageHourly
+    # summed per hour in SQL and folded into UTC days here: a date() of a timestamptz
+    # depends on the Postgres session's time zone
+    hourly = (
+        select(usage.hour, usage.team, func.sum(usage.estimated_cost_usd), func.sum(case((usage.priced.is_(False), 1), else_=0)))
+        .where(usage.hour >= datetime.combine(start, time(0), tzinfo=UTC), usage.hour < datetime.combine(end, time(0), tzinfo=UTC))
+        .group_by(usage.hour, usage.team)
+    )
+    estimated: dict[tuple[date, str], Decimal] = {}
+    unpriced: dict[tuple[date, str], int] = {}
+    for hour, team, cost, missing in session.execute(hourly):
+        key = (hour.astimezone(UTC).date(), team)
+        estimated[key] = estimated.get(key, Decimal(0)) + _usd(cost)
+        unpriced[key] = unpriced.get(key, 0) + int(missing or 0)
+    bedrock = (CostDaily.service == BEDROCK_SERVICE) | CostDaily.service.like(f"%{MARKETPLACE_SUFFIX}")
+    billed_statement = (
+        select(CostDaily.day, CostDaily.team, func.sum(CostDaily.amount_usd))
+        .where(CostDaily.day >= start, CostDaily.day < end, bedrock)
+        .group_by(CostDaily.day, CostDaily.team)
+    )
+    billed = {(day, team): _usd(amount) for day, team, amount in session.execute(billed_statement)}
+    return [
+        BedrockReconciliation(day, team, estimated.get((day, team), Decimal(0)), billed.get((day, team), Decimal(0)), unpriced.get((day, team), 0))
+        for day, team in sorted(set(estimated) | set(billed))
+    ]

@@ -103,6 +103,8 @@ class AttributionConfig(_Strict):
 class TeamConfig(_Strict):
     name: str
     monthly_budget_usd: float | None = Field(default=None, ge=0)
+    # a monthly budget for one Cost Explorer service of this team, e.g. {"Amazon Bedrock": 3000}
+    monthly_service_budgets_usd: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     routes: list[str] | None = None
 
     @field_validator("name")
@@ -132,7 +134,24 @@ class SourceConfig(_Strict):
 
 class CostsConfig(SourceConfig):
     interval: Duration = timedelta(hours=6)
+    # Cost Explorer restates recent days: a regular cycle re-reads this many whole days
+    lookback: Duration = timedelta(days=3)
+    # the first cycle reads this much, and always from the first day of the previous month
+    initial_backfill: Duration = timedelta(days=7)
+    # every window costs at least one request per (account, service): few, large windows are cheap
+    window: Duration = timedelta(days=31)
+    # the previous month is re-read until this long into the new month, when its bill is final
+    month_final_after: Duration = timedelta(days=5)
+    # also collect AmortizedCost (reservations and savings plans spread over their term)
+    amortized: bool = False
     extra_services: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _whole_days(self) -> CostsConfig:
+        for name in ("lookback", "window", "initial_backfill", "month_final_after"):
+            if getattr(self, name) % timedelta(days=1):
+                raise ValueError(f"{name} must be a whole number of days, like 3d")
+        return self
 
 
 class CollectionConfig(_Strict):
@@ -154,28 +173,49 @@ class PricingConfig(_Strict):
     overrides: dict[str, PriceOverride] = Field(default_factory=dict)
 
 
-class IdleEndpointRule(_Strict):
+class _Rule(_Strict):
+    name: str | None = None  # absent: the kind; alerts are keyed by it
+    severity: Literal["info", "warning", "critical"] = "warning"
+    # absent: alerts.repeat_interval; "0s": notify once per episode
+    repeat_interval: Duration | None = None
+    notify_resolved: bool = True
+
+    @property
+    def rule_name(self) -> str:
+        """The rule's identity in alerts: its name, else its kind."""
+        return self.name or self.kind  # type: ignore[attr-defined,no-any-return]
+
+
+class IdleEndpointRule(_Rule):
     kind: Literal["idle_endpoint"]
     for_: Duration = Field(default=timedelta(hours=24), alias="for")
-    exclude_names: list[str] = Field(default_factory=list)
+    exclude_names: list[str] = Field(default_factory=list)  # shell patterns, e.g. "*-canary"
+    # an endpoint tagged keep-alive-until=2026-12-31 is silenced until that date
+    keep_alive_tag: str = "keep-alive-until"
 
 
-class BudgetThresholdRule(_Strict):
+class BudgetThresholdRule(_Rule):
     kind: Literal["budget_threshold"]
     thresholds: list[Annotated[float, Field(gt=0)]] = Field(default_factory=lambda: [0.5, 0.8, 1.0])
+    repeat_interval: Duration | None = timedelta(0)  # each threshold is told once per period
+    notify_resolved: bool = False
 
 
-class BudgetForecastRule(_Strict):
+class BudgetForecastRule(_Rule):
     kind: Literal["budget_forecast"]
+    repeat_interval: Duration | None = timedelta(days=1)
 
 
-class SpendSpikeRule(_Strict):
+class SpendSpikeRule(_Rule):
     kind: Literal["spend_spike"]
     factor: float = Field(default=3.0, gt=1)
     baseline_days: int = Field(default=14, ge=3)
+    # a spike must also be this many dollars above the baseline, so $0.01 -> $0.05 stays quiet
+    min_increase_usd: float = Field(default=20, ge=0)
+    repeat_interval: Duration | None = timedelta(0)
 
 
-class StaleDataRule(_Strict):
+class StaleDataRule(_Rule):
     kind: Literal["stale_data"]
     for_: Duration = Field(default=timedelta(hours=6), alias="for")
 
@@ -191,40 +231,57 @@ class AlertsConfig(_Strict):
     default_route: list[str] = Field(default_factory=list)
     rules: list[AlertRule] = Field(default_factory=list)
 
+    @field_validator("rules")
+    @classmethod
+    def _unique_names(cls, value: list[Any]) -> list[Any]:
+        names = [rule.rule_name for rule in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"two rules are named {name!r}: give one of them a distinct name")
+        return value
 
-class SlackNotifier(_Strict):
+
+class _Notifier(_Strict):
+    # absent: the rule's, else alerts.repeat_interval
+    repeat_interval: Duration | None = None
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
+class SlackNotifier(_Notifier):
     type: Literal["slack"]
     webhook_url: str
 
 
-class PagerDutyNotifier(_Strict):
+class PagerDutyNotifier(_Notifier):
     type: Literal["pagerduty"]
     routing_key: str
+    events_url: str = "https://events.pagerduty.com/v2/enqueue"  # EU accounts: events.eu.pagerduty.com
 
 
-class EmailNotifier(_Strict):
+class EmailNotifier(_Notifier):
     type: Literal["email"]
     to: list[str] = Field(min_length=1)
     smtp_host: str
     smtp_port: int = Field(default=587, gt=0, lt=65536)
     starttls: bool = True
+    ssl: bool = False  # SMTPS (usually port 465) instead of STARTTLS
     username: str | None = None
     password: str | None = None
     sender: str = "genai-monitor@localhost"
 
 
-class WebhookNotifier(_Strict):
+class WebhookNotifier(_Notifier):
     type: Literal["webhook"]
     url: str
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
-class SnsNotifier(_Strict):
+class SnsNotifier(_Notifier):
     type: Literal["sns"]
-    topic_arn: str
-    region: str | None = None
+    topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$")
 
 
-class LogNotifier(_Strict):
+class LogNotifier(_Notifier):
     type: Literal["log"]
 
 

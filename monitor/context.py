@@ -11,7 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector.bedrock import BedrockCollector
+from collector.cost_explorer import CostExplorerCollector
 from collector.runner import Source
+from collector.sagemaker import SageMakerCollector
 from core.aws import ClientFactory, Target, resolve_targets
 from core.db import DatabaseError, describe_url, make_engine, ping, session_factory
 from core.pricing import PriceCatalog
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 # The names `genai-monitor collect` accepts (besides `all`); one per collector in sources().
 SOURCE_NAMES = (
     "bedrock",
+    "sagemaker",
+    "costs",
 )
 
 
@@ -80,5 +84,7 @@ class AppContext:
         """The collectors by name, in the order `collect all` runs them."""
         collectors: list[Source] = [
             BedrockCollector(self.config, self.clients, self.catalog),
+            SageMakerCollector(self.config, self.clients),
+            CostExplorerCollector(self.config, self.clients),
         ]
         return {collector.name: collector for collector in collectors}

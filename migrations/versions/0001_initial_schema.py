@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -45,10 +46,11 @@ def upgrade() -> None:
 
     op.create_table('budgets',
     sa.Column('team', sa.String(length=64), nullable=False),
+    sa.Column('service', sa.String(length=256), nullable=False),
     sa.Column('period', sa.String(length=16), nullable=False),
     sa.Column('amount_usd', sa.Numeric(precision=18, scale=6), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('team', 'period', name=op.f('pk_budgets'))
+    sa.PrimaryKeyConstraint('team', 'service', 'period', name=op.f('pk_budgets'))
     )
     op.create_table('collector_runs',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -93,8 +95,12 @@ def upgrade() -> None:
     sa.Column('last_modified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('team', sa.String(length=64), nullable=False),
-    sa.Column('tags', sa.JSON(), nullable=False),
-    sa.Column('variants', sa.JSON(), nullable=False),
+    sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('variants', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('inference_components', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('async_inference', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('multi_model', sa.Boolean(), nullable=False),
+    sa.Column('scales_to_zero', sa.Boolean(), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_endpoints')),
     sa.UniqueConstraint('account_id', 'region', 'endpoint_name', 'created_at', name=op.f('uq_endpoints_account_id_region_endpoint_name_created_at'))
@@ -105,7 +111,9 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('instance_type', sa.String(length=64), nullable=True),
     sa.Column('instance_count', sa.Integer(), nullable=False),
+    sa.Column('service_hours', sa.Numeric(precision=9, scale=6), nullable=False),
     sa.Column('invocations', sa.BigInteger(), nullable=False),
+    sa.Column('component_invocations', sa.BigInteger(), nullable=False),
     sa.Column('estimated_cost_usd', sa.Numeric(precision=18, scale=6), nullable=True),
     sa.Column('priced', sa.Boolean(), nullable=False),
     sa.Column('collected_at', sa.DateTime(timezone=True), nullable=False),

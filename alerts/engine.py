@@ -1,0 +1,198 @@
+"""One lifecycle for every rule: pending -> firing -> resolved, silences, repeats, the outbox."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts.rules import Finding
+from core.models import Alert, Notification, Silence
+from core.settings import MonitorConfig
+
+OPEN_STATES = ("pending", "firing", "silenced")
+
+
+@dataclass
+class Change:
+    """One thing an evaluation did, for the CLI's report and --dry-run."""
+
+    what: str  # opened, fired, resolved, silenced, notify
+    rule: str
+    subject: str
+    detail: str = ""
+
+
+@dataclass
+class EvaluationSummary:
+    """What one evaluation changed."""
+
+    changes: list[Change] = field(default_factory=list)
+
+    def count(self, what: str) -> int:
+        """How many changes of one kind."""
+        return sum(1 for change in self.changes if change.what == what)
+
+
+def silence_matches(silence: Silence, rule: str, subject: str, team: str) -> bool:
+    """Whether a silence covers an alert."""
+    return (
+        (silence.rule is None or silence.rule == rule)
+        and (silence.team is None or silence.team == team)
+        and fnmatch.fnmatchcase(subject, silence.subject_pattern or "*")
+    )
+
+
+class AlertEngine:
+    """Advances alert states from findings and queues due notifications, in the caller's transaction."""
+
+    def __init__(self, config: MonitorConfig) -> None:
+        self.config = config
+        self.rules = {rule.rule_name: rule for rule in config.alerts.rules}
+        self.teams = {team.name: team for team in config.teams}
+
+    def routes(self, team: str) -> list[str]:
+        """The notifier names a team's alerts go to: its own routes, else the default route."""
+        configured = self.teams.get(team)
+        if configured is not None and configured.routes is not None:
+            return list(configured.routes)
+        return list(self.config.alerts.default_route)
+
+    def repeat_interval(self, rule: str, channel: str) -> timedelta:
+        """How long before a firing alert is told again on a channel (zero: never)."""
+        notifier = self.config.notifiers.get(channel)
+        if notifier is not None and notifier.repeat_interval is not None:
+            return notifier.repeat_interval
+        configured = self.rules.get(rule)
+        if configured is not None and configured.repeat_interval is not None:
+            return configured.repeat_interval
+        return self.config.alerts.repeat_interval
+
+    def evaluate(self, session: Session, results: Mapping[str, list[Finding] | None], now: datetime) -> EvaluationSummary:
+        """Apply one evaluation's findings; a rule mapped to None (its data unreadable) is left alone."""
+        summary = EvaluationSummary()
+        evaluated = {rule for rule, findings in results.items() if findings is not None}
+        open_alerts = {
+            (alert.rule, alert.subject): alert
+            for alert in session.scalars(select(Alert).where(Alert.state.in_(OPEN_STATES)))
+        }
+        silences = list(session.scalars(select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)))
+        seen: set[tuple[str, str]] = set()
+        resolved: list[Alert] = []
+        for rule in evaluated:
+            for finding in results[rule] or ():
+                key = (finding.rule, finding.subject)
+                seen.add(key)
+                alert = open_alerts.get(key)
+                if alert is None:
+                    alert = self._open(session, finding, now)
+                    open_alerts[key] = alert
+                    summary.changes.append(Change("opened", finding.rule, finding.subject, finding.message))
+                self._advance(alert, finding, silences, now, summary)
+        for (rule, subject), alert in open_alerts.items():
+            if (rule, subject) in seen:
+                continue
+            if rule in evaluated or rule not in self.rules:
+                if alert.state == "pending" and alert.fired_at is None:
+                    session.delete(alert)  # never fired: no history worth keeping, nothing to tell
+                    continue
+                alert.state, alert.resolved_at = "resolved", now
+                summary.changes.append(Change("resolved", rule, subject))
+                resolved.append(alert)
+        session.flush()
+        firing = [a for a in open_alerts.values() if a.state == "firing" and a.rule in evaluated and a in session]
+        self._queue(session, firing, resolved, now, summary)
+        return summary
+
+    def _open(self, session: Session, finding: Finding, now: datetime) -> Alert:
+        alert = Alert(
+            rule=finding.rule,
+            subject=finding.subject,
+            opened_at=now,
+            team=finding.team,
+            severity=finding.severity,
+            state="pending",
+            active_since=finding.active_since or now,
+            last_seen_at=now,
+            message=finding.message,
+            details=finding.details,
+        )
+        session.add(alert)
+        return alert
+
+    def _advance(self, alert: Alert, finding: Finding, silences: list[Silence], now: datetime, summary: EvaluationSummary) -> None:
+        alert.team, alert.severity, alert.message, alert.details = finding.team, finding.severity, finding.message, finding.details
+        alert.last_seen_at = now
+        if finding.active_since is not None:
+            alert.active_since = finding.active_since
+        ends = [s.ends_at for s in silences if silence_matches(s, finding.rule, finding.subject, finding.team)]
+        if finding.silenced_until is not None and finding.silenced_until > now:
+            ends.append(finding.silenced_until)
+        if ends:
+            if alert.state != "silenced":
+                summary.changes.append(Change("silenced", alert.rule, alert.subject, f"until {max(ends).isoformat()}"))
+            alert.state, alert.silenced_until = "silenced", max(ends)
+            return
+        alert.silenced_until = None
+        if now - alert.active_since >= finding.hold_for:
+            if alert.state != "firing":
+                alert.state = "firing"
+                alert.fired_at = alert.fired_at or now
+                summary.changes.append(Change("fired", alert.rule, alert.subject, alert.message))
+        else:
+            alert.state = "pending"
+
+    def _queue(self, session: Session, firing: Iterable[Alert], resolved: Iterable[Alert], now: datetime, summary: EvaluationSummary) -> None:
+        """Create the outbox rows due now: first messages, repeats, and resolved messages."""
+        firing, resolved = list(firing), list(resolved)
+        history = self._history(session, [alert.id for alert in firing + resolved])
+        for alert in firing:
+            for channel in self.routes(alert.team):
+                last = history.get((alert.id, channel))
+                if last is None:
+                    self._notify(session, alert, channel, "firing", 0, now, summary)
+                    continue
+                sequence, created_at = last
+                interval = self.repeat_interval(alert.rule, channel)
+                if interval > timedelta(0) and now - created_at >= interval:
+                    self._notify(session, alert, channel, "repeat", sequence + 1, now, summary)
+        for alert in resolved:
+            configured = self.rules.get(alert.rule)
+            if configured is not None and not configured.notify_resolved:
+                continue
+            for (alert_id, channel), _last in history.items():
+                if alert_id == alert.id:
+                    self._notify(session, alert, channel, "resolved", 0, now, summary)
+
+    @staticmethod
+    def _history(session: Session, alert_ids: list[int]) -> dict[tuple[int, str], tuple[int, datetime]]:
+        """Per (alert, channel): the newest firing/repeat sequence number and when it was queued."""
+        if not alert_ids:
+            return {}
+        rows = session.execute(
+            select(Notification.alert_id, Notification.channel, func.max(Notification.sequence), func.max(Notification.created_at))
+            .where(Notification.alert_id.in_(alert_ids), Notification.kind.in_(("firing", "repeat")))
+            .group_by(Notification.alert_id, Notification.channel)
+        )
+        return {(alert_id, channel): (sequence, created_at) for alert_id, channel, sequence, created_at in rows}
+
+    @staticmethod
+    def _notify(session: Session, alert: Alert, channel: str, kind: str, sequence: int, now: datetime, summary: EvaluationSummary) -> None:
+        session.add(
+            Notification(
+                alert_id=alert.id,
+                channel=channel,
+                kind=kind,
+                sequence=sequence,
+                group_key=f"{now.isoformat()}|{alert.rule}|{alert.team}|{kind}",
+                created_at=now,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+        alert.last_notified_at = now
+        summary.changes.append(Change("notify", alert.rule, alert.subject, f"{kind} -> {channel}"))

@@ -1,0 +1,51 @@
+"""E-mail over SMTP (STARTTLS, SMTPS and login optional)."""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from alerts.notifiers.base import DeliveryError, Message
+from core.settings import EmailNotifier
+
+
+def email_message(message: Message, settings: EmailNotifier) -> EmailMessage:
+    """The e-mail; its Message-ID derives from the idempotency key, so a resend is recognisable."""
+    mail = EmailMessage()
+    mail["Subject"] = message.title
+    mail["From"] = settings.sender
+    mail["To"] = ", ".join(settings.to)
+    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]
+    mail["Message-ID"] = f"<{digest}@genai-cost-monitor>"
+    mail.set_content(message.text + "\n")
+    return mail
+
+
+class EmailChannel:
+    """Sends each message as one plain-text e-mail."""
+
+    def __init__(self, name: str, settings: EmailNotifier) -> None:
+        self.name = name
+        self.settings = settings
+
+    def send(self, message: Message) -> None:
+        """Send the e-mail."""
+        settings = self.settings
+        mail = email_message(message, settings)
+        try:
+            if settings.ssl:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds, context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds)
+            with smtp:
+                if settings.starttls and not settings.ssl:
+                    smtp.starttls(context=ssl.create_default_context())
+                if settings.username:
+                    smtp.login(settings.username, settings.password or "")
+                smtp.send_message(mail)
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"email notifier {self.name}: SMTP {exc.smtp_code}", retryable=400 <= exc.smtp_code < 500) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"email notifier {self.name}: {type(exc).__name__}") from None

@@ -1,0 +1,29 @@
+"""Amazon SNS: publishes to a topic through the project's client factory."""
+
+from __future__ import annotations
+
+from alerts.notifiers.base import DeliveryError, Message
+from core.aws import AwsError, ClientFactoryFn, Target, translated_errors
+from core.settings import SnsNotifier
+
+
+class SnsChannel:
+    """Publishes the message text; FIFO topics get a deduplication id."""
+
+    def __init__(self, name: str, settings: SnsNotifier, clients: ClientFactoryFn) -> None:
+        self.name = name
+        self.settings = settings
+        _arn, _aws, _sns, region, account, _topic = settings.topic_arn.split(":", 5)
+        self.target = Target(account, region)
+        self.clients = clients
+
+    def send(self, message: Message) -> None:
+        """Publish the message."""
+        params = {"TopicArn": self.settings.topic_arn, "Subject": message.title[:100], "Message": message.text}
+        if self.settings.topic_arn.endswith(".fifo"):
+            params |= {"MessageGroupId": message.rule, "MessageDeduplicationId": message.idempotency_key[:128]}
+        try:
+            with translated_errors("sns", "Publish"):
+                self.clients("sns", self.target).publish(**params)
+        except AwsError as exc:
+            raise DeliveryError(f"sns notifier {self.name}: {exc.code}", retryable=exc.kind != "fatal") from None

@@ -1,0 +1,47 @@
+"""Generic JSON webhook, with an Idempotency-Key header so a receiver can drop a re-delivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.notifiers.base import SOURCE, Message, post_json
+from core.settings import WebhookNotifier
+
+
+def webhook_payload(message: Message) -> dict[str, Any]:
+    """The JSON body: the message and every alert in it."""
+    return {
+        "source": SOURCE,
+        "kind": message.kind,
+        "rule": message.rule,
+        "team": message.team,
+        "title": message.title,
+        "idempotency_key": message.idempotency_key,
+        "alerts": [
+            {
+                "rule": alert.rule,
+                "subject": alert.subject,
+                "team": alert.team,
+                "severity": alert.severity,
+                "state": alert.state,
+                "message": alert.message,
+                "opened_at": alert.opened_at.isoformat(),
+                "dedup_key": alert.dedup_key,
+                "details": alert.details,
+            }
+            for alert in message.alerts
+        ],
+    }
+
+
+class WebhookChannel:
+    """POSTs the message as JSON."""
+
+    def __init__(self, name: str, settings: WebhookNotifier) -> None:
+        self.name = name
+        self.settings = settings
+
+    def send(self, message: Message) -> None:
+        """Post the message."""
+        headers = {**self.settings.headers, "Idempotency-Key": message.idempotency_key}
+        post_json(self.settings.url, webhook_payload(message), self.settings.timeout_seconds, headers, what=f"webhook notifier {self.name}")

@@ -1,0 +1,81 @@
+"""What the rules look at: a point-in-time snapshot of the stored data, plain and immutable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """A SageMaker endpoint as the idle rule needs it."""
+
+    account_id: str
+    region: str
+    endpoint_name: str
+    team: str
+    endpoint_type: str
+    instance_type: str | None
+    instance_count: int
+    in_service: bool
+    # instance-backed real-time endpoints bill while idle; serverless and scale-to-zero ones do not
+    bills_while_idle: bool
+    idle_since: datetime | None  # the last invocation, or when it came into service if never called
+    idle_cost_usd: Decimal | None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> str:
+        """The alert subject: account/region/name."""
+        return f"{self.account_id}/{self.region}/{self.endpoint_name}"
+
+
+@dataclass(frozen=True)
+class TeamBudgetState:
+    """A team's budget, its spend so far this period and where the period is heading."""
+
+    team: str
+    period: str  # e.g. 2026-11
+    budget_usd: Decimal
+    spent_usd: Decimal
+    projected_usd: Decimal | None = None
+    crossing_date: date | None = None  # when the projection crosses the budget
+
+
+@dataclass(frozen=True)
+class DailySpend:
+    """One spend series (a team's or a model's), one amount per complete UTC day, oldest first."""
+
+    scope: str  # "team" or "model"
+    name: str
+    team: str
+    days: tuple[tuple[date, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class TargetFreshness:
+    """When a collector target last succeeded."""
+
+    source: str
+    account_id: str
+    region: str
+    last_success_at: datetime | None
+    last_attempt_at: datetime | None
+    last_error: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """The alert subject: source/account/region."""
+        return f"{self.source}/{self.account_id}/{self.region}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the rules evaluate, as of ``now``; a part that could not be read is None."""
+
+    now: datetime
+    endpoints: tuple[EndpointState, ...] | None = None
+    budgets: tuple[TeamBudgetState, ...] | None = None
+    daily_spend: tuple[DailySpend, ...] | None = None
+    targets: tuple[TargetFreshness, ...] | None = None

@@ -1,0 +1,99 @@
+"""Builds the rules' snapshot from the stored data through core.queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.snapshot import DailySpend, EndpointState, Snapshot, TargetFreshness, TeamBudgetState
+from core.budgets import ALL_SERVICES
+from core.models import Endpoint
+from core.queries import bedrock_hourly_cost, budget_use, collector_status, endpoint_summaries
+from core.settings import MonitorConfig, SpendSpikeRule
+
+MODEL_SERIES_TEAM = "all"  # a model's spend belongs to every team using it: it goes to the default route
+
+
+def endpoint_states(session: Session, now: datetime) -> tuple[EndpointState, ...]:
+    """Live endpoints with their idle evidence and tags."""
+    summaries = endpoint_summaries(session, end=now, include_deleted=False)
+    tags = dict(session.execute(select(Endpoint.id, Endpoint.tags).where(Endpoint.id.in_([s.endpoint_id for s in summaries]))).all())
+    return tuple(
+        EndpointState(
+            account_id=s.account_id,
+            region=s.region,
+            endpoint_name=s.endpoint_name,
+            team=s.team,
+            endpoint_type=s.endpoint_type,
+            instance_type=s.instance_type,
+            instance_count=s.instance_count,
+            in_service=s.status == "InService",
+            bills_while_idle=not s.idle_exempt,
+            idle_since=None if s.idle_hours is None else now - timedelta(hours=float(s.idle_hours)),
+            idle_cost_usd=s.idle_cost_usd,
+            tags=dict(tags.get(s.endpoint_id) or {}),
+        )
+        for s in summaries
+    )
+
+
+def budget_states(session: Session, now: datetime) -> tuple[TeamBudgetState, ...]:
+    """This month's team-wide budgets with spend to date and the projection."""
+    return tuple(
+        TeamBudgetState(
+            team=use.team,
+            period=use.period,
+            budget_usd=use.budget_usd,
+            spent_usd=use.spent_usd,
+            projected_usd=use.projection.projected_usd,
+            crossing_date=use.projection.crosses_on,
+        )
+        for use in budget_use(session, now)
+        if use.service == ALL_SERVICES
+    )
+
+
+def daily_spend(session: Session, now: datetime, days: int) -> tuple[DailySpend, ...]:
+    """Estimated Bedrock spend per team and per model for each of the last ``days`` complete UTC days."""
+    today = now.date()
+    start = datetime(today.year, today.month, today.day, tzinfo=now.tzinfo) - timedelta(days=days)
+    end = start + timedelta(days=days)
+    teams: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    models: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for hour, team, model, cost in bedrock_hourly_cost(session, start, end):
+        teams[team][hour.date()] += cost
+        models[model][hour.date()] += cost
+    calendar = [start.date() + timedelta(days=offset) for offset in range(days)]
+
+    def series(scope: str, name: str, team: str, amounts: dict[date, Decimal]) -> DailySpend:
+        return DailySpend(scope, name, team, tuple((day, amounts.get(day, Decimal(0))) for day in calendar))
+
+    return tuple(
+        [series("team", team, team, amounts) for team, amounts in sorted(teams.items())]
+        + [series("model", model, MODEL_SERIES_TEAM, amounts) for model, amounts in sorted(models.items())]
+    )
+
+
+def target_freshness(session: Session) -> tuple[TargetFreshness, ...]:
+    """Every collector target's last success and attempt."""
+    return tuple(
+        TargetFreshness(s.source, s.account_id, s.region, s.last_success_at, s.last_attempt_at, s.last_error)
+        for s in collector_status(session)
+    )
+
+
+def build_snapshot(config: MonitorConfig, session: Session, now: datetime) -> Snapshot:
+    """Read only what the configured rules need."""
+    kinds = {rule.kind for rule in config.alerts.rules}
+    spike_days = max((rule.baseline_days for rule in config.alerts.rules if isinstance(rule, SpendSpikeRule)), default=0)
+    return Snapshot(
+        now=now,
+        endpoints=endpoint_states(session, now) if "idle_endpoint" in kinds else None,
+        budgets=budget_states(session, now) if kinds & {"budget_threshold", "budget_forecast"} else None,
+        daily_spend=daily_spend(session, now, spike_days + 1) if spike_days else None,
+        targets=target_freshness(session) if "stale_data" in kinds else None,
+    )

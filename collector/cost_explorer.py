@@ -1,0 +1,441 @@
+"""Cost Explorer spend: daily GetCostAndUsage per account, GenAI service, usage type and team -> cost_daily.
+
+fetch (GetCostAndUsage, paged by NextPageToken) -> transform (pure) -> load (cleanup + upsert).
+
+GetCostAndUsage takes at most two GroupBy keys, and the line we store has four dimensions
+(account, service, usage group, team). The plan, per target (one per account: Cost Explorer is
+global):
+
+1. ``prepare``, once per cycle: MONTHLY over the whole range, GroupBy SERVICE x LINKED_ACCOUNT,
+   unfiltered. It says which accounts this target sees (a payer sees every linked account)
+   and which GenAI services have spend in each month, Marketplace model services included,
+   whose names cannot be filtered on ahead of time (SERVICE filters match whole names only).
+2. ``fetch``, per window and per (account, GenAI service) with spend in the window's months:
+   DAILY, Filter LINKED_ACCOUNT = account AND SERVICE = service, GroupBy USAGE_TYPE x TAG.
+   That is service x usage type x team x account, exact. Grouping by USAGE_TYPE alone is
+   not enough: every Marketplace model bills under the same usage types (``MP:...``).
+
+So a cycle costs 1 + windows x (account, service) pairs requests (plus extra pages), whatever
+the stored history: a regular cycle reads only the days that can still change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from collector.runner import Window
+from core.aws import AwsError, ClientFactoryFn, Target, pages, translated_errors
+from core.budgets import sync_budgets
+from core.db import upsert
+from core.models import CostDaily
+from core.queries import SAGEMAKER_SERVICE, is_bedrock_service
+from core.settings import UNATTRIBUTED, CostsConfig, MonitorConfig
+
+log = logging.getLogger(__name__)
+
+REGION = "us-east-1"  # Cost Explorer's one endpoint
+# Cost Explorer keeps 13 months of daily data besides the current one.
+HISTORY_MONTHS = 13
+MICRO = Decimal("0.000001")
+USAGE_GROUPS = ("input_tokens", "output_tokens", "cache", "instance_hours", "serverless", "storage", "other")
+MAX_TEAM_LENGTH = 64
+
+
+def is_genai_service(service: str, extra_services: Iterable[str] = ()) -> bool:
+    """Whether a Cost Explorer service name is GenAI spend we collect."""
+    return service in {SAGEMAKER_SERVICE, *extra_services} or is_bedrock_service(service)
+
+
+def usage_group(usage_type: str) -> str:
+    """The usage group of a Cost Explorer usage type, e.g. ``USE1-Claude3.5Sonnet-input-tokens``."""
+    text = usage_type.lower().replace("_", "-")
+    if "cache" in text:
+        return "cache"
+    if "token" in text and "input" in text:
+        return "input_tokens"
+    if "token" in text and "output" in text:
+        return "output_tokens"
+    if "storage" in text or "volumeusage" in text or "-gb-mo" in text:
+        return "storage"
+    if "serverless" in text or text.endswith("ocu") or "-ocu" in text:
+        return "serverless"
+    if any(marker in text for marker in ("host:", "asyncinf:", "esinstance", "instance", "provisioned", "modelunit")):
+        return "instance_hours"
+    return "other"
+
+
+def team_of(key: str, tag_key: str, default_team: str | None = None) -> str:
+    """The team in a tag group key: ``team$search`` -> search; ``team$`` -> the default or unattributed."""
+    prefix = f"{tag_key}$"
+    value = key[len(prefix):] if key.startswith(prefix) else key.split("$", 1)[-1]
+    value = value.strip()
+    if not value:
+        return default_team or UNATTRIBUTED
+    if len(value) > MAX_TEAM_LENGTH:
+        log.warning("cost allocation tag value %r is longer than %d characters: counted as %s", value, MAX_TEAM_LENGTH, UNATTRIBUTED)
+        return UNATTRIBUTED
+    return value
+
+
+def responsible_for(account_id: str, target: Target, configured: frozenset[str]) -> bool:
+    """Whether this target stores an account's lines: its own, and a payer's unconfigured linked accounts.
+
+    A configured account is collected through its own target only, so a payer and a member
+    listed together never count the member twice.
+    """
+    return account_id == target.account_id or account_id not in configured
+
+
+def midnight(day: date) -> datetime:
+    """The UTC start of a day."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def first_of_previous_month(day: date) -> date:
+    """The first day of the month before the month of ``day``."""
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def oldest_readable(today: date) -> date:
+    """The first day Cost Explorer still has daily data for."""
+    month = today.year * 12 + today.month - 1 - HISTORY_MONTHS
+    return date(month // 12, month % 12 + 1, 1)
+
+
+def day_range(start: datetime, end: datetime) -> tuple[date, date]:
+    """The whole UTC days [first, end) covering [start, end), clipped to what Cost Explorer keeps."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    last = end.date() if end.time() == time(0) else end.date() + timedelta(days=1)
+    first = max(start.date(), oldest_readable(last - timedelta(days=1)))
+    return first, last
+
+
+def cost_range(last_end: datetime | None, now: datetime, settings: CostsConfig) -> Window:
+    """The whole days a regular cycle reads: the last ``lookback`` days up to today, the previous
+    month too while its bill may still change, and the whole gap after an outage."""
+    today = now.astimezone(UTC).date()
+    end = midnight(today + timedelta(days=1))
+    previous_month = midnight(first_of_previous_month(today))
+    if last_end is None:
+        start = min(midnight((end - settings.initial_backfill).date()), previous_month)
+    else:
+        start = midnight((min(last_end, end) - settings.lookback).astimezone(UTC).date())
+        if now - midnight(today.replace(day=1)) < settings.month_final_after:
+            start = min(start, previous_month)
+    return Window(start, end)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One group of one day of a GetCostAndUsage answer, before grouping."""
+
+    day: date
+    account_id: str
+    service: str
+    usage_type: str
+    team_key: str
+    unblended: Decimal
+    amortized: Decimal | None
+    estimated: bool
+
+
+def parse_page(page: Mapping[str, Any], account_id: str, service: str) -> list[CostLine]:
+    """The lines of one GetCostAndUsage page grouped by USAGE_TYPE x TAG."""
+    lines = []
+    for result in page.get("ResultsByTime", []):
+        day = date.fromisoformat(result["TimePeriod"]["Start"])
+        for group in result.get("Groups", []):
+            usage_type, team_key = group["Keys"]
+            metrics = group.get("Metrics", {})
+            amortized = metrics.get("AmortizedCost")
+            lines.append(
+                CostLine(
+                    day=day,
+                    account_id=account_id,
+                    service=service,
+                    usage_type=usage_type,
+                    team_key=team_key,
+                    unblended=Decimal(metrics["UnblendedCost"]["Amount"]),
+                    amortized=Decimal(amortized["Amount"]) if amortized else None,
+                    estimated=bool(result.get("Estimated", False)),
+                )
+            )
+    return lines
+
+
+def transform(
+    lines: Iterable[CostLine],
+    *,
+    tag_key: str,
+    default_teams: Mapping[str, str],
+    collected_at: datetime,
+) -> list[dict[str, Any]]:
+    """Sum lines into one row per (day, account, service, usage group, team).
+
+    A day is ``estimated`` when Cost Explorer says so or when it is today or later (still open).
+    """
+    today = collected_at.astimezone(UTC).date()
+    grouped: dict[tuple[date, str, str, str, str], dict[str, Any]] = {}
+    for line in lines:
+        team = team_of(line.team_key, tag_key, default_teams.get(line.account_id))
+        key = (line.day, line.account_id, line.service, usage_group(line.usage_type), team)
+        row = grouped.get(key)
+        if row is None:
+            row = grouped[key] = {"amount_usd": Decimal(0), "amortized_usd": None, "estimated": False}
+        row["amount_usd"] += line.unblended
+        if line.amortized is not None:
+            row["amortized_usd"] = (row["amortized_usd"] or Decimal(0)) + line.amortized
+        row["estimated"] = row["estimated"] or line.estimated or line.day >= today
+    rows = []
+    for (day, account_id, service, group, team), values in sorted(grouped.items()):
+        amortized = values["amortized_usd"]
+        rows.append(
+            {
+                "day": day,
+                "account_id": account_id,
+                "service": service,
+                "usage_group": group,
+                "team": team,
+                "amount_usd": values["amount_usd"].quantize(MICRO),
+                "amortized_usd": None if amortized is None else amortized.quantize(MICRO),
+                "estimated": values["estimated"],
+                "collected_at": collected_at,
+            }
+        )
+    return rows
+
+
+@dataclass
+class PreparedTarget:
+    """What one target needs for its windows: which (account, service) pairs had spend per month."""
+
+    target: Target
+    months: list[tuple[date, date, frozenset[tuple[str, str]]]] = field(default_factory=list)
+
+    def pairs(self, first: date, end: date) -> list[tuple[str, str]]:
+        """The (account, service) pairs with spend in a month overlapping [first, end)."""
+        found: set[tuple[str, str]] = set()
+        for start, stop, pairs in self.months:
+            if start < end and first < stop:
+                found |= pairs
+        return sorted(found)
+
+    def accounts(self) -> frozenset[str]:
+        """Every account this target stores lines for in the prepared range, its own included."""
+        return frozenset({self.target.account_id} | {account for *_, pairs in self.months for account, _ in pairs})
+
+
+@dataclass
+class FetchedWindow:
+    """One window's rows, and the (accounts x days) they replace: absent lines are deleted."""
+
+    rows: list[dict[str, Any]]
+    accounts: frozenset[str]
+    first: date
+    end: date
+    collected_at: datetime
+
+
+def _time_period(first: date, end: date) -> dict[str, str]:
+    return {"Start": first.isoformat(), "End": end.isoformat()}
+
+
+def _and(*expressions: dict[str, Any]) -> dict[str, Any]:
+    return {"And": list(expressions)} if len(expressions) > 1 else expressions[0]
+
+
+def _dimension(key: str, values: Sequence[str]) -> dict[str, Any]:
+    return {"Dimensions": {"Key": key, "Values": list(values)}}
+
+
+class CostExplorerCollector:
+    """Collects daily Cost Explorer spend on GenAI services, one account at a time."""
+
+    name = "costs"
+
+    def __init__(self, config: MonitorConfig, clients: ClientFactoryFn) -> None:
+        self.config = config
+        self.clients = clients
+
+    @property
+    def settings(self) -> CostsConfig:
+        """This source's collection settings."""
+        return self.config.collection.costs
+
+    @property
+    def metrics(self) -> list[str]:
+        """The Cost Explorer metrics requested."""
+        return ["UnblendedCost", "AmortizedCost"] if self.settings.amortized else ["UnblendedCost"]
+
+    def targets(self, configured: Sequence[Target]) -> list[Target]:
+        """One target per account in us-east-1: Cost Explorer is global, not regional."""
+        chosen: dict[str, Target] = {}
+        for target in configured:
+            if target.account_id not in chosen:
+                chosen[target.account_id] = Target(
+                    account_id=target.account_id,
+                    region=REGION,
+                    role_arn=target.role_arn,
+                    external_id=target.external_id,
+                    account_name=target.account_name,
+                    default_team=target.default_team,
+                )
+        return list(chosen.values())
+
+    def incremental_range(self, last_end: datetime | None, now: datetime) -> Window:
+        """Whole days: the restatable recent days, the previous month until final, any gap."""
+        return cost_range(last_end, now, self.settings)
+
+    def _configured(self, target: Target) -> frozenset[str]:
+        return frozenset({account.id for account in self.config.accounts} | {target.account_id})
+
+    def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> PreparedTarget:
+        """One MONTHLY SERVICE x LINKED_ACCOUNT request: the accounts and GenAI services with spend."""
+        prepared = PreparedTarget(target)
+        first, last = day_range(start, end)
+        if first >= last:
+            return prepared
+        configured = self._configured(target)
+        extras = self.settings.extra_services
+        months: dict[tuple[date, date], set[tuple[str, str]]] = {}
+        client = self.clients("ce", target)
+        for page in pages(
+            client,
+            "get_cost_and_usage",
+            token_param="NextPageToken",
+            TimePeriod=_time_period(first, last),
+            Granularity="MONTHLY",
+            Metrics=["UnblendedCost"],
+            GroupBy=[{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
+        ):
+            for result in page.get("ResultsByTime", []):
+                period = (date.fromisoformat(result["TimePeriod"]["Start"]), date.fromisoformat(result["TimePeriod"]["End"]))
+                found = months.setdefault(period, set())
+                for group in result.get("Groups", []):
+                    service, account_id = group["Keys"]
+                    if is_genai_service(service, extras) and responsible_for(account_id, target, configured):
+                        found.add((account_id, service))
+        prepared.months = [(start_day, stop_day, frozenset(pairs)) for (start_day, stop_day), pairs in sorted(months.items())]
+        return prepared
+
+    def fetch(self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime) -> FetchedWindow:
+        """Read one window's daily lines per (account, service) and transform them into rows."""
+        first, last = day_range(start, end)
+        if first >= last:
+            return FetchedWindow([], frozenset(), first, last, collected_at)
+        client = self.clients("ce", prepared.target)
+        tag_key = self.config.attribution.tag_key
+        lines: list[CostLine] = []
+        for account_id, service in prepared.pairs(first, last):
+            for page in pages(
+                client,
+                "get_cost_and_usage",
+                token_param="NextPageToken",
+                TimePeriod=_time_period(first, last),
+                Granularity="DAILY",
+                Metrics=self.metrics,
+                Filter=_and(_dimension("LINKED_ACCOUNT", [account_id]), _dimension("SERVICE", [service])),
+                GroupBy=[{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "TAG", "Key": tag_key}],
+            ):
+                lines.extend(parse_page(page, account_id, service))
+        default_teams = {prepared.target.account_id: prepared.target.default_team} if prepared.target.default_team else {}
+        rows = transform(lines, tag_key=tag_key, default_teams=default_teams, collected_at=collected_at)
+        return FetchedWindow(rows, prepared.accounts(), first, last, collected_at)
+
+    def month_forecasts(
+        self,
+        targets: Sequence[Target],
+        teams: Sequence[str],
+        accounts: Sequence[str],
+        services: Sequence[str],
+        today: date,
+    ) -> dict[str, Decimal]:
+        """AWS's rest-of-month forecast per team, summed over targets, each asked only for the
+        accounts it is responsible for; a team some target has no forecast for is left out."""
+        forecasts: dict[str, Decimal] = {}
+        for team in teams:
+            total: Decimal | None = None
+            for target in targets:
+                mine = [account for account in accounts if responsible_for(account, target, self._configured(target))]
+                if not mine:
+                    continue
+                client = self.clients("ce", target)
+                value = fetch_month_forecast(client, tag_key=self.config.attribution.tag_key, team=team, accounts=mine, services=services, today=today)
+                if value is None:
+                    total = None
+                    break
+                total = (total or Decimal(0)) + value
+            if total is not None:
+                forecasts[team] = total
+        return forecasts
+
+    def load(self, session: Session, fetched: FetchedWindow) -> int:
+        """Sync the budgets, delete lines Cost Explorer no longer reports, upsert the window's rows."""
+        sync_budgets(session, self.config, fetched.collected_at)
+        if fetched.accounts:
+            remove_stale(session, fetched)
+        return upsert(session, CostDaily, fetched.rows)
+
+
+def remove_stale(session: Session, fetched: FetchedWindow) -> int:
+    """Delete stored lines of the window's accounts and days that the new answer lacks.
+
+    A restated day can move an amount between lines (a cost allocation tag applied after the
+    fact moves it from ``team$`` to ``team$search``): an upsert alone would count it twice.
+    """
+    key = (CostDaily.day, CostDaily.account_id, CostDaily.service, CostDaily.usage_group, CostDaily.team)
+    stored = session.execute(
+        select(*key).where(
+            CostDaily.account_id.in_(sorted(fetched.accounts)),
+            CostDaily.day >= fetched.first,
+            CostDaily.day < fetched.end,
+        )
+    ).all()
+    fresh = {(row["day"], row["account_id"], row["service"], row["usage_group"], row["team"]) for row in fetched.rows}
+    stale = [tuple(row) for row in stored if tuple(row) not in fresh]
+    for start in range(0, len(stale), 500):
+        session.execute(delete(CostDaily).where(tuple_(*key).in_(stale[start : start + 500])))
+    return len(stale)
+
+
+def fetch_month_forecast(
+    client: Any,
+    *,
+    tag_key: str,
+    team: str,
+    accounts: Sequence[str],
+    services: Sequence[str],
+    today: date,
+) -> Decimal | None:
+    """AWS's forecast (GetCostForecast) of a team's GenAI spend from today to the month's end.
+
+    None where AWS has none: the operation is missing (the local stand-in), denied, or has too
+    little history (DataUnavailableException); the caller then keeps its own projection.
+    """
+    if team == UNATTRIBUTED or not services or not accounts:
+        return None
+    end = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    try:
+        with translated_errors("ce", "GetCostForecast"):
+            answer = client.get_cost_forecast(
+                TimePeriod=_time_period(today, end),
+                Metric="UNBLENDED_COST",
+                Granularity="MONTHLY",
+                Filter=_and(
+                    _dimension("LINKED_ACCOUNT", sorted(accounts)),
+                    _dimension("SERVICE", sorted(services)),
+                    {"Tags": {"Key": tag_key, "Values": [team]}},
+                ),
+            )
+    except AwsError as exc:
+        log.warning("AWS cost forecast unavailable for team %s: %s; using the project's own projection", team, exc)
+        return None
+    return Decimal(answer["Total"]["Amount"])

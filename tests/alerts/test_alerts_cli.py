@@ -1,0 +1,88 @@
+"""`genai-monitor alerts ...` and `export alerts` end to end, against a seeded database."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from core.db import upsert
+from core.models import CollectorRun, Notification
+from core.timeutil import utcnow
+from monitor.cli import main
+from monitor.export import ALERT_COLUMNS
+from tests.alerts.servers import HttpRecorder
+
+CONFIG = """
+notifiers:
+  hook: {{type: webhook, url: "{url}/hook", headers: {{Authorization: "Bearer TOPSECRET"}}}}
+alerts:
+  default_route: [hook]
+  rules: [{{kind: stale_data, for: 2h}}]
+"""
+
+
+@pytest.fixture
+def http():
+    server = HttpRecorder().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, database_url, engine, http):
+    config_path = tmp_path / "genai-monitor.yaml"
+    config_path.write_text(CONFIG.format(url=http.url))
+    monkeypatch.setenv("GENAI_MONITOR_CONFIG", str(config_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return lambda *args: CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def seed_runs(sessions):
+    now = utcnow()
+    rows = []
+    for region, hours_ago in (("us-east-1", 1), ("eu-west-1", 30)):
+        finished = now - timedelta(hours=hours_ago)
+        rows.append({"source": "bedrock", "account_id": "111111111111", "region": region, "window_start": finished - timedelta(hours=3), "window_end": finished, "status": "succeeded", "started_at": finished, "finished_at": finished, "api_calls": 2, "rows": 10, "message": None})
+    with sessions.begin() as session:
+        upsert(session, CollectorRun, rows, key=["source", "account_id", "region", "window_start"])
+
+
+def test_evaluate_list_silence_and_export(cli, sessions, http):
+    seed_runs(sessions)
+    dry = cli("alerts", "evaluate", "--dry-run")
+    assert dry.exit_code == 0 and "would fired: stale_data bedrock/111111111111/eu-west-1" in dry.output
+    assert cli("alerts", "list").output.strip() == "no alerts"
+
+    done = cli("alerts", "evaluate")
+    assert done.exit_code == 0, done.output
+    assert "1 fired" in done.output and "1 delivered" in done.output
+    (request,) = http.requests
+    assert request.headers["Authorization"] == "Bearer TOPSECRET"
+    assert request.body["alerts"][0]["subject"] == "bedrock/111111111111/eu-west-1"
+
+    listed = cli("alerts", "list")
+    assert "firing" in listed.output and "eu-west-1 last succeeded 30h ago" in listed.output
+
+    added = cli("alerts", "silence", "add", "--rule", "stale_data", "--subject", "bedrock/*", "--for", "4h", "--comment", "known outage")
+    assert added.exit_code == 0 and added.output.startswith("silence 1 added until")
+    assert "known outage" in cli("alerts", "silence", "list").output
+    assert "silenced: stale_data" in cli("alerts", "evaluate").output
+    assert cli("alerts", "silence", "remove", "1").output.strip() == "silence 1 ended"
+    assert cli("alerts", "silence", "list").output.strip() == "no silences"
+    assert cli("alerts", "silence", "add", "--rule", "nope", "--for", "1h").exit_code == 2
+
+    exported = cli("export", "alerts", "--format", "json")
+    (record,) = json.loads(exported.stdout)
+    assert list(record) == list(ALERT_COLUMNS)
+    assert record["rule"] == "stale_data" and record["opened_at"].endswith("Z")
+    with sessions() as session:
+        assert [n.kind for n in session.scalars(select(Notification))] == ["firing"]
+
+
+def test_config_check_masks_webhook_headers(cli):
+    result = cli("config", "check")
+    assert result.exit_code == 0 and "TOPSECRET" not in result.output

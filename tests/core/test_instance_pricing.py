@@ -1,0 +1,62 @@
+from decimal import Decimal
+
+import pytest
+
+from core.pricing import InstancePrice, InstancePriceCatalog, instance_hours_cost
+
+GENAI_FAMILIES = ("g4dn", "g5", "g6", "p4d", "p5", "inf2", "trn1", "m5", "c5", "t2")
+
+
+@pytest.fixture(scope="module")
+def catalog() -> InstancePriceCatalog:
+    return InstancePriceCatalog.load()
+
+
+def test_every_entry_has_a_positive_price_a_source_and_a_date(catalog):
+    assert len(catalog.instance_types()) >= 50
+    for instance_type in catalog.instance_types():
+        assert instance_type.startswith("ml."), instance_type
+        for region in ("us-east-1", "eu-west-1", "ap-southeast-2"):
+            price = catalog.price(instance_type, region)
+            assert price is not None and price.hourly > 0, instance_type
+            assert price.source.startswith("https://") and price.as_of, instance_type
+
+
+@pytest.mark.parametrize("family", GENAI_FAMILIES)
+def test_the_generative_ai_families_are_known(catalog, family):
+    assert any(t.split(".")[1] == family for t in catalog.instance_types())
+
+
+def test_bigger_sizes_cost_more_within_a_family(catalog):
+    for family, sizes in {"g5": ["xlarge", "2xlarge", "4xlarge", "12xlarge", "48xlarge"], "m5": ["large", "xlarge", "2xlarge", "4xlarge"]}.items():
+        prices = [catalog.price(f"ml.{family}.{size}", "us-east-1").hourly for size in sizes]
+        assert prices == sorted(prices) and len(set(prices)) == len(prices)
+
+
+def test_a_region_entry_wins_over_the_default(catalog):
+    default = catalog.price("ml.g5.xlarge", "us-east-1")
+    assert default.hourly == Decimal("1.408")
+    assert catalog.price("ml.g5.xlarge", "eu-west-1").hourly > default.hourly
+    assert catalog.price("ml.g5.xlarge", "us-west-2") == default  # no entry: the default
+
+
+def test_an_unknown_type_is_unpriced_not_free(catalog):
+    assert "ml.x99.huge" not in catalog
+    assert catalog.price("ml.x99.huge", "us-east-1") is None
+    assert instance_hours_cost(None, Decimal(10)) is None
+
+
+def test_from_data_takes_per_entry_sources_and_the_cost_is_exact():
+    catalog = InstancePriceCatalog.from_data(
+        {
+            "source": "https://example.com/prices",
+            "as_of": "2025-01-01",
+            "instances": {
+                "ml.a.large": {"default": 0.1, "regions": {"eu-west-1": {"hourly": 0.3, "source": "https://example.com/eu", "as_of": "2025-02-01"}}},
+                "ml.b.large": 0.25,
+            },
+        }
+    )
+    assert catalog.price("ml.a.large", "eu-west-1") == InstancePrice(Decimal("0.3"), "https://example.com/eu", "2025-02-01")
+    assert catalog.price("ml.b.large", "us-east-1") == InstancePrice(Decimal("0.25"), "https://example.com/prices", "2025-01-01")
+    assert instance_hours_cost(catalog.price("ml.a.large", "us-east-1"), Decimal("0.333333") * 3) == Decimal("0.100000")
