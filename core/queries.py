@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.models import Alert, BedrockUsageHourly, CollectorRun, Endpoint, EndpointHourly
+from core.budgets import ALL_SERVICES, period_of
+from core.models import (
+    Alert,
+    BedrockUsageHourly,
+    Budget,
+    CollectorRun,
+    CostDaily,
+    Endpoint,
+    EndpointHourly,
+)
+from core.projection import HISTORY_DAYS, Projection, month_bounds, project_month
 
 
 def watermark(session: Session, source: str, account_id: str, region: str) -> datetime | None:
@@ -317,13 +327,6 @@ def bedrock_usage_by_team(session: Session, start: datetime | None = None, end: 
 
 
 # --- Cost Explorer, budgets and projection ---
-# Imported here rather than at the top so this section stays one self-contained block.
-from collections.abc import Mapping  # noqa: E402
-from datetime import UTC, date, time, timedelta  # noqa: E402
-
-from core.budgets import ALL_SERVICES, period_of  # noqa: E402
-from core.models import Budget, CostDaily  # noqa: E402
-from core.projection import HISTORY_DAYS, Projection, month_bounds, project_month  # noqa: E402
 
 BEDROCK_SERVICE = "Amazon Bedrock"
 SAGEMAKER_SERVICE = "Amazon SageMaker"
