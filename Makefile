@@ -4,7 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench clean
+# Debian packages the tests use: chromium for the dashboard's browser tests (driven by
+# Playwright with executable_path=/usr/bin/chromium), docker-compose to validate the compose file.
+SYSTEM_PACKAGES := chromium docker-compose
+
+.PHONY: install system-deps demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +18,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
 demo: install
 	$(BIN)/genai-monitor demo
 
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest -n 2
 
 lint: install
