@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.advisor import EndpointUsage, ModelUsage
 from core.budgets import ALL_SERVICES, period_of
 from core.models import (
     Alert,
@@ -326,6 +327,83 @@ def bedrock_usage_by_team(session: Session, start: datetime | None = None, end: 
     return sorted(rows, key=lambda row: (-row.estimated_cost_usd, row.team))
 
 
+# --- Hosting advisor ---
+
+
+def model_usage(session: Session, start: datetime, end: datetime) -> list[ModelUsage]:
+    """Per Bedrock model, team and region: tokens over [start, end) and the busiest hour's tokens."""
+    usage = BedrockUsageHourly
+    per_hour = (
+        select(
+            usage.model_id,
+            usage.base_model_id,
+            usage.team,
+            usage.region,
+            usage.hour,
+            func.sum(usage.input_tokens).label("tokens_in"),
+            func.sum(usage.output_tokens).label("tokens_out"),
+        )
+        .where(usage.hour >= start, usage.hour < end)
+        .group_by(usage.model_id, usage.base_model_id, usage.team, usage.region, usage.hour)
+        .subquery()
+    )
+    statement = select(
+        per_hour.c.model_id,
+        per_hour.c.base_model_id,
+        per_hour.c.team,
+        per_hour.c.region,
+        func.sum(per_hour.c.tokens_in),
+        func.sum(per_hour.c.tokens_out),
+        func.max(per_hour.c.tokens_in),
+        func.max(per_hour.c.tokens_out),
+    ).group_by(per_hour.c.model_id, per_hour.c.base_model_id, per_hour.c.team, per_hour.c.region)
+    hours = max(1, int((end - start).total_seconds() // 3600))
+    return sorted(
+        (
+            ModelUsage(model, base, team, region, hours, int(tokens_in or 0), int(tokens_out or 0), int(peak_in or 0), int(peak_out or 0))
+            for model, base, team, region, tokens_in, tokens_out, peak_in, peak_out in session.execute(statement)
+        ),
+        key=lambda row: (row.team, row.model_id, row.region),
+    )
+
+
+def endpoint_usage(session: Session, start: datetime, end: datetime) -> list[EndpointUsage]:
+    """Per live endpoint over [start, end): hours in service, calls, the busiest hour, hours without calls, cost."""
+    hourly = EndpointHourly
+    peaks = {
+        endpoint_id: (int(peak or 0), Decimal(str(quiet or 0)))
+        for endpoint_id, peak, quiet in session.execute(
+            select(
+                hourly.endpoint_id,
+                func.max(hourly.invocations),
+                func.sum(case((hourly.invocations == 0, hourly.service_hours), else_=0)),
+            )
+            .where(hourly.hour >= start, hourly.hour < end)
+            .group_by(hourly.endpoint_id)
+        )
+    }
+    result = []
+    for summary in endpoint_summaries(session, start=start, end=end, include_deleted=False):
+        peak, quiet = peaks.get(summary.endpoint_id, (0, Decimal(0)))
+        result.append(
+            EndpointUsage(
+                endpoint_name=summary.endpoint_name,
+                account_id=summary.account_id,
+                region=summary.region,
+                team=summary.team,
+                endpoint_type=summary.endpoint_type,
+                instance_type=summary.instance_type,
+                instance_count=summary.instance_count,
+                hours_in_service=summary.hours_in_service,
+                invocations=summary.invocations,
+                peak_hour_invocations=peak,
+                hours_without_calls=quiet,
+                cost_usd=summary.estimated_cost_usd,
+            )
+        )
+    return result
+
+
 # --- Cost Explorer, budgets and projection ---
 
 BEDROCK_SERVICE = "Amazon Bedrock"
@@ -520,3 +598,269 @@ def bedrock_reconciliation(session: Session, start: date, end: date) -> list[Bed
         BedrockReconciliation(day, team, estimated.get((day, team), Decimal(0)), billed.get((day, team), Decimal(0)), unpriced.get((day, team), 0))
         for day, team in sorted(set(estimated) | set(billed))
     ]
+
+
+# --- Dashboard ---
+
+# The dimensions the dashboard groups Bedrock usage by, and the column behind each.
+BEDROCK_DIMENSIONS = {
+    "model": BedrockUsageHourly.base_model_id,
+    "model_id": BedrockUsageHourly.model_id,
+    "region": BedrockUsageHourly.region,
+    "team": BedrockUsageHourly.team,
+    "account": BedrockUsageHourly.account_id,
+}
+COST_DIMENSIONS = {"team": CostDaily.team, "service": CostDaily.service, "account": CostDaily.account_id}
+
+
+def _utc_day(session: Session, column: Any) -> Any:
+    """The UTC day of a timestamp column, in SQL (a plain date() would use the session's time zone)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def _as_day(value: Any) -> date:
+    # SQLite's date() answers a 'YYYY-MM-DD' string
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class BedrockSlice:
+    """Bedrock usage summed over one key (model, profile, region, team or account), per day or in all."""
+
+    day: date | None
+    key: str
+    invocations: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    client_errors: int
+    server_errors: int
+    throttles: int
+    estimated_cost_usd: Decimal
+    unpriced_hours: int
+
+
+def bedrock_slices(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    by: str = "model",
+    per_day: bool = True,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+) -> list[BedrockSlice]:
+    """Bedrock usage in [start, end) grouped by ``by`` (a BEDROCK_DIMENSIONS key), and by UTC day unless ``per_day`` is False."""
+    usage = BedrockUsageHourly
+    key = BEDROCK_DIMENSIONS[by]
+    conditions: list[Any] = [usage.hour >= start, usage.hour < end]
+    if teams:
+        conditions.append(usage.team.in_(teams))
+    if accounts:
+        conditions.append(usage.account_id.in_(accounts))
+    if regions:
+        conditions.append(usage.region.in_(regions))
+    day = _utc_day(session, usage.hour).label("day") if per_day else None
+    groups = [day, key] if day is not None else [key]
+    statement = (
+        select(
+            *groups,
+            func.sum(usage.invocations),
+            func.sum(usage.input_tokens),
+            func.sum(usage.output_tokens),
+            func.sum(usage.cache_read_tokens),
+            func.sum(usage.cache_write_tokens),
+            func.sum(usage.client_errors),
+            func.sum(usage.server_errors),
+            func.sum(usage.throttles),
+            func.sum(usage.estimated_cost_usd),
+            func.sum(case((usage.priced.is_(False), 1), else_=0)),
+        )
+        .where(*conditions)
+        .group_by(*groups)
+    )
+    result = []
+    for row in session.execute(statement):
+        values = list(row)
+        row_day = _as_day(values.pop(0)) if per_day else None
+        name, calls, tokens_in, tokens_out, cache_read, cache_write, client, server, throttled, cost, unpriced = values
+        result.append(
+            BedrockSlice(
+                row_day, name, int(calls or 0), int(tokens_in or 0), int(tokens_out or 0), int(cache_read or 0), int(cache_write or 0),
+                int(client or 0), int(server or 0), int(throttled or 0), _usd(cost), int(unpriced or 0),
+            )
+        )
+    return sorted(result, key=lambda s: (s.day or date.min, -s.estimated_cost_usd, s.key))
+
+
+def spend_daily(
+    session: Session,
+    start: date,
+    end: date,
+    by: str = "team",
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+) -> list[tuple[date, str, Decimal]]:
+    """Billed GenAI spend (Cost Explorer) per day in [start, end) and ``by`` (a COST_DIMENSIONS key), oldest first."""
+    key = COST_DIMENSIONS[by]
+    conditions: list[Any] = [CostDaily.day >= start, CostDaily.day < end]
+    if teams:
+        conditions.append(CostDaily.team.in_(teams))
+    if accounts:
+        conditions.append(CostDaily.account_id.in_(accounts))
+    statement = select(CostDaily.day, key, func.sum(CostDaily.amount_usd)).where(*conditions).group_by(CostDaily.day, key)
+    return sorted((_as_day(day), name, _usd(amount)) for day, name, amount in session.execute(statement))
+
+
+def spend_totals(
+    session: Session,
+    start: date,
+    end: date,
+    by: str = "team",
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+) -> dict[str, Decimal]:
+    """Billed GenAI spend over the days in [start, end) per ``by`` (a COST_DIMENSIONS key)."""
+    key = COST_DIMENSIONS[by]
+    conditions: list[Any] = [CostDaily.day >= start, CostDaily.day < end]
+    if teams:
+        conditions.append(CostDaily.team.in_(teams))
+    if accounts:
+        conditions.append(CostDaily.account_id.in_(accounts))
+    statement = select(key, func.sum(CostDaily.amount_usd)).where(*conditions).group_by(key)
+    return {name: _usd(amount) for name, amount in session.execute(statement)}
+
+
+def endpoint_window(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+) -> list[EndpointSummary]:
+    """Like :func:`endpoint_summaries` for [start, end), reading only the window and each idle streak.
+
+    The last call before ``end`` is found per endpoint by a backward walk of the (endpoint, hour)
+    primary key that stops at the first called hour, and the idle sums read only the hours after
+    it, so the cost follows the window and the idle streaks, not the history stored.
+    """
+    hourly = EndpointHourly
+    endpoints = select(Endpoint).where(Endpoint.created_at < end, or_(Endpoint.deleted_at.is_(None), Endpoint.deleted_at > start))
+    if teams:
+        endpoints = endpoints.where(Endpoint.team.in_(teams))
+    if accounts:
+        endpoints = endpoints.where(Endpoint.account_id.in_(accounts))
+    if regions:
+        endpoints = endpoints.where(Endpoint.region.in_(regions))
+    lives = list(session.scalars(endpoints.order_by(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at)))
+    if not lives:
+        return []
+    ids = [life.id for life in lives]
+    unpriced = func.sum(case((hourly.priced.is_(False), 1), else_=0))
+    totals = {
+        endpoint_id: (hours, calls, cost, int(missing or 0))
+        for endpoint_id, hours, calls, cost, missing in session.execute(
+            select(hourly.endpoint_id, func.sum(hourly.service_hours), func.sum(_called(hourly)), func.sum(hourly.estimated_cost_usd), unpriced)
+            .where(hourly.hour >= start, hourly.hour < end, hourly.endpoint_id.in_(ids))
+            .group_by(hourly.endpoint_id)
+        )
+    }
+    inner = EndpointHourly.__table__.alias("called_hour")
+    last_call = (
+        select(func.max(inner.c.hour))
+        .where(
+            inner.c.endpoint_id == Endpoint.id,
+            inner.c.hour < end,
+            case((inner.c.invocations >= inner.c.component_invocations, inner.c.invocations), else_=inner.c.component_invocations) > 0,
+        )
+        .scalar_subquery()
+    )
+    last = {endpoint_id: hour for endpoint_id, hour in session.execute(select(Endpoint.id, last_call).where(Endpoint.id.in_(ids)))}
+    streaks = [
+        (hourly.endpoint_id == endpoint_id) & (hourly.hour > last[endpoint_id]) if last.get(endpoint_id) else hourly.endpoint_id == endpoint_id
+        for endpoint_id in ids
+    ]
+    idle = {
+        endpoint_id: (hours, cost, int(missing or 0))
+        for endpoint_id, hours, cost, missing in session.execute(
+            select(hourly.endpoint_id, func.sum(hourly.service_hours), func.sum(hourly.estimated_cost_usd), unpriced)
+            .where(or_(*streaks), hourly.hour < end)
+            .group_by(hourly.endpoint_id)
+        )
+    }
+    result = []
+    for endpoint in lives:
+        hours, calls, cost, missing = totals.get(endpoint.id, (0, 0, None, 0))
+        idle_hours, idle_cost, idle_missing = idle.get(endpoint.id, (0, None, 0))
+        exempt = endpoint.endpoint_type in IDLE_EXEMPT_TYPES or (endpoint.endpoint_type == "async" and endpoint.scales_to_zero)
+        instance_variants = [v for v in endpoint.variants if v.get("instance_type")]
+        last_hour = last.get(endpoint.id)
+        result.append(
+            EndpointSummary(
+                endpoint_id=endpoint.id,
+                account_id=endpoint.account_id,
+                region=endpoint.region,
+                endpoint_name=endpoint.endpoint_name,
+                team=endpoint.team,
+                endpoint_type=endpoint.endpoint_type,
+                status="Deleted" if endpoint.deleted_at is not None else endpoint.status,
+                instance_type=",".join(sorted({v["instance_type"] for v in instance_variants})) or None,
+                instance_count=sum(int(v.get("instance_count") or 0) for v in instance_variants),
+                created_at=endpoint.created_at,
+                deleted_at=endpoint.deleted_at,
+                multi_model=endpoint.multi_model,
+                scales_to_zero=endpoint.scales_to_zero,
+                hours_in_service=_quantized(hours, _HOURS),
+                invocations=int(calls or 0),
+                last_invocation_at=last_hour,
+                idle_hours=None if exempt else _quantized(idle_hours, _HOURS),
+                estimated_cost_usd=None if cost is None and missing else _quantized(cost, _HOURS),
+                idle_cost_usd=None if exempt or (idle_cost is None and idle_missing) else _quantized(idle_cost, _HOURS),
+                priced=missing == 0,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The teams, accounts and regions a dashboard filter can offer for a window."""
+
+    teams: list[str]
+    accounts: list[str]
+    regions: list[str]
+
+
+def filter_options(session: Session, start: datetime, end: datetime) -> FilterOptions:
+    """Teams, accounts and regions with data in [start, end) or a known endpoint or budget."""
+    usage = BedrockUsageHourly
+    in_window = (usage.hour >= start, usage.hour < end)
+    days = (CostDaily.day >= start.date(), CostDaily.day < end.date() + timedelta(days=1))
+    teams = set(session.scalars(select(usage.team).where(*in_window).distinct()))
+    teams |= set(session.scalars(select(CostDaily.team).where(*days).distinct()))
+    teams |= set(session.scalars(select(Endpoint.team).distinct()))
+    teams |= set(session.scalars(select(Budget.team).distinct()))
+    accounts = set(session.scalars(select(usage.account_id).where(*in_window).distinct()))
+    accounts |= set(session.scalars(select(CostDaily.account_id).where(*days).distinct()))
+    accounts |= set(session.scalars(select(Endpoint.account_id).distinct()))
+    regions = set(session.scalars(select(usage.region).where(*in_window).distinct()))
+    regions |= set(session.scalars(select(Endpoint.region).distinct()))
+    return FilterOptions(sorted(teams), sorted(accounts), sorted(regions))
+
+
+def alerts_resolved(session: Session, start: datetime, end: datetime) -> list[Alert]:
+    """Alert episodes resolved in [start, end), newest first."""
+    statement = (
+        select(Alert)
+        .where(Alert.resolved_at >= start, Alert.resolved_at < end)
+        .order_by(Alert.resolved_at.desc(), Alert.id.desc())
+    )
+    return list(session.scalars(statement))

@@ -227,6 +227,8 @@ AlertRule = Annotated[
 
 
 class AlertsConfig(_Strict):
+    # how often `genai-monitor run` evaluates the rules and delivers notifications
+    interval: Duration = timedelta(minutes=5)
     repeat_interval: Duration = timedelta(hours=4)
     default_route: list[str] = Field(default_factory=list)
     rules: list[AlertRule] = Field(default_factory=list)
@@ -291,6 +293,23 @@ Notifier = Annotated[
 ]
 
 
+class ServingThroughput(_Strict):
+    input_tps: float = Field(gt=0)
+    output_tps: float = Field(gt=0)
+
+
+class AdvisorConfig(_Strict):
+    # tokens one endpoint invocation stands for, where the endpoint does not publish token counts
+    tokens_per_invocation: dict[Literal["input", "output"], int] = Field(default_factory=lambda: {"input": 1000, "output": 250})
+    # endpoint name pattern -> the comparable Bedrock model, e.g. {"llama-8b-*": meta.llama3-1-8b-instruct-v1:0}
+    endpoint_models: dict[str, str] = Field(default_factory=dict)
+    # the share of an instance's throughput a self-hosted endpoint is planned to use at peak
+    utilisation_target: float = Field(default=0.6, gt=0, le=1)
+    hours_per_month: float = Field(default=730, gt=0)
+    # measured throughput per family and instance type: {llama-8b: {ml.g5.xlarge: {input_tps, output_tps}}}
+    throughput_overrides: dict[str, dict[str, ServingThroughput]] = Field(default_factory=dict)
+
+
 class MonitorConfig(_Strict):
     """The whole YAML config; every key is optional."""
 
@@ -302,6 +321,7 @@ class MonitorConfig(_Strict):
     pricing: PricingConfig = PricingConfig()
     alerts: AlertsConfig = AlertsConfig()
     notifiers: dict[str, Notifier] = Field(default_factory=dict)
+    advisor: AdvisorConfig = AdvisorConfig()
 
     @field_validator("regions")
     @classmethod

@@ -210,6 +210,53 @@ def _report(result: CycleResult) -> None:
     click.echo(f"{result.source}: {result.rows} row(s) written over {len(result.outcomes)} target(s)")
 
 
+@main.command()
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 455), help="Days of observed usage to base the advice on.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def advise(ctx: click.Context, days: int, fmt: str) -> None:
+    """Token-priced or self-hosted? Break-even per Bedrock workload and right-sizing hints per endpoint.
+
+    Every figure lists the assumptions it rests on (catalog entries and config keys under
+    `advisor`), so it can be checked and changed.
+    """
+    import dataclasses
+    import json
+    from datetime import timedelta
+
+    from core.advisor import HostingCatalog, break_even, endpoint_hints
+    from core.pricing import InstancePriceCatalog
+    from core.queries import endpoint_usage, model_usage
+    from core.timeutil import floor_hour
+
+    app = _app(ctx)
+    end = floor_hour(utcnow())
+    start = end - timedelta(days=days)
+    hosting = HostingCatalog.load(app.config.advisor)
+    instances = InstancePriceCatalog.load()
+    with app.database()() as session:
+        workloads = [break_even(usage, app.catalog, hosting, instances) for usage in model_usage(session, start, end)]
+        hints = [hint for usage in endpoint_usage(session, start, end) for hint in endpoint_hints(usage, app.catalog, hosting, instances)]
+    if fmt == "json":
+        def plain(item: Any) -> Any:
+            return json.loads(json.dumps(dataclasses.asdict(item), default=str))
+
+        click.echo(json.dumps({"start": iso_utc(start), "end": iso_utc(end), "workloads": [plain(w) for w in workloads], "endpoints": [plain(h) for h in hints]}, indent=2))
+        return
+    click.echo(f"Bedrock workloads, {iso_utc(start)[:10]} to {iso_utc(end)[:10]} (monthly figures):")
+    for w in workloads:
+        bedrock = "unpriced" if w.bedrock_monthly_usd is None else f"${w.bedrock_monthly_usd:,}"
+        click.echo(f"  {w.team:<14} {w.model_id:<50} {w.region:<12} {w.tokens_per_month:>16,} tokens  Bedrock {bedrock}: {w.verdict}")
+    if not workloads:
+        click.echo("  no Bedrock usage in this window")
+    click.echo("Endpoint hints:")
+    for h in sorted(hints, key=lambda item: -item.monthly_saving_usd):
+        click.echo(f"  {h.team:<14} {h.endpoint_name:<40} save ${h.monthly_saving_usd:,}/month: {h.suggestion}")
+    if not hints:
+        click.echo("  none: every endpoint looks right-sized for its traffic (or has no comparable model configured)")
+    click.echo("Assumptions: `--format json` lists them for every figure; change them under `advisor` in the config.")
+
+
 @main.group()
 def export() -> None:
     """Export stored data as CSV or JSON."""
