@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from operator import itemgetter
@@ -12,13 +13,18 @@ from sqlalchemy import JSON, Table, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from core.models import UTCDateTime
 
+log = logging.getLogger(__name__)
+
 # Above this many rows a Postgres upsert streams through COPY into a staging table.
 COPY_THRESHOLD = 2000
 BATCH_ROWS = 20000
+# Tests set this to exercise the ON CONFLICT path that Postgres before 15 takes.
+_FORCE_ON_CONFLICT = False
 # Bookkeeping columns that change on every write: a difference in them alone is no change.
 _VOLATILE = frozenset({"collected_at", "updated_at"})
 
@@ -144,7 +150,11 @@ def _pg_copy_upsert(
     update_columns: list[str],
     compared: list[str],
 ) -> None:
-    """COPY the batch into a temporary staging table, then merge it with one INSERT .. SELECT."""
+    """COPY the batch into a temporary staging table, then merge it in one statement.
+
+    MERGE where the server has it (a bulk join); else, or if a concurrent writer got in first,
+    INSERT .. SELECT .. ON CONFLICT, which is safe against concurrent inserts.
+    """
     stage = f"stage_{table.name}"
     connection = session.connection()
     connection.execute(
@@ -165,18 +175,40 @@ def _pg_copy_upsert(
                     values[index] = None if values[index] is None else json.dumps(values[index])
             copy.write_row(values)
     key_list = ", ".join(f'"{c}"' for c in key_columns)
-    if update_columns:
-        assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update_columns)
-        current = ", ".join(f'"{table.name}"."{c}"' for c in compared)
-        incoming = ", ".join(f'EXCLUDED."{c}"' for c in compared)
-        conflict = f"DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"
-    else:
-        conflict = "DO NOTHING"
-    connection.execute(
-        text(
-            f'INSERT INTO "{table.name}" ({column_list}) SELECT {column_list} FROM "{stage}" '
-            f"ON CONFLICT ({key_list}) {conflict}"
-        )
+    on_conflict = f'INSERT INTO "{table.name}" ({column_list}) SELECT {column_list} FROM "{stage}" ON CONFLICT ({key_list}) '
+    if not update_columns:
+        connection.execute(text(on_conflict + "DO NOTHING"))
+        return
+    if _has_merge(connection.dialect):
+        try:
+            with connection.begin_nested():
+                connection.execute(text(_merge_statement(table.name, stage, columns, key_columns, update_columns, compared)))
+            return
+        except IntegrityError:
+            # another writer inserted one of these keys between MERGE's join and its insert
+            log.info("MERGE into %s met a concurrent insert; retrying the batch with ON CONFLICT", table.name)
+    assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update_columns)
+    current = ", ".join(f'"{table.name}"."{c}"' for c in compared)
+    incoming = ", ".join(f'EXCLUDED."{c}"' for c in compared)
+    connection.execute(text(on_conflict + f"DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"))
+
+
+def _has_merge(dialect: Any) -> bool:
+    """MERGE (Postgres 15+) joins the staged batch in bulk, faster than row-by-row ON CONFLICT."""
+    return bool(dialect.server_version_info and dialect.server_version_info >= (15,)) and not _FORCE_ON_CONFLICT
+
+
+def _merge_statement(target: str, stage: str, columns: list[str], key_columns: list[str], update_columns: list[str], compared: list[str]) -> str:
+    on = " AND ".join(f't."{c}" = s."{c}"' for c in key_columns)
+    current = ", ".join(f't."{c}"' for c in compared)
+    incoming = ", ".join(f's."{c}"' for c in compared)
+    assignments = ", ".join(f'"{c}" = s."{c}"' for c in update_columns)
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f's."{c}"' for c in columns)
+    return (
+        f'MERGE INTO "{target}" t USING "{stage}" s ON {on} '
+        f"WHEN MATCHED AND ROW({current}) IS DISTINCT FROM ROW({incoming}) THEN UPDATE SET {assignments} "
+        f"WHEN NOT MATCHED THEN INSERT ({column_list}) VALUES ({values})"
     )
 
 

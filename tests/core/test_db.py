@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+import core.db
 from core.db import COPY_THRESHOLD, upsert
 from core.models import BedrockUsageHourly, CollectorRun
 
@@ -41,8 +42,15 @@ def table_contents(sessions) -> list[tuple]:
         return [tuple(getattr(row, c) for c in columns) for row in rows]
 
 
+@pytest.fixture(params=["merge", "on_conflict"])
+def pg_merge_path(request, monkeypatch):
+    """Run a test once as Postgres 15+ does (MERGE) and once as older servers do (ON CONFLICT)."""
+    monkeypatch.setattr(core.db, "_FORCE_ON_CONFLICT", request.param == "on_conflict")
+    return request.param
+
+
 @pytest.mark.parametrize("count", [10, COPY_THRESHOLD + 7])
-def test_upsert_inserts_then_updates_only_what_changed(sessions, count):
+def test_upsert_inserts_then_updates_only_what_changed(sessions, count, pg_merge_path):
     with sessions.begin() as session:
         assert upsert(session, BedrockUsageHourly, (usage_row(i) for i in range(count))) == count
     first = table_contents(sessions)
@@ -62,7 +70,7 @@ def test_upsert_inserts_then_updates_only_what_changed(sessions, count):
     assert sum(1 for row in second if row[input_tokens] == 999) == 2
 
 
-def test_upsert_path_is_the_same_below_and_above_copy_threshold(sessions):
+def test_upsert_path_is_the_same_below_and_above_copy_threshold(sessions, pg_merge_path):
     rows = [usage_row(i) for i in range(COPY_THRESHOLD + 1)]
     with sessions.begin() as session:
         upsert(session, BedrockUsageHourly, rows[:5])
