@@ -24,8 +24,10 @@ system-deps:
 	  echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# The demo world: a local AWS stand-in seeded with 90 days of a six-team organisation, collected,
+# evaluated and served on the dashboard. DEMO_ARGS=--no-serve builds it and exits.
 demo: install
-	$(BIN)/genai-monitor demo
+	$(BIN)/genai-monitor demo --dir demo-data $(DEMO_ARGS)
 
 test: install system-deps
 	$(BIN)/python -m pytest -n 2
@@ -35,6 +37,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .ruff_cache *.egg-info

@@ -276,7 +276,7 @@ def endpoint_hints(
     tokens_out = Decimal(config.tokens_per_invocation.get("output", 0))
     base = [
         Assumption("hours per month", str(config.hours_per_month), "config advisor.hours_per_month"),
-        Assumption(f"{endpoint.endpoint_name} cost", f"${_usd(endpoint.cost_usd)} over {endpoint.hours_in_service} hours in service", "endpoint_hourly (collected)"),
+        Assumption(f"{endpoint.endpoint_name} cost", f"${_usd(endpoint.cost_usd)} over {endpoint.hours_in_service.normalize():f} hours in service", "endpoint_hourly (collected)"),
     ]
     per_call = [Assumption("tokens per invocation", f"{tokens_in} input, {tokens_out} output", "config advisor.tokens_per_invocation")]
     hints: list[Hint] = []

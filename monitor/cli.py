@@ -447,38 +447,132 @@ def budgets(ctx: click.Context, aws_forecast: bool, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 30), help="Days of history to seed.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the /healthz and /metrics endpoint (0.0.0.0 in a container).")
+@click.option("--port", default=9108, show_default=True, type=click.IntRange(0, 65535), help="Port of the /healthz and /metrics endpoint (0: any free port).")
+@click.pass_context
+def run(ctx: click.Context, host: str, port: int) -> None:
+    """Run the service: scheduled collectors and alert evaluation, until SIGTERM.
+
+    Each collector runs at its `collection.<source>.interval` (aligned: Bedrock at :05 past the
+    hour, SageMaker at :07, costs every 6 hours at :20), the alert rules every `alerts.interval`,
+    and every job once at start. Several processes may share one Postgres database: each
+    target is claimed with an advisory lock, so none runs twice at once. On SIGTERM the running
+    jobs finish their current target and the process exits 0.
+    """
+    from monitor.scheduler import ListenError, run_until_signalled
+
+    if ctx.find_root().params.get("verbose", 0) == 0:
+        # a service says what it does: INFO unless asked for more
+        logging.getLogger().setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s genai-monitor: %(levelname)s: %(message)s"))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        run_until_signalled(_app(ctx), host, port)
+    except ListenError as exc:
+        raise Failure(str(exc)) from None
+
+
+@main.command()
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 120), help="Days of history to seed.")
 @click.option("--dir", "directory", default="demo-data", show_default=True, type=click.Path(file_okay=False), help="Where the demo config and database go.")
-def demo(days: int, directory: str) -> None:
+@click.option("--database-url", help="Collect into this database instead of demo-data/demo.db (it is written to, so not production).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the dashboard listens on.")
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port the dashboard listens on.")
+@click.option("--no-serve", is_flag=True, help="Build the demo, print the summary and exit without serving the dashboard.")
+def demo(days: int, directory: str, database_url: str | None, host: str, port: int, no_serve: bool) -> None:
     """Run against a local AWS stand-in seeded with a demo organisation: no account needed.
 
-    Starts moto's server on a loopback port, seeds a week of Bedrock usage for six teams in two
-    regions, collects it with the real collector into SQLite (DATABASE_URL if set), and prints
-    what each team used.
+    Starts moto's server in process on a loopback port, seeds six teams' Bedrock usage (a dozen
+    models and inference profiles in two regions), eight SageMaker endpoints and the matching
+    Cost Explorer bill over 90 days, collects it all with the real collectors into SQLite,
+    evaluates the alert rules (delivered to the log) and serves the dashboard.
     """
-    from core.queries import bedrock_usage_by_team
-    from core.settings import EnvSettings
-    from monitor.demo import local_aws, seed, write_config
+    from monitor.demo import build_demo, summary_lines
 
-    folder = Path(directory)
-    config_path = write_config(folder, days)
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{(folder / 'demo.db').resolve()}"
-    with local_aws() as url:
-        click.echo(f"local AWS stand-in (moto) at {url}")
-        points = seed(days)
-        click.echo(f"seeded {points} Bedrock datapoints over {days} day(s)")
-        app = AppContext(EnvSettings(database_url, config_path, config_path_explicit=True))
-        _collect(app, "bedrock")
-    with app.database()() as session:
-        summary = bedrock_usage_by_team(session)
-    click.echo(f"\n{'team':<14}{'invocations':>14}{'input tokens':>16}{'output tokens':>16}{'est. cost USD':>16}")
-    for row in summary:
-        flag = f"  ({row.unpriced_hours} unpriced model-hours)" if row.unpriced_hours else ""
-        click.echo(f"{row.team:<14}{row.invocations:>14,}{row.input_tokens:>16,}{row.output_tokens:>16,}{row.estimated_cost_usd:>16,.2f}{flag}")
+    result = build_demo(Path(directory), days, database_url, progress=lambda line: click.echo(line, err=True))
+    click.echo("")
+    for line in summary_lines(result):
+        click.echo(line)
+    for failure in result.failed:
+        click.echo(f"collection problem: {failure}", err=True)
     click.echo(
-        f"\nconfig: {config_path}\ndatabase: {database_url}\n"
-        f"export it: DATABASE_URL={database_url} genai-monitor export bedrock-usage --format csv"
+        f"\nbuilt in {sum(result.seconds.values()):.0f}s ("
+        + ", ".join(f"{name} {value:.1f}s" for name, value in result.seconds.items())
+        + f")\nconfig: {result.config_path}\ndatabase: {result.database_url}\n"
+        f"look around: DATABASE_URL={result.database_url} GENAI_MONITOR_CONFIG={result.config_path} genai-monitor budgets"
     )
+    if result.failed:
+        raise Failure("the demo's collection failed for some targets (see above)")
+    if no_serve:
+        return
+    from dashboard.app import create_app, serve
+
+    click.echo(f"\ndashboard: http://{host}:{port}/  (Ctrl-C stops it)")
+    serve(create_app(result.database_url, result.config), host=host, port=port)
+
+
+@main.command("dashboard")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; anything but loopback should sit behind auth or a proxy.")
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.pass_context
+def dashboard_command(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the dashboard (auth from GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or _TRUSTED_HEADER)."""
+    from dashboard.app import auth_from_env, create_app, serve
+
+    app = _app(ctx)
+    app.database()  # the config loads and the schema is current before anything is served
+    auth = auth_from_env()
+    if host not in {"127.0.0.1", "localhost", "::1"} and not auth.enabled:
+        log.warning("the dashboard listens on %s without authentication: set GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or put it behind an SSO proxy", host)
+    click.echo(f"dashboard on http://{host}:{port}/" + (" (authentication on)" if auth.enabled else ""), err=True)
+    serve(create_app(app.settings.database_url, app.config, auth=auth), host, port)
+
+
+@main.group()
+def report() -> None:
+    """Reports for people: the managers' weekly digest."""
+
+
+@report.command("weekly")
+@click.option("--week", help="ISO week, e.g. 2026-W07 (default: the last complete week).")
+@click.option("-o", "--output", "path", help="Write the HTML digest to this file (default: standard output, unless --email).")
+@click.option("--email", "send", is_flag=True, help="E-mail the digest to every `email` notifier of the config.")
+@click.pass_context
+def report_weekly(ctx: click.Context, week: str | None, path: str | None, send: bool) -> None:
+    """This week against the week before per team and model, top movers, budgets and alerts, as one HTML file."""
+    from monitor.report import (
+        ReportError,
+        digest_email,
+        email_notifiers,
+        report_week,
+        send_email,
+        weekly_digest,
+    )
+
+    app = _app(ctx)
+    try:
+        monday = report_week(week, utcnow())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+    targets = email_notifiers(app.config) if send else {}
+    if send and not targets:
+        raise BadConfig("--email needs an `email` notifier under notifiers in the config")
+    data, html, text = weekly_digest(app.database(), monday, utcnow())
+    if path and path != "-":
+        Path(path).write_text(html, encoding="utf-8")
+        click.echo(f"wrote the {data.week} digest to {path}", err=True)
+    elif not send or path == "-":
+        click.echo(html, nl=False)
+    failed = []
+    for name, settings in targets.items():
+        try:
+            send_email(name, settings, digest_email(settings, f"GenAI spend, week {data.week}", html, text))
+            click.echo(f"e-mailed the {data.week} digest to {', '.join(settings.to)} ({name})", err=True)
+        except ReportError as exc:
+            failed.append(str(exc))
+    if failed:
+        raise Failure("; ".join(failed))
 
 
 @main.group("alerts")

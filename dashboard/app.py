@@ -1,0 +1,166 @@
+"""The Dash app: a small factory, the page shell, and authentication covering every route."""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import dash
+from dash import dcc, html
+from flask import Flask, Response, request
+
+from core.db import make_engine, session_factory
+from core.settings import ConfigError, MonitorConfig
+from core.timeutil import utcnow
+from dashboard.data import EXTENSION, DashboardContext
+
+log = logging.getLogger(__name__)
+
+# The pages, in navigation order; each module registers itself with dash.register_page.
+PAGES = ("overview", "teams", "bedrock", "endpoints", "weekly", "alerts", "advisor")
+
+ENV_USER = "GENAI_MONITOR_DASHBOARD_USER"
+ENV_PASSWORD = "GENAI_MONITOR_DASHBOARD_PASSWORD"
+ENV_TRUSTED_HEADER = "GENAI_MONITOR_DASHBOARD_TRUSTED_HEADER"
+ENV_ALLOWED_USERS = "GENAI_MONITOR_DASHBOARD_ALLOWED_USERS"
+REALM = "genai-cost-monitor"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Who may see the dashboard: basic auth, a trusted header set by an SSO proxy, or both (either admits)."""
+
+    username: str | None = None
+    password: str | None = None
+    # a header such as X-Forwarded-User that the reverse proxy sets after SSO (and strips from clients)
+    trusted_header: str | None = None
+    # with a trusted header: only these users (empty: anyone the proxy admits)
+    allowed_users: tuple[str, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any authentication is required."""
+        return bool(self.username or self.trusted_header)
+
+
+def auth_from_env(environ: Mapping[str, str] | None = None) -> AuthSettings:
+    """Authentication from the environment; a user without a password (or the reverse) is a config error."""
+    env = os.environ if environ is None else environ
+    user, password = env.get(ENV_USER) or None, env.get(ENV_PASSWORD) or None
+    if bool(user) != bool(password):
+        raise ConfigError(f"set both {ENV_USER} and {ENV_PASSWORD} for basic auth, or neither")
+    allowed = tuple(name.strip() for name in (env.get(ENV_ALLOWED_USERS) or "").split(",") if name.strip())
+    return AuthSettings(user, password, env.get(ENV_TRUSTED_HEADER) or None, allowed)
+
+
+def _admitted(auth: AuthSettings) -> bool:
+    if auth.trusted_header:
+        user = request.headers.get(auth.trusted_header, "").strip()
+        if user and (not auth.allowed_users or user in auth.allowed_users):
+            return True
+    if auth.username and auth.password:
+        given = request.authorization
+        if given is not None and given.type == "basic":
+            # compare both in constant time, whatever the first comparison says
+            user_ok = hmac.compare_digest((given.username or "").encode(), auth.username.encode())
+            password_ok = hmac.compare_digest((given.password or "").encode(), auth.password.encode())
+            return user_ok and password_ok
+    return False
+
+
+def install_auth(server: Flask, auth: AuthSettings) -> None:
+    """Refuse every request, Dash's callback and asset routes included, that lacks valid credentials."""
+    if not auth.enabled:
+        return
+
+    def check() -> Response | None:
+        if _admitted(auth):
+            return None
+        headers = {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'} if auth.username else {}
+        return Response("authentication required\n", status=401, headers=headers, mimetype="text/plain")
+
+    server.before_request(check)
+
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #0f172a; background: #f8fafc; }
+.header { display: flex; align-items: center; gap: 24px; padding: 10px 24px; background: #0f172a; color: white; }
+.header h1 { font-size: 18px; margin: 0; font-weight: 600; }
+.nav a { color: #cbd5e1; text-decoration: none; margin-right: 18px; font-size: 14px; }
+.nav a:hover { color: white; }
+.page { padding: 12px 24px 40px; }
+.page h2 { margin: 8px 0 0; }
+.question { color: #475569; margin: 4px 0 12px; }
+.filter-bar { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-end; background: white; padding: 10px 12px; border: 1px solid #e2e8f0; border-radius: 8px; margin-bottom: 12px; }
+.filter { min-width: 200px; }
+.filter-label { display: block; font-size: 12px; color: #475569; margin-bottom: 2px; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0 12px; }
+.card { background: white; border: 1px solid #e2e8f0; border-radius: 8px; padding: 10px 16px; min-width: 180px; }
+.card-label { font-size: 12px; color: #475569; }
+.card-value { font-size: 22px; font-weight: 600; }
+.card-note { font-size: 11px; color: #64748b; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 12px; }
+.section { background: white; border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px 12px; margin-bottom: 12px; }
+.section h3 { font-size: 15px; margin: 6px 0; }
+.empty { color: #64748b; font-style: italic; }
+.note { color: #64748b; font-size: 12px; }
+"""
+
+INDEX = """<!DOCTYPE html>
+<html>
+<head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}<style>""" + STYLE + """</style></head>
+<body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
+</html>"""
+
+
+def _shell() -> html.Div:
+    links = [dcc.Link(page["name"], href=page["relative_path"], id=f"nav-{page['module'].rsplit('.', 1)[-1]}") for page in dash.page_registry.values()]
+    return html.Div(
+        [
+            html.Div([html.H1("GenAI cost monitor"), html.Nav(links, className="nav")], className="header"),
+            dash.page_container,
+        ]
+    )
+
+
+def create_app(
+    database_url: str,
+    config: MonitorConfig,
+    *,
+    auth: AuthSettings | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> dash.Dash:
+    """The dashboard over the database at ``database_url``; auth from the environment unless given."""
+    auth = auth_from_env() if auth is None else auth
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        suppress_callback_exceptions=True,  # pages' components appear only when their page is shown
+        title="GenAI cost monitor",
+        update_title=None,
+        index_string=INDEX,
+        include_assets_files=False,
+    )
+    sessions = session_factory(make_engine(database_url))
+    app.server.extensions[EXTENSION] = DashboardContext(sessions, config, clock)
+    for name in PAGES:
+        # imported after the app exists, as dash.register_page requires; callbacks bind to this app
+        module = importlib.import_module(f"dashboard.pages.{name}")
+        module.register_callbacks(app)
+    app.layout = _shell
+    install_auth(app.server, auth)
+    return app
+
+
+def serve(app: dash.Dash, host: str = "127.0.0.1", port: int = 8050) -> None:
+    """Serve the app with waitress (a production WSGI server; Dash's debug mode stays off)."""
+    from waitress import serve as waitress_serve
+
+    log.warning("dashboard on http://%s:%d/", host, port)
+    waitress_serve(app.server, host=host, port=port, threads=8, ident="genai-cost-monitor")

@@ -1,0 +1,80 @@
+"""Advisor: token-priced or self-hosted? Break-even per Bedrock workload and right-sizing hints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Dash, Output, html
+
+from dashboard.components import card, page_frame, table_section, usd
+from dashboard.data import AdvisorData, DashboardContext, advisor_data, current_context, options_for
+from dashboard.filters import Filters, FilterSpec, parse_filters
+
+PAGE = "advisor"
+SPEC = FilterSpec(PAGE)
+WORKLOAD_COLUMNS = [
+    "team", "model_id", "region", "tokens_per_month", "bedrock_usd_per_month", "self_hosted_on",
+    "self_hosted_usd_per_month", "breakeven_tokens_per_month", "verdict", "assumptions",
+]
+
+
+def layout(**query: Any) -> html.Div:
+    """The page with its filters set from the URL."""
+    context = current_context()
+    filters = parse_filters(query, context.today())
+    with context.sessions() as session:
+        teams, accounts, regions = options_for(context, session, filters)
+    return page_frame(
+        PAGE,
+        "Advisor",
+        "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.",
+        SPEC.bar(filters, teams, accounts, regions),
+        f"{PAGE}-body",
+    )
+
+
+def view(context: DashboardContext, filters: Filters) -> html.Div:
+    """Query and render the page body: the callback's whole work."""
+    with context.sessions() as session:
+        data = advisor_data(session, filters, context.config)
+    return render(data)
+
+
+def render(data: AdvisorData) -> html.Div:
+    """The page body from its data."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    card(f"{PAGE}-workload-count", "Bedrock workloads", str(len(data.workloads))),
+                    card(f"{PAGE}-hint-count", "Endpoint hints", str(len(data.hints))),
+                    card(f"{PAGE}-saving", "Possible saving a month", usd(data.monthly_saving), "the best suggestion per endpoint, and self-hosting where cheaper"),
+                ],
+                className="cards",
+            ),
+            html.P(
+                "Monthly figures scale the days shown to a month. Every figure names its assumptions (A1, A2, ...), "
+                "listed below with where each is set: the catalogs under core/prices/ and the `advisor` section of the config.",
+                className="note",
+            ),
+            table_section("Bedrock workloads", f"{PAGE}-workloads", data.workloads, "No Bedrock usage in the days shown.", columns=WORKLOAD_COLUMNS),
+            table_section("Endpoint hints", f"{PAGE}-hints", data.hints, "No hint: every endpoint looks right-sized, or none has a comparable model configured (advisor.endpoint_models).",
+                          columns=["team", "endpoint_name", "kind", "suggestion", "monthly_saving_usd", "assumptions"]),
+            table_section("Assumptions", f"{PAGE}-assumptions", data.assumptions, "No figure, so no assumption.", page_size=30),
+        ]
+    )
+
+
+def register_callbacks(app: Dash) -> None:
+    """Bind the page's callbacks to ``app``."""
+    SPEC.register_url_sync(app)
+
+    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
+    def update(*values: Any) -> html.Div:
+        context = current_context()
+        return view(context, SPEC.parse(context.today(), values))
+
+
+# registered last, with the layout function defined above
+dash.register_page(__name__, path="/advisor", name="Advisor", title="GenAI cost monitor: advisor", order=6, layout=layout)

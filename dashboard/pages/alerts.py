@@ -1,0 +1,74 @@
+"""Alerts: what is firing, pending and silenced now, and what was resolved in the days shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Dash, Output, html
+
+from dashboard.components import card, page_frame, table_section
+from dashboard.data import AlertsData, DashboardContext, alerts_data, current_context, options_for
+from dashboard.filters import Filters, FilterSpec, parse_filters
+
+PAGE = "alerts"
+SPEC = FilterSpec(PAGE, fields=("team",))
+OPEN_COLUMNS = ["id", "severity", "rule", "team", "subject", "opened_at", "fired_at", "message"]
+
+
+
+def layout(**query: Any) -> html.Div:
+    """The page with its filters set from the URL."""
+    context = current_context()
+    filters = parse_filters(query, context.today())
+    with context.sessions() as session:
+        teams, accounts, regions = options_for(context, session, filters)
+    return page_frame(
+        PAGE,
+        "Alerts",
+        "What needs attention now, and what has settled? (the days shown choose the resolved ones)",
+        SPEC.bar(filters, teams, accounts, regions),
+        f"{PAGE}-body",
+    )
+
+
+def view(context: DashboardContext, filters: Filters) -> html.Div:
+    """Query and render the page body: the callback's whole work."""
+    with context.sessions() as session:
+        data = alerts_data(session, filters)
+    return render(data)
+
+
+def render(data: AlertsData) -> html.Div:
+    """The page body from its data."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    card(f"{PAGE}-firing-count", "Firing", str(len(data.firing))),
+                    card(f"{PAGE}-pending-count", "Pending", str(len(data.pending))),
+                    card(f"{PAGE}-silenced-count", "Silenced", str(len(data.silenced))),
+                    card(f"{PAGE}-resolved-count", "Resolved in the days shown", str(len(data.resolved))),
+                ],
+                className="cards",
+            ),
+            table_section("Firing", f"{PAGE}-firing", data.firing, "Nothing is firing.", columns=OPEN_COLUMNS),
+            table_section("Pending", f"{PAGE}-pending", data.pending, "Nothing is pending.", columns=OPEN_COLUMNS),
+            table_section("Silenced", f"{PAGE}-silenced", data.silenced, "Nothing is silenced.", columns=[*OPEN_COLUMNS, "silenced_until"]),
+            table_section("Resolved", f"{PAGE}-resolved", data.resolved, "No alert was resolved in the days shown.", columns=["id", "severity", "rule", "team", "subject", "opened_at", "resolved_at", "message"]),
+        ]
+    )
+
+
+def register_callbacks(app: Dash) -> None:
+    """Bind the page's callbacks to ``app``."""
+    SPEC.register_url_sync(app)
+
+    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
+    def update(*values: Any) -> html.Div:
+        context = current_context()
+        return view(context, SPEC.parse(context.today(), values))
+
+
+# registered last, with the layout function defined above
+dash.register_page(__name__, path="/alerts", name="Alerts", title="GenAI cost monitor: alerts", order=5, layout=layout)

@@ -1,0 +1,100 @@
+"""Bedrock: tokens and estimated cost by model, inference profile or region; errors; estimate vs bill."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Dash, Output, dcc, html
+
+from dashboard.components import card, graph, page_frame, table_section, usd
+from dashboard.data import BedrockData, DashboardContext, bedrock_data, current_context, options_for
+from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
+from dashboard.filters import Filters, FilterSpec, parse_filters
+
+PAGE = "bedrock"
+GROUPINGS = {"model": "foundation model", "model_id": "model id / inference profile", "region": "region", "team": "team", "account": "account"}
+SPEC = FilterSpec(PAGE, extra=(("by", f"{PAGE}-by", "value"),))
+
+
+
+def grouping(filters: Filters) -> str:
+    """The dimension the page groups by (foundation model unless the URL says otherwise)."""
+    chosen = filters.extra.get("by", "model")
+    return chosen if chosen in GROUPINGS else "model"
+
+
+def layout(**query: Any) -> html.Div:
+    """The page with its filters set from the URL."""
+    context = current_context()
+    filters = parse_filters(query, context.today(), extra_keys=("by",))
+    with context.sessions() as session:
+        teams, accounts, regions = options_for(context, session, filters)
+    by = html.Div(
+        [
+            html.Label("Group by", htmlFor=f"{PAGE}-by", className="filter-label"),
+            dcc.RadioItems(id=f"{PAGE}-by", options=[{"label": label, "value": key} for key, label in GROUPINGS.items()], value=grouping(filters), inline=True, inputStyle={"marginRight": "4px", "marginLeft": "10px"}),
+        ],
+        className="filter",
+    )
+    return page_frame(
+        PAGE,
+        "Bedrock",
+        "Which models, inference profiles and regions use the tokens and the money, and does the estimate match the bill?",
+        SPEC.bar(filters, teams, accounts, regions, by),
+        f"{PAGE}-body",
+    )
+
+
+def view(context: DashboardContext, filters: Filters) -> html.Div:
+    """Query and render the page body: the callback's whole work."""
+    with context.sessions() as session:
+        data = bedrock_data(session, filters, grouping(filters))
+    return render(data)
+
+
+def render(data: BedrockData) -> html.Div:
+    """The page body from its data."""
+    totals = data.totals
+    label = GROUPINGS[data.by]
+    estimate = sum(v for v in totals["estimated_cost_usd"] if v is not None) if not totals.empty else None
+    unpriced = int(totals["unpriced_hours"].sum()) if not totals.empty else 0
+    cards = html.Div(
+        [
+            card(f"{PAGE}-estimate", "Estimated cost in the days shown", usd(estimate), f"{unpriced} unpriced model-hour(s)" if unpriced else "every hour priced"),
+            card(f"{PAGE}-invocations", "Invocations", f"{int(totals['invocations'].sum()):,}" if not totals.empty else "0"),
+            card(f"{PAGE}-tokens", "Input / output tokens", f"{int(totals['input_tokens'].sum()):,} / {int(totals['output_tokens'].sum()):,}" if not totals.empty else "0 / 0"),
+            card(f"{PAGE}-throttles", "Throttles", f"{int(totals['throttles'].sum()):,}" if not totals.empty else "0"),
+        ],
+        className="cards",
+    )
+    return html.Div(
+        [
+            cards,
+            html.Div(
+                [
+                    html.Div(graph(f"{PAGE}-cost-graph", stacked_daily(data.daily, "key", "estimated_cost_usd", f"Estimated cost per day by {label}", "No Bedrock usage in the days shown")), className="section"),
+                    html.Div(graph(f"{PAGE}-tokens-graph", tokens_figure(data.daily)), className="section"),
+                    html.Div(graph(f"{PAGE}-errors-graph", errors_figure(data.daily)), className="section"),
+                    html.Div(graph(f"{PAGE}-reconciliation-graph", reconciliation_figure(data.reconciliation)), className="section"),
+                ],
+                className="grid",
+            ),
+            table_section(f"Usage by {label}", f"{PAGE}-totals", totals.rename(columns={"model": data.by}), "No Bedrock usage in the days shown: run `genai-monitor collect bedrock`."),
+            table_section("Estimate vs bill per day", f"{PAGE}-reconciliation", data.reconciliation, "Nothing to reconcile in the days shown (the bill has no region or account split here: clear those filters)."),
+        ]
+    )
+
+
+def register_callbacks(app: Dash) -> None:
+    """Bind the page's callbacks to ``app``."""
+    SPEC.register_url_sync(app)
+
+    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
+    def update(*values: Any) -> html.Div:
+        context = current_context()
+        return view(context, SPEC.parse(context.today(), values))
+
+
+# registered last, with the layout function defined above
+dash.register_page(__name__, path="/bedrock", name="Bedrock", title="GenAI cost monitor: Bedrock", order=2, layout=layout)

@@ -1,0 +1,83 @@
+"""Endpoints: every SageMaker endpoint with uptime, calls, cost and idle waste; idle ones highlighted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Dash, Output, html
+
+from dashboard.components import card, page_frame, table_section, usd
+from dashboard.data import ZERO, DashboardContext, current_context, endpoints_frame, options_for
+from dashboard.filters import Filters, FilterSpec, parse_filters
+
+PAGE = "endpoints"
+SPEC = FilterSpec(PAGE)
+IDLE_ROW = {"if": {"filter_query": '{idle} = "yes"'}, "backgroundColor": "#fee2e2", "fontWeight": "600"}
+COLUMNS = [
+    "endpoint_name", "team", "account_id", "region", "status", "endpoint_type", "instance_type", "instance_count",
+    "hours_in_service", "idle_hours", "last_invocation_at", "invocations", "estimated_cost_usd", "idle_cost_usd", "idle",
+]
+
+
+
+def layout(**query: Any) -> html.Div:
+    """The page with its filters set from the URL."""
+    context = current_context()
+    filters = parse_filters(query, context.today())
+    with context.sessions() as session:
+        teams, accounts, regions = options_for(context, session, filters)
+    return page_frame(
+        PAGE,
+        "Endpoints",
+        "Which SageMaker endpoint is running and billing while nobody calls it?",
+        SPEC.bar(filters, teams, accounts, regions),
+        f"{PAGE}-body",
+    )
+
+
+def view(context: DashboardContext, filters: Filters) -> html.Div:
+    """Query and render the page body: the callback's whole work."""
+    threshold = context.idle_threshold_hours()
+    with context.sessions() as session:
+        frame = endpoints_frame(session, filters, threshold)
+    idle = frame[frame["idle"]] if not frame.empty else frame
+    cost = sum((v for v in frame["estimated_cost_usd"] if v is not None), ZERO) if not frame.empty else ZERO
+    waste = sum((v for v in idle["idle_cost_usd"] if v is not None), ZERO) if not idle.empty else ZERO
+    cards = html.Div(
+        [
+            card(f"{PAGE}-count", "Endpoints", str(len(frame))),
+            card(f"{PAGE}-idle-count", f"Idle {threshold:g}h or more", str(len(idle))),
+            card(f"{PAGE}-cost", "Cost in the days shown", usd(cost)),
+            card(f"{PAGE}-idle-waste", "Idle waste", usd(waste), "cost of the idle streaks"),
+        ],
+        className="cards",
+    )
+    return html.Div(
+        [
+            cards,
+            html.P(
+                "Idle hours are the in-service hours since the last call, as of the end of the days shown. "
+                "Serverless and scale-to-zero endpoints bill per use and are never idle waste. Sort and filter by column; Export downloads CSV.",
+                className="note",
+            ),
+            table_section(
+                "Endpoints", f"{PAGE}-table", frame, "No SageMaker endpoints in the days shown: run `genai-monitor collect sagemaker`.",
+                columns=COLUMNS, filterable=True, page_size=25, highlight=[IDLE_ROW],
+            ),
+        ]
+    )
+
+
+def register_callbacks(app: Dash) -> None:
+    """Bind the page's callbacks to ``app``."""
+    SPEC.register_url_sync(app)
+
+    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
+    def update(*values: Any) -> html.Div:
+        context = current_context()
+        return view(context, SPEC.parse(context.today(), values))
+
+
+# registered last, with the layout function defined above
+dash.register_page(__name__, path="/endpoints", name="Endpoints", title="GenAI cost monitor: endpoints", order=3, layout=layout)

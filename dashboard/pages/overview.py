@@ -1,0 +1,106 @@
+"""Overview: this month's GenAI spend per team against budget, the top models and endpoints, open alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Dash, Output, html
+
+from dashboard.components import card, graph, page_frame, table_section, usd
+from dashboard.data import (
+    DashboardContext,
+    OverviewData,
+    current_context,
+    options_for,
+    overview_data,
+)
+from dashboard.figures import budget_figure
+from dashboard.filters import Filters, FilterSpec, parse_filters
+
+PAGE = "overview"
+SPEC = FilterSpec(PAGE)
+
+
+
+def layout(**query: Any) -> html.Div:
+    """The page with its filters set from the URL."""
+    context = current_context()
+    filters = parse_filters(query, context.today())
+    with context.sessions() as session:
+        teams, accounts, regions = options_for(context, session, filters)
+    return page_frame(
+        PAGE,
+        "Overview",
+        "What has each team spent on GenAI this month, will it stay in budget, and what costs most?",
+        SPEC.bar(filters, teams, accounts, regions),
+        f"{PAGE}-body",
+    )
+
+
+def view(context: DashboardContext, filters: Filters) -> html.Div:
+    """Query and render the page body: the callback's whole work."""
+    with context.sessions() as session:
+        data = overview_data(context, session, filters)
+    return render(data)
+
+
+def render(data: OverviewData) -> html.Div:
+    """The page body from its data."""
+    budgets = data.budgets
+    month_projected = sum(budgets["projected_usd"]) if not budgets.empty else None
+    budget_total = sum(v for v in budgets["budget_usd"] if v is not None) if not budgets.empty else None
+    cards = html.Div(
+        [
+            card(f"{PAGE}-month-spent", f"Spent {data.month} (billed, to {data.as_of})", usd(data.month_spent_usd)),
+            card(f"{PAGE}-month-projected", "Projected month-end", usd(month_projected)),
+            card(f"{PAGE}-month-budget", "Budgets this month", usd(budget_total or None)),
+            card(f"{PAGE}-window-spend", "Billed in the days shown", usd(data.window_spend_usd)),
+            card(f"{PAGE}-window-estimate", "Bedrock estimate in the days shown", usd(data.window_estimate_usd), "from token metrics"),
+            card(f"{PAGE}-alert-count", "Firing or pending alerts", str(len(data.alerts))),
+        ],
+        className="cards",
+    )
+    return html.Div(
+        [
+            cards,
+            html.Div(graph(f"{PAGE}-budget-graph", budget_figure(budgets, data.month)), className="section"),
+            table_section(
+                f"Budgets {data.month}", f"{PAGE}-budgets", budgets,
+                "No Cost Explorer spend or budgets for this month yet: run `genai-monitor collect costs`.",
+            ),
+            html.Div(
+                [
+                    table_section(
+                        "Top models by estimated cost", f"{PAGE}-models", data.top_models,
+                        "No Bedrock usage in the days shown.",
+                        columns=["model", "invocations", "input_tokens", "output_tokens", "estimated_cost_usd"],
+                    ),
+                    table_section(
+                        "Top endpoints by cost", f"{PAGE}-endpoints", data.top_endpoints,
+                        "No SageMaker endpoints in the days shown.",
+                        columns=["endpoint_name", "team", "status", "instance_type", "estimated_cost_usd", "idle_hours", "idle_cost_usd"],
+                    ),
+                ],
+                className="grid",
+            ),
+            table_section(
+                "Active alerts", f"{PAGE}-alerts", data.alerts, "No alert is firing or pending.",
+                columns=["state", "severity", "rule", "team", "subject", "opened_at", "message"],
+            ),
+        ]
+    )
+
+
+def register_callbacks(app: Dash) -> None:
+    """Bind the page's callbacks to ``app``."""
+    SPEC.register_url_sync(app)
+
+    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
+    def update(*values: Any) -> html.Div:
+        context = current_context()
+        return view(context, SPEC.parse(context.today(), values))
+
+
+# registered last, with the layout function defined above
+dash.register_page(__name__, path="/", name="Overview", title="GenAI cost monitor: overview", order=0, layout=layout)

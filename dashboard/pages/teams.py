@@ -1,0 +1,96 @@
+"""Teams: one team's spend by service and model over time, its budget burn-down, endpoints and idle waste."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import dash
+from dash import Dash, Output, html
+
+from core.queries import spend_totals
+from dashboard.components import card, graph, page_frame, table_section, usd
+from dashboard.data import DashboardContext, TeamData, current_context, options_for, team_data
+from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
+from dashboard.filters import Filters, FilterSpec, parse_filters
+
+PAGE = "teams"
+SPEC = FilterSpec(PAGE, single_team=True)
+IDLE_ROW = {"if": {"filter_query": '{idle} = "yes"'}, "backgroundColor": "#fee2e2"}
+
+
+
+def layout(**query: Any) -> html.Div:
+    """The page with its filters set from the URL; without a team, the biggest spender of the window."""
+    context = current_context()
+    filters = parse_filters(query, context.today())
+    with context.sessions() as session:
+        teams, accounts, regions = options_for(context, session, filters)
+        if not filters.teams:
+            spend = spend_totals(session, *filters.day_range)
+            top = max(spend, key=lambda team: spend[team]) if spend else (teams[0] if teams else None)
+            filters = replace(filters, teams=(top,) if top else ())
+    return page_frame(
+        PAGE,
+        "Teams",
+        "Where does one team's money go, will it stay in budget, and what is it wasting? (unattributed spend is a team of its own)",
+        SPEC.bar(filters, teams, accounts, regions),
+        f"{PAGE}-body",
+    )
+
+
+def view(context: DashboardContext, filters: Filters) -> html.Div:
+    """Query and render the page body: the callback's whole work."""
+    if not filters.teams:
+        return html.P("Choose a team.", className="empty", id=f"{PAGE}-choose")
+    with context.sessions() as session:
+        data = team_data(context, session, filters, filters.teams[0])
+    return render(data)
+
+
+def render(data: TeamData) -> html.Div:
+    """The page body from its data."""
+    idle_count = int(data.endpoints["idle"].sum()) if not data.endpoints.empty else 0
+    cards = html.Div(
+        [
+            card(f"{PAGE}-spend", f"{data.team}: billed in the days shown", usd(data.spend_usd)),
+            card(f"{PAGE}-budget", "Budget this month", usd(data.budget_usd)),
+            card(f"{PAGE}-projected", "Projected month-end", usd(data.projected_usd)),
+            card(f"{PAGE}-idle-waste", "Idle endpoint waste", usd(data.idle_waste_usd), f"{idle_count} idle endpoint(s), streak cost"),
+        ],
+        className="cards",
+    )
+    return html.Div(
+        [
+            cards,
+            html.Div(
+                [
+                    html.Div(graph(f"{PAGE}-service-graph", stacked_daily(data.spend_by_service, "service", "amount_usd", f"{data.team}: billed spend by service", "No Cost Explorer spend for this team in the days shown")), className="section"),
+                    html.Div(graph(f"{PAGE}-model-graph", stacked_daily(data.cost_by_model, "model", "amount_usd", f"{data.team}: Bedrock estimate by model", "No Bedrock usage for this team in the days shown")), className="section"),
+                    html.Div(graph(f"{PAGE}-burn-graph", burn_down_figure(data.burn_down, data.budget_usd, data.team)), className="section"),
+                    html.Div(graph(f"{PAGE}-endpoint-graph", endpoint_cost_figure(data.endpoints)), className="section"),
+                ],
+                className="grid",
+            ),
+            table_section(
+                "Endpoints (idle ones highlighted)", f"{PAGE}-endpoints", data.endpoints, "This team has no SageMaker endpoints in the days shown.",
+                columns=["endpoint_name", "account_id", "region", "status", "instance_type", "instance_count", "hours_in_service", "idle_hours", "last_invocation_at", "estimated_cost_usd", "idle_cost_usd", "idle"],
+                highlight=[IDLE_ROW],
+            ),
+            table_section("Spend by service and day", f"{PAGE}-services", data.spend_by_service, "No Cost Explorer spend for this team in the days shown."),
+        ]
+    )
+
+
+def register_callbacks(app: Dash) -> None:
+    """Bind the page's callbacks to ``app``."""
+    SPEC.register_url_sync(app)
+
+    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
+    def update(*values: Any) -> html.Div:
+        context = current_context()
+        return view(context, SPEC.parse(context.today(), values))
+
+
+# registered last, with the layout function defined above
+dash.register_page(__name__, path="/teams", name="Teams", title="GenAI cost monitor: teams", order=1, layout=layout)

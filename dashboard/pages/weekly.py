@@ -1,0 +1,136 @@
+"""Weekly: the managers' view, one ISO week against the same days of the week before."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import dash
+from dash import Dash, Output, dcc, html
+
+from dashboard.components import card, graph, page_frame, table_section, usd
+from dashboard.data import (
+    DashboardContext,
+    WeeklyData,
+    current_context,
+    iso_week,
+    options_for,
+    week_monday,
+    weekly_data,
+)
+from dashboard.figures import week_compare_figure
+from dashboard.filters import Filters, FilterSpec, parse_filters
+
+PAGE = "weekly"
+SPEC = FilterSpec(PAGE, dates=False, extra=(("week", f"{PAGE}-week", "value"),))
+WEEKS_OFFERED = 26
+
+
+
+def chosen_week(filters: Filters, today: date) -> date:
+    """The Monday of the week in the URL, else of this week."""
+    try:
+        return week_monday(filters.extra["week"])
+    except (KeyError, ValueError):
+        return today - timedelta(days=today.weekday())
+
+
+def layout(**query: Any) -> html.Div:
+    """The page with its week and filters set from the URL."""
+    context = current_context()
+    today = context.today()
+    filters = parse_filters(query, today, extra_keys=("week",))
+    monday = chosen_week(filters, today)
+    this_monday = today - timedelta(days=today.weekday())
+    weeks = sorted({this_monday - timedelta(weeks=n) for n in range(WEEKS_OFFERED)} | {monday}, reverse=True)
+    with context.sessions() as session:
+        teams, accounts, regions = options_for(context, session, filters)
+    picker = html.Div(
+        [
+            html.Label("Week", htmlFor=f"{PAGE}-week", className="filter-label"),
+            dcc.Dropdown(
+                id=f"{PAGE}-week",
+                options=[{"label": f"{iso_week(w)} ({w:%d %b} - {w + timedelta(days=6):%d %b %Y})", "value": iso_week(w)} for w in weeks],
+                value=iso_week(monday),
+                clearable=False,
+            ),
+        ],
+        className="filter",
+        style={"minWidth": "300px"},
+    )
+    return page_frame(
+        PAGE,
+        "Weekly",
+        "How did this week go against last week, and what moved?",
+        SPEC.bar(filters, teams, accounts, regions, picker),
+        f"{PAGE}-body",
+    )
+
+
+def view(context: DashboardContext, filters: Filters) -> html.Div:
+    """Query and render the page body: the callback's whole work."""
+    monday = chosen_week(filters, context.today())
+    with context.sessions() as session:
+        data = weekly_data(session, monday, context.clock(), filters.team_list(), filters.account_list(), filters.region_list())
+    return render(data)
+
+
+def period_label(data: WeeklyData) -> str:
+    """What is compared with what, in words."""
+    last_day = data.end - timedelta(days=1)
+    span = f"{data.start:%a %d %b} - {last_day:%a %d %b %Y}"
+    before = f"{data.previous_start:%a %d %b} - {data.previous_end - timedelta(days=1):%a %d %b}"
+    return f"{data.week}: {span}" + ("" if data.complete else " (to date)") + f", against {before}"
+
+
+def render(data: WeeklyData) -> html.Div:
+    """The page body from its data."""
+    change = data.total_this_week - data.total_last_week
+    cards = html.Div(
+        [
+            card(f"{PAGE}-this-week", "Billed this week", usd(data.total_this_week)),
+            card(f"{PAGE}-last-week", "Billed the week before", usd(data.total_last_week)),
+            card(f"{PAGE}-change", "Change", ("+" if change > 0 else "") + usd(change).replace("$-", "-$")),
+            card(f"{PAGE}-new-alerts", "New alerts", str(len(data.new_alerts))),
+            card(f"{PAGE}-resolved-alerts", "Resolved alerts", str(len(data.resolved_alerts))),
+        ],
+        className="cards",
+    )
+    return html.Div(
+        [
+            html.P(period_label(data), id=f"{PAGE}-period", className="note"),
+            cards,
+            html.Div(
+                [
+                    html.Div(graph(f"{PAGE}-teams-graph", week_compare_figure(data.teams, "team", "Billed spend per team")), className="section"),
+                    html.Div(graph(f"{PAGE}-models-graph", week_compare_figure(data.models, "model", "Bedrock estimate per model")), className="section"),
+                ],
+                className="grid",
+            ),
+            table_section("Top movers", f"{PAGE}-movers", data.movers, "Nothing moved."),
+            table_section("Per team (billed)", f"{PAGE}-teams", data.teams, "No Cost Explorer spend in either week: run `genai-monitor collect costs`."),
+            table_section("Per model (Bedrock estimate)", f"{PAGE}-models", data.models, "No Bedrock usage in either week."),
+            table_section("Budget status at the end of the week", f"{PAGE}-budgets", data.budgets, "No budgets for this month."),
+            html.Div(
+                [
+                    table_section("New alerts", f"{PAGE}-new", data.new_alerts, "No alert opened this week.", columns=["state", "severity", "rule", "team", "subject", "opened_at"]),
+                    table_section("Resolved alerts", f"{PAGE}-resolved", data.resolved_alerts, "No alert resolved this week.", columns=["rule", "team", "subject", "opened_at", "resolved_at"]),
+                ],
+                className="grid",
+            ),
+        ]
+    )
+
+
+def register_callbacks(app: Dash) -> None:
+    """Bind the page's callbacks to ``app``."""
+    SPEC.register_url_sync(app)
+
+    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
+    def update(*values: Any) -> html.Div:
+        context = current_context()
+        return view(context, SPEC.parse(context.today(), values))
+
+
+# registered last, with the layout function defined above
+dash.register_page(__name__, path="/weekly", name="Weekly", title="GenAI cost monitor: weekly", order=4, layout=layout)

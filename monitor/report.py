@@ -1,0 +1,68 @@
+"""The managers' weekly digest: rendered from the Weekly view, written to a file or e-mailed over SMTP."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.settings import EmailNotifier, MonitorConfig
+from dashboard.data import WeeklyData, week_monday, weekly_data
+from dashboard.digest import render_weekly_html, render_weekly_text
+
+
+class ReportError(Exception):
+    """The digest could not be sent; the message names the notifier and never holds a secret."""
+
+
+def report_week(week: str | None, now: datetime) -> date:
+    """The Monday of ``week`` (``YYYY-Www``), or of the last complete week."""
+    if week:
+        return week_monday(week)
+    today = now.date()
+    return today - timedelta(days=today.weekday() + 7)
+
+
+def weekly_digest(sessions: sessionmaker[Session], monday: date, now: datetime) -> tuple[WeeklyData, str, str]:
+    """The week's data and its digest as HTML and as plain text."""
+    with sessions() as session:
+        data = weekly_data(session, monday, now)
+    return data, render_weekly_html(data, now), render_weekly_text(data)
+
+
+def email_notifiers(config: MonitorConfig) -> dict[str, EmailNotifier]:
+    """The config's e-mail notifiers by name: the digest goes where the alerts' e-mail goes."""
+    return {name: notifier for name, notifier in config.notifiers.items() if isinstance(notifier, EmailNotifier)}
+
+
+def digest_email(settings: EmailNotifier, subject: str, html: str, text: str) -> EmailMessage:
+    """A multipart e-mail: the plain-text summary, and the HTML digest as the preferred part."""
+    mail = EmailMessage()
+    mail["Subject"] = subject
+    mail["From"] = settings.sender
+    mail["To"] = ", ".join(settings.to)
+    mail.set_content(text)
+    mail.add_alternative(html, subtype="html")
+    return mail
+
+
+def send_email(name: str, settings: EmailNotifier, mail: EmailMessage) -> None:
+    """Send over SMTP the way the alerts' e-mail notifier does (SMTPS or STARTTLS, login optional)."""
+    try:
+        if settings.ssl:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds)
+        with smtp:
+            if settings.starttls and not settings.ssl:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.username:
+                smtp.login(settings.username, settings.password or "")
+            smtp.send_message(mail)
+    except smtplib.SMTPResponseException as exc:
+        raise ReportError(f"email notifier {name}: SMTP {exc.smtp_code}") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ReportError(f"email notifier {name}: {type(exc).__name__}") from None

@@ -1,0 +1,187 @@
+"""The shipped IAM policy allows every AWS operation the collectors and notifiers call, and
+grants nothing they do not call: recorded during a real cycle of the `run` service against moto."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from botocore.client import BaseClient
+from botocore.stub import Stubber
+
+from core.aws import Target
+from core.settings import EnvSettings
+from monitor.context import AppContext
+from monitor.scheduler import Service
+from tests.helpers import create_sagemaker_endpoint, put_bedrock_metrics
+
+POLICY = Path(__file__).resolve().parents[2] / "iam" / "collector-policy.json"
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/GenAIMonitorReadOnly"
+TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:genai-cost-monitor-alerts"
+PROFILE_ARN = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:application-inference-profile/a1b2c3d4e5f6"
+# boto3 client name -> IAM action prefix
+IAM_PREFIXES = {
+    "cloudwatch": "cloudwatch",
+    "sagemaker": "sagemaker",
+    "bedrock": "bedrock",
+    "ce": "ce",
+    "sts": "sts",
+    "sns": "sns",
+    "application-autoscaling": "application-autoscaling",
+}
+# operations AWS lets every principal call, whatever its policy
+ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
+CONFIG = f"""
+accounts: [{{id: "{ACCOUNT}", name: prod, role_arn: "{ROLE}"}}]
+regions: [us-east-1]
+teams: [{{name: search, monthly_budget_usd: 100}}]
+collection:
+  bedrock: {{initial_backfill: 1d}}
+  sagemaker: {{initial_backfill: 2d}}
+  costs: {{initial_backfill: 3d}}
+alerts:
+  default_route: [pager]
+  rules: [{{kind: idle_endpoint, for: 1h}}, {{kind: budget_threshold}}]
+notifiers:
+  pager: {{type: sns, topic_arn: "{TOPIC}"}}
+"""
+
+
+def statements() -> list[dict]:
+    document = json.loads(POLICY.read_text())
+    assert document["Version"] == "2012-10-17"
+    return [s for s in document["Statement"] if s["Effect"] == "Allow"]
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def allowed(action: str, resource: str) -> bool:
+    """Whether an Allow statement covers the action (IAM wildcards, case-insensitive) on the resource."""
+    for statement in statements():
+        if any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in _listed(statement["Action"])):
+            if any(fnmatch.fnmatchcase(resource, pattern) for pattern in _listed(statement["Resource"])):
+                return True
+    return False
+
+
+@pytest.fixture
+def recorded() -> Iterator[list[tuple[str, str, str]]]:
+    """Every (IAM action, resource, client) of any botocore call in this process while active."""
+    calls: list[tuple[str, str, str]] = []
+    original = BaseClient._make_api_call
+
+    def record(self, operation_name, api_params):
+        service = self.meta.service_model.service_name
+        prefix = IAM_PREFIXES.get(service, f"unknown-service-{service}")
+        resource = api_params.get("TopicArn") or api_params.get("RoleArn") or "*"
+        calls.append((f"{prefix}:{operation_name}", resource, service))
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = record
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original
+
+
+def seed(aws: str, now: datetime) -> None:
+    hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    put_bedrock_metrics("us-east-1", [("a1b2c3d4e5f6", "InputTokenCount", hour, 1000), ("a1b2c3d4e5f6", "OutputTokenCount", hour, 100)])
+    created = hour - timedelta(hours=20)
+    create_sagemaker_endpoint("idle", [{"name": "AllTraffic", "instance_type": "ml.m5.large"}], created_at=created, tags={"team": "search"})
+    create_sagemaker_endpoint("batch", [{"name": "AllTraffic", "instance_type": "ml.g4dn.xlarge"}], created_at=created, async_inference={"OutputConfig": {"S3OutputPath": "s3://b/out"}})
+    boto3.client("sns", region_name="us-east-1").create_topic(Name="genai-cost-monitor-alerts")
+    month = now.date().replace(day=1)
+    discovery = {
+        "ResultsByTime": [
+            {
+                "TimePeriod": {"Start": (month - timedelta(days=31)).isoformat(), "End": (now.date() + timedelta(days=1)).isoformat()},
+                "Total": {},
+                "Groups": [{"Keys": ["Amazon Bedrock", ACCOUNT], "Metrics": {"UnblendedCost": {"Amount": "500", "Unit": "USD"}}}],
+                "Estimated": True,
+            }
+        ],
+        "DimensionValueAttributes": [],
+    }
+    requests.post(f"{aws}/moto-api/static/ce/cost-and-usage-results", json={"results": [discovery], "account_id": ACCOUNT}, timeout=10).raise_for_status()
+
+
+def stub_inference_profiles(app: AppContext) -> Stubber:
+    """moto has no bedrock:ListInferenceProfiles: the factory's cached bedrock client answers from a stub."""
+    client = app.clients.client("bedrock", Target(ACCOUNT, "us-east-1", role_arn=ROLE))
+    stubber = Stubber(client)
+    summary = {
+        "inferenceProfileName": "search-prod",
+        "inferenceProfileArn": PROFILE_ARN,
+        "inferenceProfileId": "a1b2c3d4e5f6",
+        "models": [{"modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"}],
+        "status": "ACTIVE",
+        "type": "APPLICATION",
+    }
+    stubber.add_response("list_inference_profiles", {"inferenceProfileSummaries": [summary]}, {"typeEquals": "APPLICATION"})
+    stubber.add_response("list_tags_for_resource", {"tags": [{"key": "team", "value": "search"}]}, {"resourceARN": PROFILE_ARN})
+    stubber.activate()
+    return stubber
+
+
+def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_is_used(aws, tmp_path, recorded):
+    now = datetime.now(UTC)
+    seed(aws, now)
+    recorded.clear()
+    config_path = tmp_path / "genai-monitor.yaml"
+    config_path.write_text(CONFIG)
+    app = AppContext(EnvSettings(f"sqlite:///{tmp_path / 'iam.db'}", config_path, True))
+    stubber = stub_inference_profiles(app)
+    service = Service(app)
+    outcomes = {name: service.collect(name) for name in ("bedrock", "sagemaker", "costs")}
+    outcomes["alerts"] = service.evaluate_alerts()
+    # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
+    costs = service.sources["costs"]
+    costs.month_forecasts(costs.targets(app.targets()), ["search"], [ACCOUNT], ["Amazon Bedrock"], now.date())
+    app.engine.dispose()
+
+    assert outcomes == {"bedrock": "succeeded", "sagemaker": "succeeded", "costs": "succeeded", "alerts": "succeeded"}
+    stubber.assert_no_pending_responses()
+    actions = {action for action, _resource, _client in recorded}
+    # the cycle did reach every part of the product that calls AWS
+    assert {
+        "sts:AssumeRole",
+        "cloudwatch:ListMetrics",
+        "cloudwatch:GetMetricData",
+        "bedrock:ListInferenceProfiles",
+        "bedrock:ListTagsForResource",
+        "sagemaker:ListEndpoints",
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:DescribeEndpointConfig",
+        "application-autoscaling:DescribeScalableTargets",
+        "ce:GetCostAndUsage",
+        "ce:GetCostForecast",
+        "sns:Publish",
+    } <= actions, sorted(actions)
+    denied = sorted({(action, resource) for action, resource, _client in recorded if action not in ALWAYS_ALLOWED and not allowed(action, resource)})
+    assert not denied, f"the policy does not allow: {denied}"
+    # the factory's own call counter saw the same operations (no client was made behind its back),
+    # except the stubbed ones: a stub answers before the counter's hook runs
+    counted = {f"{IAM_PREFIXES[key.split(':')[0]]}:{key.split(':')[1]}" for key in app.clients.counter.snapshot()}
+    assert actions - counted == {"bedrock:ListInferenceProfiles", "bedrock:ListTagsForResource"}
+    assert counted <= actions
+    # least privilege: every granted action pattern is exercised
+    for statement in statements():
+        for pattern in _listed(statement["Action"]):
+            assert any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for action in actions), f"{pattern} is granted but never called"
+
+
+def test_the_policy_matcher_honours_wildcards_and_resources():
+    assert allowed("sagemaker:ListEndpoints", "*") and allowed("sagemaker:DescribeEndpointConfig", "*")
+    assert not allowed("sagemaker:DeleteEndpoint", "*") and not allowed("ce:CreateBudget", "*")
+    assert allowed("sns:Publish", TOPIC) and not allowed("sns:Publish", f"arn:aws:sns:us-east-1:{ACCOUNT}:someone-elses-topic")
+    assert allowed("sts:AssumeRole", ROLE) and not allowed("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/Admin")
