@@ -221,37 +221,42 @@ def endpoint_summaries(
         endpoints = endpoints.where(Endpoint.region.in_(regions))
     endpoints = endpoints.order_by(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at)
 
-    result = []
-    for endpoint in session.scalars(endpoints):
-        hours, calls, cost, missing = totals.get(endpoint.id, (0, 0, None, 0))
-        idle_hours, idle_cost, idle_missing = idle.get(endpoint.id, (0, None, 0))
-        exempt = endpoint.endpoint_type in IDLE_EXEMPT_TYPES or (endpoint.endpoint_type == "async" and endpoint.scales_to_zero)
-        instance_variants = [v for v in endpoint.variants if v.get("instance_type")]
-        result.append(
-            EndpointSummary(
-                endpoint_id=endpoint.id,
-                account_id=endpoint.account_id,
-                region=endpoint.region,
-                endpoint_name=endpoint.endpoint_name,
-                team=endpoint.team,
-                endpoint_type=endpoint.endpoint_type,
-                status="Deleted" if endpoint.deleted_at is not None else endpoint.status,
-                instance_type=",".join(sorted({v["instance_type"] for v in instance_variants})) or None,
-                instance_count=sum(int(v.get("instance_count") or 0) for v in instance_variants),
-                created_at=endpoint.created_at,
-                deleted_at=endpoint.deleted_at,
-                multi_model=endpoint.multi_model,
-                scales_to_zero=endpoint.scales_to_zero,
-                hours_in_service=_quantized(hours, _HOURS),
-                invocations=int(calls or 0),
-                last_invocation_at=last.get(endpoint.id),
-                idle_hours=None if exempt else _quantized(idle_hours, _HOURS),
-                estimated_cost_usd=None if cost is None and missing else _quantized(cost, _HOURS),
-                idle_cost_usd=None if exempt or (idle_cost is None and idle_missing) else _quantized(idle_cost, _HOURS),
-                priced=missing == 0,
-            )
-        )
-    return result
+    return [_endpoint_summary(endpoint, totals, idle, last) for endpoint in session.scalars(endpoints)]
+
+
+def _endpoint_summary(
+    endpoint: Endpoint,
+    totals: Mapping[int, tuple[Any, Any, Any, int]],
+    idle: Mapping[int, tuple[Any, Any, int]],
+    last: Mapping[int, datetime],
+) -> EndpointSummary:
+    """One endpoint life's summary from its window totals, its idle streak and its last call."""
+    hours, calls, cost, missing = totals.get(endpoint.id, (0, 0, None, 0))
+    idle_hours, idle_cost, idle_missing = idle.get(endpoint.id, (0, None, 0))
+    exempt = endpoint.endpoint_type in IDLE_EXEMPT_TYPES or (endpoint.endpoint_type == "async" and endpoint.scales_to_zero)
+    instance_variants = [v for v in endpoint.variants if v.get("instance_type")]
+    return EndpointSummary(
+        endpoint_id=endpoint.id,
+        account_id=endpoint.account_id,
+        region=endpoint.region,
+        endpoint_name=endpoint.endpoint_name,
+        team=endpoint.team,
+        endpoint_type=endpoint.endpoint_type,
+        status="Deleted" if endpoint.deleted_at is not None else endpoint.status,
+        instance_type=",".join(sorted({v["instance_type"] for v in instance_variants})) or None,
+        instance_count=sum(int(v.get("instance_count") or 0) for v in instance_variants),
+        created_at=endpoint.created_at,
+        deleted_at=endpoint.deleted_at,
+        multi_model=endpoint.multi_model,
+        scales_to_zero=endpoint.scales_to_zero,
+        hours_in_service=_quantized(hours, _HOURS),
+        invocations=int(calls or 0),
+        last_invocation_at=last.get(endpoint.id),
+        idle_hours=None if exempt else _quantized(idle_hours, _HOURS),
+        estimated_cost_usd=None if cost is None and missing else _quantized(cost, _HOURS),
+        idle_cost_usd=None if exempt or (idle_cost is None and idle_missing) else _quantized(idle_cost, _HOURS),
+        priced=missing == 0,
+    )
 
 
 def idle_endpoints(session: Session, min_idle_hours: Decimal, at: datetime | None = None) -> list[EndpointSummary]:
@@ -796,38 +801,7 @@ def endpoint_window(
             .group_by(hourly.endpoint_id)
         )
     }
-    result = []
-    for endpoint in lives:
-        hours, calls, cost, missing = totals.get(endpoint.id, (0, 0, None, 0))
-        idle_hours, idle_cost, idle_missing = idle.get(endpoint.id, (0, None, 0))
-        exempt = endpoint.endpoint_type in IDLE_EXEMPT_TYPES or (endpoint.endpoint_type == "async" and endpoint.scales_to_zero)
-        instance_variants = [v for v in endpoint.variants if v.get("instance_type")]
-        last_hour = last.get(endpoint.id)
-        result.append(
-            EndpointSummary(
-                endpoint_id=endpoint.id,
-                account_id=endpoint.account_id,
-                region=endpoint.region,
-                endpoint_name=endpoint.endpoint_name,
-                team=endpoint.team,
-                endpoint_type=endpoint.endpoint_type,
-                status="Deleted" if endpoint.deleted_at is not None else endpoint.status,
-                instance_type=",".join(sorted({v["instance_type"] for v in instance_variants})) or None,
-                instance_count=sum(int(v.get("instance_count") or 0) for v in instance_variants),
-                created_at=endpoint.created_at,
-                deleted_at=endpoint.deleted_at,
-                multi_model=endpoint.multi_model,
-                scales_to_zero=endpoint.scales_to_zero,
-                hours_in_service=_quantized(hours, _HOURS),
-                invocations=int(calls or 0),
-                last_invocation_at=last_hour,
-                idle_hours=None if exempt else _quantized(idle_hours, _HOURS),
-                estimated_cost_usd=None if cost is None and missing else _quantized(cost, _HOURS),
-                idle_cost_usd=None if exempt or (idle_cost is None and idle_missing) else _quantized(idle_cost, _HOURS),
-                priced=missing == 0,
-            )
-        )
-    return result
+    return [_endpoint_summary(endpoint, totals, idle, last) for endpoint in lives]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -257,6 +257,27 @@ def advise(ctx: click.Context, days: int, fmt: str) -> None:
     click.echo("Assumptions: `--format json` lists them for every figure; change them under `advisor` in the config.")
 
 
+def _scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--team, --account and --region, each repeatable."""
+    command = click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")(command)
+    command = click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")(command)
+    return click.option("--team", "teams", multiple=True, help="Only this team (repeatable).")(command)
+
+
+def _output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--format csv|json and -o FILE."""
+    command = click.option("-o", "--output", "path", help="Write to this file instead of standard output.")(command)
+    return click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True)(command)
+
+
+def _write_export(records: Iterable[dict[str, Any]], columns: tuple[str, ...], fmt: str, path: str | None) -> None:
+    """Write an export to standard output or, whole or not at all, to a file."""
+    with output(path, sys.stdout) as out:
+        count = WRITERS[fmt](records, columns, out)
+    if path and path != "-":
+        click.echo(f"wrote {count} row(s) to {path}", err=True)
+
+
 @main.group()
 def export() -> None:
     """Export stored data as CSV or JSON."""
@@ -265,11 +286,8 @@ def export() -> None:
 @export.command("bedrock-usage")
 @click.option("--start", callback=_parse_time, help="First hour to include (ISO 8601, UTC).")
 @click.option("--end", callback=_parse_time, help="Hours before this time are included.")
-@click.option("--team", "teams", multiple=True, help="Only this team (repeatable).")
-@click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")
-@click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True)
-@click.option("-o", "--output", "path", help="Write to this file instead of standard output.")
+@_scope_options
+@_output_options
 @click.pass_context
 def export_bedrock_usage(
     ctx: click.Context,
@@ -285,21 +303,16 @@ def export_bedrock_usage(
     if start and end and end <= start:
         raise click.UsageError("--end must be after --start")
     sessions = _app(ctx).database()
-    with sessions() as session, output(path, sys.stdout) as out:
+    with sessions() as session:
         rows = bedrock_usage(session, start, end, list(teams), list(accounts), list(regions))
-        count = WRITERS[fmt]((bedrock_usage_record(row) for row in rows), BEDROCK_USAGE_COLUMNS, out)
-    if path and path != "-":
-        click.echo(f"wrote {count} row(s) to {path}", err=True)
+        _write_export((bedrock_usage_record(row) for row in rows), BEDROCK_USAGE_COLUMNS, fmt, path)
 
 
 @export.command("endpoints")
 @click.option("--start", callback=_parse_time, help="Sum hours, invocations and cost from this hour (ISO 8601, UTC).")
 @click.option("--end", callback=_parse_time, help="Sum up to this time; idle hours are the idle streak as of it.")
-@click.option("--team", "teams", multiple=True, help="Only this team (repeatable).")
-@click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")
-@click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True)
-@click.option("-o", "--output", "path", help="Write to this file instead of standard output.")
+@_scope_options
+@_output_options
 @click.pass_context
 def export_endpoints(
     ctx: click.Context,
@@ -318,11 +331,9 @@ def export_endpoints(
     if start and end and end <= start:
         raise click.UsageError("--end must be after --start")
     sessions = _app(ctx).database()
-    with sessions() as session, output(path, sys.stdout) as out:
+    with sessions() as session:
         rows = endpoint_summaries(session, start, end, list(teams), list(accounts), list(regions))
-        count = WRITERS[fmt]((endpoint_record(row) for row in rows), ENDPOINT_COLUMNS, out)
-    if path and path != "-":
-        click.echo(f"wrote {count} row(s) to {path}", err=True)
+        _write_export((endpoint_record(row) for row in rows), ENDPOINT_COLUMNS, fmt, path)
 
 
 def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
@@ -340,8 +351,7 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 @click.option("--team", "teams", multiple=True, help="Only this team (repeatable).")
 @click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")
 @click.option("--service", "services", multiple=True, help="Only this Cost Explorer service (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True)
-@click.option("-o", "--output", "path", help="Write to this file instead of standard output.")
+@_output_options
 @click.pass_context
 def export_costs(
     ctx: click.Context,
@@ -360,11 +370,9 @@ def export_costs(
     if start and end and end <= start:
         raise click.UsageError("--end must be after --start")
     sessions = _app(ctx).database()
-    with sessions() as session, output(path, sys.stdout) as out:
+    with sessions() as session:
         rows = cost_lines(session, start, end, list(teams), list(accounts), list(services))
-        count = WRITERS[fmt]((cost_record(row) for row in rows), COST_COLUMNS, out)
-    if path and path != "-":
-        click.echo(f"wrote {count} row(s) to {path}", err=True)
+        _write_export((cost_record(row) for row in rows), COST_COLUMNS, fmt, path)
 
 
 @main.command()
@@ -695,8 +703,7 @@ def silence_remove(ctx: click.Context, silence_id: int) -> None:
 @export.command("alerts")
 @click.option("--start", callback=_parse_time, help="Alerts opened at or after this time (ISO 8601, UTC).")
 @click.option("--end", callback=_parse_time, help="Alerts opened before this time.")
-@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True)
-@click.option("-o", "--output", "path", help="Write to this file instead of standard output.")
+@_output_options
 @click.pass_context
 def export_alerts(ctx: click.Context, start: datetime | None, end: datetime | None, fmt: str, path: str | None) -> None:
     """Alert episodes with their state and when they were notified and resolved."""
@@ -704,10 +711,8 @@ def export_alerts(ctx: click.Context, start: datetime | None, end: datetime | No
     from monitor.export import ALERT_COLUMNS, alert_record
 
     sessions = _app(ctx).database()
-    with sessions() as session, output(path, sys.stdout) as out:
-        count = WRITERS[fmt]((alert_record(a) for a in alert_rows(session, None, start, end)), ALERT_COLUMNS, out)
-    if path and path != "-":
-        click.echo(f"wrote {count} row(s) to {path}", err=True)
+    with sessions() as session:
+        _write_export((alert_record(a) for a in alert_rows(session, None, start, end)), ALERT_COLUMNS, fmt, path)
 
 
 if __name__ == "__main__":  # pragma: no cover

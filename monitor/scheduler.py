@@ -192,6 +192,7 @@ class Service:
         self.engine = app.engine
         self.sources = app.sources()
         self.specs = job_specs(self.config, self.sources)
+        self._specs_by_id = {spec.id: spec for spec in self.specs}
         self.locks = locks_for(self.engine)
         self.runner = Runner(self.sessions, app.clients.counter, clock)
         self.state = HealthState({spec.id: spec.interval.total_seconds() for spec in self.specs})
@@ -292,8 +293,10 @@ class Service:
             self.metrics.job_duration.labels(job).observe(time.monotonic() - began)
             if outcome == "succeeded":
                 self.metrics.job_last_success.labels(job).set(time.time())
-            scheduled = self.scheduler.get_job(job)
-            self.state.scheduled(job, scheduled.next_run_time if scheduled else None)
+            # from the spec, not scheduler.get_job(): shutdown(wait=True) holds the scheduler's job
+            # store lock while it waits for this very job, so asking the scheduler would deadlock
+            spec = self._specs_by_id[job]
+            self.state.scheduled(job, next_boundary(self.clock(), spec.interval, spec.offset))
 
     def _missed(self, event: JobExecutionEvent) -> None:
         log.warning("%s: missed its run at %s (the process was busy or paused); coalesced into the next", event.job_id, event.scheduled_run_time)
