@@ -270,7 +270,8 @@ def test_run_collects_and_alerts_and_two_processes_never_run_a_target_at_once(aw
         held = target_lock_name("bedrock", ACCOUNT, "us-west-2")
         offsets = {"first": len(first.log()), "second": len(second.log())}
         with make_engine(postgres_url).connect() as holder:
-            assert holder.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(held)})
+            # a process may be collecting the target right now: take the lock once it lets go
+            wait_for(lambda: holder.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(held)}), "the test to take the target's lock")
             hold_from = time.time()
             skipped = "bedrock 123456789012/us-west-2: held by another process"
             wait_for(lambda: skipped in first.log()[offsets["first"]:] and skipped in second.log()[offsets["second"]:], "both processes to skip the held target")
