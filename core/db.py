@@ -9,7 +9,8 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, create_engine, event, text
+import psycopg
+from sqlalchemy import JSON, Table, create_engine, event, literal, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -150,30 +151,31 @@ def _pg_copy_upsert(
     update_columns: list[str],
     compared: list[str],
 ) -> None:
-    """COPY the batch into a temporary staging table, then merge it in one statement.
+    """COPY the batch in: straight into the table when its rows are new, else through a staging table.
 
-    MERGE where the server has it (a bulk join); else, or if a concurrent writer got in first,
-    INSERT .. SELECT .. ON CONFLICT, which is safe against concurrent inserts.
+    A batch whose first key is not stored yet (a backfill of new history) is COPYed directly,
+    inside a savepoint: COPY's bulk insert is several times faster than any INSERT .. SELECT.
+    If some row exists after all, the savepoint is rolled back and the batch takes the staged
+    path: COPY into a temporary table, then MERGE (Postgres 15+; a bulk join) or, before 15 or
+    if a concurrent writer got in first, INSERT .. SELECT .. ON CONFLICT.
     """
-    stage = f"stage_{table.name}"
     connection = session.connection()
+    _require_aware(table, columns, batch)
+    raw = connection.connection.driver_connection
+    if not _stored(connection, table, key_columns, batch[0]):
+        try:
+            with connection.begin_nested():
+                _copy_rows(raw, table, table.name, columns, batch)
+            return
+        except psycopg.errors.UniqueViolation:
+            log.debug("a batch for %s overlaps stored rows; merging it instead", table.name)
+    stage = f"stage_{table.name}"
     connection.execute(
         text(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS')
     )
     connection.execute(text(f'TRUNCATE "{stage}"'))
+    _copy_rows(raw, table, stage, columns, batch)
     column_list = ", ".join(f'"{c}"' for c in columns)
-    _require_aware(table, columns, batch)
-    getter = itemgetter(*columns)
-    json_columns = [index for index, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{stage}" ({column_list}) FROM STDIN') as copy:
-        for row in batch:
-            values = getter(row)
-            if json_columns:
-                values = list(values)
-                for index in json_columns:
-                    values[index] = None if values[index] is None else json.dumps(values[index])
-            copy.write_row(values)
     key_list = ", ".join(f'"{c}"' for c in key_columns)
     on_conflict = f'INSERT INTO "{table.name}" ({column_list}) SELECT {column_list} FROM "{stage}" ON CONFLICT ({key_list}) '
     if not update_columns:
@@ -191,6 +193,27 @@ def _pg_copy_upsert(
     current = ", ".join(f'"{table.name}"."{c}"' for c in compared)
     incoming = ", ".join(f'EXCLUDED."{c}"' for c in compared)
     connection.execute(text(on_conflict + f"DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"))
+
+
+def _stored(connection: Any, table: Table, key_columns: list[str], row: Mapping[str, Any]) -> bool:
+    """Whether a row with this row's key is stored: one primary-key lookup."""
+    statement = select(literal(1)).select_from(table).where(*(table.c[k] == row[k] for k in key_columns)).limit(1)
+    return connection.execute(statement).first() is not None
+
+
+def _copy_rows(raw: Any, table: Table, target: str, columns: list[str], batch: list[Mapping[str, Any]]) -> None:
+    """COPY rows into ``target`` (the table or its staging twin); JSON values go in as text."""
+    getter = itemgetter(*columns)
+    json_columns = [index for index, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{target}" ({column_list}) FROM STDIN') as copy:
+        for row in batch:
+            values = getter(row)
+            if json_columns:
+                values = list(values)
+                for index in json_columns:
+                    values[index] = None if values[index] is None else json.dumps(values[index])
+            copy.write_row(values)
 
 
 def _has_merge(dialect: Any) -> bool:

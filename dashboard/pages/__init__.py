@@ -1,0 +1,31 @@
+"""The dashboard's pages, one module each; what every page does alike lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dash import Dash, Output, html
+
+from dashboard.components import page_frame
+from dashboard.data import DashboardContext, current_context, options_for
+from dashboard.filters import Filters, FilterSpec, parse_filters
+
+
+def filtered_page(spec: FilterSpec, title: str, question: str, query: dict[str, Any]) -> html.Div:
+    """A page whose only controls are its filters, set from the URL's ``query``."""
+    context = current_context()
+    filters = parse_filters(query, context.today())
+    with context.sessions() as session:
+        teams, accounts, regions = options_for(context, session, filters)
+    return page_frame(spec.page, title, question, spec.bar(filters, teams, accounts, regions), f"{spec.page}-body")
+
+
+def register_view(app: Dash, spec: FilterSpec, view: Callable[[DashboardContext, Filters], html.Div]) -> None:
+    """Keep the URL in step with the page's filters, and fill ``<page>-body`` from ``view`` on ``app``."""
+    spec.register_url_sync(app)
+
+    @app.callback(Output(f"{spec.page}-body", "children"), spec.inputs())
+    def update(*values: Any) -> html.Div:
+        context = current_context()
+        return view(context, spec.parse(context.today(), values))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Dash, Output, html
+from dash import Dash, html
 
-from dashboard.components import card, page_frame, table_section, usd
-from dashboard.data import AdvisorData, DashboardContext, advisor_data, current_context, options_for
-from dashboard.filters import Filters, FilterSpec, parse_filters
+from dashboard.components import card, table_section, usd
+from dashboard.data import AdvisorData, DashboardContext, advisor_data
+from dashboard.filters import Filters, FilterSpec
+from dashboard.pages import filtered_page, register_view
 
 PAGE = "advisor"
 SPEC = FilterSpec(PAGE)
@@ -21,17 +22,7 @@ WORKLOAD_COLUMNS = [
 
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL."""
-    context = current_context()
-    filters = parse_filters(query, context.today())
-    with context.sessions() as session:
-        teams, accounts, regions = options_for(context, session, filters)
-    return page_frame(
-        PAGE,
-        "Advisor",
-        "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.",
-        SPEC.bar(filters, teams, accounts, regions),
-        f"{PAGE}-body",
-    )
+    return filtered_page(SPEC, "Advisor", "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.", query)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -68,12 +59,7 @@ def render(data: AdvisorData) -> html.Div:
 
 def register_callbacks(app: Dash) -> None:
     """Bind the page's callbacks to ``app``."""
-    SPEC.register_url_sync(app)
-
-    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
-    def update(*values: Any) -> html.Div:
-        context = current_context()
-        return view(context, SPEC.parse(context.today(), values))
+    register_view(app, SPEC, view)
 
 
 # registered last, with the layout function defined above

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Dash, Output, dcc, html
+from dash import Dash, dcc, html
 
 from dashboard.components import card, graph, page_frame, table_section, usd
 from dashboard.data import BedrockData, DashboardContext, bedrock_data, current_context, options_for
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
 from dashboard.filters import Filters, FilterSpec, parse_filters
+from dashboard.pages import register_view
 
 PAGE = "bedrock"
 GROUPINGS = {"model": "foundation model", "model_id": "model id / inference profile", "region": "region", "team": "team", "account": "account"}
@@ -88,12 +89,7 @@ def render(data: BedrockData) -> html.Div:
 
 def register_callbacks(app: Dash) -> None:
     """Bind the page's callbacks to ``app``."""
-    SPEC.register_url_sync(app)
-
-    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
-    def update(*values: Any) -> html.Div:
-        context = current_context()
-        return view(context, SPEC.parse(context.today(), values))
+    register_view(app, SPEC, view)
 
 
 # registered last, with the layout function defined above

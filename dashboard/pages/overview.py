@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Dash, Output, html
+from dash import Dash, html
 
-from dashboard.components import card, graph, page_frame, table_section, usd
+from dashboard.components import card, graph, table_section, usd
 from dashboard.data import (
     DashboardContext,
     OverviewData,
-    current_context,
-    options_for,
     overview_data,
 )
 from dashboard.figures import budget_figure
-from dashboard.filters import Filters, FilterSpec, parse_filters
+from dashboard.filters import Filters, FilterSpec
+from dashboard.pages import filtered_page, register_view
 
 PAGE = "overview"
 SPEC = FilterSpec(PAGE)
@@ -25,17 +24,7 @@ SPEC = FilterSpec(PAGE)
 
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL."""
-    context = current_context()
-    filters = parse_filters(query, context.today())
-    with context.sessions() as session:
-        teams, accounts, regions = options_for(context, session, filters)
-    return page_frame(
-        PAGE,
-        "Overview",
-        "What has each team spent on GenAI this month, will it stay in budget, and what costs most?",
-        SPEC.bar(filters, teams, accounts, regions),
-        f"{PAGE}-body",
-    )
+    return filtered_page(SPEC, "Overview", "What has each team spent on GenAI this month, will it stay in budget, and what costs most?", query)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -94,12 +83,7 @@ def render(data: OverviewData) -> html.Div:
 
 def register_callbacks(app: Dash) -> None:
     """Bind the page's callbacks to ``app``."""
-    SPEC.register_url_sync(app)
-
-    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
-    def update(*values: Any) -> html.Div:
-        context = current_context()
-        return view(context, SPEC.parse(context.today(), values))
+    register_view(app, SPEC, view)
 
 
 # registered last, with the layout function defined above

@@ -6,13 +6,14 @@ from dataclasses import replace
 from typing import Any
 
 import dash
-from dash import Dash, Output, html
+from dash import Dash, html
 
 from core.queries import spend_totals
 from dashboard.components import card, graph, page_frame, table_section, usd
 from dashboard.data import DashboardContext, TeamData, current_context, options_for, team_data
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
 from dashboard.filters import Filters, FilterSpec, parse_filters
+from dashboard.pages import register_view
 
 PAGE = "teams"
 SPEC = FilterSpec(PAGE, single_team=True)
@@ -84,12 +85,7 @@ def render(data: TeamData) -> html.Div:
 
 def register_callbacks(app: Dash) -> None:
     """Bind the page's callbacks to ``app``."""
-    SPEC.register_url_sync(app)
-
-    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
-    def update(*values: Any) -> html.Div:
-        context = current_context()
-        return view(context, SPEC.parse(context.today(), values))
+    register_view(app, SPEC, view)
 
 
 # registered last, with the layout function defined above

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import dash
-from dash import Dash, Output, dcc, html
+from dash import Dash, dcc, html
 
 from dashboard.components import card, graph, page_frame, table_section, usd
 from dashboard.data import (
@@ -20,6 +20,7 @@ from dashboard.data import (
 )
 from dashboard.figures import week_compare_figure
 from dashboard.filters import Filters, FilterSpec, parse_filters
+from dashboard.pages import register_view
 
 PAGE = "weekly"
 SPEC = FilterSpec(PAGE, dates=False, extra=(("week", f"{PAGE}-week", "value"),))
@@ -124,12 +125,7 @@ def render(data: WeeklyData) -> html.Div:
 
 def register_callbacks(app: Dash) -> None:
     """Bind the page's callbacks to ``app``."""
-    SPEC.register_url_sync(app)
-
-    @app.callback(Output(f"{PAGE}-body", "children"), SPEC.inputs())
-    def update(*values: Any) -> html.Div:
-        context = current_context()
-        return view(context, SPEC.parse(context.today(), values))
+    register_view(app, SPEC, view)
 
 
 # registered last, with the layout function defined above

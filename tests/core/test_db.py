@@ -121,3 +121,22 @@ def test_upsert_on_a_unique_key_other_than_the_primary_key(sessions):
     with sessions() as session:
         stored = session.scalars(select(CollectorRun)).all()
     assert [(r.status, r.rows, r.message) for r in stored] == [("succeeded", 5, None)]
+
+
+def test_a_big_batch_that_starts_new_but_overlaps_stored_rows_is_merged(sessions, pg_merge_path):
+    """On Postgres the first row decides the fast path (a direct COPY); an overlap falls back to the merge."""
+    count = COPY_THRESHOLD + 50
+    with sessions.begin() as session:
+        upsert(session, BedrockUsageHourly, [usage_row(i) for i in range(100, count)])
+    later = HOUR + timedelta(days=3)
+    rows = [usage_row(i, tokens=777 if i % 2 else 100, collected_at=later) for i in range(count)]
+    with sessions.begin() as session:
+        upsert(session, BedrockUsageHourly, rows)
+    stored = table_contents(sessions)
+    assert len(stored) == count
+    columns = [c.name for c in BedrockUsageHourly.__table__.columns]
+    tokens, collected = columns.index("input_tokens"), columns.index("collected_at")
+    assert sum(1 for row in stored if row[tokens] == 777) == count // 2
+    # rows that existed unchanged keep their first collected_at; new and changed rows carry the new one
+    unchanged = [row for row in stored if row[tokens] == 100 and row[collected] == HOUR]
+    assert len(unchanged) == (count - 100) // 2
