@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import smtplib
-import ssl
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.notifiers.email import smtp_send
 from core.settings import EmailNotifier, MonitorConfig
 from dashboard.data import WeeklyData, week_monday, weekly_data
 from dashboard.digest import render_weekly_html, render_weekly_text
@@ -50,18 +50,9 @@ def digest_email(settings: EmailNotifier, subject: str, html: str, text: str) ->
 
 
 def send_email(name: str, settings: EmailNotifier, mail: EmailMessage) -> None:
-    """Send over SMTP the way the alerts' e-mail notifier does (SMTPS or STARTTLS, login optional)."""
+    """Send over SMTP with the alerts' e-mail settings (SMTPS or STARTTLS, login optional)."""
     try:
-        if settings.ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds, context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds)
-        with smtp:
-            if settings.starttls and not settings.ssl:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.username:
-                smtp.login(settings.username, settings.password or "")
-            smtp.send_message(mail)
+        smtp_send(settings, mail)
     except smtplib.SMTPResponseException as exc:
         raise ReportError(f"email notifier {name}: SMTP {exc.smtp_code}") from None
     except (smtplib.SMTPException, OSError) as exc:

@@ -32,20 +32,23 @@ class EmailChannel:
 
     def send(self, message: Message) -> None:
         """Send the e-mail."""
-        settings = self.settings
-        mail = email_message(message, settings)
         try:
-            if settings.ssl:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds, context=ssl.create_default_context())
-            else:
-                smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds)
-            with smtp:
-                if settings.starttls and not settings.ssl:
-                    smtp.starttls(context=ssl.create_default_context())
-                if settings.username:
-                    smtp.login(settings.username, settings.password or "")
-                smtp.send_message(mail)
+            smtp_send(self.settings, email_message(message, self.settings))
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(f"email notifier {self.name}: SMTP {exc.smtp_code}", retryable=400 <= exc.smtp_code < 500) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"email notifier {self.name}: {type(exc).__name__}") from None
+
+
+def smtp_send(settings: EmailNotifier, mail: EmailMessage) -> None:
+    """Send one e-mail over SMTP: SMTPS or STARTTLS, with a login when a username is set."""
+    if settings.ssl:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds)
+    with smtp:
+        if settings.starttls and not settings.ssl:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+        smtp.send_message(mail)
