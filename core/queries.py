@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -23,6 +23,11 @@ from core.models import (
     EndpointHourly,
 )
 from core.projection import HISTORY_DAYS, Projection, month_bounds, project_month
+
+
+def chosen(*filters: tuple[Any, Sequence[str] | None]) -> list[Any]:
+    """``column IN values`` for every (column, values) whose values are given; none given keeps all."""
+    return [column.in_(values) for column, values in filters if values]
 
 
 def watermark(session: Session, source: str, account_id: str, region: str) -> datetime | None:
@@ -213,12 +218,7 @@ def endpoint_summaries(
         endpoints = endpoints.where(or_(Endpoint.deleted_at.is_(None), Endpoint.deleted_at > start))
     if not include_deleted:
         endpoints = endpoints.where(Endpoint.deleted_at.is_(None))
-    if teams:
-        endpoints = endpoints.where(Endpoint.team.in_(teams))
-    if accounts:
-        endpoints = endpoints.where(Endpoint.account_id.in_(accounts))
-    if regions:
-        endpoints = endpoints.where(Endpoint.region.in_(regions))
+    endpoints = endpoints.where(*chosen((Endpoint.team, teams), (Endpoint.account_id, accounts), (Endpoint.region, regions)))
     endpoints = endpoints.order_by(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at)
 
     return [_endpoint_summary(endpoint, totals, idle, last) for endpoint in session.scalars(endpoints)]
@@ -283,12 +283,7 @@ def bedrock_usage(
         conditions.append(BedrockUsageHourly.hour >= start)
     if end is not None:
         conditions.append(BedrockUsageHourly.hour < end)
-    if teams:
-        conditions.append(BedrockUsageHourly.team.in_(teams))
-    if accounts:
-        conditions.append(BedrockUsageHourly.account_id.in_(accounts))
-    if regions:
-        conditions.append(BedrockUsageHourly.region.in_(regions))
+    conditions += chosen((BedrockUsageHourly.team, teams), (BedrockUsageHourly.account_id, accounts), (BedrockUsageHourly.region, regions))
     statement = statement.where(*conditions).order_by(
         BedrockUsageHourly.hour,
         BedrockUsageHourly.account_id,
@@ -442,12 +437,7 @@ def cost_lines(
         conditions.append(CostDaily.day >= start)
     if end is not None:
         conditions.append(CostDaily.day < end)
-    if teams:
-        conditions.append(CostDaily.team.in_(teams))
-    if accounts:
-        conditions.append(CostDaily.account_id.in_(accounts))
-    if services:
-        conditions.append(CostDaily.service.in_(services))
+    conditions += chosen((CostDaily.team, teams), (CostDaily.account_id, accounts), (CostDaily.service, services))
     statement = (
         select(CostDaily)
         .where(*conditions)
@@ -666,12 +656,7 @@ def bedrock_slices(
     usage = BedrockUsageHourly
     key = BEDROCK_DIMENSIONS[by]
     conditions: list[Any] = [usage.hour >= start, usage.hour < end]
-    if teams:
-        conditions.append(usage.team.in_(teams))
-    if accounts:
-        conditions.append(usage.account_id.in_(accounts))
-    if regions:
-        conditions.append(usage.region.in_(regions))
+    conditions += chosen((usage.team, teams), (usage.account_id, accounts), (usage.region, regions))
     day = _utc_day(session, usage.hour).label("day") if per_day else None
     groups = [day, key] if day is not None else [key]
     statement = (
@@ -716,10 +701,7 @@ def spend_daily(
     """Billed GenAI spend (Cost Explorer) per day in [start, end) and ``by`` (a COST_DIMENSIONS key), oldest first."""
     key = COST_DIMENSIONS[by]
     conditions: list[Any] = [CostDaily.day >= start, CostDaily.day < end]
-    if teams:
-        conditions.append(CostDaily.team.in_(teams))
-    if accounts:
-        conditions.append(CostDaily.account_id.in_(accounts))
+    conditions += chosen((CostDaily.team, teams), (CostDaily.account_id, accounts))
     statement = select(CostDaily.day, key, func.sum(CostDaily.amount_usd)).where(*conditions).group_by(CostDaily.day, key)
     return sorted((_as_day(day), name, _usd(amount)) for day, name, amount in session.execute(statement))
 
@@ -735,10 +717,7 @@ def spend_totals(
     """Billed GenAI spend over the days in [start, end) per ``by`` (a COST_DIMENSIONS key)."""
     key = COST_DIMENSIONS[by]
     conditions: list[Any] = [CostDaily.day >= start, CostDaily.day < end]
-    if teams:
-        conditions.append(CostDaily.team.in_(teams))
-    if accounts:
-        conditions.append(CostDaily.account_id.in_(accounts))
+    conditions += chosen((CostDaily.team, teams), (CostDaily.account_id, accounts))
     statement = select(key, func.sum(CostDaily.amount_usd)).where(*conditions).group_by(key)
     return {name: _usd(amount) for name, amount in session.execute(statement)}
 
@@ -759,12 +738,7 @@ def endpoint_window(
     """
     hourly = EndpointHourly
     endpoints = select(Endpoint).where(Endpoint.created_at < end, or_(Endpoint.deleted_at.is_(None), Endpoint.deleted_at > start))
-    if teams:
-        endpoints = endpoints.where(Endpoint.team.in_(teams))
-    if accounts:
-        endpoints = endpoints.where(Endpoint.account_id.in_(accounts))
-    if regions:
-        endpoints = endpoints.where(Endpoint.region.in_(regions))
+    endpoints = endpoints.where(*chosen((Endpoint.team, teams), (Endpoint.account_id, accounts), (Endpoint.region, regions)))
     lives = list(session.scalars(endpoints.order_by(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at)))
     if not lives:
         return []

@@ -145,8 +145,7 @@ def _backfill_window(since: Any, start: datetime | None, end: datetime | None) -
         return now - since, now
     if start is not None:
         end = end or utcnow()
-        if end <= start:
-            raise click.UsageError("--end must be after --start")
+        _require_order(start, end)
     return start, end
 
 
@@ -257,6 +256,12 @@ def advise(ctx: click.Context, days: int, fmt: str) -> None:
     click.echo("Assumptions: `--format json` lists them for every figure; change them under `advisor` in the config.")
 
 
+def _require_order(start: Any, end: Any) -> None:
+    """Refuse a window that ends before it starts (a usage error, exit 2)."""
+    if start and end and end <= start:
+        raise click.UsageError("--end must be after --start")
+
+
 def _scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--team, --account and --region, each repeatable."""
     command = click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")(command)
@@ -300,8 +305,7 @@ def export_bedrock_usage(
     path: str | None,
 ) -> None:
     """Hourly Bedrock usage per model, account, region and team, with estimated cost."""
-    if start and end and end <= start:
-        raise click.UsageError("--end must be after --start")
+    _require_order(start, end)
     sessions = _app(ctx).database()
     with sessions() as session:
         rows = bedrock_usage(session, start, end, list(teams), list(accounts), list(regions))
@@ -328,8 +332,7 @@ def export_endpoints(
     from core.queries import endpoint_summaries
     from monitor.export import ENDPOINT_COLUMNS, endpoint_record
 
-    if start and end and end <= start:
-        raise click.UsageError("--end must be after --start")
+    _require_order(start, end)
     sessions = _app(ctx).database()
     with sessions() as session:
         rows = endpoint_summaries(session, start, end, list(teams), list(accounts), list(regions))
@@ -367,8 +370,7 @@ def export_costs(
     from core.queries import cost_lines
     from monitor.export import COST_COLUMNS, cost_record
 
-    if start and end and end <= start:
-        raise click.UsageError("--end must be after --start")
+    _require_order(start, end)
     sessions = _app(ctx).database()
     with sessions() as session:
         rows = cost_lines(session, start, end, list(teams), list(accounts), list(services))

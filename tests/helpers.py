@@ -9,6 +9,8 @@ from typing import Any
 
 import boto3
 
+from core.aws import ClientFactory, Target
+
 
 def put_bedrock_metrics(region: str, points: Iterable[tuple[str, str, datetime, float]], session: boto3.Session | None = None) -> None:
     """Put (model_id, metric, timestamp, value) datapoints into AWS/Bedrock, 1000 per call."""
@@ -108,3 +110,25 @@ def put_sagemaker_invocations(region: str, points: Iterable[tuple[str, str, date
             batch = []
     if batch:
         client.put_metric_data(Namespace="AWS/SageMaker", MetricData=batch)
+
+
+class Clock:
+    """A fixed "now" a test can move."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class OverridingFactory:
+    """The real client factory, except for a few (service, account, region) clients a test supplies."""
+
+    def __init__(self, base: ClientFactory, overrides: dict) -> None:
+        self.base = base
+        self.counter = base.counter
+        self.overrides = overrides
+
+    def __call__(self, service: str, target: Target) -> Any:
+        return self.overrides.get((service, target.account_id, target.region)) or self.base(service, target)

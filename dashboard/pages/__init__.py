@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from dash import Dash, Output, html
@@ -12,13 +13,23 @@ from dashboard.data import DashboardContext, current_context, options_for
 from dashboard.filters import Filters, FilterSpec, parse_filters
 
 
-def filtered_page(spec: FilterSpec, title: str, question: str, query: dict[str, Any]) -> html.Div:
-    """A page whose only controls are its filters, set from the URL's ``query``."""
+def filtered_page(
+    spec: FilterSpec,
+    title: str,
+    question: str,
+    query: dict[str, Any],
+    *,
+    extra_keys: tuple[str, ...] = (),
+    control: Callable[[Filters, date], Any] | None = None,
+) -> html.Div:
+    """A page of filters set from the URL's ``query``, plus an optional control of its own."""
     context = current_context()
-    filters = parse_filters(query, context.today())
+    today = context.today()
+    filters = parse_filters(query, today, extra_keys=extra_keys)
     with context.sessions() as session:
         teams, accounts, regions = options_for(context, session, filters)
-    return page_frame(spec.page, title, question, spec.bar(filters, teams, accounts, regions), f"{spec.page}-body")
+    extra = [control(filters, today)] if control else []
+    return page_frame(spec.page, title, question, spec.bar(filters, teams, accounts, regions, *extra), f"{spec.page}-body")
 
 
 def register_view(app: Dash, spec: FilterSpec, view: Callable[[DashboardContext, Filters], html.Div]) -> None:

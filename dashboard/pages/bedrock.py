@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import dash
 from dash import Dash, dcc, html
 
-from dashboard.components import card, graph, page_frame, table_section, usd
-from dashboard.data import BedrockData, DashboardContext, bedrock_data, current_context, options_for
+from dashboard.components import card, graph, table_section, usd
+from dashboard.data import BedrockData, DashboardContext, bedrock_data
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
-from dashboard.filters import Filters, FilterSpec, parse_filters
-from dashboard.pages import register_view
+from dashboard.filters import Filters, FilterSpec
+from dashboard.pages import filtered_page, register_view
 
 PAGE = "bedrock"
 GROUPINGS = {"model": "foundation model", "model_id": "model id / inference profile", "region": "region", "team": "team", "account": "account"}
@@ -26,24 +27,19 @@ def grouping(filters: Filters) -> str:
 
 
 def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    context = current_context()
-    filters = parse_filters(query, context.today(), extra_keys=("by",))
-    with context.sessions() as session:
-        teams, accounts, regions = options_for(context, session, filters)
-    by = html.Div(
+    """The page with its filters and grouping set from the URL."""
+    title = "Which models, inference profiles and regions use the tokens and the money, and does the estimate match the bill?"
+    return filtered_page(SPEC, "Bedrock", title, query, extra_keys=("by",), control=grouping_control)
+
+
+def grouping_control(filters: Filters, _today: date) -> html.Div:
+    """The group-by choice."""
+    return html.Div(
         [
             html.Label("Group by", htmlFor=f"{PAGE}-by", className="filter-label"),
             dcc.RadioItems(id=f"{PAGE}-by", options=[{"label": label, "value": key} for key, label in GROUPINGS.items()], value=grouping(filters), inline=True, inputStyle={"marginRight": "4px", "marginLeft": "10px"}),
         ],
         className="filter",
-    )
-    return page_frame(
-        PAGE,
-        "Bedrock",
-        "Which models, inference profiles and regions use the tokens and the money, and does the estimate match the bill?",
-        SPEC.bar(filters, teams, accounts, regions, by),
-        f"{PAGE}-body",
     )
 
 

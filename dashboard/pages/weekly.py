@@ -8,19 +8,17 @@ from typing import Any
 import dash
 from dash import Dash, dcc, html
 
-from dashboard.components import card, graph, page_frame, table_section, usd
+from dashboard.components import card, graph, table_section, usd
 from dashboard.data import (
     DashboardContext,
     WeeklyData,
-    current_context,
     iso_week,
-    options_for,
     week_monday,
     weekly_data,
 )
 from dashboard.figures import week_compare_figure
-from dashboard.filters import Filters, FilterSpec, parse_filters
-from dashboard.pages import register_view
+from dashboard.filters import Filters, FilterSpec
+from dashboard.pages import filtered_page, register_view
 
 PAGE = "weekly"
 SPEC = FilterSpec(PAGE, dates=False, extra=(("week", f"{PAGE}-week", "value"),))
@@ -38,15 +36,15 @@ def chosen_week(filters: Filters, today: date) -> date:
 
 def layout(**query: Any) -> html.Div:
     """The page with its week and filters set from the URL."""
-    context = current_context()
-    today = context.today()
-    filters = parse_filters(query, today, extra_keys=("week",))
+    return filtered_page(SPEC, "Weekly", "How did this week go against last week, and what moved?", query, extra_keys=("week",), control=week_picker)
+
+
+def week_picker(filters: Filters, today: date) -> html.Div:
+    """The week shown: this one and the weeks before it, the chosen one included."""
     monday = chosen_week(filters, today)
     this_monday = today - timedelta(days=today.weekday())
     weeks = sorted({this_monday - timedelta(weeks=n) for n in range(WEEKS_OFFERED)} | {monday}, reverse=True)
-    with context.sessions() as session:
-        teams, accounts, regions = options_for(context, session, filters)
-    picker = html.Div(
+    return html.Div(
         [
             html.Label("Week", htmlFor=f"{PAGE}-week", className="filter-label"),
             dcc.Dropdown(
@@ -58,13 +56,6 @@ def layout(**query: Any) -> html.Div:
         ],
         className="filter",
         style={"minWidth": "300px"},
-    )
-    return page_frame(
-        PAGE,
-        "Weekly",
-        "How did this week go against last week, and what moved?",
-        SPEC.bar(filters, teams, accounts, regions, picker),
-        f"{PAGE}-body",
     )
 
 

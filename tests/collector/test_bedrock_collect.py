@@ -14,37 +14,17 @@ from sqlalchemy.exc import OperationalError
 
 from collector.bedrock import BedrockCollector
 from collector.runner import Runner
-from core.aws import ClientFactory, Target, resolve_targets
+from core.aws import ClientFactory, resolve_targets
 from core.db import DatabaseError
 from core.models import BedrockUsageHourly, CollectorRun
 from core.pricing import PriceCatalog
 from core.settings import parse_config
-from tests.helpers import put_bedrock_metrics
+from tests.helpers import Clock, OverridingFactory, put_bedrock_metrics
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SONNET = "anthropic.claude-3-5-sonnet-20241022-v2:0"
 START = datetime(2026, 10, 1, tzinfo=UTC)
 ACCOUNT = "123456789012"  # moto's default account
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class OverridingFactory:
-    """The real client factory, except for a few (service, account, region) clients a test supplies."""
-
-    def __init__(self, base: ClientFactory, overrides: dict) -> None:
-        self.base = base
-        self.counter = base.counter
-        self.overrides = overrides
-
-    def __call__(self, service: str, target: Target):
-        return self.overrides.get((service, target.account_id, target.region)) or self.base(service, target)
 
 
 def collect(sessions, config, clients, now, start=None, end=None):

@@ -17,6 +17,7 @@ from core.aws import ClientFactory, Target, resolve_targets
 from core.models import Budget, CollectorRun, CostDaily
 from core.queries import month_to_date_by_team
 from core.settings import parse_config
+from tests.helpers import Clock, OverridingFactory
 
 ACCOUNT = "123456789012"  # moto's default account
 BEDROCK = "Amazon Bedrock"
@@ -25,26 +26,6 @@ SONNET = "Claude 3.5 Sonnet (Amazon Bedrock Edition)"
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 DISCOVERY_GROUP_BY = [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]
 DETAIL_GROUP_BY = [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "TAG", "Key": "team"}]
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class OverridingFactory:
-    """The real client factory, except for a few (service, account, region) clients a test supplies."""
-
-    def __init__(self, base: ClientFactory, overrides: dict) -> None:
-        self.base = base
-        self.counter = base.counter
-        self.overrides = overrides
-
-    def __call__(self, service: str, target: Target):
-        return self.overrides.get((service, target.account_id, target.region)) or self.base(service, target)
 
 
 def collect(sessions, config, clients, now, start=None, end=None):

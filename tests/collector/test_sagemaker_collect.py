@@ -22,7 +22,12 @@ from core.queries import endpoint_summaries, idle_endpoints
 from core.settings import parse_config
 from monitor.cli import main
 from monitor.export import ENDPOINT_COLUMNS
-from tests.helpers import create_sagemaker_endpoint, moto_sagemaker_clock, put_sagemaker_invocations
+from tests.helpers import (
+    Clock,
+    create_sagemaker_endpoint,
+    moto_sagemaker_clock,
+    put_sagemaker_invocations,
+)
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -40,14 +45,6 @@ collection: {{sagemaker: {{lookback: 3h}}}}
 """,
     "test.yaml",
 )
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def collect(sessions, clients, now, start=None, end=None, config=CONFIG):
