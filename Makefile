@@ -32,8 +32,13 @@ demo: install
 test: install system-deps
 	$(BIN)/python -m pytest -n 2
 
+# ruff (lint and format), the type checker (strict on core, collectors and alerts) and the house
+# rules (file size, cyclomatic complexity, layering: tests/test_house.py, also part of `make test`)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:xdist tests/test_house.py
 
 bench: install
 	$(BIN)/python bench/ingest.py

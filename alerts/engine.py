@@ -72,7 +72,9 @@ class AlertEngine:
             return configured.repeat_interval
         return self.config.alerts.repeat_interval
 
-    def evaluate(self, session: Session, results: Mapping[str, list[Finding] | None], now: datetime) -> EvaluationSummary:
+    def evaluate(
+        self, session: Session, results: Mapping[str, list[Finding] | None], now: datetime
+    ) -> EvaluationSummary:
         """Apply one evaluation's findings; a rule mapped to None (its data unreadable) is left alone."""
         summary = EvaluationSummary()
         evaluated = {rule for rule, findings in results.items() if findings is not None}
@@ -80,7 +82,9 @@ class AlertEngine:
             (alert.rule, alert.subject): alert
             for alert in session.scalars(select(Alert).where(Alert.state.in_(OPEN_STATES)))
         }
-        silences = list(session.scalars(select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)))
+        silences = list(
+            session.scalars(select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now))
+        )
         seen: set[tuple[str, str]] = set()
         resolved: list[Alert] = []
         for rule in evaluated:
@@ -91,7 +95,9 @@ class AlertEngine:
                 if alert is None:
                     alert = self._open(session, finding, now)
                     open_alerts[key] = alert
-                    summary.changes.append(Change("opened", finding.rule, finding.subject, finding.message))
+                    summary.changes.append(
+                        Change("opened", finding.rule, finding.subject, finding.message)
+                    )
                 self._advance(alert, finding, silences, now, summary)
         for (rule, subject), alert in open_alerts.items():
             if (rule, subject) in seen:
@@ -104,7 +110,11 @@ class AlertEngine:
                 summary.changes.append(Change("resolved", rule, subject))
                 resolved.append(alert)
         session.flush()
-        firing = [a for a in open_alerts.values() if a.state == "firing" and a.rule in evaluated and a in session]
+        firing = [
+            a
+            for a in open_alerts.values()
+            if a.state == "firing" and a.rule in evaluated and a in session
+        ]
         self._queue(session, firing, resolved, now, summary)
         return summary
 
@@ -124,17 +134,35 @@ class AlertEngine:
         session.add(alert)
         return alert
 
-    def _advance(self, alert: Alert, finding: Finding, silences: list[Silence], now: datetime, summary: EvaluationSummary) -> None:
-        alert.team, alert.severity, alert.message, alert.details = finding.team, finding.severity, finding.message, finding.details
+    def _advance(
+        self,
+        alert: Alert,
+        finding: Finding,
+        silences: list[Silence],
+        now: datetime,
+        summary: EvaluationSummary,
+    ) -> None:
+        alert.team, alert.severity, alert.message, alert.details = (
+            finding.team,
+            finding.severity,
+            finding.message,
+            finding.details,
+        )
         alert.last_seen_at = now
         if finding.active_since is not None:
             alert.active_since = finding.active_since
-        ends = [s.ends_at for s in silences if silence_matches(s, finding.rule, finding.subject, finding.team)]
+        ends = [
+            s.ends_at
+            for s in silences
+            if silence_matches(s, finding.rule, finding.subject, finding.team)
+        ]
         if finding.silenced_until is not None and finding.silenced_until > now:
             ends.append(finding.silenced_until)
         if ends:
             if alert.state != "silenced":
-                summary.changes.append(Change("silenced", alert.rule, alert.subject, f"until {max(ends).isoformat()}"))
+                summary.changes.append(
+                    Change("silenced", alert.rule, alert.subject, f"until {max(ends).isoformat()}")
+                )
             alert.state, alert.silenced_until = "silenced", max(ends)
             return
         alert.silenced_until = None
@@ -146,7 +174,14 @@ class AlertEngine:
         else:
             alert.state = "pending"
 
-    def _queue(self, session: Session, firing: Iterable[Alert], resolved: Iterable[Alert], now: datetime, summary: EvaluationSummary) -> None:
+    def _queue(
+        self,
+        session: Session,
+        firing: Iterable[Alert],
+        resolved: Iterable[Alert],
+        now: datetime,
+        summary: EvaluationSummary,
+    ) -> None:
         """Create the outbox rows due now: first messages, repeats, and resolved messages."""
         firing, resolved = list(firing), list(resolved)
         history = self._history(session, [alert.id for alert in firing + resolved])
@@ -169,19 +204,39 @@ class AlertEngine:
                     self._notify(session, alert, channel, "resolved", 0, now, summary)
 
     @staticmethod
-    def _history(session: Session, alert_ids: list[int]) -> dict[tuple[int, str], tuple[int, datetime]]:
+    def _history(
+        session: Session, alert_ids: list[int]
+    ) -> dict[tuple[int, str], tuple[int, datetime]]:
         """Per (alert, channel): the newest firing/repeat sequence number and when it was queued."""
         if not alert_ids:
             return {}
         rows = session.execute(
-            select(Notification.alert_id, Notification.channel, func.max(Notification.sequence), func.max(Notification.created_at))
-            .where(Notification.alert_id.in_(alert_ids), Notification.kind.in_(("firing", "repeat")))
+            select(
+                Notification.alert_id,
+                Notification.channel,
+                func.max(Notification.sequence),
+                func.max(Notification.created_at),
+            )
+            .where(
+                Notification.alert_id.in_(alert_ids), Notification.kind.in_(("firing", "repeat"))
+            )
             .group_by(Notification.alert_id, Notification.channel)
         )
-        return {(alert_id, channel): (sequence, created_at) for alert_id, channel, sequence, created_at in rows}
+        return {
+            (alert_id, channel): (sequence, created_at)
+            for alert_id, channel, sequence, created_at in rows
+        }
 
     @staticmethod
-    def _notify(session: Session, alert: Alert, channel: str, kind: str, sequence: int, now: datetime, summary: EvaluationSummary) -> None:
+    def _notify(
+        session: Session,
+        alert: Alert,
+        channel: str,
+        kind: str,
+        sequence: int,
+        now: datetime,
+        summary: EvaluationSummary,
+    ) -> None:
         session.add(
             Notification(
                 alert_id=alert.id,

@@ -55,7 +55,9 @@ def _message(group: list[Notification], alerts: Mapping[int, Alert]) -> Message:
     )
     ids = ",".join(str(n.id) for n in group)
     key = hashlib.sha256(f"{first.channel}|{first.group_key}|{ids}".encode()).hexdigest()
-    return Message(kind=first.kind, rule=items[0].rule, team=items[0].team, alerts=items, idempotency_key=key)
+    return Message(
+        kind=first.kind, rule=items[0].rule, team=items[0].team, alerts=items, idempotency_key=key
+    )
 
 
 def _due_groups(session: Session, now: datetime) -> list[tuple[str, str]]:
@@ -97,10 +99,17 @@ def deliver(
             if not group:
                 continue  # another process took it
             channel = channels.get(channel_name)
-            alerts = {alert.id: alert for alert in session.scalars(select(Alert).where(Alert.id.in_({n.alert_id for n in group})))}
+            alerts = {
+                alert.id: alert
+                for alert in session.scalars(
+                    select(Alert).where(Alert.id.in_({n.alert_id for n in group}))
+                )
+            }
             try:
                 if channel is None:
-                    raise DeliveryError(f"no notifier named {channel_name!r} is configured", retryable=False)
+                    raise DeliveryError(
+                        f"no notifier named {channel_name!r} is configured", retryable=False
+                    )
                 channel.send(_message(group, alerts))
             except DeliveryError as exc:
                 for notification in group:
@@ -109,7 +118,9 @@ def deliver(
                     notification.last_error = str(exc)
                 report.failed += len(group)
                 report.errors.append(str(exc))
-                log.warning("delivery to %s failed (attempt %d): %s", channel_name, group[0].attempts, exc)
+                log.warning(
+                    "delivery to %s failed (attempt %d): %s", channel_name, group[0].attempts, exc
+                )
                 continue
             for notification in group:
                 notification.attempts += 1

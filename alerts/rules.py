@@ -71,7 +71,9 @@ def idle_endpoints(rule: IdleEndpointRule, snapshot: Snapshot) -> list[Finding]:
         idle = snapshot.now - endpoint.idle_since
         if idle < MIN_IDLE:
             continue
-        if any(fnmatch.fnmatchcase(endpoint.endpoint_name, pattern) for pattern in rule.exclude_names):
+        if any(
+            fnmatch.fnmatchcase(endpoint.endpoint_name, pattern) for pattern in rule.exclude_names
+        ):
             continue
         capacity = f"{endpoint.instance_type or 'unknown type'} x{endpoint.instance_count}"
         findings.append(
@@ -94,7 +96,9 @@ def idle_endpoints(rule: IdleEndpointRule, snapshot: Snapshot) -> list[Finding]:
                     "instance_type": endpoint.instance_type,
                     "instance_count": endpoint.instance_count,
                     "idle_hours": round(idle.total_seconds() / 3600, 1),
-                    "idle_cost_usd": None if endpoint.idle_cost_usd is None else str(endpoint.idle_cost_usd),
+                    "idle_cost_usd": None
+                    if endpoint.idle_cost_usd is None
+                    else str(endpoint.idle_cost_usd),
                 },
             )
         )
@@ -122,7 +126,12 @@ def budget_thresholds(rule: BudgetThresholdRule, snapshot: Snapshot) -> list[Fin
                         f"team {budget.team} has spent {_money(budget.spent_usd)} of its {_money(budget.budget_usd)} "
                         f"budget for {budget.period} ({used:.0%}), past the {percent}% threshold"
                     ),
-                    details={"period": budget.period, "threshold": threshold, "spent_usd": str(budget.spent_usd), "budget_usd": str(budget.budget_usd)},
+                    details={
+                        "period": budget.period,
+                        "threshold": threshold,
+                        "spent_usd": str(budget.spent_usd),
+                        "budget_usd": str(budget.budget_usd),
+                    },
                 )
             )
     return findings
@@ -132,7 +141,11 @@ def budget_forecasts(rule: BudgetForecastRule, snapshot: Snapshot) -> list[Findi
     """Teams whose projected month-end spend exceeds their budget, with the crossing date."""
     findings = []
     for budget in snapshot.budgets or ():
-        if budget.projected_usd is None or budget.budget_usd <= 0 or budget.projected_usd <= budget.budget_usd:
+        if (
+            budget.projected_usd is None
+            or budget.budget_usd <= 0
+            or budget.projected_usd <= budget.budget_usd
+        ):
             continue
         when = f" on {budget.crossing_date.isoformat()}" if budget.crossing_date else ""
         findings.append(
@@ -149,7 +162,9 @@ def budget_forecasts(rule: BudgetForecastRule, snapshot: Snapshot) -> list[Findi
                     "period": budget.period,
                     "projected_usd": str(budget.projected_usd),
                     "budget_usd": str(budget.budget_usd),
-                    "crossing_date": budget.crossing_date.isoformat() if budget.crossing_date else None,
+                    "crossing_date": budget.crossing_date.isoformat()
+                    if budget.crossing_date
+                    else None,
                 },
             )
         )
@@ -171,9 +186,15 @@ def spend_spikes(rule: SpendSpikeRule, snapshot: Snapshot) -> list[Finding]:
         if len(history) < min(3, rule.baseline_days):
             continue
         baseline = Decimal(str(statistics.median(history)))
-        if amount <= baseline * Decimal(str(rule.factor)) or amount - baseline < Decimal(str(rule.min_increase_usd)):
+        if amount <= baseline * Decimal(str(rule.factor)) or amount - baseline < Decimal(
+            str(rule.min_increase_usd)
+        ):
             continue
-        ratio = "from nothing" if baseline == 0 else f"{amount / baseline:.1f}x the {len(history)}-day median of {_money(baseline)}"
+        ratio = (
+            "from nothing"
+            if baseline == 0
+            else f"{amount / baseline:.1f}x the {len(history)}-day median of {_money(baseline)}"
+        )
         findings.append(
             Finding(
                 rule=rule.rule_name,
@@ -181,7 +202,13 @@ def spend_spikes(rule: SpendSpikeRule, snapshot: Snapshot) -> list[Finding]:
                 team=series.team,
                 severity=rule.severity,
                 message=f"{series.scope} {series.name} spent {_money(amount)} on {day.isoformat()}, {ratio}",
-                details={"day": day.isoformat(), "amount_usd": str(amount), "baseline_usd": str(baseline), "scope": series.scope, "name": series.name},
+                details={
+                    "day": day.isoformat(),
+                    "amount_usd": str(amount),
+                    "baseline_usd": str(baseline),
+                    "scope": series.scope,
+                    "name": series.name,
+                },
             )
         )
     return findings
@@ -191,11 +218,18 @@ def stale_targets(rule: StaleDataRule, snapshot: Snapshot) -> list[Finding]:
     """Collector targets that have not succeeded for longer than ``for`` (the monitor watching itself)."""
     findings = []
     for target in snapshot.targets or ():
-        if target.last_success_at is not None and snapshot.now - target.last_success_at <= rule.for_:
+        if (
+            target.last_success_at is not None
+            and snapshot.now - target.last_success_at <= rule.for_
+        ):
             continue
         if target.last_success_at is None and target.last_attempt_at is None:
             continue
-        since = "never succeeded" if target.last_success_at is None else f"last succeeded {_hours(snapshot.now - target.last_success_at)} ago"
+        since = (
+            "never succeeded"
+            if target.last_success_at is None
+            else f"last succeeded {_hours(snapshot.now - target.last_success_at)} ago"
+        )
         reason = f" (last error: {target.last_error})" if target.last_error else ""
         findings.append(
             Finding(
@@ -204,7 +238,11 @@ def stale_targets(rule: StaleDataRule, snapshot: Snapshot) -> list[Finding]:
                 team=UNATTRIBUTED,
                 severity=rule.severity,
                 message=f"{target.source} collection for {target.account_id}/{target.region} {since}{reason}",
-                details={"source": target.source, "account_id": target.account_id, "region": target.region},
+                details={
+                    "source": target.source,
+                    "account_id": target.account_id,
+                    "region": target.region,
+                },
             )
         )
     return findings

@@ -15,13 +15,21 @@ from core.models import Endpoint
 from core.queries import bedrock_hourly_cost, budget_use, collector_status, endpoint_summaries
 from core.settings import MonitorConfig, SpendSpikeRule
 
-MODEL_SERIES_TEAM = "all"  # a model's spend belongs to every team using it: it goes to the default route
+MODEL_SERIES_TEAM = (
+    "all"  # a model's spend belongs to every team using it: it goes to the default route
+)
 
 
 def endpoint_states(session: Session, now: datetime) -> tuple[EndpointState, ...]:
     """Live endpoints with their idle evidence and tags."""
     summaries = endpoint_summaries(session, end=now, include_deleted=False)
-    tags = dict(session.execute(select(Endpoint.id, Endpoint.tags).where(Endpoint.id.in_([s.endpoint_id for s in summaries]))).all())
+    tags = dict(
+        session.execute(
+            select(Endpoint.id, Endpoint.tags).where(
+                Endpoint.id.in_([s.endpoint_id for s in summaries])
+            )
+        ).all()
+    )
     return tuple(
         EndpointState(
             account_id=s.account_id,
@@ -70,18 +78,25 @@ def daily_spend(session: Session, now: datetime, days: int) -> tuple[DailySpend,
     calendar = [start.date() + timedelta(days=offset) for offset in range(days)]
 
     def series(scope: str, name: str, team: str, amounts: dict[date, Decimal]) -> DailySpend:
-        return DailySpend(scope, name, team, tuple((day, amounts.get(day, Decimal(0))) for day in calendar))
+        return DailySpend(
+            scope, name, team, tuple((day, amounts.get(day, Decimal(0))) for day in calendar)
+        )
 
     return tuple(
         [series("team", team, team, amounts) for team, amounts in sorted(teams.items())]
-        + [series("model", model, MODEL_SERIES_TEAM, amounts) for model, amounts in sorted(models.items())]
+        + [
+            series("model", model, MODEL_SERIES_TEAM, amounts)
+            for model, amounts in sorted(models.items())
+        ]
     )
 
 
 def target_freshness(session: Session) -> tuple[TargetFreshness, ...]:
     """Every collector target's last success and attempt."""
     return tuple(
-        TargetFreshness(s.source, s.account_id, s.region, s.last_success_at, s.last_attempt_at, s.last_error)
+        TargetFreshness(
+            s.source, s.account_id, s.region, s.last_success_at, s.last_attempt_at, s.last_error
+        )
         for s in collector_status(session)
     )
 
@@ -89,11 +104,16 @@ def target_freshness(session: Session) -> tuple[TargetFreshness, ...]:
 def build_snapshot(config: MonitorConfig, session: Session, now: datetime) -> Snapshot:
     """Read only what the configured rules need."""
     kinds = {rule.kind for rule in config.alerts.rules}
-    spike_days = max((rule.baseline_days for rule in config.alerts.rules if isinstance(rule, SpendSpikeRule)), default=0)
+    spike_days = max(
+        (rule.baseline_days for rule in config.alerts.rules if isinstance(rule, SpendSpikeRule)),
+        default=0,
+    )
     return Snapshot(
         now=now,
         endpoints=endpoint_states(session, now) if "idle_endpoint" in kinds else None,
-        budgets=budget_states(session, now) if kinds & {"budget_threshold", "budget_forecast"} else None,
+        budgets=budget_states(session, now)
+        if kinds & {"budget_threshold", "budget_forecast"}
+        else None,
         daily_spend=daily_spend(session, now, spike_days + 1) if spike_days else None,
         targets=target_freshness(session) if "stale_data" in kinds else None,
     )

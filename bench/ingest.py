@@ -36,7 +36,9 @@ from core.db import make_engine, session_factory, upsert  # noqa: E402
 from core.models import BedrockUsageHourly  # noqa: E402
 from monitor.migrate import upgrade  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 START = datetime(2025, 1, 1, tzinfo=UTC)
 COLUMNS = [column.name for column in BedrockUsageHourly.__table__.columns]
 MODELS = 100
@@ -77,7 +79,10 @@ def copy_rows(engine: Any, table: str, count: int) -> float:
     with engine.begin() as connection:
         raw = connection.connection.driver_connection
         column_list = ", ".join(f'"{c}"' for c in COLUMNS)
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy,
+        ):
             for row in usage_rows(0, count):
                 copy.write_row([row[c] for c in COLUMNS])
     return time.perf_counter() - started
@@ -104,7 +109,9 @@ def throughput(count: int, rounds: int) -> None:
     try:
         upgrade(engine)
         with engine.begin() as connection:
-            connection.execute(text('CREATE TABLE copy_scratch (LIKE bedrock_usage_hourly INCLUDING ALL)'))
+            connection.execute(
+                text("CREATE TABLE copy_scratch (LIKE bedrock_usage_hourly INCLUDING ALL)")
+            )
         sessions = session_factory(engine)
         best: dict[str, float] = {}
         for round_number in range(1, rounds + 1):
@@ -114,16 +121,29 @@ def throughput(count: int, rounds: int) -> None:
                 "COPY into scratch table": copy_rows(engine, "copy_scratch", count),
                 "upsert, all new rows": upsert_rows(sessions, count, salt=0),
                 "upsert, every row conflicts and changes": upsert_rows(sessions, count, salt=1),
-                "upsert, every row conflicts, unchanged (re-collection)": upsert_rows(sessions, count, salt=1),
+                "upsert, every row conflicts, unchanged (re-collection)": upsert_rows(
+                    sessions, count, salt=1
+                ),
             }
             for label, seconds in timings.items():
                 best[label] = min(best.get(label, seconds), seconds)
-            print(f"round {round_number}: " + ", ".join(f"{label.split(',')[0] if label.startswith('COPY') else label}: {count / s:,.0f} rows/s" for label, s in timings.items()), flush=True)
+            print(
+                f"round {round_number}: "
+                + ", ".join(
+                    f"{label.split(',')[0] if label.startswith('COPY') else label}: {count / s:,.0f} rows/s"
+                    for label, s in timings.items()
+                ),
+                flush=True,
+            )
         with engine.connect() as connection:
-            stored = connection.execute(text("SELECT count(*) FROM bedrock_usage_hourly")).scalar_one()
+            stored = connection.execute(
+                text("SELECT count(*) FROM bedrock_usage_hourly")
+            ).scalar_one()
         assert stored == count, f"expected {count} rows, found {stored}"
         baseline = best["COPY into scratch table"]
-        print(f"\nupsert throughput, {count:,} rows, best of {rounds} round(s) (ratio = upsert rows/s / COPY rows/s; target >= 0.5):")
+        print(
+            f"\nupsert throughput, {count:,} rows, best of {rounds} round(s) (ratio = upsert rows/s / COPY rows/s; target >= 0.5):"
+        )
         for label, seconds in best.items():
             ratio = baseline / seconds
             print(f"  {label:<58} {count / seconds:>12,.0f} rows/s   ratio {ratio:5.2f}")
@@ -156,19 +176,34 @@ class StandInCloudWatch:
         """Every metric for every model, in one page."""
         return {
             "Metrics": [
-                {"Namespace": "AWS/Bedrock", "MetricName": metric, "Dimensions": [{"Name": "ModelId", "Value": f"vendor.model-{m}"}]}
+                {
+                    "Namespace": "AWS/Bedrock",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "ModelId", "Value": f"vendor.model-{m}"}],
+                }
                 for m in range(self.models)
                 for metric in self.metrics
             ]
         }
 
-    def get_metric_data(self, MetricDataQueries: list[dict[str, Any]], StartTime: datetime, EndTime: datetime, **_: Any) -> dict[str, Any]:  # noqa: N803
+    def get_metric_data(
+        self,
+        MetricDataQueries: list[dict[str, Any]],
+        StartTime: datetime,
+        EndTime: datetime,
+        **_: Any,
+    ) -> dict[str, Any]:  # noqa: N803
         """One value per query per hour of the window."""
         hours = int((EndTime - StartTime).total_seconds() // 3600)
         stamps = [StartTime + timedelta(hours=h) for h in range(hours)]
         return {
             "MetricDataResults": [
-                {"Id": query["Id"], "Timestamps": stamps, "Values": [float(10 + h % 5) for h in range(hours)], "StatusCode": "Complete"}
+                {
+                    "Id": query["Id"],
+                    "Timestamps": stamps,
+                    "Values": [float(10 + h % 5) for h in range(hours)],
+                    "StatusCode": "Complete",
+                }
                 for query in MetricDataQueries
             ]
         }
@@ -199,7 +234,11 @@ def backfill_peak(datapoints: int, database_url: str) -> dict[str, float]:
     result = runner.run(collector, plans)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"datapoints": models * len(METRICS) * hours, "rows": result.rows, "peak_mib": peak / 2**20}
+    return {
+        "datapoints": models * len(METRICS) * hours,
+        "rows": result.rows,
+        "peak_mib": peak / 2**20,
+    }
 
 
 def memory(sizes: list[int]) -> None:
@@ -219,16 +258,24 @@ def memory(sizes: list[int]) -> None:
             results.append(json.loads(output.strip().splitlines()[-1]))
     print("\nbackfill peak memory (tracemalloc, Bedrock collector + runner, SQLite; target: flat):")
     for result in results:
-        print(f"  {result['datapoints']:>12,} datapoints -> {result['rows']:>9,} rows   peak {result['peak_mib']:7.1f} MiB")
-    print(f"  ratio largest/smallest peak: {results[-1]['peak_mib'] / results[0]['peak_mib']:.2f} for {results[-1]['datapoints'] / results[0]['datapoints']:.0f}x the datapoints")
+        print(
+            f"  {result['datapoints']:>12,} datapoints -> {result['rows']:>9,} rows   peak {result['peak_mib']:7.1f} MiB"
+        )
+    print(
+        f"  ratio largest/smallest peak: {results[-1]['peak_mib'] / results[0]['peak_mib']:.2f} for {results[-1]['datapoints'] / results[0]['datapoints']:.0f}x the datapoints"
+    )
 
 
 def main() -> None:
     """Parse the arguments and run the benchmarks."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows for the upsert benchmark")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the upsert benchmark (best is kept)")
-    parser.add_argument("--skip-memory", action="store_true", help="skip the backfill memory benchmark")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds of the upsert benchmark (best is kept)"
+    )
+    parser.add_argument(
+        "--skip-memory", action="store_true", help="skip the backfill memory benchmark"
+    )
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:

@@ -53,7 +53,9 @@ class PreparedTarget:
     profiles: dict[str, InferenceProfile] = field(default_factory=dict)
 
 
-def series_for_models(model_ids: Iterable[str], present: set[tuple[str, str]] | None = None) -> list[MetricSeries]:
+def series_for_models(
+    model_ids: Iterable[str], present: set[tuple[str, str]] | None = None
+) -> list[MetricSeries]:
     """The series to read for these ModelIds: every known metric, or only those ListMetrics saw."""
     result = []
     for model_id in sorted(set(model_ids)):
@@ -91,7 +93,9 @@ def transform(
             row[column] += int(round(point.value))
 
     rows = []
-    for (model_id, hour), counts in sorted(grouped.items(), key=lambda item: (item[0][1], item[0][0])):
+    for (model_id, hour), counts in sorted(
+        grouped.items(), key=lambda item: (item[0][1], item[0][0])
+    ):
         owner = attribute_model(model_id, profiles, attribution, target.default_team)
         usage = TokenUsage(
             input_tokens=counts["input_tokens"],
@@ -121,7 +125,9 @@ def transform(
 def fetch_inference_profiles(client: Any) -> list[InferenceProfile]:
     """Application inference profiles of the target, with their tags."""
     profiles = []
-    for page in pages(client, "list_inference_profiles", token_param="nextToken", typeEquals="APPLICATION"):
+    for page in pages(
+        client, "list_inference_profiles", token_param="nextToken", typeEquals="APPLICATION"
+    ):
         for summary in page.get("inferenceProfileSummaries", []):
             arn = summary["inferenceProfileArn"]
             models = summary.get("models") or []
@@ -160,7 +166,9 @@ class BedrockCollector:
 
     name = "bedrock"
 
-    def __init__(self, config: MonitorConfig, clients: ClientFactoryFn, catalog: PriceCatalog) -> None:
+    def __init__(
+        self, config: MonitorConfig, clients: ClientFactoryFn, catalog: PriceCatalog
+    ) -> None:
         self.config = config
         self.clients = clients
         self.catalog = catalog
@@ -178,7 +186,9 @@ class BedrockCollector:
         """From the watermark less the lookback (the newest hours are provisional) to this hour's end."""
         return incremental_range(last_end, now, self.settings)
 
-    def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> PreparedTarget:
+    def prepare(
+        self, session: Session, target: Target, start: datetime, end: datetime
+    ) -> PreparedTarget:
         """Discover the target's series and inference profiles once for all its windows."""
         cloudwatch = self.clients("cloudwatch", target)
         present: set[tuple[str, str]] = set()
@@ -204,7 +214,9 @@ class BedrockCollector:
             return {}
         return index_profiles(profiles)
 
-    def fetch(self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime) -> list[dict[str, Any]]:
+    def fetch(
+        self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime
+    ) -> list[dict[str, Any]]:
         """Read one window's datapoints and transform them into rows."""
         if not prepared.series:
             return []

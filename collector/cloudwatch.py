@@ -51,7 +51,9 @@ def list_metric_dimensions(
     filters = [{"Name": name} for name in dimension_names]
     for page in pages(client, "list_metrics", Namespace=namespace, Dimensions=filters):
         for metric in page.get("Metrics", []):
-            dimensions = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
+            dimensions = tuple(
+                sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+            )
             if {name for name, _ in dimensions} == wanted:
                 yield metric["MetricName"], dimensions
 
@@ -110,18 +112,37 @@ def _page_datapoints(
     for result in page.get("MetricDataResults", []):
         series = by_id.get(result.get("Id", ""))
         if series is None:
-            log.warning("GetMetricData answered for a query id it was not asked: %r", result.get("Id"))
+            log.warning(
+                "GetMetricData answered for a query id it was not asked: %r", result.get("Id")
+            )
             continue
         status = result.get("StatusCode", "Complete")
         if status == "Forbidden":
-            raise AwsDenied("denied", "cloudwatch", "GetMetricData", "Forbidden", f"no access to {series.metric_name}")
+            raise AwsDenied(
+                "denied",
+                "cloudwatch",
+                "GetMetricData",
+                "Forbidden",
+                f"no access to {series.metric_name}",
+            )
         if status == "InternalError":
             messages = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
-            raise AwsTransient("transient", "cloudwatch", "GetMetricData", "InternalError", messages or series.metric_name)
+            raise AwsTransient(
+                "transient",
+                "cloudwatch",
+                "GetMetricData",
+                "InternalError",
+                messages or series.metric_name,
+            )
         timestamps = result.get("Timestamps", [])
         values = result.get("Values", [])
         if len(timestamps) != len(values):
-            log.warning("GetMetricData gave %d timestamps and %d values for %s: skipped", len(timestamps), len(values), series.metric_name)
+            log.warning(
+                "GetMetricData gave %d timestamps and %d values for %s: skipped",
+                len(timestamps),
+                len(values),
+                series.metric_name,
+            )
             continue
         for timestamp, value in zip(timestamps, values, strict=True):
             moment = as_utc(timestamp)

@@ -45,7 +45,15 @@ REGION = "us-east-1"  # Cost Explorer's one endpoint
 # Cost Explorer keeps 13 months of daily data besides the current one.
 HISTORY_MONTHS = 13
 MICRO = Decimal("0.000001")
-USAGE_GROUPS = ("input_tokens", "output_tokens", "cache", "instance_hours", "serverless", "storage", "other")
+USAGE_GROUPS = (
+    "input_tokens",
+    "output_tokens",
+    "cache",
+    "instance_hours",
+    "serverless",
+    "storage",
+    "other",
+)
 MAX_TEAM_LENGTH = 64
 
 
@@ -67,7 +75,10 @@ def usage_group(usage_type: str) -> str:
         return "storage"
     if "serverless" in text or text.endswith("ocu") or "-ocu" in text:
         return "serverless"
-    if any(marker in text for marker in ("host:", "asyncinf:", "esinstance", "instance", "provisioned", "modelunit")):
+    if any(
+        marker in text
+        for marker in ("host:", "asyncinf:", "esinstance", "instance", "provisioned", "modelunit")
+    ):
         return "instance_hours"
     return "other"
 
@@ -75,12 +86,17 @@ def usage_group(usage_type: str) -> str:
 def team_of(key: str, tag_key: str, default_team: str | None = None) -> str:
     """The team in a tag group key: ``team$search`` -> search; ``team$`` -> the default or unattributed."""
     prefix = f"{tag_key}$"
-    value = key[len(prefix):] if key.startswith(prefix) else key.split("$", 1)[-1]
+    value = key[len(prefix) :] if key.startswith(prefix) else key.split("$", 1)[-1]
     value = value.strip()
     if not value:
         return default_team or UNATTRIBUTED
     if len(value) > MAX_TEAM_LENGTH:
-        log.warning("cost allocation tag value %r is longer than %d characters: counted as %s", value, MAX_TEAM_LENGTH, UNATTRIBUTED)
+        log.warning(
+            "cost allocation tag value %r is longer than %d characters: counted as %s",
+            value,
+            MAX_TEAM_LENGTH,
+            UNATTRIBUTED,
+        )
         return UNATTRIBUTED
     return value
 
@@ -189,7 +205,11 @@ def transform(
         key = (line.day, line.account_id, line.service, usage_group(line.usage_type), team)
         row = grouped.get(key)
         if row is None:
-            row = grouped[key] = {"amount_usd": Decimal(0), "amortized_usd": None, "estimated": False}
+            row = grouped[key] = {
+                "amount_usd": Decimal(0),
+                "amortized_usd": None,
+                "estimated": False,
+            }
         row["amount_usd"] += line.unblended
         if line.amortized is not None:
             row["amortized_usd"] = (row["amortized_usd"] or Decimal(0)) + line.amortized
@@ -230,7 +250,10 @@ class PreparedTarget:
 
     def accounts(self) -> frozenset[str]:
         """Every account this target stores lines for in the prepared range, its own included."""
-        return frozenset({self.target.account_id} | {account for *_, pairs in self.months for account, _ in pairs})
+        return frozenset(
+            {self.target.account_id}
+            | {account for *_, pairs in self.months for account, _ in pairs}
+        )
 
 
 @dataclass
@@ -297,7 +320,9 @@ class CostExplorerCollector:
     def _configured(self, target: Target) -> frozenset[str]:
         return frozenset({account.id for account in self.config.accounts} | {target.account_id})
 
-    def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> PreparedTarget:
+    def prepare(
+        self, session: Session, target: Target, start: datetime, end: datetime
+    ) -> PreparedTarget:
         """One MONTHLY SERVICE x LINKED_ACCOUNT request: the accounts and GenAI services with spend."""
         prepared = PreparedTarget(target)
         first, last = day_range(start, end)
@@ -314,19 +339,32 @@ class CostExplorerCollector:
             TimePeriod=_time_period(first, last),
             Granularity="MONTHLY",
             Metrics=["UnblendedCost"],
-            GroupBy=[{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
+            GroupBy=[
+                {"Type": "DIMENSION", "Key": "SERVICE"},
+                {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+            ],
         ):
             for result in page.get("ResultsByTime", []):
-                period = (date.fromisoformat(result["TimePeriod"]["Start"]), date.fromisoformat(result["TimePeriod"]["End"]))
+                period = (
+                    date.fromisoformat(result["TimePeriod"]["Start"]),
+                    date.fromisoformat(result["TimePeriod"]["End"]),
+                )
                 found = months.setdefault(period, set())
                 for group in result.get("Groups", []):
                     service, account_id = group["Keys"]
-                    if is_genai_service(service, extras) and responsible_for(account_id, target, configured):
+                    if is_genai_service(service, extras) and responsible_for(
+                        account_id, target, configured
+                    ):
                         found.add((account_id, service))
-        prepared.months = [(start_day, stop_day, frozenset(pairs)) for (start_day, stop_day), pairs in sorted(months.items())]
+        prepared.months = [
+            (start_day, stop_day, frozenset(pairs))
+            for (start_day, stop_day), pairs in sorted(months.items())
+        ]
         return prepared
 
-    def fetch(self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime) -> FetchedWindow:
+    def fetch(
+        self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime
+    ) -> FetchedWindow:
         """Read one window's daily lines per (account, service) and transform them into rows."""
         first, last = day_range(start, end)
         if first >= last:
@@ -342,12 +380,23 @@ class CostExplorerCollector:
                 TimePeriod=_time_period(first, last),
                 Granularity="DAILY",
                 Metrics=self.metrics,
-                Filter=_and(_dimension("LINKED_ACCOUNT", [account_id]), _dimension("SERVICE", [service])),
-                GroupBy=[{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "TAG", "Key": tag_key}],
+                Filter=_and(
+                    _dimension("LINKED_ACCOUNT", [account_id]), _dimension("SERVICE", [service])
+                ),
+                GroupBy=[
+                    {"Type": "DIMENSION", "Key": "USAGE_TYPE"},
+                    {"Type": "TAG", "Key": tag_key},
+                ],
             ):
                 lines.extend(parse_page(page, account_id, service))
-        default_teams = {prepared.target.account_id: prepared.target.default_team} if prepared.target.default_team else {}
-        rows = transform(lines, tag_key=tag_key, default_teams=default_teams, collected_at=collected_at)
+        default_teams = (
+            {prepared.target.account_id: prepared.target.default_team}
+            if prepared.target.default_team
+            else {}
+        )
+        rows = transform(
+            lines, tag_key=tag_key, default_teams=default_teams, collected_at=collected_at
+        )
         return FetchedWindow(rows, prepared.accounts(), first, last, collected_at)
 
     def month_forecasts(
@@ -364,11 +413,22 @@ class CostExplorerCollector:
         for team in teams:
             total: Decimal | None = None
             for target in targets:
-                mine = [account for account in accounts if responsible_for(account, target, self._configured(target))]
+                mine = [
+                    account
+                    for account in accounts
+                    if responsible_for(account, target, self._configured(target))
+                ]
                 if not mine:
                     continue
                 client = self.clients("ce", target)
-                value = fetch_month_forecast(client, tag_key=self.config.attribution.tag_key, team=team, accounts=mine, services=services, today=today)
+                value = fetch_month_forecast(
+                    client,
+                    tag_key=self.config.attribution.tag_key,
+                    team=team,
+                    accounts=mine,
+                    services=services,
+                    today=today,
+                )
                 if value is None:
                     total = None
                     break
@@ -391,7 +451,13 @@ def remove_stale(session: Session, fetched: FetchedWindow) -> int:
     A restated day can move an amount between lines (a cost allocation tag applied after the
     fact moves it from ``team$`` to ``team$search``): an upsert alone would count it twice.
     """
-    key = (CostDaily.day, CostDaily.account_id, CostDaily.service, CostDaily.usage_group, CostDaily.team)
+    key = (
+        CostDaily.day,
+        CostDaily.account_id,
+        CostDaily.service,
+        CostDaily.usage_group,
+        CostDaily.team,
+    )
     stored = session.execute(
         select(*key).where(
             CostDaily.account_id.in_(sorted(fetched.accounts)),
@@ -399,7 +465,10 @@ def remove_stale(session: Session, fetched: FetchedWindow) -> int:
             CostDaily.day < fetched.end,
         )
     ).all()
-    fresh = {(row["day"], row["account_id"], row["service"], row["usage_group"], row["team"]) for row in fetched.rows}
+    fresh = {
+        (row["day"], row["account_id"], row["service"], row["usage_group"], row["team"])
+        for row in fetched.rows
+    }
     stale = [tuple(row) for row in stored if tuple(row) not in fresh]
     for start in range(0, len(stale), 500):
         session.execute(delete(CostDaily).where(tuple_(*key).in_(stale[start : start + 500])))
@@ -436,6 +505,10 @@ def fetch_month_forecast(
                 ),
             )
     except AwsError as exc:
-        log.warning("AWS cost forecast unavailable for team %s: %s; using the project's own projection", team, exc)
+        log.warning(
+            "AWS cost forecast unavailable for team %s: %s; using the project's own projection",
+            team,
+            exc,
+        )
         return None
     return Decimal(answer["Total"]["Amount"])

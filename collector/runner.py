@@ -42,7 +42,9 @@ class Source(Protocol):
 
     def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> Any: ...
 
-    def fetch(self, prepared: Any, start: datetime, end: datetime, collected_at: datetime) -> Any: ...
+    def fetch(
+        self, prepared: Any, start: datetime, end: datetime, collected_at: datetime
+    ) -> Any: ...
 
     def load(self, session: Session, fetched: Any) -> int:
         """Write one window's fetched data; returns the rows written."""
@@ -190,7 +192,9 @@ class Runner:
         current = plan.windows[0]
         try:
             with self.sessions() as session:
-                prepared = source.prepare(session, target, plan.windows[0].start, plan.windows[-1].end)
+                prepared = source.prepare(
+                    session, target, plan.windows[0].start, plan.windows[-1].end
+                )
             for window in plan.windows:
                 current = window
                 started = self.clock()
@@ -198,7 +202,17 @@ class Runner:
                 calls = self.counter.total() - calls_before
                 with self.sessions.begin() as session:
                     written = source.load(session, rows)
-                    self._record(session, source.name, target, window, "succeeded", started, calls, written, None)
+                    self._record(
+                        session,
+                        source.name,
+                        target,
+                        window,
+                        "succeeded",
+                        started,
+                        calls,
+                        written,
+                        None,
+                    )
                 calls_before = self.counter.total()
                 outcome.windows_done += 1
                 outcome.rows += written
@@ -210,7 +224,13 @@ class Runner:
             outcome.status, outcome.message = "skipped", str(exc)
             self._record_failure(source.name, target, current, "skipped", str(exc), calls_before)
         except AwsError as exc:
-            log.error("%s %s: failed at window %s: %s", source.name, target.label, current.start.isoformat(), exc)
+            log.error(
+                "%s %s: failed at window %s: %s",
+                source.name,
+                target.label,
+                current.start.isoformat(),
+                exc,
+            )
             outcome.status, outcome.message = "failed", str(exc)
             self._record_failure(source.name, target, current, "failed", str(exc), calls_before)
         except SQLAlchemyError as exc:
@@ -221,10 +241,28 @@ class Runner:
             ) from exc
         return outcome
 
-    def _record_failure(self, source: str, target: Target, window: Window, status: str, message: str, calls_before: int) -> None:
+    def _record_failure(
+        self,
+        source: str,
+        target: Target,
+        window: Window,
+        status: str,
+        message: str,
+        calls_before: int,
+    ) -> None:
         with self.sessions.begin() as session:
             now = self.clock()
-            self._record(session, source, target, window, status, now, self.counter.total() - calls_before, 0, message)
+            self._record(
+                session,
+                source,
+                target,
+                window,
+                status,
+                now,
+                self.counter.total() - calls_before,
+                0,
+                message,
+            )
 
     def _record(
         self,

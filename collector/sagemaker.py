@@ -42,7 +42,9 @@ NAMESPACE = "AWS/SageMaker"
 COMPONENT_NAMESPACES = ("AWS/SageMaker", "/aws/sagemaker/InferenceComponents")
 COMPONENT_DIMENSION = "InferenceComponentName"
 # Statuses in which an endpoint's instances are provisioned and billed.
-BILLING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
+BILLING_STATUSES = frozenset(
+    {"InService", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"}
+)
 HOUR = timedelta(hours=1)
 HOURS_QUANTUM = Decimal("0.000001")
 
@@ -117,13 +119,20 @@ def _serverless(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def team_of(tags: Mapping[str, str], attribution: AttributionConfig, default_team: str | None) -> str:
+def team_of(
+    tags: Mapping[str, str], attribution: AttributionConfig, default_team: str | None
+) -> str:
     """The team tag, else the account's default team, else ``unattributed``."""
     value = (tags.get(attribution.tag_key) or "").strip()
     return value or default_team or UNATTRIBUTED
 
 
-def classify_endpoint(variants: Sequence[Mapping[str, Any]], async_inference: Any, components: Sequence[Any], multi_model: bool) -> str:
+def classify_endpoint(
+    variants: Sequence[Mapping[str, Any]],
+    async_inference: Any,
+    components: Sequence[Any],
+    multi_model: bool,
+) -> str:
     """The endpoint type: serverless, async, inference-components, multi-model or real-time."""
     if variants and all(v.get("serverless") and not v.get("instance_type") for v in variants):
         return SERVERLESS
@@ -150,11 +159,15 @@ def endpoint_life(
     variants = []
     for name in list(current) + [n for n in configured if n not in current]:
         live, planned = current.get(name, {}), configured.get(name, {})
-        serverless = _serverless(live.get("CurrentServerlessConfig") or planned.get("ServerlessConfig"))
+        serverless = _serverless(
+            live.get("CurrentServerlessConfig") or planned.get("ServerlessConfig")
+        )
         instance_type = planned.get("InstanceType")
         count = live.get("CurrentInstanceCount")
         if count is None:
-            count = 0 if serverless and not instance_type else planned.get("InitialInstanceCount", 0)
+            count = (
+                0 if serverless and not instance_type else planned.get("InitialInstanceCount", 0)
+            )
         variants.append(
             {
                 "variant_name": name,
@@ -175,10 +188,16 @@ def endpoint_life(
         }
         for c in described.components
     ]
-    multi_model = any(v["model_name"] in described.multi_model_models for v in variants if v["model_name"])
+    multi_model = any(
+        v["model_name"] in described.multi_model_models for v in variants if v["model_name"]
+    )
     async_config = described.config.get("AsyncInferenceConfig") or None
     instance_variants = [v for v in variants if v["instance_type"]]
-    scales_to_zero = bool(async_config) and bool(instance_variants) and all(v["min_capacity"] == 0 for v in instance_variants)
+    scales_to_zero = (
+        bool(async_config)
+        and bool(instance_variants)
+        and all(v["min_capacity"] == 0 for v in instance_variants)
+    )
     return EndpointLife(
         account_id=target.account_id,
         region=target.region,
@@ -188,7 +207,9 @@ def endpoint_life(
         endpoint_config_name=endpoint.get("EndpointConfigName"),
         endpoint_type=classify_endpoint(variants, async_config, components, multi_model),
         status=endpoint.get("EndpointStatus", "Unknown"),
-        last_modified_at=as_utc(endpoint["LastModifiedTime"]) if endpoint.get("LastModifiedTime") else None,
+        last_modified_at=as_utc(endpoint["LastModifiedTime"])
+        if endpoint.get("LastModifiedTime")
+        else None,
         deleted_at=None,
         team=team_of(described.tags, attribution, target.default_team),
         tags=dict(sorted(described.tags.items())),
@@ -213,7 +234,9 @@ def _jsonable(node: Any) -> Any:
     return _iso(node) if isinstance(node, datetime) else node
 
 
-def reconcile(listed: Sequence[EndpointLife], stored: Sequence[EndpointLife], snapshot_at: datetime) -> list[EndpointLife]:
+def reconcile(
+    listed: Sequence[EndpointLife], stored: Sequence[EndpointLife], snapshot_at: datetime
+) -> list[EndpointLife]:
     """Every life to record: the listed ones, plus stored ones, those gone from the listing marked deleted.
 
     A stored life that is not listed was deleted at the snapshot at the latest, or before a
@@ -228,7 +251,9 @@ def reconcile(listed: Sequence[EndpointLife], stored: Sequence[EndpointLife], sn
         if life.key in listed_keys:
             continue
         if life.deleted_at is None:
-            later = [created for created in recreated.get(life.key[:3], []) if created > life.created_at]
+            later = [
+                created for created in recreated.get(life.key[:3], []) if created > life.created_at
+            ]
             life = replace(life, deleted_at=min([snapshot_at, *later]))
         result.append(life)
     return sorted(result, key=lambda life: life.key)
@@ -244,7 +269,14 @@ def metric_series(lives: Iterable[EndpointLife]) -> list[MetricSeries]:
         for component in life.inference_components:
             if component.get("name"):
                 for namespace in COMPONENT_NAMESPACES:
-                    series.add(MetricSeries(namespace, "Invocations", ((COMPONENT_DIMENSION, component["name"]),), "Sum"))
+                    series.add(
+                        MetricSeries(
+                            namespace,
+                            "Invocations",
+                            ((COMPONENT_DIMENSION, component["name"]),),
+                            "Sum",
+                        )
+                    )
     return sorted(series, key=lambda s: (s.namespace, s.dimensions))
 
 
@@ -278,7 +310,10 @@ def hourly_rows(
     component_calls: dict[tuple[str, datetime], dict[str, float]] = defaultdict(dict)
     for point in datapoints:
         hour = floor_hour(point.timestamp)
-        if point.series.namespace == NAMESPACE and point.series.dimension("VariantName") is not None:
+        if (
+            point.series.namespace == NAMESPACE
+            and point.series.dimension("VariantName") is not None
+        ):
             owner = _owner(by_name.get(point.series.dimension("EndpointName") or "", []), hour)
             if owner is not None:
                 calls[(owner.key, hour)] += int(round(point.value))
@@ -286,7 +321,9 @@ def hourly_rows(
         component = point.series.dimension(COMPONENT_DIMENSION)
         if component is not None:
             per_namespace = component_calls[(component, hour)]
-            per_namespace[point.series.namespace] = per_namespace.get(point.series.namespace, 0.0) + point.value
+            per_namespace[point.series.namespace] = (
+                per_namespace.get(point.series.namespace, 0.0) + point.value
+            )
     components: dict[tuple[Any, datetime], int] = defaultdict(int)
     for (component, hour), per_namespace in component_calls.items():
         owner = _owner(by_name.get(component_owner.get(component, ""), []), hour)
@@ -300,7 +337,20 @@ def hourly_rows(
         while hour < end and hour < until:
             seconds = (min(hour + HOUR, until) - max(hour, life.created_at)).total_seconds()
             if seconds > 0:
-                rows.append((life.key, _hour_row(life, hour, Decimal(seconds) / Decimal(3600), calls[(life.key, hour)], components[(life.key, hour)], catalog, collected_at)))
+                rows.append(
+                    (
+                        life.key,
+                        _hour_row(
+                            life,
+                            hour,
+                            Decimal(seconds) / Decimal(3600),
+                            calls[(life.key, hour)],
+                            components[(life.key, hour)],
+                            catalog,
+                            collected_at,
+                        ),
+                    )
+                )
             hour += HOUR
     return rows
 
@@ -350,7 +400,9 @@ def _hour_row(
 
 
 def _not_found(exc: AwsFatal) -> bool:
-    return exc.code in {"ValidationException", "ResourceNotFound"} and "not find" in str(exc).lower()
+    return (
+        exc.code in {"ValidationException", "ResourceNotFound"} and "not find" in str(exc).lower()
+    )
 
 
 def _call(client: Any, method: str, **params: Any) -> dict[str, Any]:
@@ -388,7 +440,9 @@ def describe_endpoints(
                     described.multi_model_models.add(model)
             if variants and any(not v.get("ModelName") for v in variants):
                 # a variant without a model hosts inference components
-                for ic_page in pages(sagemaker, "list_inference_components", EndpointNameEquals=name):
+                for ic_page in pages(
+                    sagemaker, "list_inference_components", EndpointNameEquals=name
+                ):
                     described.components.extend(ic_page.get("InferenceComponents", []))
             if described.config.get("AsyncInferenceConfig") and autoscaling is not None:
                 described.min_capacity = _min_capacities(autoscaling, target, name, variants)
@@ -406,7 +460,12 @@ def _config(sagemaker: Any, target: Target, endpoint: Mapping[str, Any]) -> dict
         if not _not_found(exc):
             raise
         # a config may be deleted while its endpoint runs: instance types are then unknown
-        log.warning("%s: endpoint config %s of %s is gone; its instances are unpriced", target.label, name, endpoint["EndpointName"])
+        log.warning(
+            "%s: endpoint config %s of %s is gone; its instances are unpriced",
+            target.label,
+            name,
+            endpoint["EndpointName"],
+        )
         return {}
 
 
@@ -424,7 +483,9 @@ def _multi_model(sagemaker: Any, target: Target, model: str, cache: dict[str, bo
     return cache[model]
 
 
-def _min_capacities(autoscaling: Any, target: Target, endpoint: str, variants: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+def _min_capacities(
+    autoscaling: Any, target: Target, endpoint: str, variants: Sequence[Mapping[str, Any]]
+) -> dict[str, int]:
     ids = {f"endpoint/{endpoint}/variant/{v['VariantName']}": v["VariantName"] for v in variants}
     found: dict[str, int] = {}
     try:
@@ -439,7 +500,12 @@ def _min_capacities(autoscaling: Any, target: Target, endpoint: str, variants: S
                 if scalable["ResourceId"] in ids:
                     found[ids[scalable["ResourceId"]]] = int(scalable["MinCapacity"])
     except AwsDenied as exc:
-        log.warning("%s: cannot read the autoscaling of %s (%s); treating it as not scaling to zero", target.label, endpoint, exc)
+        log.warning(
+            "%s: cannot read the autoscaling of %s (%s); treating it as not scaling to zero",
+            target.label,
+            endpoint,
+            exc,
+        )
     return found
 
 
@@ -463,7 +529,9 @@ class FetchedWindow:
     end: datetime
 
 
-def stored_lives(session: Session, target: Target, start: datetime, end: datetime) -> list[EndpointLife]:
+def stored_lives(
+    session: Session, target: Target, start: datetime, end: datetime
+) -> list[EndpointLife]:
     """The target's stored lives that are live or overlap [start, end)."""
     statement = select(Endpoint).where(
         Endpoint.account_id == target.account_id,
@@ -479,7 +547,12 @@ class SageMakerCollector:
 
     name = "sagemaker"
 
-    def __init__(self, config: MonitorConfig, clients: ClientFactoryFn, catalog: InstancePriceCatalog | None = None) -> None:
+    def __init__(
+        self,
+        config: MonitorConfig,
+        clients: ClientFactoryFn,
+        catalog: InstancePriceCatalog | None = None,
+    ) -> None:
         self.config = config
         self.clients = clients
         self.catalog = catalog or InstancePriceCatalog.load()
@@ -497,15 +570,24 @@ class SageMakerCollector:
         """From the watermark less the lookback (metrics arrive late) to this hour's end."""
         return incremental_range(last_end, now, self.settings)
 
-    def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> PreparedTarget:
+    def prepare(
+        self, session: Session, target: Target, start: datetime, end: datetime
+    ) -> PreparedTarget:
         """Read the target's stored lives; the AWS snapshot waits for the first window's time."""
         return PreparedTarget(target, stored_lives(session, target, start, end))
 
     def _snapshot(self, prepared: PreparedTarget, collected_at: datetime) -> list[EndpointLife]:
         if prepared.lives is None:
             target = prepared.target
-            described = describe_endpoints(self.clients("sagemaker", target), self._autoscaling(target), target, collected_at)
-            listed = [endpoint_life(d, target=target, attribution=self.config.attribution, seen_at=collected_at) for d in described]
+            described = describe_endpoints(
+                self.clients("sagemaker", target), self._autoscaling(target), target, collected_at
+            )
+            listed = [
+                endpoint_life(
+                    d, target=target, attribution=self.config.attribution, seen_at=collected_at
+                )
+                for d in described
+            ]
             prepared.lives = reconcile(listed, prepared.stored, collected_at)
             prepared.snapshot_at = collected_at
         return prepared.lives
@@ -513,7 +595,9 @@ class SageMakerCollector:
     def _autoscaling(self, target: Target) -> Any | None:
         return self.clients("application-autoscaling", target)
 
-    def fetch(self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime) -> FetchedWindow:
+    def fetch(
+        self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime
+    ) -> FetchedWindow:
         """Take the snapshot (once), read the window's invocations and build its rows."""
         lives = self._snapshot(prepared, collected_at)
         assert prepared.snapshot_at is not None
@@ -521,14 +605,23 @@ class SageMakerCollector:
         active = [
             life
             for life in lives
-            if life.created_at < min(end, snapshot_at) and (life.deleted_at is None or life.deleted_at > start)
+            if life.created_at < min(end, snapshot_at)
+            and (life.deleted_at is None or life.deleted_at > start)
         ]
         series = metric_series(active)
         datapoints: list[Datapoint] = []
         if series:
-            datapoints = list(get_metric_data(self.clients("cloudwatch", prepared.target), series, start, end))
+            datapoints = list(
+                get_metric_data(self.clients("cloudwatch", prepared.target), series, start, end)
+            )
         rows = hourly_rows(
-            active, datapoints, start=start, end=end, snapshot_at=snapshot_at, catalog=self.catalog, collected_at=collected_at
+            active,
+            datapoints,
+            start=start,
+            end=end,
+            snapshot_at=snapshot_at,
+            catalog=self.catalog,
+            collected_at=collected_at,
         )
         return FetchedWindow(lives, rows, start, end)
 
@@ -542,8 +635,16 @@ class SageMakerCollector:
         ids = {
             (account, region, name, as_utc(created)): endpoint_id
             for endpoint_id, account, region, name, created in session.execute(
-                select(Endpoint.id, Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at).where(
-                    tuple_(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name).in_({key[:3] for key in keys})
+                select(
+                    Endpoint.id,
+                    Endpoint.account_id,
+                    Endpoint.region,
+                    Endpoint.endpoint_name,
+                    Endpoint.created_at,
+                ).where(
+                    tuple_(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name).in_(
+                        {key[:3] for key in keys}
+                    )
                 )
             )
         }
@@ -554,10 +655,20 @@ class SageMakerCollector:
 
 
 # Capacity columns of an hour, kept from the first observation made after the hour ended.
-_OBSERVED = ("status", "instance_type", "instance_count", "service_hours", "estimated_cost_usd", "priced", "collected_at")
+_OBSERVED = (
+    "status",
+    "instance_type",
+    "instance_count",
+    "service_hours",
+    "estimated_cost_usd",
+    "priced",
+    "collected_at",
+)
 
 
-def _keep_earlier_observations(session: Session, rows: list[dict[str, Any]], start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _keep_earlier_observations(
+    session: Session, rows: list[dict[str, Any]], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
     if not rows:
         return rows
     existing = {

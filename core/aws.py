@@ -103,7 +103,9 @@ def classify(exc: Exception, service: str, operation: str) -> AwsError:
             return AwsTransient("transient", service, operation, code, text)
         return AwsFatal("fatal", service, operation, code, text)
     if isinstance(exc, NoCredentialsError):
-        return AwsDenied("denied", service, operation, "NoCredentials", "no AWS credentials were found")
+        return AwsDenied(
+            "denied", service, operation, "NoCredentials", "no AWS credentials were found"
+        )
     if isinstance(exc, BotoConnectionError):
         return AwsTransient("transient", service, operation, type(exc).__name__, str(exc))
     if isinstance(exc, BotoCoreError):
@@ -293,7 +295,13 @@ def pages(
         if not token:
             return
         if token in seen:
-            raise AwsFatal("fatal", service, operation, "RepeatedToken", f"the API returned the page token {token!r} twice")
+            raise AwsFatal(
+                "fatal",
+                service,
+                operation,
+                "RepeatedToken",
+                f"the API returned the page token {token!r} twice",
+            )
         seen.add(token)
 
 

@@ -58,12 +58,24 @@ def sync_budgets(session: Session, config: MonitorConfig, now: datetime) -> int:
     period = period_of(as_utc(now).date())
     specs = configured_budgets(config)
     wanted = {(spec.team, spec.service) for spec in specs}
-    stored = session.execute(select(Budget.team, Budget.service).where(Budget.period == period)).all()
+    stored = session.execute(
+        select(Budget.team, Budget.service).where(Budget.period == period)
+    ).all()
     for team, service in stored:
         if (team, service) not in wanted:
-            session.execute(delete(Budget).where(Budget.team == team, Budget.service == service, Budget.period == period))
+            session.execute(
+                delete(Budget).where(
+                    Budget.team == team, Budget.service == service, Budget.period == period
+                )
+            )
     rows = [
-        {"team": spec.team, "service": spec.service, "period": period, "amount_usd": spec.amount_usd, "updated_at": as_utc(now)}
+        {
+            "team": spec.team,
+            "service": spec.service,
+            "period": period,
+            "amount_usd": spec.amount_usd,
+            "updated_at": as_utc(now),
+        }
         for spec in specs
     ]
     return upsert(session, Budget, rows)

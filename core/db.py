@@ -94,7 +94,9 @@ def upsert(
     total = 0
     for batch in _batches(rows, BATCH_ROWS):
         columns = list(batch[0].keys())
-        update_columns = list(update) if update is not None else [c for c in columns if c not in key_columns]
+        update_columns = (
+            list(update) if update is not None else [c for c in columns if c not in key_columns]
+        )
         compared = [c for c in update_columns if c not in _VOLATILE] or update_columns
         if dialect == "postgresql" and len(batch) >= COPY_THRESHOLD:
             _pg_copy_upsert(session, table, batch, columns, key_columns, update_columns, compared)
@@ -104,7 +106,9 @@ def upsert(
     return total
 
 
-def _changed_clause(table: Table, excluded: Any, update_columns: Sequence[str], dialect: str) -> Any:
+def _changed_clause(
+    table: Table, excluded: Any, update_columns: Sequence[str], dialect: str
+) -> Any:
     """True where some updated column differs, so re-writing identical data writes nothing."""
     from sqlalchemy import or_, tuple_
 
@@ -129,7 +133,9 @@ def _statement_upsert(
     elif dialect == "sqlite":
         statement = sqlite_insert(table)
     else:
-        raise DatabaseError(f"upsert is not supported on the {dialect} dialect; use Postgres or SQLite")
+        raise DatabaseError(
+            f"upsert is not supported on the {dialect} dialect; use Postgres or SQLite"
+        )
     if update_columns:
         statement = statement.on_conflict_do_update(
             index_elements=key_columns,
@@ -139,7 +145,6 @@ def _statement_upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=key_columns)
     session.execute(statement, list(batch))
-
 
 
 def _pg_copy_upsert(
@@ -171,7 +176,9 @@ def _pg_copy_upsert(
             log.debug("a batch for %s overlaps stored rows; merging it instead", table.name)
     stage = f"stage_{table.name}"
     connection.execute(
-        text(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS')
+        text(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+        )
     )
     connection.execute(text(f'TRUNCATE "{stage}"'))
     _copy_rows(raw, table, stage, columns, batch)
@@ -184,24 +191,45 @@ def _pg_copy_upsert(
     if _has_merge(connection.dialect):
         try:
             with connection.begin_nested():
-                connection.execute(text(_merge_statement(table.name, stage, columns, key_columns, update_columns, compared)))
+                connection.execute(
+                    text(
+                        _merge_statement(
+                            table.name, stage, columns, key_columns, update_columns, compared
+                        )
+                    )
+                )
             return
         except IntegrityError:
             # another writer inserted one of these keys between MERGE's join and its insert
-            log.info("MERGE into %s met a concurrent insert; retrying the batch with ON CONFLICT", table.name)
+            log.info(
+                "MERGE into %s met a concurrent insert; retrying the batch with ON CONFLICT",
+                table.name,
+            )
     assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update_columns)
     current = ", ".join(f'"{table.name}"."{c}"' for c in compared)
     incoming = ", ".join(f'EXCLUDED."{c}"' for c in compared)
-    connection.execute(text(on_conflict + f"DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"))
+    connection.execute(
+        text(
+            on_conflict
+            + f"DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"
+        )
+    )
 
 
 def _stored(connection: Any, table: Table, key_columns: list[str], row: Mapping[str, Any]) -> bool:
     """Whether a row with this row's key is stored: one primary-key lookup."""
-    statement = select(literal(1)).select_from(table).where(*(table.c[k] == row[k] for k in key_columns)).limit(1)
+    statement = (
+        select(literal(1))
+        .select_from(table)
+        .where(*(table.c[k] == row[k] for k in key_columns))
+        .limit(1)
+    )
     return connection.execute(statement).first() is not None
 
 
-def _copy_rows(raw: Any, table: Table, target: str, columns: list[str], batch: list[Mapping[str, Any]]) -> None:
+def _copy_rows(
+    raw: Any, table: Table, target: str, columns: list[str], batch: list[Mapping[str, Any]]
+) -> None:
     """COPY rows into ``target`` (the table or its staging twin); JSON values go in as text."""
     getter = itemgetter(*columns)
     json_columns = [index for index, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
@@ -218,10 +246,20 @@ def _copy_rows(raw: Any, table: Table, target: str, columns: list[str], batch: l
 
 def _has_merge(dialect: Any) -> bool:
     """MERGE (Postgres 15+) joins the staged batch in bulk, faster than row-by-row ON CONFLICT."""
-    return bool(dialect.server_version_info and dialect.server_version_info >= (15,)) and not _FORCE_ON_CONFLICT
+    return (
+        bool(dialect.server_version_info and dialect.server_version_info >= (15,))
+        and not _FORCE_ON_CONFLICT
+    )
 
 
-def _merge_statement(target: str, stage: str, columns: list[str], key_columns: list[str], update_columns: list[str], compared: list[str]) -> str:
+def _merge_statement(
+    target: str,
+    stage: str,
+    columns: list[str],
+    key_columns: list[str],
+    update_columns: list[str],
+    compared: list[str],
+) -> str:
     on = " AND ".join(f't."{c}" = s."{c}"' for c in key_columns)
     current = ", ".join(f't."{c}"' for c in compared)
     incoming = ", ".join(f's."{c}"' for c in compared)
@@ -240,7 +278,9 @@ def _require_aware(table: Table, columns: list[str], batch: list[Mapping[str, An
     for column in columns:
         if isinstance(table.c[column].type, UTCDateTime):
             if any(row[column] is not None and row[column].tzinfo is None for row in batch):
-                raise ValueError(f"naive datetime in {table.name}.{column}: every timestamp must be timezone-aware")
+                raise ValueError(
+                    f"naive datetime in {table.name}.{column}: every timestamp must be timezone-aware"
+                )
 
 
 def ping(engine: Engine) -> None:
@@ -251,4 +291,6 @@ def ping(engine: Engine) -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except OperationalError as exc:
-        raise DatabaseError(f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
+        raise DatabaseError(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from None

@@ -90,9 +90,7 @@ class BedrockUsageHourly(Base):
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     collected_at: Mapped[datetime]
 
-    __table_args__ = (
-        Index("ix_bedrock_usage_hourly_hour_team", "hour", "team"),
-    )
+    __table_args__ = (Index("ix_bedrock_usage_hourly_hour_team", "hour", "team"),)
 
 
 # JSONB on Postgres: plain json has no equality, which the upsert's change check needs.
@@ -126,9 +124,7 @@ class Endpoint(Base):
     scales_to_zero: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen_at: Mapped[datetime]
 
-    __table_args__ = (
-        UniqueConstraint("account_id", "region", "endpoint_name", "created_at"),
-    )
+    __table_args__ = (UniqueConstraint("account_id", "region", "endpoint_name", "created_at"),)
 
 
 class EndpointHourly(Base):
@@ -136,7 +132,9 @@ class EndpointHourly(Base):
 
     __tablename__ = "endpoint_hourly"
 
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
     hour: Mapped[datetime] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(32))
     instance_type: Mapped[str | None] = mapped_column(String(64))
@@ -201,7 +199,14 @@ class CollectorRun(Base):
 
     __table_args__ = (
         UniqueConstraint("source", "account_id", "region", "window_start"),
-        Index("ix_collector_runs_source_status_end", "source", "account_id", "region", "status", "window_end"),
+        Index(
+            "ix_collector_runs_source_status_end",
+            "source",
+            "account_id",
+            "region",
+            "status",
+            "window_end",
+        ),
     )
 
 

@@ -84,7 +84,9 @@ class PriceCatalog:
         return cls.from_data(yaml.safe_load(text), overrides)
 
     @classmethod
-    def from_data(cls, data: dict[str, Any], overrides: dict[str, PriceOverride] | None = None) -> PriceCatalog:
+    def from_data(
+        cls, data: dict[str, Any], overrides: dict[str, PriceOverride] | None = None
+    ) -> PriceCatalog:
         """Build a catalog from parsed catalog data (the shape of core/prices/bedrock.yaml)."""
         source = str(data.get("source", "unknown"))
         as_of = str(data.get("as_of", "unknown"))
@@ -135,7 +137,10 @@ def estimate_cost(price: TokenPrice | None, usage: TokenUsage) -> Decimal | None
     if price is None:
         return None
     total = usage.input_tokens * price.input + usage.output_tokens * price.output
-    for tokens, rate in ((usage.cache_read_tokens, price.cache_read), (usage.cache_write_tokens, price.cache_write)):
+    for tokens, rate in (
+        (usage.cache_read_tokens, price.cache_read),
+        (usage.cache_write_tokens, price.cache_write),
+    ):
         if tokens:
             if rate is None:
                 return None
@@ -204,7 +209,9 @@ def _instance_price(value: Any, entry: dict[str, Any], source: str, as_of: str) 
             str(value.get("source", entry.get("source", source))),
             str(value.get("as_of", entry.get("as_of", as_of))),
         )
-    return InstancePrice(Decimal(str(value)), str(entry.get("source", source)), str(entry.get("as_of", as_of)))
+    return InstancePrice(
+        Decimal(str(value)), str(entry.get("source", source)), str(entry.get("as_of", as_of))
+    )
 
 
 def instance_hours_cost(price: InstancePrice | None, instance_hours: Decimal) -> Decimal | None:

@@ -112,11 +112,18 @@ def project_month(
     month_start, month_end = month_bounds(as_of)
     known = [day for day in daily if day < as_of]
     first = max(as_of - timedelta(days=HISTORY_DAYS), min(known)) if known else as_of
-    series = [(first + timedelta(days=i), daily.get(first + timedelta(days=i), ZERO)) for i in range((as_of - first).days)]
+    series = [
+        (first + timedelta(days=i), daily.get(first + timedelta(days=i), ZERO))
+        for i in range((as_of - first).days)
+    ]
 
     weights = weekday_weights(series)
     recent = series[-TREND_DAYS:]
-    points = [((day - as_of).days, value / weights[day.weekday()]) for day, value in recent if weights[day.weekday()] > 0]
+    points = [
+        ((day - as_of).days, value / weights[day.weekday()])
+        for day, value in recent
+        if weights[day.weekday()] > 0
+    ]
     intercept, slope = _line(points)
     if len(points) < MIN_TREND_DAYS:
         method = "run-rate" if points else "no-history"

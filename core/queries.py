@@ -41,7 +41,6 @@ def watermark(session: Session, source: str, account_id: str, region: str) -> da
     return session.scalar(statement)
 
 
-
 @dataclass(frozen=True)
 class TargetStatus:
     """How a collector target is doing: its last success, last attempt and the newest error since."""
@@ -69,7 +68,9 @@ def collector_status(session: Session) -> list[TargetStatus]:
         )
     }
     errors: dict[tuple[str, str, str], tuple[datetime, str | None]] = {}
-    failed = select(*key, runs.finished_at, runs.message).where(runs.status.in_(("failed", "skipped")))
+    failed = select(*key, runs.finished_at, runs.message).where(
+        runs.status.in_(("failed", "skipped"))
+    )
     for source, account, region, finished, message in session.execute(failed):
         known = errors.get((source, account, region))
         if known is None or (finished and finished > known[0]):
@@ -82,7 +83,9 @@ def collector_status(session: Session) -> list[TargetStatus]:
     return statuses
 
 
-def bedrock_hourly_cost(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, str, str, Decimal]]:
+def bedrock_hourly_cost(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[datetime, str, str, Decimal]]:
     """(hour, team, base model, estimated USD) for every priced Bedrock hour in [start, end)."""
     usage = BedrockUsageHourly
     statement = (
@@ -90,7 +93,10 @@ def bedrock_hourly_cost(session: Session, start: datetime, end: datetime) -> lis
         .where(usage.hour >= start, usage.hour < end, usage.priced.is_(True))
         .group_by(usage.hour, usage.team, usage.base_model_id)
     )
-    return [(hour, team, model, Decimal(str(cost or 0))) for hour, team, model, cost in session.execute(statement)]
+    return [
+        (hour, team, model, Decimal(str(cost or 0)))
+        for hour, team, model, cost in session.execute(statement)
+    ]
 
 
 def alert_rows(
@@ -108,6 +114,7 @@ def alert_rows(
     if end is not None:
         statement = statement.where(Alert.opened_at < end)
     return list(session.scalars(statement))
+
 
 # --- SageMaker endpoints ---
 
@@ -150,7 +157,10 @@ class EndpointSummary:
 
 def _called(hourly: Any) -> Any:
     """An hour's invocations: variant totals, or the inference components' where larger (never both)."""
-    return case((hourly.invocations >= hourly.component_invocations, hourly.invocations), else_=hourly.component_invocations)
+    return case(
+        (hourly.invocations >= hourly.component_invocations, hourly.invocations),
+        else_=hourly.component_invocations,
+    )
 
 
 def _quantized(value: Any, quantum: Decimal) -> Decimal:
@@ -200,13 +210,26 @@ def endpoint_summaries(
         .group_by(hourly.endpoint_id)
         .subquery()
     )
-    last = {endpoint_id: hour for endpoint_id, hour in session.execute(select(last_called.c.endpoint_id, last_called.c.last_hour))}
+    last = {
+        endpoint_id: hour
+        for endpoint_id, hour in session.execute(
+            select(last_called.c.endpoint_id, last_called.c.last_hour)
+        )
+    }
     idle = {
         endpoint_id: (hours, cost, int(missing or 0))
         for endpoint_id, hours, cost, missing in session.execute(
-            select(hourly.endpoint_id, func.sum(hourly.service_hours), func.sum(hourly.estimated_cost_usd), unpriced)
+            select(
+                hourly.endpoint_id,
+                func.sum(hourly.service_hours),
+                func.sum(hourly.estimated_cost_usd),
+                unpriced,
+            )
             .outerjoin(last_called, last_called.c.endpoint_id == hourly.endpoint_id)
-            .where(or_(last_called.c.last_hour.is_(None), hourly.hour > last_called.c.last_hour), *before_end)
+            .where(
+                or_(last_called.c.last_hour.is_(None), hourly.hour > last_called.c.last_hour),
+                *before_end,
+            )
             .group_by(hourly.endpoint_id)
         )
     }
@@ -218,10 +241,16 @@ def endpoint_summaries(
         endpoints = endpoints.where(or_(Endpoint.deleted_at.is_(None), Endpoint.deleted_at > start))
     if not include_deleted:
         endpoints = endpoints.where(Endpoint.deleted_at.is_(None))
-    endpoints = endpoints.where(*chosen((Endpoint.team, teams), (Endpoint.account_id, accounts), (Endpoint.region, regions)))
-    endpoints = endpoints.order_by(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at)
+    endpoints = endpoints.where(
+        *chosen((Endpoint.team, teams), (Endpoint.account_id, accounts), (Endpoint.region, regions))
+    )
+    endpoints = endpoints.order_by(
+        Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at
+    )
 
-    return [_endpoint_summary(endpoint, totals, idle, last) for endpoint in session.scalars(endpoints)]
+    return [
+        _endpoint_summary(endpoint, totals, idle, last) for endpoint in session.scalars(endpoints)
+    ]
 
 
 def _endpoint_summary(
@@ -233,7 +262,9 @@ def _endpoint_summary(
     """One endpoint life's summary from its window totals, its idle streak and its last call."""
     hours, calls, cost, missing = totals.get(endpoint.id, (0, 0, None, 0))
     idle_hours, idle_cost, idle_missing = idle.get(endpoint.id, (0, None, 0))
-    exempt = endpoint.endpoint_type in IDLE_EXEMPT_TYPES or (endpoint.endpoint_type == "async" and endpoint.scales_to_zero)
+    exempt = endpoint.endpoint_type in IDLE_EXEMPT_TYPES or (
+        endpoint.endpoint_type == "async" and endpoint.scales_to_zero
+    )
     instance_variants = [v for v in endpoint.variants if v.get("instance_type")]
     return EndpointSummary(
         endpoint_id=endpoint.id,
@@ -254,12 +285,16 @@ def _endpoint_summary(
         last_invocation_at=last.get(endpoint.id),
         idle_hours=None if exempt else _quantized(idle_hours, _HOURS),
         estimated_cost_usd=None if cost is None and missing else _quantized(cost, _HOURS),
-        idle_cost_usd=None if exempt or (idle_cost is None and idle_missing) else _quantized(idle_cost, _HOURS),
+        idle_cost_usd=None
+        if exempt or (idle_cost is None and idle_missing)
+        else _quantized(idle_cost, _HOURS),
         priced=missing == 0,
     )
 
 
-def idle_endpoints(session: Session, min_idle_hours: Decimal, at: datetime | None = None) -> list[EndpointSummary]:
+def idle_endpoints(
+    session: Session, min_idle_hours: Decimal, at: datetime | None = None
+) -> list[EndpointSummary]:
     """Live endpoints that have billed at least ``min_idle_hours`` in service without a call, as of ``at``."""
     return [
         summary
@@ -283,7 +318,11 @@ def bedrock_usage(
         conditions.append(BedrockUsageHourly.hour >= start)
     if end is not None:
         conditions.append(BedrockUsageHourly.hour < end)
-    conditions += chosen((BedrockUsageHourly.team, teams), (BedrockUsageHourly.account_id, accounts), (BedrockUsageHourly.region, regions))
+    conditions += chosen(
+        (BedrockUsageHourly.team, teams),
+        (BedrockUsageHourly.account_id, accounts),
+        (BedrockUsageHourly.region, regions),
+    )
     statement = statement.where(*conditions).order_by(
         BedrockUsageHourly.hour,
         BedrockUsageHourly.account_id,
@@ -305,7 +344,9 @@ class TeamUsage:
     unpriced_hours: int
 
 
-def bedrock_usage_by_team(session: Session, start: datetime | None = None, end: datetime | None = None) -> list[TeamUsage]:
+def bedrock_usage_by_team(
+    session: Session, start: datetime | None = None, end: datetime | None = None
+) -> list[TeamUsage]:
     """Bedrock usage summed per team over [start, end), costliest first; unpriced hours counted apart."""
     usage = BedrockUsageHourly
     statement = select(
@@ -321,7 +362,14 @@ def bedrock_usage_by_team(session: Session, start: datetime | None = None, end: 
     if end is not None:
         statement = statement.where(usage.hour < end)
     rows = [
-        TeamUsage(team, int(calls or 0), int(tokens_in or 0), int(tokens_out or 0), Decimal(str(cost)).quantize(Decimal("0.01")), int(unpriced or 0))
+        TeamUsage(
+            team,
+            int(calls or 0),
+            int(tokens_in or 0),
+            int(tokens_out or 0),
+            Decimal(str(cost)).quantize(Decimal("0.01")),
+            int(unpriced or 0),
+        )
         for team, calls, tokens_in, tokens_out, cost, unpriced in session.execute(statement)
     ]
     return sorted(rows, key=lambda row: (-row.estimated_cost_usd, row.team))
@@ -360,8 +408,20 @@ def model_usage(session: Session, start: datetime, end: datetime) -> list[ModelU
     hours = max(1, int((end - start).total_seconds() // 3600))
     return sorted(
         (
-            ModelUsage(model, base, team, region, hours, int(tokens_in or 0), int(tokens_out or 0), int(peak_in or 0), int(peak_out or 0))
-            for model, base, team, region, tokens_in, tokens_out, peak_in, peak_out in session.execute(statement)
+            ModelUsage(
+                model,
+                base,
+                team,
+                region,
+                hours,
+                int(tokens_in or 0),
+                int(tokens_out or 0),
+                int(peak_in or 0),
+                int(peak_out or 0),
+            )
+            for model, base, team, region, tokens_in, tokens_out, peak_in, peak_out in session.execute(
+                statement
+            )
         ),
         key=lambda row: (row.team, row.model_id, row.region),
     )
@@ -437,16 +497,26 @@ def cost_lines(
         conditions.append(CostDaily.day >= start)
     if end is not None:
         conditions.append(CostDaily.day < end)
-    conditions += chosen((CostDaily.team, teams), (CostDaily.account_id, accounts), (CostDaily.service, services))
+    conditions += chosen(
+        (CostDaily.team, teams), (CostDaily.account_id, accounts), (CostDaily.service, services)
+    )
     statement = (
         select(CostDaily)
         .where(*conditions)
-        .order_by(CostDaily.day, CostDaily.account_id, CostDaily.service, CostDaily.usage_group, CostDaily.team)
+        .order_by(
+            CostDaily.day,
+            CostDaily.account_id,
+            CostDaily.service,
+            CostDaily.usage_group,
+            CostDaily.team,
+        )
     )
     yield from session.scalars(statement.execution_options(yield_per=2000))
 
 
-def daily_spend_by_team(session: Session, start: date, end: date, service: str | None = None) -> dict[str, dict[date, Decimal]]:
+def daily_spend_by_team(
+    session: Session, start: date, end: date, service: str | None = None
+) -> dict[str, dict[date, Decimal]]:
     """Billed spend per team and day in [start, end): every GenAI service, or one."""
     statement = (
         select(CostDaily.team, CostDaily.day, func.sum(CostDaily.amount_usd))
@@ -479,7 +549,11 @@ def month_to_date_by_team(session: Session, now: datetime) -> dict[str, Decimal]
 
 def budgets_for(session: Session, period: str) -> list[Budget]:
     """The budgets of one month (``YYYY-MM``), by team and service."""
-    return list(session.scalars(select(Budget).where(Budget.period == period).order_by(Budget.team, Budget.service)))
+    return list(
+        session.scalars(
+            select(Budget).where(Budget.period == period).order_by(Budget.team, Budget.service)
+        )
+    )
 
 
 def _history_start(as_of: date) -> date:
@@ -498,7 +572,11 @@ def team_projections(
     as_of = now.astimezone(UTC).date()
     _month_start, month_end = month_bounds(as_of)
     spend = daily_spend_by_team(session, _history_start(as_of), month_end)
-    budgets = {b.team: b.amount_usd for b in budgets_for(session, period_of(as_of)) if b.service == ALL_SERVICES}
+    budgets = {
+        b.team: b.amount_usd
+        for b in budgets_for(session, period_of(as_of))
+        if b.service == ALL_SERVICES
+    }
     aws_remaining = aws_remaining or {}
     return {
         team: project_month(spend.get(team, {}), as_of, budgets.get(team), aws_remaining.get(team))
@@ -541,13 +619,36 @@ def budget_use(
     result = []
     for budget in budgets_for(session, period):
         if budget.service not in by_service:
-            by_service[budget.service] = daily_spend_by_team(session, history, month_end, budget.service)
+            by_service[budget.service] = daily_spend_by_team(
+                session, history, month_end, budget.service
+            )
         daily = by_service[budget.service].get(budget.team, {})
         forecast = aws_remaining.get(budget.team) if budget.service == ALL_SERVICES else None
         projection = project_month(daily, as_of, budget.amount_usd, forecast)
-        used = (projection.spent_usd / budget.amount_usd).quantize(Decimal("0.0001")) if budget.amount_usd > 0 else None
-        result.append(BudgetUse(budget.team, budget.service, period, budget.amount_usd, projection.spent_usd, used, projection))
-    return sorted(result, key=lambda row: (-(row.used if row.used is not None else Decimal(10**9)), row.team, row.service))
+        used = (
+            (projection.spent_usd / budget.amount_usd).quantize(Decimal("0.0001"))
+            if budget.amount_usd > 0
+            else None
+        )
+        result.append(
+            BudgetUse(
+                budget.team,
+                budget.service,
+                period,
+                budget.amount_usd,
+                projection.spent_usd,
+                used,
+                projection,
+            )
+        )
+    return sorted(
+        result,
+        key=lambda row: (
+            -(row.used if row.used is not None else Decimal(10**9)),
+            row.team,
+            row.service,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -572,8 +673,16 @@ def bedrock_reconciliation(session: Session, start: date, end: date) -> list[Bed
     # summed per hour in SQL and folded into UTC days here: a date() of a timestamptz
     # depends on the Postgres session's time zone
     hourly = (
-        select(usage.hour, usage.team, func.sum(usage.estimated_cost_usd), func.sum(case((usage.priced.is_(False), 1), else_=0)))
-        .where(usage.hour >= datetime.combine(start, time(0), tzinfo=UTC), usage.hour < datetime.combine(end, time(0), tzinfo=UTC))
+        select(
+            usage.hour,
+            usage.team,
+            func.sum(usage.estimated_cost_usd),
+            func.sum(case((usage.priced.is_(False), 1), else_=0)),
+        )
+        .where(
+            usage.hour >= datetime.combine(start, time(0), tzinfo=UTC),
+            usage.hour < datetime.combine(end, time(0), tzinfo=UTC),
+        )
         .group_by(usage.hour, usage.team)
     )
     estimated: dict[tuple[date, str], Decimal] = {}
@@ -582,7 +691,9 @@ def bedrock_reconciliation(session: Session, start: date, end: date) -> list[Bed
         key = (hour.astimezone(UTC).date(), team)
         estimated[key] = estimated.get(key, Decimal(0)) + _usd(cost)
         unpriced[key] = unpriced.get(key, 0) + int(missing or 0)
-    bedrock = (CostDaily.service == BEDROCK_SERVICE) | CostDaily.service.like(f"%{MARKETPLACE_SUFFIX}")
+    bedrock = (CostDaily.service == BEDROCK_SERVICE) | CostDaily.service.like(
+        f"%{MARKETPLACE_SUFFIX}"
+    )
     billed_statement = (
         select(CostDaily.day, CostDaily.team, func.sum(CostDaily.amount_usd))
         .where(CostDaily.day >= start, CostDaily.day < end, bedrock)
@@ -590,7 +701,13 @@ def bedrock_reconciliation(session: Session, start: date, end: date) -> list[Bed
     )
     billed = {(day, team): _usd(amount) for day, team, amount in session.execute(billed_statement)}
     return [
-        BedrockReconciliation(day, team, estimated.get((day, team), Decimal(0)), billed.get((day, team), Decimal(0)), unpriced.get((day, team), 0))
+        BedrockReconciliation(
+            day,
+            team,
+            estimated.get((day, team), Decimal(0)),
+            billed.get((day, team), Decimal(0)),
+            unpriced.get((day, team), 0),
+        )
         for day, team in sorted(set(estimated) | set(billed))
     ]
 
@@ -605,7 +722,11 @@ BEDROCK_DIMENSIONS = {
     "team": BedrockUsageHourly.team,
     "account": BedrockUsageHourly.account_id,
 }
-COST_DIMENSIONS = {"team": CostDaily.team, "service": CostDaily.service, "account": CostDaily.account_id}
+COST_DIMENSIONS = {
+    "team": CostDaily.team,
+    "service": CostDaily.service,
+    "account": CostDaily.account_id,
+}
 
 
 def _utc_day(session: Session, column: Any) -> Any:
@@ -680,11 +801,33 @@ def bedrock_slices(
     for row in session.execute(statement):
         values = list(row)
         row_day = _as_day(values.pop(0)) if per_day else None
-        name, calls, tokens_in, tokens_out, cache_read, cache_write, client, server, throttled, cost, unpriced = values
+        (
+            name,
+            calls,
+            tokens_in,
+            tokens_out,
+            cache_read,
+            cache_write,
+            client,
+            server,
+            throttled,
+            cost,
+            unpriced,
+        ) = values
         result.append(
             BedrockSlice(
-                row_day, name, int(calls or 0), int(tokens_in or 0), int(tokens_out or 0), int(cache_read or 0), int(cache_write or 0),
-                int(client or 0), int(server or 0), int(throttled or 0), _usd(cost), int(unpriced or 0),
+                row_day,
+                name,
+                int(calls or 0),
+                int(tokens_in or 0),
+                int(tokens_out or 0),
+                int(cache_read or 0),
+                int(cache_write or 0),
+                int(client or 0),
+                int(server or 0),
+                int(throttled or 0),
+                _usd(cost),
+                int(unpriced or 0),
             )
         )
     return sorted(result, key=lambda s: (s.day or date.min, -s.estimated_cost_usd, s.key))
@@ -702,8 +845,14 @@ def spend_daily(
     key = COST_DIMENSIONS[by]
     conditions: list[Any] = [CostDaily.day >= start, CostDaily.day < end]
     conditions += chosen((CostDaily.team, teams), (CostDaily.account_id, accounts))
-    statement = select(CostDaily.day, key, func.sum(CostDaily.amount_usd)).where(*conditions).group_by(CostDaily.day, key)
-    return sorted((_as_day(day), name, _usd(amount)) for day, name, amount in session.execute(statement))
+    statement = (
+        select(CostDaily.day, key, func.sum(CostDaily.amount_usd))
+        .where(*conditions)
+        .group_by(CostDaily.day, key)
+    )
+    return sorted(
+        (_as_day(day), name, _usd(amount)) for day, name, amount in session.execute(statement)
+    )
 
 
 def spend_totals(
@@ -737,9 +886,19 @@ def endpoint_window(
     it, so the cost follows the window and the idle streaks, not the history stored.
     """
     hourly = EndpointHourly
-    endpoints = select(Endpoint).where(Endpoint.created_at < end, or_(Endpoint.deleted_at.is_(None), Endpoint.deleted_at > start))
-    endpoints = endpoints.where(*chosen((Endpoint.team, teams), (Endpoint.account_id, accounts), (Endpoint.region, regions)))
-    lives = list(session.scalars(endpoints.order_by(Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at)))
+    endpoints = select(Endpoint).where(
+        Endpoint.created_at < end, or_(Endpoint.deleted_at.is_(None), Endpoint.deleted_at > start)
+    )
+    endpoints = endpoints.where(
+        *chosen((Endpoint.team, teams), (Endpoint.account_id, accounts), (Endpoint.region, regions))
+    )
+    lives = list(
+        session.scalars(
+            endpoints.order_by(
+                Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name, Endpoint.created_at
+            )
+        )
+    )
     if not lives:
         return []
     ids = [life.id for life in lives]
@@ -747,7 +906,13 @@ def endpoint_window(
     totals = {
         endpoint_id: (hours, calls, cost, int(missing or 0))
         for endpoint_id, hours, calls, cost, missing in session.execute(
-            select(hourly.endpoint_id, func.sum(hourly.service_hours), func.sum(_called(hourly)), func.sum(hourly.estimated_cost_usd), unpriced)
+            select(
+                hourly.endpoint_id,
+                func.sum(hourly.service_hours),
+                func.sum(_called(hourly)),
+                func.sum(hourly.estimated_cost_usd),
+                unpriced,
+            )
             .where(hourly.hour >= start, hourly.hour < end, hourly.endpoint_id.in_(ids))
             .group_by(hourly.endpoint_id)
         )
@@ -758,19 +923,35 @@ def endpoint_window(
         .where(
             inner.c.endpoint_id == Endpoint.id,
             inner.c.hour < end,
-            case((inner.c.invocations >= inner.c.component_invocations, inner.c.invocations), else_=inner.c.component_invocations) > 0,
+            case(
+                (inner.c.invocations >= inner.c.component_invocations, inner.c.invocations),
+                else_=inner.c.component_invocations,
+            )
+            > 0,
         )
         .scalar_subquery()
     )
-    last = {endpoint_id: hour for endpoint_id, hour in session.execute(select(Endpoint.id, last_call).where(Endpoint.id.in_(ids)))}
+    last = {
+        endpoint_id: hour
+        for endpoint_id, hour in session.execute(
+            select(Endpoint.id, last_call).where(Endpoint.id.in_(ids))
+        )
+    }
     streaks = [
-        (hourly.endpoint_id == endpoint_id) & (hourly.hour > last[endpoint_id]) if last.get(endpoint_id) else hourly.endpoint_id == endpoint_id
+        (hourly.endpoint_id == endpoint_id) & (hourly.hour > last[endpoint_id])
+        if last.get(endpoint_id)
+        else hourly.endpoint_id == endpoint_id
         for endpoint_id in ids
     ]
     idle = {
         endpoint_id: (hours, cost, int(missing or 0))
         for endpoint_id, hours, cost, missing in session.execute(
-            select(hourly.endpoint_id, func.sum(hourly.service_hours), func.sum(hourly.estimated_cost_usd), unpriced)
+            select(
+                hourly.endpoint_id,
+                func.sum(hourly.service_hours),
+                func.sum(hourly.estimated_cost_usd),
+                unpriced,
+            )
             .where(or_(*streaks), hourly.hour < end)
             .group_by(hourly.endpoint_id)
         )

@@ -76,13 +76,17 @@ class AccountConfig(_Strict):
     @classmethod
     def _role(cls, value: str | None) -> str | None:
         if value is not None and not _ROLE_ARN.match(value):
-            raise ValueError(f"expected an IAM role ARN like arn:aws:iam::123456789012:role/Name, got {value!r}")
+            raise ValueError(
+                f"expected an IAM role ARN like arn:aws:iam::123456789012:role/Name, got {value!r}"
+            )
         return value
 
 
 class ProfileMapping(_Strict):
     team: str
-    model: str | None = None  # the foundation model, for pricing where ListInferenceProfiles is closed
+    model: str | None = (
+        None  # the foundation model, for pricing where ListInferenceProfiles is closed
+    )
 
 
 class AttributionConfig(_Strict):
@@ -96,7 +100,10 @@ class AttributionConfig(_Strict):
     @classmethod
     def _short_form(cls, value: Any) -> Any:
         if isinstance(value, dict):
-            return {key: {"team": item} if isinstance(item, str) else item for key, item in value.items()}
+            return {
+                key: {"team": item} if isinstance(item, str) else item
+                for key, item in value.items()
+            }
         return value
 
 
@@ -104,14 +111,18 @@ class TeamConfig(_Strict):
     name: str
     monthly_budget_usd: float | None = Field(default=None, ge=0)
     # a monthly budget for one Cost Explorer service of this team, e.g. {"Amazon Bedrock": 3000}
-    monthly_service_budgets_usd: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    monthly_service_budgets_usd: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict
+    )
     routes: list[str] | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         if not _TEAM_NAME.match(value) or value == UNATTRIBUTED:
-            raise ValueError(f"expected a team name of letters, digits and -_.:/=+@ (not {UNATTRIBUTED!r}), got {value!r}")
+            raise ValueError(
+                f"expected a team name of letters, digits and -_.:/=+@ (not {UNATTRIBUTED!r}), got {value!r}"
+            )
         return value
 
 
@@ -257,7 +268,9 @@ class SlackNotifier(_Notifier):
 class PagerDutyNotifier(_Notifier):
     type: Literal["pagerduty"]
     routing_key: str
-    events_url: str = "https://events.pagerduty.com/v2/enqueue"  # EU accounts: events.eu.pagerduty.com
+    events_url: str = (
+        "https://events.pagerduty.com/v2/enqueue"  # EU accounts: events.eu.pagerduty.com
+    )
 
 
 class EmailNotifier(_Notifier):
@@ -300,7 +313,9 @@ class ServingThroughput(_Strict):
 
 class AdvisorConfig(_Strict):
     # tokens one endpoint invocation stands for, where the endpoint does not publish token counts
-    tokens_per_invocation: dict[Literal["input", "output"], int] = Field(default_factory=lambda: {"input": 1000, "output": 250})
+    tokens_per_invocation: dict[Literal["input", "output"], int] = Field(
+        default_factory=lambda: {"input": 1000, "output": 250}
+    )
     # endpoint name pattern -> the comparable Bedrock model, e.g. {"llama-8b-*": meta.llama3-1-8b-instruct-v1:0}
     endpoint_models: dict[str, str] = Field(default_factory=dict)
     # the share of an instance's throughput a self-hosted endpoint is planned to use at peak
@@ -348,18 +363,26 @@ class MonitorConfig(_Strict):
         for team in self.teams:
             for route in team.routes or []:
                 if route not in known_routes:
-                    raise ValueError(f"team {team.name!r} routes to {route!r}, which is not under notifiers")
+                    raise ValueError(
+                        f"team {team.name!r} routes to {route!r}, which is not under notifiers"
+                    )
         for route in self.alerts.default_route:
             if route not in known_routes:
-                raise ValueError(f"alerts.default_route names {route!r}, which is not under notifiers")
+                raise ValueError(
+                    f"alerts.default_route names {route!r}, which is not under notifiers"
+                )
         if names:
             known = set(names)
             for profile, mapping in self.attribution.inference_profiles.items():
                 if mapping.team not in known:
-                    raise ValueError(f"attribution.inference_profiles.{profile} names team {mapping.team!r}, which is not under teams")
+                    raise ValueError(
+                        f"attribution.inference_profiles.{profile} names team {mapping.team!r}, which is not under teams"
+                    )
             for account in self.accounts:
                 if account.team is not None and account.team not in known:
-                    raise ValueError(f"account {account.id} names team {account.team!r}, which is not under teams")
+                    raise ValueError(
+                        f"account {account.id} names team {account.team!r}, which is not under teams"
+                    )
         return self
 
 
@@ -386,15 +409,22 @@ def env_settings(environ: dict[str, str] | None = None) -> EnvSettings:
 def _substitute_env(node: Any, path: str, environ: dict[str, str]) -> Any:
     """Replace ``${NAME}`` in every string with the environment variable NAME."""
     if isinstance(node, dict):
-        return {key: _substitute_env(value, f"{path}.{key}" if path else str(key), environ) for key, value in node.items()}
+        return {
+            key: _substitute_env(value, f"{path}.{key}" if path else str(key), environ)
+            for key, value in node.items()
+        }
     if isinstance(node, list):
-        return [_substitute_env(value, f"{path}[{index}]", environ) for index, value in enumerate(node)]
+        return [
+            _substitute_env(value, f"{path}[{index}]", environ) for index, value in enumerate(node)
+        ]
     if isinstance(node, str):
 
         def lookup(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in environ:
-                raise ConfigError(f"{path}: refers to ${{{name}}}, but the environment variable {name} is not set")
+                raise ConfigError(
+                    f"{path}: refers to ${{{name}}}, but the environment variable {name} is not set"
+                )
             return environ[name]
 
         return _ENV_REF.sub(lookup, node)
@@ -425,7 +455,11 @@ def _describe(error: ValidationError, source: str) -> str:
         context = first.get("ctx", {})
         message = f"{context.get('discriminator', 'kind')} {context.get('tag')!r} is not one of {context.get('expected_tags')}"
     text = f"{source}: {_error_location(tuple(first['loc']))}: {message}"
-    if first["type"] not in {"extra_forbidden", "missing"} and "input" in first and not isinstance(first["input"], dict | list):
+    if (
+        first["type"] not in {"extra_forbidden", "missing"}
+        and "input" in first
+        and not isinstance(first["input"], dict | list)
+    ):
         if repr(first["input"]) not in text:
             text += f" (got {first['input']!r})"
     if len(errors) > 1:
@@ -433,7 +467,9 @@ def _describe(error: ValidationError, source: str) -> str:
     return text
 
 
-def parse_config(text: str, source: str = "<config>", environ: dict[str, str] | None = None) -> MonitorConfig:
+def parse_config(
+    text: str, source: str = "<config>", environ: dict[str, str] | None = None
+) -> MonitorConfig:
     """Parse and validate the YAML text of a config."""
     try:
         raw = yaml.safe_load(text)
@@ -445,7 +481,9 @@ def parse_config(text: str, source: str = "<config>", environ: dict[str, str] | 
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping of keys at the top level, got {type(raw).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping of keys at the top level, got {type(raw).__name__}"
+        )
     try:
         raw = _substitute_env(raw, "", dict(os.environ if environ is None else environ))
     except ConfigError as exc:
@@ -456,7 +494,9 @@ def parse_config(text: str, source: str = "<config>", environ: dict[str, str] | 
         raise ConfigError(_describe(exc, source)) from None
 
 
-def load_config(settings: EnvSettings | None = None, environ: dict[str, str] | None = None) -> MonitorConfig:
+def load_config(
+    settings: EnvSettings | None = None, environ: dict[str, str] | None = None
+) -> MonitorConfig:
     """Load the config file named by the settings; an absent default file means all defaults."""
     settings = settings or env_settings(environ)
     path = settings.config_path

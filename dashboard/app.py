@@ -54,7 +54,9 @@ def auth_from_env(environ: Mapping[str, str] | None = None) -> AuthSettings:
     user, password = env.get(ENV_USER) or None, env.get(ENV_PASSWORD) or None
     if bool(user) != bool(password):
         raise ConfigError(f"set both {ENV_USER} and {ENV_PASSWORD} for basic auth, or neither")
-    allowed = tuple(name.strip() for name in (env.get(ENV_ALLOWED_USERS) or "").split(",") if name.strip())
+    allowed = tuple(
+        name.strip() for name in (env.get(ENV_ALLOWED_USERS) or "").split(",") if name.strip()
+    )
     return AuthSettings(user, password, env.get(ENV_TRUSTED_HEADER) or None, allowed)
 
 
@@ -68,7 +70,9 @@ def _admitted(auth: AuthSettings) -> bool:
         if given is not None and given.type == "basic":
             # compare both in constant time, whatever the first comparison says
             user_ok = hmac.compare_digest((given.username or "").encode(), auth.username.encode())
-            password_ok = hmac.compare_digest((given.password or "").encode(), auth.password.encode())
+            password_ok = hmac.compare_digest(
+                (given.password or "").encode(), auth.password.encode()
+            )
             return user_ok and password_ok
     return False
 
@@ -81,8 +85,12 @@ def install_auth(server: Flask, auth: AuthSettings) -> None:
     def check() -> Response | None:
         if _admitted(auth):
             return None
-        headers = {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'} if auth.username else {}
-        return Response("authentication required\n", status=401, headers=headers, mimetype="text/plain")
+        headers = (
+            {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'} if auth.username else {}
+        )
+        return Response(
+            "authentication required\n", status=401, headers=headers, mimetype="text/plain"
+        )
 
     server.before_request(check)
 
@@ -111,18 +119,30 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 .note { color: #64748b; font-size: 12px; }
 """
 
-INDEX = """<!DOCTYPE html>
+INDEX = (
+    """<!DOCTYPE html>
 <html>
-<head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}<style>""" + STYLE + """</style></head>
+<head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}<style>"""
+    + STYLE
+    + """</style></head>
 <body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
 </html>"""
+)
 
 
 def _shell() -> html.Div:
-    links = [dcc.Link(page["name"], href=page["relative_path"], id=f"nav-{page['module'].rsplit('.', 1)[-1]}") for page in dash.page_registry.values()]
+    links = [
+        dcc.Link(
+            page["name"], href=page["relative_path"], id=f"nav-{page['module'].rsplit('.', 1)[-1]}"
+        )
+        for page in dash.page_registry.values()
+    ]
     return html.Div(
         [
-            html.Div([html.H1("GenAI cost monitor"), html.Nav(links, className="nav")], className="header"),
+            html.Div(
+                [html.H1("GenAI cost monitor"), html.Nav(links, className="nav")],
+                className="header",
+            ),
             dash.page_container,
         ]
     )

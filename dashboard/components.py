@@ -16,7 +16,19 @@ from core.timeutil import iso_utc
 MONEY_SUFFIX = "_usd"
 RATIO_COLUMNS = frozenset({"used", "projected_use", "change"})
 INTEGER_COLUMNS = frozenset(
-    {"invocations", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "client_errors", "server_errors", "throttles", "unpriced_hours", "instance_count", "id"}
+    {
+        "invocations",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "client_errors",
+        "server_errors",
+        "throttles",
+        "unpriced_hours",
+        "instance_count",
+        "id",
+    }
 )
 HOURS_COLUMNS = frozenset({"hours_in_service", "idle_hours"})
 
@@ -40,7 +52,10 @@ def cell(value: Any) -> Any:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame's rows as JSON-ready dicts for a DataTable."""
-    return [{column: cell(value) for column, value in zip(frame.columns, row, strict=True)} for row in frame.itertuples(index=False)]
+    return [
+        {column: cell(value) for column, value in zip(frame.columns, row, strict=True)}
+        for row in frame.itertuples(index=False)
+    ]
 
 
 def _column(name: str) -> dict[str, Any]:
@@ -79,23 +94,38 @@ def table(
         export_format="csv",
         export_headers="ids",
         style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "4px 8px", "textAlign": "left"},
+        style_cell={
+            "fontFamily": "inherit",
+            "fontSize": "13px",
+            "padding": "4px 8px",
+            "textAlign": "left",
+        },
         style_cell_conditional=[{"if": {"column_type": "numeric"}, "textAlign": "right"}],
         style_header={"fontWeight": "600", "backgroundColor": "#f1f5f9"},
         style_data_conditional=list(highlight),
     )
 
 
-def table_section(title: str, component_id: str, frame: pd.DataFrame, empty_message: str, **kwargs: Any) -> html.Div:
+def table_section(
+    title: str, component_id: str, frame: pd.DataFrame, empty_message: str, **kwargs: Any
+) -> html.Div:
     """A titled table, or the reason there is nothing to show."""
-    body: Any = table(component_id, frame, **kwargs) if not frame.empty else html.P(empty_message, className="empty", id=f"{component_id}-empty")
+    body: Any = (
+        table(component_id, frame, **kwargs)
+        if not frame.empty
+        else html.P(empty_message, className="empty", id=f"{component_id}-empty")
+    )
     return html.Div([html.H3(title), body], className="section")
 
 
 def card(component_id: str, label: str, value: str, note: str = "") -> html.Div:
     """A headline number."""
     return html.Div(
-        [html.Div(label, className="card-label"), html.Div(value, className="card-value", id=component_id), html.Div(note, className="card-note")],
+        [
+            html.Div(label, className="card-label"),
+            html.Div(value, className="card-value", id=component_id),
+            html.Div(note, className="card-note"),
+        ],
         className="card",
     )
 
@@ -107,7 +137,9 @@ def usd(value: Decimal | None) -> str:
 
 def graph(component_id: str, figure: Any) -> dcc.Graph:
     """A figure without Plotly's mode bar clutter."""
-    return dcc.Graph(id=component_id, figure=figure, config={"displaylogo": False, "displayModeBar": "hover"})
+    return dcc.Graph(
+        id=component_id, figure=figure, config={"displaylogo": False, "displayModeBar": "hover"}
+    )
 
 
 def page_frame(page: str, title: str, question: str, controls: Any, body_id: str) -> html.Div:

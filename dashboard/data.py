@@ -79,7 +79,9 @@ def cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(CENT)
 
 
-def options_for(context: DashboardContext, session: Session, filters: Filters) -> tuple[list[str], list[str], list[str]]:
+def options_for(
+    context: DashboardContext, session: Session, filters: Filters
+) -> tuple[list[str], list[str], list[str]]:
     """Teams, accounts and regions to offer in the filters of a view."""
     start, end = filters.window
     found = filter_options(session, start, end)
@@ -107,17 +109,34 @@ class OverviewData:
     window_estimate_usd: Decimal
 
 
-BUDGET_COLUMNS = ["team", "spent_usd", "projected_usd", "budget_usd", "used", "projected_use", "crosses_on", "method"]
+BUDGET_COLUMNS = [
+    "team",
+    "spent_usd",
+    "projected_usd",
+    "budget_usd",
+    "used",
+    "projected_use",
+    "crosses_on",
+    "method",
+]
 
 
-def month_budgets(session: Session, as_of: date, teams: list[str] | None, accounts: list[str] | None) -> pd.DataFrame:
+def month_budgets(
+    session: Session, as_of: date, teams: list[str] | None, accounts: list[str] | None
+) -> pd.DataFrame:
     """Per team: billed spend this month to ``as_of``, projected month-end and the budget."""
     month_start, month_end = month_bounds(as_of)
     history = min(month_start, as_of - timedelta(days=HISTORY_DAYS))
     daily: dict[str, dict[date, Decimal]] = {}
-    for day, team, amount in spend_daily(session, history, min(month_end, as_of + timedelta(days=1)), "team", teams, accounts):
+    for day, team, amount in spend_daily(
+        session, history, min(month_end, as_of + timedelta(days=1)), "team", teams, accounts
+    ):
         daily.setdefault(team, {})[day] = amount
-    budgets = {b.team: b.amount_usd for b in budgets_for(session, period_of(as_of)) if b.service == ALL_SERVICES}
+    budgets = {
+        b.team: b.amount_usd
+        for b in budgets_for(session, period_of(as_of))
+        if b.service == ALL_SERVICES
+    }
     if teams:
         budgets = {team: amount for team, amount in budgets.items() if team in teams}
     rows = []
@@ -125,41 +144,117 @@ def month_budgets(session: Session, as_of: date, teams: list[str] | None, accoun
         budget = budgets.get(team)
         projection = project_month(daily.get(team, {}), as_of, budget)
         used = (projection.spent_usd / budget).quantize(Decimal("0.0001")) if budget else None
-        projected_use = (projection.projected_usd / budget).quantize(Decimal("0.0001")) if budget else None
-        rows.append([team, projection.spent_usd, projection.projected_usd, cents(budget), used, projected_use, projection.crosses_on, projection.method])
+        projected_use = (
+            (projection.projected_usd / budget).quantize(Decimal("0.0001")) if budget else None
+        )
+        rows.append(
+            [
+                team,
+                projection.spent_usd,
+                projection.projected_usd,
+                cents(budget),
+                used,
+                projected_use,
+                projection.crosses_on,
+                projection.method,
+            ]
+        )
     frame = pd.DataFrame(rows, columns=BUDGET_COLUMNS)
-    return frame.sort_values(["projected_usd", "team"], ascending=[False, True], ignore_index=True) if rows else frame
+    return (
+        frame.sort_values(["projected_usd", "team"], ascending=[False, True], ignore_index=True)
+        if rows
+        else frame
+    )
 
 
-MODEL_COLUMNS = ["model", "invocations", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "client_errors", "server_errors", "throttles", "estimated_cost_usd", "unpriced_hours"]
+MODEL_COLUMNS = [
+    "model",
+    "invocations",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "client_errors",
+    "server_errors",
+    "throttles",
+    "estimated_cost_usd",
+    "unpriced_hours",
+]
 
 
 def bedrock_totals_frame(session: Session, filters: Filters, by: str = "model") -> pd.DataFrame:
     """Bedrock usage over the window summed per ``by``, costliest first."""
     start, end = filters.window
-    slices = bedrock_slices(session, start, end, by, False, filters.team_list(), filters.account_list(), filters.region_list())
+    slices = bedrock_slices(
+        session,
+        start,
+        end,
+        by,
+        False,
+        filters.team_list(),
+        filters.account_list(),
+        filters.region_list(),
+    )
     rows = [
-        [s.key, s.invocations, s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.client_errors, s.server_errors, s.throttles, cents(s.estimated_cost_usd), s.unpriced_hours]
+        [
+            s.key,
+            s.invocations,
+            s.input_tokens,
+            s.output_tokens,
+            s.cache_read_tokens,
+            s.cache_write_tokens,
+            s.client_errors,
+            s.server_errors,
+            s.throttles,
+            cents(s.estimated_cost_usd),
+            s.unpriced_hours,
+        ]
         for s in slices
     ]
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
 ENDPOINT_COLUMNS = [
-    "endpoint_name", "team", "account_id", "region", "status", "endpoint_type", "instance_type", "instance_count",
-    "hours_in_service", "idle_hours", "last_invocation_at", "invocations", "estimated_cost_usd", "idle_cost_usd", "idle",
+    "endpoint_name",
+    "team",
+    "account_id",
+    "region",
+    "status",
+    "endpoint_type",
+    "instance_type",
+    "instance_count",
+    "hours_in_service",
+    "idle_hours",
+    "last_invocation_at",
+    "invocations",
+    "estimated_cost_usd",
+    "idle_cost_usd",
+    "idle",
 ]
 
 
 def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal) -> pd.DataFrame:
     """Every endpoint alive in the window with its hours, calls, cost and idle streak (as of the window's end)."""
     start, end = filters.window
-    summaries = endpoint_window(session, start, end, filters.team_list(), filters.account_list(), filters.region_list())
+    summaries = endpoint_window(
+        session, start, end, filters.team_list(), filters.account_list(), filters.region_list()
+    )
     rows = [
         [
-            s.endpoint_name, s.team, s.account_id, s.region, s.status, s.endpoint_type, s.instance_type, s.instance_count,
-            s.hours_in_service.quantize(CENT), None if s.idle_hours is None else s.idle_hours.quantize(CENT), s.last_invocation_at,
-            s.invocations, cents(s.estimated_cost_usd), cents(s.idle_cost_usd),
+            s.endpoint_name,
+            s.team,
+            s.account_id,
+            s.region,
+            s.status,
+            s.endpoint_type,
+            s.instance_type,
+            s.instance_count,
+            s.hours_in_service.quantize(CENT),
+            None if s.idle_hours is None else s.idle_hours.quantize(CENT),
+            s.last_invocation_at,
+            s.invocations,
+            cents(s.estimated_cost_usd),
+            cents(s.idle_cost_usd),
             s.deleted_at is None and s.idle_hours is not None and s.idle_hours >= idle_threshold,
         ]
         for s in summaries
@@ -167,13 +262,37 @@ def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal)
     return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
 
 
-ALERT_COLUMNS = ["id", "state", "severity", "rule", "team", "subject", "opened_at", "fired_at", "resolved_at", "silenced_until", "message"]
+ALERT_COLUMNS = [
+    "id",
+    "state",
+    "severity",
+    "rule",
+    "team",
+    "subject",
+    "opened_at",
+    "fired_at",
+    "resolved_at",
+    "silenced_until",
+    "message",
+]
 
 
 def alerts_frame(alerts: list[Alert], teams: list[str] | None = None) -> pd.DataFrame:
     """Alert episodes as rows (only ``teams``' when given)."""
     rows = [
-        [a.id, a.state, a.severity, a.rule, a.team, a.subject, a.opened_at, a.fired_at, a.resolved_at, a.silenced_until, a.message]
+        [
+            a.id,
+            a.state,
+            a.severity,
+            a.rule,
+            a.team,
+            a.subject,
+            a.opened_at,
+            a.fired_at,
+            a.resolved_at,
+            a.silenced_until,
+            a.message,
+        ]
         for a in alerts
         if not teams or a.team in teams
     ]
@@ -188,11 +307,21 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
     models = bedrock_totals_frame(session, filters)
     endpoints = endpoints_frame(session, filters, context.idle_threshold_hours())
     if not endpoints.empty:
-        endpoints = endpoints.sort_values("estimated_cost_usd", ascending=False, key=lambda c: c.map(lambda v: v if v is not None else ZERO), ignore_index=True).head(10)
+        endpoints = endpoints.sort_values(
+            "estimated_cost_usd",
+            ascending=False,
+            key=lambda c: c.map(lambda v: v if v is not None else ZERO),
+            ignore_index=True,
+        ).head(10)
     first, after = filters.day_range
     spend = sum(spend_totals(session, first, after, "team", teams, accounts).values(), ZERO)
     # the exact month total, not a sum of per-team amounts already rounded to cents
-    month_spent = sum(spend_totals(session, as_of.replace(day=1), as_of + timedelta(days=1), "team", teams, accounts).values(), ZERO)
+    month_spent = sum(
+        spend_totals(
+            session, as_of.replace(day=1), as_of + timedelta(days=1), "team", teams, accounts
+        ).values(),
+        ZERO,
+    )
     estimate = sum((v for v in models["estimated_cost_usd"] if v is not None), ZERO)
     return OverviewData(
         month=period_of(as_of),
@@ -227,10 +356,15 @@ class TeamData:
 
 def daily_frame(rows: list[tuple[date, str, Decimal]], key: str) -> pd.DataFrame:
     """(day, key, amount) rows as a frame with columns day, <key>, amount_usd."""
-    return pd.DataFrame([[day, name, cents(amount)] for day, name, amount in rows], columns=["day", key, "amount_usd"])
+    return pd.DataFrame(
+        [[day, name, cents(amount)] for day, name, amount in rows],
+        columns=["day", key, "amount_usd"],
+    )
 
 
-def burn_down_frame(daily: dict[date, Decimal], as_of: date, budget: Decimal | None) -> tuple[pd.DataFrame, Decimal]:
+def burn_down_frame(
+    daily: dict[date, Decimal], as_of: date, budget: Decimal | None
+) -> tuple[pd.DataFrame, Decimal]:
     """Cumulative spend of the month of ``as_of``: actual to date, then the projection; and the projected total."""
     month_start, month_end = month_bounds(as_of)
     projection = project_month(daily, as_of, budget)
@@ -253,16 +387,40 @@ def team_data(context: DashboardContext, session: Session, filters: Filters, tea
     accounts = filters.account_list()
     by_service = spend_daily(session, first, after, "service", [team], accounts)
     start, end = filters.window
-    models = bedrock_slices(session, start, end, "model", True, [team], accounts, filters.region_list())
-    cost_by_model = pd.DataFrame([[s.day, s.key, cents(s.estimated_cost_usd)] for s in models], columns=["day", "model", "amount_usd"])
+    models = bedrock_slices(
+        session, start, end, "model", True, [team], accounts, filters.region_list()
+    )
+    cost_by_model = pd.DataFrame(
+        [[s.day, s.key, cents(s.estimated_cost_usd)] for s in models],
+        columns=["day", "model", "amount_usd"],
+    )
     as_of = min(filters.end, context.today())
     month_start, _month_end = month_bounds(as_of)
     history = min(month_start, as_of - timedelta(days=HISTORY_DAYS))
-    daily = {day: amount for day, _team, amount in spend_daily(session, history, as_of + timedelta(days=1), "team", [team], accounts)}
-    budget = next((b.amount_usd for b in budgets_for(session, period_of(as_of)) if b.team == team and b.service == ALL_SERVICES), None)
+    daily = {
+        day: amount
+        for day, _team, amount in spend_daily(
+            session, history, as_of + timedelta(days=1), "team", [team], accounts
+        )
+    }
+    budget = next(
+        (
+            b.amount_usd
+            for b in budgets_for(session, period_of(as_of))
+            if b.team == team and b.service == ALL_SERVICES
+        ),
+        None,
+    )
     burn, projected = burn_down_frame(daily, as_of, budget)
     endpoints = endpoints_frame(session, filters, context.idle_threshold_hours())
-    idle_waste = sum((v for v, idle in zip(endpoints["idle_cost_usd"], endpoints["idle"], strict=True) if idle and v is not None), ZERO)
+    idle_waste = sum(
+        (
+            v
+            for v, idle in zip(endpoints["idle_cost_usd"], endpoints["idle"], strict=True)
+            if idle and v is not None
+        ),
+        ZERO,
+    )
     return TeamData(
         team=team,
         spend_by_service=daily_frame(by_service, "service"),
@@ -289,7 +447,19 @@ class BedrockData:
     reconciliation: pd.DataFrame
 
 
-DAILY_COLUMNS = ["day", "key", "invocations", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "client_errors", "server_errors", "throttles", "estimated_cost_usd"]
+DAILY_COLUMNS = [
+    "day",
+    "key",
+    "invocations",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "client_errors",
+    "server_errors",
+    "throttles",
+    "estimated_cost_usd",
+]
 
 
 def totals_from_daily(slices: list[BedrockSlice]) -> pd.DataFrame:
@@ -297,7 +467,21 @@ def totals_from_daily(slices: list[BedrockSlice]) -> pd.DataFrame:
     folded: dict[str, list[Any]] = {}
     for s in slices:
         row = folded.setdefault(s.key, [s.key, 0, 0, 0, 0, 0, 0, 0, 0, ZERO, 0])
-        for index, value in enumerate((s.invocations, s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.client_errors, s.server_errors, s.throttles, s.estimated_cost_usd, s.unpriced_hours), start=1):
+        for index, value in enumerate(
+            (
+                s.invocations,
+                s.input_tokens,
+                s.output_tokens,
+                s.cache_read_tokens,
+                s.cache_write_tokens,
+                s.client_errors,
+                s.server_errors,
+                s.throttles,
+                s.estimated_cost_usd,
+                s.unpriced_hours,
+            ),
+            start=1,
+        ):
             row[index] += value
     rows = sorted(folded.values(), key=lambda row: (-row[9], row[0]))
     for row in rows:
@@ -311,7 +495,22 @@ def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
     teams, accounts, regions = filters.team_list(), filters.account_list(), filters.region_list()
     slices = bedrock_slices(session, start, end, by, True, teams, accounts, regions)
     daily = pd.DataFrame(
-        [[s.day, s.key, s.invocations, s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.client_errors, s.server_errors, s.throttles, s.estimated_cost_usd] for s in slices],
+        [
+            [
+                s.day,
+                s.key,
+                s.invocations,
+                s.input_tokens,
+                s.output_tokens,
+                s.cache_read_tokens,
+                s.cache_write_tokens,
+                s.client_errors,
+                s.server_errors,
+                s.throttles,
+                s.estimated_cost_usd,
+            ]
+            for s in slices
+        ],
         columns=DAILY_COLUMNS,
     )
     totals = totals_from_daily(slices)
@@ -326,7 +525,10 @@ def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
             pair[0] += row.estimated_usd
             pair[1] += row.billed_usd
     reconciliation = pd.DataFrame(
-        [[day, cents(estimated), cents(billed), cents(billed - estimated)] for day, (estimated, billed) in sorted(reconciled.items())],
+        [
+            [day, cents(estimated), cents(billed), cents(billed - estimated)]
+            for day, (estimated, billed) in sorted(reconciled.items())
+        ],
         columns=["day", "estimated_usd", "billed_usd", "gap_usd"],
     )
     return BedrockData(by, daily, totals, reconciliation)
@@ -381,21 +583,36 @@ class WeeklyData:
 COMPARE_COLUMNS = ["this_week_usd", "last_week_usd", "change_usd", "change"]
 
 
-def compare_frame(this_week: dict[str, Decimal], last_week: dict[str, Decimal], key: str) -> pd.DataFrame:
+def compare_frame(
+    this_week: dict[str, Decimal], last_week: dict[str, Decimal], key: str
+) -> pd.DataFrame:
     """Two periods side by side per key, the biggest spender first; change as a ratio (None from zero)."""
     rows = []
     for name in sorted(set(this_week) | set(last_week)):
-        now, before = cents(this_week.get(name, ZERO)) or ZERO, cents(last_week.get(name, ZERO)) or ZERO
+        now, before = (
+            cents(this_week.get(name, ZERO)) or ZERO,
+            cents(last_week.get(name, ZERO)) or ZERO,
+        )
         change = ((now - before) / before).quantize(Decimal("0.0001")) if before else None
         rows.append([name, now, before, now - before, change])
     frame = pd.DataFrame(rows, columns=[key, *COMPARE_COLUMNS])
-    return frame.sort_values(["this_week_usd", key], ascending=[False, True], ignore_index=True) if rows else frame
+    return (
+        frame.sort_values(["this_week_usd", key], ascending=[False, True], ignore_index=True)
+        if rows
+        else frame
+    )
 
 
 def movers_frame(teams: pd.DataFrame, models: pd.DataFrame, limit: int = 5) -> pd.DataFrame:
     """The teams and models whose spend moved most, either way, in dollars."""
-    rows = [["team", r.team, r.this_week_usd, r.last_week_usd, r.change_usd, r.change] for r in teams.itertuples()]
-    rows += [["model", r.model, r.this_week_usd, r.last_week_usd, r.change_usd, r.change] for r in models.itertuples()]
+    rows = [
+        ["team", r.team, r.this_week_usd, r.last_week_usd, r.change_usd, r.change]
+        for r in teams.itertuples()
+    ]
+    rows += [
+        ["model", r.model, r.this_week_usd, r.last_week_usd, r.change_usd, r.change]
+        for r in models.itertuples()
+    ]
     rows = [row for row in rows if row[4] != 0]
     rows.sort(key=lambda row: (-abs(row[4]), row[0], row[1]))
     return pd.DataFrame(rows[:limit], columns=["kind", "name", *COMPARE_COLUMNS])
@@ -422,19 +639,54 @@ def weekly_data(
     spend_before = spend_totals(session, previous_start, previous_end, "team", teams, accounts)
     hours_end = min(day_start(end), max(now, day_start(week_start)))
     week = timedelta(days=7)
-    models_now = {s.key: s.estimated_cost_usd for s in bedrock_slices(session, day_start(week_start), hours_end, "model", False, teams, accounts, regions)}
-    models_before = {s.key: s.estimated_cost_usd for s in bedrock_slices(session, day_start(week_start) - week, hours_end - week, "model", False, teams, accounts, regions)}
+    models_now = {
+        s.key: s.estimated_cost_usd
+        for s in bedrock_slices(
+            session, day_start(week_start), hours_end, "model", False, teams, accounts, regions
+        )
+    }
+    models_before = {
+        s.key: s.estimated_cost_usd
+        for s in bedrock_slices(
+            session,
+            day_start(week_start) - week,
+            hours_end - week,
+            "model",
+            False,
+            teams,
+            accounts,
+            regions,
+        )
+    }
     team_frame = compare_frame(spend_now, spend_before, "team")
     model_frame = compare_frame(models_now, models_before, "model")
     status_day = end - timedelta(days=1)
     uses = budget_use(session, day_start(status_day) + timedelta(hours=23, minutes=59))
     budgets = pd.DataFrame(
         [
-            [u.team, u.service, cents(u.budget_usd), u.spent_usd, u.used, u.projection.projected_usd, u.projected_use, budget_status(u.used, u.projected_use)]
+            [
+                u.team,
+                u.service,
+                cents(u.budget_usd),
+                u.spent_usd,
+                u.used,
+                u.projection.projected_usd,
+                u.projected_use,
+                budget_status(u.used, u.projected_use),
+            ]
             for u in uses
             if not teams or u.team in teams
         ],
-        columns=["team", "service", "budget_usd", "spent_usd", "used", "projected_usd", "projected_use", "status"],
+        columns=[
+            "team",
+            "service",
+            "budget_usd",
+            "spent_usd",
+            "used",
+            "projected_usd",
+            "projected_use",
+            "status",
+        ],
     )
     opened = alert_rows(session, None, day_start(week_start), day_start(end))
     return WeeklyData(
@@ -449,7 +701,9 @@ def weekly_data(
         movers=movers_frame(team_frame, model_frame),
         budgets=budgets,
         new_alerts=alerts_frame(opened, teams),
-        resolved_alerts=alerts_frame(alerts_resolved(session, day_start(week_start), day_start(end)), teams),
+        resolved_alerts=alerts_frame(
+            alerts_resolved(session, day_start(week_start), day_start(end)), teams
+        ),
     )
 
 
@@ -504,8 +758,16 @@ class AdvisorData:
     @property
     def monthly_saving(self) -> Decimal:
         """The best hint per endpoint (hints are alternatives) plus the cheaper self-hosted workloads, a month."""
-        hinted = sum(self.hints.groupby("endpoint_name")["monthly_saving_usd"].max(), ZERO) if not self.hints.empty else ZERO
-        hosted = sum(self.workloads["self_hosted_saving_usd"], ZERO) if not self.workloads.empty else ZERO
+        hinted = (
+            sum(self.hints.groupby("endpoint_name")["monthly_saving_usd"].max(), ZERO)
+            if not self.hints.empty
+            else ZERO
+        )
+        hosted = (
+            sum(self.workloads["self_hosted_saving_usd"], ZERO)
+            if not self.workloads.empty
+            else ZERO
+        )
         return hinted + hosted
 
 
@@ -553,9 +815,13 @@ def advisor_data(session: Session, filters: Filters, config: MonitorConfig) -> A
                 "region": result.region,
                 "tokens_per_month": int(result.tokens_per_month),
                 "bedrock_usd_per_month": result.bedrock_monthly_usd,
-                "self_hosted_on": f"{result.instances} x {result.self_hosted.instance_type}" if result.self_hosted else "",
+                "self_hosted_on": f"{result.instances} x {result.self_hosted.instance_type}"
+                if result.self_hosted
+                else "",
                 "self_hosted_usd_per_month": result.self_hosted_monthly_usd,
-                "breakeven_tokens_per_month": None if result.breakeven_tokens_per_month is None else int(result.breakeven_tokens_per_month),
+                "breakeven_tokens_per_month": None
+                if result.breakeven_tokens_per_month is None
+                else int(result.breakeven_tokens_per_month),
                 "self_hosted_saving_usd": saving,
                 "verdict": result.verdict,
                 "assumptions": _assumption_refs(result.assumptions, register),
@@ -576,8 +842,15 @@ def advisor_data(session: Session, filters: Filters, config: MonitorConfig) -> A
                     "assumptions": _assumption_refs(hint.assumptions, register),
                 }
             )
-    assumptions = [{"ref": f"A{number}", "assumption": name, "value": value, "source": source} for (name, value, source), number in register.items()]
+    assumptions = [
+        {"ref": f"A{number}", "assumption": name, "value": value, "source": source}
+        for (name, value, source), number in register.items()
+    ]
     order = ["team", "model_id", "region"]
     workload_frame = pd.DataFrame(workloads).sort_values(order) if workloads else pd.DataFrame()
-    hint_frame = pd.DataFrame(hints).sort_values("monthly_saving_usd", ascending=False) if hints else pd.DataFrame()
+    hint_frame = (
+        pd.DataFrame(hints).sort_values("monthly_saving_usd", ascending=False)
+        if hints
+        else pd.DataFrame()
+    )
     return AdvisorData(workload_frame, hint_frame, pd.DataFrame(assumptions))

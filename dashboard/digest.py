@@ -49,13 +49,19 @@ def _compare_table(frame: pd.DataFrame, key: str, empty: str) -> str:
     largest = max([*frame["this_week_usd"], *frame["last_week_usd"], Decimal(0)]) or Decimal(1)
     rows = []
     for row in frame.itertuples(index=False):
-        name, now, before, change, ratio = getattr(row, key), row.this_week_usd, row.last_week_usd, row.change_usd, row.change
+        name, now, before, change, ratio = (
+            getattr(row, key),
+            row.this_week_usd,
+            row.last_week_usd,
+            row.change_usd,
+            row.change,
+        )
         bars = (
             f'<span class="bar" style="width:{int(140 * now / largest)}px"></span><br>'
             f'<span class="bar before" style="width:{int(140 * before / largest)}px"></span>'
         )
         rows.append(
-            f"<tr><td>{escape(str(name))}</td><td>{bars}</td><td class=\"num\">{_usd(now)}</td><td class=\"num\">{_usd(before)}</td>"
+            f'<tr><td>{escape(str(name))}</td><td>{bars}</td><td class="num">{_usd(now)}</td><td class="num">{_usd(before)}</td>'
             f'<td class="num {_change_class(change)}">{_usd(change)}</td><td class="num">{_ratio(ratio)}</td></tr>'
         )
     header = f'<tr><th>{escape(key)}</th><th></th><th class="num">this week</th><th class="num">week before</th><th class="num">change</th><th class="num">%</th></tr>'
@@ -88,7 +94,7 @@ def _budgets_table(frame: pd.DataFrame) -> str:
         used = "-" if r.used is None else f"{Decimal(r.used) * 100:.0f}%"
         projected = "-" if r.projected_use is None else f"{Decimal(r.projected_use) * 100:.0f}%"
         rows.append(
-            f"<tr><td>{escape(r.team)}</td><td>{escape(r.service)}</td><td class=\"num\">{_usd(r.budget_usd)}</td><td class=\"num\">{_usd(r.spent_usd)}</td>"
+            f'<tr><td>{escape(r.team)}</td><td>{escape(r.service)}</td><td class="num">{_usd(r.budget_usd)}</td><td class="num">{_usd(r.spent_usd)}</td>'
             f'<td class="num">{used}</td><td class="num">{_usd(r.projected_usd)}</td><td class="num">{projected}</td><td class="{css}">{escape(r.status)}</td></tr>'
         )
     header = '<tr><th>team</th><th>service</th><th class="num">budget</th><th class="num">spent</th><th class="num">used</th><th class="num">projected</th><th class="num">proj. use</th><th>status</th></tr>'
@@ -99,19 +105,25 @@ def _movers(frame: pd.DataFrame) -> str:
     if frame.empty:
         return '<p class="empty">Nothing moved.</p>'
     items = "".join(
-        f'<li>{escape(r.kind)} <b>{escape(str(r.name))}</b>: {_usd(r.last_week_usd)} &rarr; {_usd(r.this_week_usd)} '
+        f"<li>{escape(r.kind)} <b>{escape(str(r.name))}</b>: {_usd(r.last_week_usd)} &rarr; {_usd(r.this_week_usd)} "
         f'(<span class="{_change_class(r.change_usd)}">{_usd(r.change_usd)}</span>)</li>'
         for r in frame.itertuples(index=False)
     )
     return f"<ul>{items}</ul>"
 
 
-def render_weekly_html(data: WeeklyData, generated_at: datetime, dashboard_url: str | None = None) -> str:
+def render_weekly_html(
+    data: WeeklyData, generated_at: datetime, dashboard_url: str | None = None
+) -> str:
     """The whole digest as one HTML document that needs nothing else to display."""
     last_day = data.end - timedelta(days=1)
-    period = f"{data.start:%a %d %b} &ndash; {last_day:%a %d %b %Y}" + ("" if data.complete else " (to date)")
+    period = f"{data.start:%a %d %b} &ndash; {last_day:%a %d %b %Y}" + (
+        "" if data.complete else " (to date)"
+    )
     change = data.total_this_week - data.total_last_week
-    link = f'<p><a href="{escape(dashboard_url)}">Open the dashboard</a></p>' if dashboard_url else ""
+    link = (
+        f'<p><a href="{escape(dashboard_url)}">Open the dashboard</a></p>' if dashboard_url else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>GenAI spend, week {escape(data.week)}</title><style>{CSS}</style></head>
 <body>
@@ -138,7 +150,9 @@ def render_weekly_html(data: WeeklyData, generated_at: datetime, dashboard_url: 
 def render_weekly_text(data: WeeklyData) -> str:
     """A plain-text summary, the alternative part of the e-mail."""
     lines = [f"GenAI spend, week {data.week}" + ("" if data.complete else " (to date)"), ""]
-    lines.append(f"Billed this week {_usd(data.total_this_week)}, week before {_usd(data.total_last_week)}.")
+    lines.append(
+        f"Billed this week {_usd(data.total_this_week)}, week before {_usd(data.total_last_week)}."
+    )
     for r in data.teams.itertuples(index=False):
         lines.append(f"  {r.team}: {_usd(r.this_week_usd)} (week before {_usd(r.last_week_usd)})")
     lines.append(f"New alerts: {len(data.new_alerts)}, resolved: {len(data.resolved_alerts)}.")

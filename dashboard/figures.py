@@ -11,7 +11,18 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"]
+PALETTE = [
+    "#2563eb",
+    "#f97316",
+    "#16a34a",
+    "#dc2626",
+    "#9333ea",
+    "#0891b2",
+    "#ca8a04",
+    "#db2777",
+    "#4b5563",
+    "#65a30d",
+]
 LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
     "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
@@ -22,7 +33,10 @@ LAYOUT: dict[str, Any] = {
 
 
 def _floats(values: Any) -> list[float | None]:
-    return [None if value is None or (isinstance(value, float) and pd.isna(value)) else float(value) for value in values]
+    return [
+        None if value is None or (isinstance(value, float) and pd.isna(value)) else float(value)
+        for value in values
+    ]
 
 
 def empty_figure(message: str, title: str = "") -> go.Figure:
@@ -30,7 +44,15 @@ def empty_figure(message: str, title: str = "") -> go.Figure:
     figure = go.Figure()
     figure.update_layout(**LAYOUT, title=title)
     figure.update_layout(xaxis={"visible": False}, yaxis={"visible": False})
-    figure.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#6b7280"}, xref="paper", yref="paper", x=0.5, y=0.5)
+    figure.add_annotation(
+        text=message,
+        showarrow=False,
+        font={"size": 14, "color": "#6b7280"},
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+    )
     return figure
 
 
@@ -40,8 +62,18 @@ def budget_figure(budgets: pd.DataFrame, month: str) -> go.Figure:
     if budgets.empty:
         return empty_figure("No Cost Explorer spend or budgets for this month yet", title)
     figure = go.Figure()
-    figure.add_bar(name="spent so far", x=budgets["team"], y=_floats(budgets["spent_usd"]), marker_color=PALETTE[0])
-    figure.add_bar(name="projected month-end", x=budgets["team"], y=_floats(budgets["projected_usd"]), marker_color="#93c5fd")
+    figure.add_bar(
+        name="spent so far",
+        x=budgets["team"],
+        y=_floats(budgets["spent_usd"]),
+        marker_color=PALETTE[0],
+    )
+    figure.add_bar(
+        name="projected month-end",
+        x=budgets["team"],
+        y=_floats(budgets["projected_usd"]),
+        marker_color="#93c5fd",
+    )
     with_budget = budgets[budgets["budget_usd"].notna()]
     if not with_budget.empty:
         figure.add_scatter(
@@ -49,17 +81,26 @@ def budget_figure(budgets: pd.DataFrame, month: str) -> go.Figure:
             x=with_budget["team"],
             y=_floats(with_budget["budget_usd"]),
             mode="markers",
-            marker={"symbol": "line-ew-open", "size": 40, "color": PALETTE[3], "line": {"width": 3, "color": PALETTE[3]}},
+            marker={
+                "symbol": "line-ew-open",
+                "size": 40,
+                "color": PALETTE[3],
+                "line": {"width": 3, "color": PALETTE[3]},
+            },
         )
     figure.update_layout(**LAYOUT, title=title, barmode="group", yaxis_title="USD")
     return figure
 
 
-def stacked_daily(frame: pd.DataFrame, key: str, value: str, title: str, empty_message: str, y_title: str = "USD") -> go.Figure:
+def stacked_daily(
+    frame: pd.DataFrame, key: str, value: str, title: str, empty_message: str, y_title: str = "USD"
+) -> go.Figure:
     """Stacked bars of ``value`` per day, one colour per ``key`` (the biggest first)."""
     if frame.empty:
         return empty_figure(empty_message, title)
-    totals = frame.groupby(key)[value].apply(lambda s: sum((v for v in s if v is not None), Decimal(0)))
+    totals = frame.groupby(key)[value].apply(
+        lambda s: sum((v for v in s if v is not None), Decimal(0))
+    )
     figure = go.Figure()
     for name in totals.sort_values(ascending=False).index:
         part = frame[frame[key] == name]
@@ -73,9 +114,20 @@ def tokens_figure(daily: pd.DataFrame) -> go.Figure:
     title = "Tokens per day: input, output, cache"
     if daily.empty:
         return empty_figure("No Bedrock usage in this window", title)
-    per_day = daily.groupby("day")[["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]].sum().reset_index()
+    per_day = (
+        daily.groupby("day")[
+            ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
+        ]
+        .sum()
+        .reset_index()
+    )
     figure = go.Figure()
-    for column, label in (("input_tokens", "input"), ("output_tokens", "output"), ("cache_read_tokens", "cache read"), ("cache_write_tokens", "cache write")):
+    for column, label in (
+        ("input_tokens", "input"),
+        ("output_tokens", "output"),
+        ("cache_read_tokens", "cache read"),
+        ("cache_write_tokens", "cache write"),
+    ):
         figure.add_bar(name=label, x=list(per_day["day"]), y=[int(v) for v in per_day[column]])
     figure.update_layout(**LAYOUT, title=title, barmode="stack", yaxis_title="tokens")
     return figure
@@ -86,10 +138,21 @@ def errors_figure(daily: pd.DataFrame) -> go.Figure:
     title = "Errors and throttles per day"
     if daily.empty:
         return empty_figure("No Bedrock usage in this window", title)
-    per_day = daily.groupby("day")[["client_errors", "server_errors", "throttles"]].sum().reset_index()
+    per_day = (
+        daily.groupby("day")[["client_errors", "server_errors", "throttles"]].sum().reset_index()
+    )
     figure = go.Figure()
-    for column, label in (("client_errors", "client errors"), ("server_errors", "server errors"), ("throttles", "throttles")):
-        figure.add_scatter(name=label, x=list(per_day["day"]), y=[int(v) for v in per_day[column]], mode="lines+markers")
+    for column, label in (
+        ("client_errors", "client errors"),
+        ("server_errors", "server errors"),
+        ("throttles", "throttles"),
+    ):
+        figure.add_scatter(
+            name=label,
+            x=list(per_day["day"]),
+            y=[int(v) for v in per_day[column]],
+            mode="lines+markers",
+        )
     figure.update_layout(**LAYOUT, title=title, yaxis_title="requests")
     return figure
 
@@ -98,10 +161,23 @@ def reconciliation_figure(reconciliation: pd.DataFrame) -> go.Figure:
     """The daily Bedrock estimate from token metrics next to the Bedrock bill."""
     title = "Bedrock: estimate from tokens vs billed (Cost Explorer)"
     if reconciliation.empty:
-        return empty_figure("Nothing to reconcile: no Bedrock usage or bill in this window (or an account/region filter is set)", title)
+        return empty_figure(
+            "Nothing to reconcile: no Bedrock usage or bill in this window (or an account/region filter is set)",
+            title,
+        )
     figure = go.Figure()
-    figure.add_scatter(name="estimated", x=list(reconciliation["day"]), y=_floats(reconciliation["estimated_usd"]), mode="lines+markers")
-    figure.add_scatter(name="billed", x=list(reconciliation["day"]), y=_floats(reconciliation["billed_usd"]), mode="lines+markers")
+    figure.add_scatter(
+        name="estimated",
+        x=list(reconciliation["day"]),
+        y=_floats(reconciliation["estimated_usd"]),
+        mode="lines+markers",
+    )
+    figure.add_scatter(
+        name="billed",
+        x=list(reconciliation["day"]),
+        y=_floats(reconciliation["billed_usd"]),
+        mode="lines+markers",
+    )
     figure.update_layout(**LAYOUT, title=title, yaxis_title="USD")
     return figure
 
@@ -115,13 +191,31 @@ def burn_down_figure(burn: pd.DataFrame, budget: Decimal | None, team: str) -> g
     actual = burn[burn["kind"] == "actual"]
     projected = burn[burn["kind"] == "projected"]
     if not actual.empty:
-        figure.add_scatter(name="actual", x=list(actual["day"]), y=_floats(actual["cumulative_usd"]), mode="lines+markers", line={"color": PALETTE[0]})
+        figure.add_scatter(
+            name="actual",
+            x=list(actual["day"]),
+            y=_floats(actual["cumulative_usd"]),
+            mode="lines+markers",
+            line={"color": PALETTE[0]},
+        )
     if not projected.empty:
         # the projection starts where the actual line ends
         joined = pd.concat([actual.tail(1), projected])
-        figure.add_scatter(name="projected", x=list(joined["day"]), y=_floats(joined["cumulative_usd"]), mode="lines", line={"color": PALETTE[0], "dash": "dot"})
+        figure.add_scatter(
+            name="projected",
+            x=list(joined["day"]),
+            y=_floats(joined["cumulative_usd"]),
+            mode="lines",
+            line={"color": PALETTE[0], "dash": "dot"},
+        )
     if budget is not None:
-        figure.add_scatter(name="budget", x=[burn["day"].iloc[0], burn["day"].iloc[-1]], y=[float(budget)] * 2, mode="lines", line={"color": PALETTE[3], "dash": "dash"})
+        figure.add_scatter(
+            name="budget",
+            x=[burn["day"].iloc[0], burn["day"].iloc[-1]],
+            y=[float(budget)] * 2,
+            mode="lines",
+            line={"color": PALETTE[3], "dash": "dash"},
+        )
     figure.update_layout(**LAYOUT, title=title, yaxis_title="USD (cumulative)")
     return figure
 
@@ -131,8 +225,12 @@ def week_compare_figure(frame: pd.DataFrame, key: str, title: str) -> go.Figure:
     if frame.empty:
         return empty_figure("No spend in either week", title)
     figure = go.Figure()
-    figure.add_bar(name="last week", x=frame[key], y=_floats(frame["last_week_usd"]), marker_color="#cbd5e1")
-    figure.add_bar(name="this week", x=frame[key], y=_floats(frame["this_week_usd"]), marker_color=PALETTE[0])
+    figure.add_bar(
+        name="last week", x=frame[key], y=_floats(frame["last_week_usd"]), marker_color="#cbd5e1"
+    )
+    figure.add_bar(
+        name="this week", x=frame[key], y=_floats(frame["this_week_usd"]), marker_color=PALETTE[0]
+    )
     figure.update_layout(**LAYOUT, title=title, barmode="group", yaxis_title="USD")
     return figure
 
@@ -142,9 +240,23 @@ def endpoint_cost_figure(endpoints: pd.DataFrame) -> go.Figure:
     title = "Endpoint cost in the window and idle waste"
     if endpoints.empty:
         return empty_figure("No SageMaker endpoints in this window", title)
-    top = endpoints.assign(_cost=[float(v or 0) for v in endpoints["estimated_cost_usd"]]).sort_values("_cost", ascending=False).head(15)
+    top = (
+        endpoints.assign(_cost=[float(v or 0) for v in endpoints["estimated_cost_usd"]])
+        .sort_values("_cost", ascending=False)
+        .head(15)
+    )
     figure = go.Figure()
-    figure.add_bar(name="cost", x=top["endpoint_name"], y=_floats(top["estimated_cost_usd"]), marker_color=PALETTE[0])
-    figure.add_bar(name="idle waste", x=top["endpoint_name"], y=_floats(top["idle_cost_usd"]), marker_color=PALETTE[3])
+    figure.add_bar(
+        name="cost",
+        x=top["endpoint_name"],
+        y=_floats(top["estimated_cost_usd"]),
+        marker_color=PALETTE[0],
+    )
+    figure.add_bar(
+        name="idle waste",
+        x=top["endpoint_name"],
+        y=_floats(top["idle_cost_usd"]),
+        marker_color=PALETTE[3],
+    )
     figure.update_layout(**LAYOUT, title=title, barmode="group", yaxis_title="USD")
     return figure

@@ -52,7 +52,11 @@ class Filters:
     def query_string(self) -> str:
         """The filters as a URL query string, so a view can be shared as a link."""
         values: dict[str, str] = {"start": self.start.isoformat(), "end": self.end.isoformat()}
-        for key, chosen in (("team", self.teams), ("account", self.accounts), ("region", self.regions)):
+        for key, chosen in (
+            ("team", self.teams),
+            ("account", self.accounts),
+            ("region", self.regions),
+        ):
             if chosen:
                 values[key] = ",".join(chosen)
         values.update({key: value for key, value in self.extra.items() if value})
@@ -97,7 +101,9 @@ def parse_filters(query: Mapping[str, Any], today: date, extra_keys: Sequence[st
     )
 
 
-def _dropdown(component_id: str, label: str, options: Sequence[str], value: Sequence[str], multi: bool = True) -> html.Div:
+def _dropdown(
+    component_id: str, label: str, options: Sequence[str], value: Sequence[str], multi: bool = True
+) -> html.Div:
     return html.Div(
         [
             html.Label(label, htmlFor=component_id, className="filter-label"),
@@ -134,7 +140,10 @@ class FilterSpec:
         """(query key, component id, property) of every control, in callback input order."""
         pairs: list[tuple[str, str, str]] = []
         if self.dates:
-            pairs += [("start", f"{self.page}-dates", "start_date"), ("end", f"{self.page}-dates", "end_date")]
+            pairs += [
+                ("start", f"{self.page}-dates", "start_date"),
+                ("end", f"{self.page}-dates", "end_date"),
+            ]
         pairs += [(name, f"{self.page}-{name}", "value") for name in self.fields]
         return pairs + list(self.extra)
 
@@ -144,17 +153,29 @@ class FilterSpec:
 
     def parse(self, today: date, values: Sequence[Any]) -> Filters:
         """Filters from the controls' values, given in :meth:`inputs` order."""
-        query = {key: value for (key, _component, _prop), value in zip(self.bindings(), values, strict=True)}
+        query = {
+            key: value
+            for (key, _component, _prop), value in zip(self.bindings(), values, strict=True)
+        }
         return parse_filters(query, today, extra_keys=tuple(key for key, _c, _p in self.extra))
 
-    def bar(self, filters: Filters, teams: Sequence[str], accounts: Sequence[str], regions: Sequence[str], *extra: Any) -> html.Div:
+    def bar(
+        self,
+        filters: Filters,
+        teams: Sequence[str],
+        accounts: Sequence[str],
+        regions: Sequence[str],
+        *extra: Any,
+    ) -> html.Div:
         """The page's filter components, showing ``filters``; ``extra`` are the page's own controls."""
         children: list[Any] = []
         if self.dates:
             children.append(
                 html.Div(
                     [
-                        html.Label("Days (UTC)", htmlFor=f"{self.page}-dates", className="filter-label"),
+                        html.Label(
+                            "Days (UTC)", htmlFor=f"{self.page}-dates", className="filter-label"
+                        ),
                         dcc.DatePickerRange(
                             id=f"{self.page}-dates",
                             start_date=filters.start.isoformat(),
@@ -172,7 +193,9 @@ class FilterSpec:
         for name in self.fields:
             multi = not (name == "team" and self.single_team)
             options = sorted(set(offered[name]) | set(chosen[name]))
-            children.append(_dropdown(f"{self.page}-{name}", _LABELS[name], options, chosen[name], multi))
+            children.append(
+                _dropdown(f"{self.page}-{name}", _LABELS[name], options, chosen[name], multi)
+            )
         children.extend(extra)
         children.append(dcc.Store(id=f"{self.page}-query"))
         return html.Div(children, className="filter-bar", id=f"{self.page}-filters")

@@ -69,7 +69,11 @@ def main(ctx: click.Context, verbose: int) -> None:
     and the YAML file GENAI_MONITOR_CONFIG names (default ./genai-monitor.yaml).
     """
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="genai-monitor: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=max(level, logging.DEBUG),
+        format="genai-monitor: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
     logging.getLogger("botocore").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
     ctx.obj = AppContext(env_settings())
 
@@ -111,10 +115,16 @@ def config_check(ctx: click.Context) -> None:
     """Validate the config and print what it resolved to (secrets masked)."""
     app = _app(ctx)
     resolved = app.config.model_dump(mode="json", by_alias=True)
-    source = app.settings.config_path if app.settings.config_path.exists() else "(no config file: defaults)"
+    source = (
+        app.settings.config_path
+        if app.settings.config_path.exists()
+        else "(no config file: defaults)"
+    )
     click.echo(f"# config: {source}")
     click.echo(yaml.safe_dump(_masked(resolved), sort_keys=False).rstrip())
-    click.echo(f"# config OK: {len(app.config.accounts) or 'current'} account(s), {len(app.config.regions)} region(s), {len(app.config.teams)} team(s)")
+    click.echo(
+        f"# config OK: {len(app.config.accounts) or 'current'} account(s), {len(app.config.regions)} region(s), {len(app.config.teams)} team(s)"
+    )
 
 
 def _parse_time(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
@@ -135,7 +145,9 @@ def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None
         raise click.BadParameter(str(exc)) from None
 
 
-def _backfill_window(since: Any, start: datetime | None, end: datetime | None) -> tuple[datetime | None, datetime | None]:
+def _backfill_window(
+    since: Any, start: datetime | None, end: datetime | None
+) -> tuple[datetime | None, datetime | None]:
     if since is not None and (start or end):
         raise click.UsageError("give either --since or --start/--end, not both")
     if end is not None and start is None:
@@ -151,11 +163,19 @@ def _backfill_window(since: Any, start: datetime | None, end: datetime | None) -
 
 @main.command()
 @click.argument("source", type=click.Choice([*SOURCE_NAMES, "all"]))
-@click.option("--since", callback=_parse_since, help="Backfill this much history up to now, e.g. 7d or 36h.")
-@click.option("--start", callback=_parse_time, help="Backfill from this time (ISO 8601, UTC unless an offset is given).")
+@click.option(
+    "--since", callback=_parse_since, help="Backfill this much history up to now, e.g. 7d or 36h."
+)
+@click.option(
+    "--start",
+    callback=_parse_time,
+    help="Backfill from this time (ISO 8601, UTC unless an offset is given).",
+)
 @click.option("--end", callback=_parse_time, help="Backfill up to this time (default: now).")
 @click.pass_context
-def collect(ctx: click.Context, source: str, since: Any, start: datetime | None, end: datetime | None) -> None:
+def collect(
+    ctx: click.Context, source: str, since: Any, start: datetime | None, end: datetime | None
+) -> None:
     """Collect SOURCE from AWS into the database.
 
     With --since or --start/--end: a one-shot backfill of that window. Without: the regular
@@ -166,7 +186,9 @@ def collect(ctx: click.Context, source: str, since: Any, start: datetime | None,
     _collect(_app(ctx), source, window_start, window_end)
 
 
-def _collect(app: AppContext, source: str, start: datetime | None = None, end: datetime | None = None) -> None:
+def _collect(
+    app: AppContext, source: str, start: datetime | None = None, end: datetime | None = None
+) -> None:
     sessions = app.database()
     sources = app.sources()
     chosen = list(sources) if source == "all" else [source]
@@ -179,19 +201,29 @@ def _collect(app: AppContext, source: str, start: datetime | None = None, end: d
         _report(result)
         failed = failed or bool(result.failed)
     if failed:
-        raise Failure("some targets failed; what was collected is kept, and the next run retries the rest")
+        raise Failure(
+            "some targets failed; what was collected is kept, and the next run retries the rest"
+        )
 
 
 def _run_with_progress(runner: Runner, source: Any, plans: list[TargetPlan]) -> CycleResult:
     total = sum(len(plan.windows) for plan in plans)
     show = sys.stderr.isatty() and total > 1
-    bar = click.progressbar(length=total, label=f"collect {source.name}", file=sys.stderr, show_pos=True) if show else nullcontext()
+    bar = (
+        click.progressbar(
+            length=total, label=f"collect {source.name}", file=sys.stderr, show_pos=True
+        )
+        if show
+        else nullcontext()
+    )
     with bar as progress:
         on_window: Callable[[TargetPlan, Window], None] | None = None
         if progress is not None:
 
             def on_window(plan: TargetPlan, window: Window) -> None:
-                progress.label = f"collect {source.name} {plan.target.label} {iso_utc(window.start)[:10]}"
+                progress.label = (
+                    f"collect {source.name} {plan.target.label} {iso_utc(window.start)[:10]}"
+                )
                 progress.update(1)
 
         return runner.run(source, plans, on_window)
@@ -206,12 +238,22 @@ def _report(result: CycleResult) -> None:
         if outcome.message:
             line += f": {outcome.message}"
         click.echo(line, err=outcome.status != "succeeded")
-    click.echo(f"{result.source}: {result.rows} row(s) written over {len(result.outcomes)} target(s)")
+    click.echo(
+        f"{result.source}: {result.rows} row(s) written over {len(result.outcomes)} target(s)"
+    )
 
 
 @main.command()
-@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 455), help="Days of observed usage to base the advice on.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--days",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 455),
+    help="Days of observed usage to base the advice on.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @click.pass_context
 def advise(ctx: click.Context, days: int, fmt: str) -> None:
     """Token-priced or self-hosted? Break-even per Bedrock workload and right-sizing hints per endpoint.
@@ -234,26 +276,54 @@ def advise(ctx: click.Context, days: int, fmt: str) -> None:
     hosting = HostingCatalog.load(app.config.advisor)
     instances = InstancePriceCatalog.load()
     with app.database()() as session:
-        workloads = [break_even(usage, app.catalog, hosting, instances) for usage in model_usage(session, start, end)]
-        hints = [hint for usage in endpoint_usage(session, start, end) for hint in endpoint_hints(usage, app.catalog, hosting, instances)]
+        workloads = [
+            break_even(usage, app.catalog, hosting, instances)
+            for usage in model_usage(session, start, end)
+        ]
+        hints = [
+            hint
+            for usage in endpoint_usage(session, start, end)
+            for hint in endpoint_hints(usage, app.catalog, hosting, instances)
+        ]
     if fmt == "json":
+
         def plain(item: Any) -> Any:
             return json.loads(json.dumps(dataclasses.asdict(item), default=str))
 
-        click.echo(json.dumps({"start": iso_utc(start), "end": iso_utc(end), "workloads": [plain(w) for w in workloads], "endpoints": [plain(h) for h in hints]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "start": iso_utc(start),
+                    "end": iso_utc(end),
+                    "workloads": [plain(w) for w in workloads],
+                    "endpoints": [plain(h) for h in hints],
+                },
+                indent=2,
+            )
+        )
         return
-    click.echo(f"Bedrock workloads, {iso_utc(start)[:10]} to {iso_utc(end)[:10]} (monthly figures):")
+    click.echo(
+        f"Bedrock workloads, {iso_utc(start)[:10]} to {iso_utc(end)[:10]} (monthly figures):"
+    )
     for w in workloads:
         bedrock = "unpriced" if w.bedrock_monthly_usd is None else f"${w.bedrock_monthly_usd:,}"
-        click.echo(f"  {w.team:<14} {w.model_id:<50} {w.region:<12} {w.tokens_per_month:>16,} tokens  Bedrock {bedrock}: {w.verdict}")
+        click.echo(
+            f"  {w.team:<14} {w.model_id:<50} {w.region:<12} {w.tokens_per_month:>16,} tokens  Bedrock {bedrock}: {w.verdict}"
+        )
     if not workloads:
         click.echo("  no Bedrock usage in this window")
     click.echo("Endpoint hints:")
     for h in sorted(hints, key=lambda item: -item.monthly_saving_usd):
-        click.echo(f"  {h.team:<14} {h.endpoint_name:<40} save ${h.monthly_saving_usd:,}/month: {h.suggestion}")
+        click.echo(
+            f"  {h.team:<14} {h.endpoint_name:<40} save ${h.monthly_saving_usd:,}/month: {h.suggestion}"
+        )
     if not hints:
-        click.echo("  none: every endpoint looks right-sized for its traffic (or has no comparable model configured)")
-    click.echo("Assumptions: `--format json` lists them for every figure; change them under `advisor` in the config.")
+        click.echo(
+            "  none: every endpoint looks right-sized for its traffic (or has no comparable model configured)"
+        )
+    click.echo(
+        "Assumptions: `--format json` lists them for every figure; change them under `advisor` in the config."
+    )
 
 
 def _require_order(start: Any, end: Any) -> None:
@@ -264,18 +334,30 @@ def _require_order(start: Any, end: Any) -> None:
 
 def _scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--team, --account and --region, each repeatable."""
-    command = click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")(command)
-    command = click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")(command)
-    return click.option("--team", "teams", multiple=True, help="Only this team (repeatable).")(command)
+    command = click.option(
+        "--region", "regions", multiple=True, help="Only this region (repeatable)."
+    )(command)
+    command = click.option(
+        "--account", "accounts", multiple=True, help="Only this account id (repeatable)."
+    )(command)
+    return click.option("--team", "teams", multiple=True, help="Only this team (repeatable).")(
+        command
+    )
 
 
 def _output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--format csv|json and -o FILE."""
-    command = click.option("-o", "--output", "path", help="Write to this file instead of standard output.")(command)
-    return click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True)(command)
+    command = click.option(
+        "-o", "--output", "path", help="Write to this file instead of standard output."
+    )(command)
+    return click.option(
+        "--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True
+    )(command)
 
 
-def _write_export(records: Iterable[dict[str, Any]], columns: tuple[str, ...], fmt: str, path: str | None) -> None:
+def _write_export(
+    records: Iterable[dict[str, Any]], columns: tuple[str, ...], fmt: str, path: str | None
+) -> None:
     """Write an export to standard output or, whole or not at all, to a file."""
     with output(path, sys.stdout) as out:
         count = WRITERS[fmt](records, columns, out)
@@ -313,8 +395,16 @@ def export_bedrock_usage(
 
 
 @export.command("endpoints")
-@click.option("--start", callback=_parse_time, help="Sum hours, invocations and cost from this hour (ISO 8601, UTC).")
-@click.option("--end", callback=_parse_time, help="Sum up to this time; idle hours are the idle streak as of it.")
+@click.option(
+    "--start",
+    callback=_parse_time,
+    help="Sum hours, invocations and cost from this hour (ISO 8601, UTC).",
+)
+@click.option(
+    "--end",
+    callback=_parse_time,
+    help="Sum up to this time; idle hours are the idle streak as of it.",
+)
 @_scope_options
 @_output_options
 @click.pass_context
@@ -350,10 +440,14 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 @export.command("costs")
 @click.option("--start", callback=_parse_day, help="First day to include (YYYY-MM-DD, UTC).")
-@click.option("--end", callback=_parse_day, help="Days before this day are included (YYYY-MM-DD, UTC).")
+@click.option(
+    "--end", callback=_parse_day, help="Days before this day are included (YYYY-MM-DD, UTC)."
+)
 @click.option("--team", "teams", multiple=True, help="Only this team (repeatable).")
 @click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")
-@click.option("--service", "services", multiple=True, help="Only this Cost Explorer service (repeatable).")
+@click.option(
+    "--service", "services", multiple=True, help="Only this Cost Explorer service (repeatable)."
+)
 @_output_options
 @click.pass_context
 def export_costs(
@@ -383,7 +477,9 @@ def export_costs(
     is_flag=True,
     help="Also ask Cost Explorer's GetCostForecast for the rest of the month ($0.01 a request, one per team and account).",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @click.pass_context
 def budgets(ctx: click.Context, aws_forecast: bool, fmt: str) -> None:
     """This month's budget use and month-end projection per team (budgets synced from the config)."""
@@ -424,7 +520,9 @@ def budgets(ctx: click.Context, aws_forecast: bool, fmt: str) -> None:
             "used": None if use.used is None else str(use.used),
             "projected_usd": money(use.projection.projected_usd),
             "projected_use": None if use.projected_use is None else str(use.projected_use),
-            "crosses_on": use.projection.crosses_on.isoformat() if use.projection.crosses_on else None,
+            "crosses_on": use.projection.crosses_on.isoformat()
+            if use.projection.crosses_on
+            else None,
             "method": use.projection.method,
         }
         for use in uses
@@ -446,10 +544,14 @@ def budgets(ctx: click.Context, aws_forecast: bool, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(f"{'team':<16}{'service':<24}{'budget':>12}{'spent':>12}{'used':>8}{'projected':>12}{'proj.':>8}  {'crosses on':<11} method")
+    click.echo(
+        f"{'team':<16}{'service':<24}{'budget':>12}{'spent':>12}{'used':>8}{'projected':>12}{'proj.':>8}  {'crosses on':<11} method"
+    )
     for row in rows:
         used = f"{float(row['used']):.0%}" if row["used"] is not None else "-"
-        projected_use = f"{float(row['projected_use']):.0%}" if row["projected_use"] is not None else "-"
+        projected_use = (
+            f"{float(row['projected_use']):.0%}" if row["projected_use"] is not None else "-"
+        )
         click.echo(
             f"{row['team']:<16}{row['service'][:23]:<24}{row['budget_usd'] or '-':>12}{row['spent_usd']:>12}{used:>8}"
             f"{row['projected_usd']:>12}{projected_use:>8}  {row['crosses_on'] or '-':<11} {row['method']}"
@@ -457,8 +559,19 @@ def budgets(ctx: click.Context, aws_forecast: bool, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the /healthz and /metrics endpoint (0.0.0.0 in a container).")
-@click.option("--port", default=9108, show_default=True, type=click.IntRange(0, 65535), help="Port of the /healthz and /metrics endpoint (0: any free port).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address of the /healthz and /metrics endpoint (0.0.0.0 in a container).",
+)
+@click.option(
+    "--port",
+    default=9108,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the /healthz and /metrics endpoint (0: any free port).",
+)
 @click.pass_context
 def run(ctx: click.Context, host: str, port: int) -> None:
     """Run the service: scheduled collectors and alert evaluation, until SIGTERM.
@@ -475,7 +588,9 @@ def run(ctx: click.Context, host: str, port: int) -> None:
         # a service says what it does: INFO unless asked for more
         logging.getLogger().setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
-        handler.setFormatter(logging.Formatter("%(asctime)s genai-monitor: %(levelname)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s genai-monitor: %(levelname)s: %(message)s")
+        )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         run_until_signalled(_app(ctx), host, port)
@@ -484,13 +599,43 @@ def run(ctx: click.Context, host: str, port: int) -> None:
 
 
 @main.command()
-@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 120), help="Days of history to seed.")
-@click.option("--dir", "directory", default="demo-data", show_default=True, type=click.Path(file_okay=False), help="Where the demo config and database go.")
-@click.option("--database-url", help="Collect into this database instead of demo-data/demo.db (it is written to, so not production).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address the dashboard listens on.")
-@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port the dashboard listens on.")
-@click.option("--no-serve", is_flag=True, help="Build the demo, print the summary and exit without serving the dashboard.")
-def demo(days: int, directory: str, database_url: str | None, host: str, port: int, no_serve: bool) -> None:
+@click.option(
+    "--days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(1, 120),
+    help="Days of history to seed.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    default="demo-data",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the demo config and database go.",
+)
+@click.option(
+    "--database-url",
+    help="Collect into this database instead of demo-data/demo.db (it is written to, so not production).",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address the dashboard listens on."
+)
+@click.option(
+    "--port",
+    default=8050,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port the dashboard listens on.",
+)
+@click.option(
+    "--no-serve",
+    is_flag=True,
+    help="Build the demo, print the summary and exit without serving the dashboard.",
+)
+def demo(
+    days: int, directory: str, database_url: str | None, host: str, port: int, no_serve: bool
+) -> None:
     """Run against a local AWS stand-in seeded with a demo organisation: no account needed.
 
     Starts moto's server in process on a loopback port, seeds six teams' Bedrock usage (a dozen
@@ -500,7 +645,9 @@ def demo(days: int, directory: str, database_url: str | None, host: str, port: i
     """
     from monitor.demo import build_demo, summary_lines
 
-    result = build_demo(Path(directory), days, database_url, progress=lambda line: click.echo(line, err=True))
+    result = build_demo(
+        Path(directory), days, database_url, progress=lambda line: click.echo(line, err=True)
+    )
     click.echo("")
     for line in summary_lines(result):
         click.echo(line)
@@ -523,8 +670,19 @@ def demo(days: int, directory: str, database_url: str | None, host: str, port: i
 
 
 @main.command("dashboard")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; anything but loopback should sit behind auth or a proxy.")
-@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; anything but loopback should sit behind auth or a proxy.",
+)
+@click.option(
+    "--port",
+    default=8050,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.pass_context
 def dashboard_command(ctx: click.Context, host: str, port: int) -> None:
     """Serve the dashboard (auth from GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or _TRUSTED_HEADER)."""
@@ -534,8 +692,14 @@ def dashboard_command(ctx: click.Context, host: str, port: int) -> None:
     app.database()  # the config loads and the schema is current before anything is served
     auth = auth_from_env()
     if host not in {"127.0.0.1", "localhost", "::1"} and not auth.enabled:
-        log.warning("the dashboard listens on %s without authentication: set GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or put it behind an SSO proxy", host)
-    click.echo(f"dashboard on http://{host}:{port}/" + (" (authentication on)" if auth.enabled else ""), err=True)
+        log.warning(
+            "the dashboard listens on %s without authentication: set GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or put it behind an SSO proxy",
+            host,
+        )
+    click.echo(
+        f"dashboard on http://{host}:{port}/" + (" (authentication on)" if auth.enabled else ""),
+        err=True,
+    )
     serve(create_app(app.settings.database_url, app.config, auth=auth), host, port)
 
 
@@ -546,8 +710,18 @@ def report() -> None:
 
 @report.command("weekly")
 @click.option("--week", help="ISO week, e.g. 2026-W07 (default: the last complete week).")
-@click.option("-o", "--output", "path", help="Write the HTML digest to this file (default: standard output, unless --email).")
-@click.option("--email", "send", is_flag=True, help="E-mail the digest to every `email` notifier of the config.")
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    help="Write the HTML digest to this file (default: standard output, unless --email).",
+)
+@click.option(
+    "--email",
+    "send",
+    is_flag=True,
+    help="E-mail the digest to every `email` notifier of the config.",
+)
 @click.pass_context
 def report_weekly(ctx: click.Context, week: str | None, path: str | None, send: bool) -> None:
     """This week against the week before per team and model, top movers, budgets and alerts, as one HTML file."""
@@ -577,8 +751,12 @@ def report_weekly(ctx: click.Context, week: str | None, path: str | None, send: 
     failed = []
     for name, settings in targets.items():
         try:
-            send_email(name, settings, digest_email(settings, f"GenAI spend, week {data.week}", html, text))
-            click.echo(f"e-mailed the {data.week} digest to {', '.join(settings.to)} ({name})", err=True)
+            send_email(
+                name, settings, digest_email(settings, f"GenAI spend, week {data.week}", html, text)
+            )
+            click.echo(
+                f"e-mailed the {data.week} digest to {', '.join(settings.to)} ({name})", err=True
+            )
         except ReportError as exc:
             failed.append(str(exc))
     if failed:
@@ -591,7 +769,9 @@ def alerts_group() -> None:
 
 
 @alerts_group.command("evaluate")
-@click.option("--dry-run", is_flag=True, help="Show what would change and be sent; change and send nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would change and be sent; change and send nothing."
+)
 @click.pass_context
 def alerts_evaluate(ctx: click.Context, dry_run: bool) -> None:
     """Evaluate every rule once, advance alert states and send due notifications."""
@@ -604,21 +784,36 @@ def alerts_evaluate(ctx: click.Context, dry_run: bool) -> None:
     app = _app(ctx)
     sessions = app.database()
     channels = build_notifiers(app.config.notifiers, app.clients)
-    summary, report = cycle(sessions, app.config, partial(build_snapshot, app.config), channels, utcnow, dry_run)
+    summary, report = cycle(
+        sessions, app.config, partial(build_snapshot, app.config), channels, utcnow, dry_run
+    )
     prefix = "would " if dry_run else ""
     for change in summary.changes:
-        click.echo(f"{prefix}{change.what}: {change.rule} {change.subject}" + (f" ({change.detail})" if change.detail else ""))
+        click.echo(
+            f"{prefix}{change.what}: {change.rule} {change.subject}"
+            + (f" ({change.detail})" if change.detail else "")
+        )
     click.echo(
         f"{len(app.config.alerts.rules)} rule(s) evaluated: {summary.count('opened')} opened, {summary.count('fired')} fired, "
         f"{summary.count('resolved')} resolved, {summary.count('notify')} notification(s) queued"
-        + ("" if dry_run else f", {report.delivered} delivered, {report.failed} failed (retried later)")
+        + (
+            ""
+            if dry_run
+            else f", {report.delivered} delivered, {report.failed} failed (retried later)"
+        )
     )
     for error in sorted(set(report.errors)):
         click.echo(f"delivery failed: {error}", err=True)
 
 
 @alerts_group.command("list")
-@click.option("--state", "states", multiple=True, type=click.Choice(["pending", "firing", "silenced", "resolved"]), help="Only these states (repeatable; default: all open ones).")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(["pending", "firing", "silenced", "resolved"]),
+    help="Only these states (repeatable; default: all open ones).",
+)
 @click.option("--all", "show_all", is_flag=True, help="Every state, resolved included.")
 @click.pass_context
 def alerts_list(ctx: click.Context, states: tuple[str, ...], show_all: bool) -> None:
@@ -629,7 +824,9 @@ def alerts_list(ctx: click.Context, states: tuple[str, ...], show_all: bool) -> 
     with _app(ctx).database()() as session:
         rows = alert_rows(session, chosen)
         for alert in rows:
-            click.echo(f"{alert.id:>5}  {alert.state:<9} {alert.severity:<8} {alert.rule:<17} {alert.team:<14} {alert.message}")
+            click.echo(
+                f"{alert.id:>5}  {alert.state:<9} {alert.severity:<8} {alert.rule:<17} {alert.team:<14} {alert.message}"
+            )
     if not rows:
         click.echo("no alerts")
 
@@ -641,23 +838,54 @@ def silence() -> None:
 
 @silence.command("add")
 @click.option("--rule", help="Only this rule (default: every rule).")
-@click.option("--subject", default="*", show_default=True, help="Shell pattern on the alert subject, e.g. '*/us-east-1/search-*'.")
+@click.option(
+    "--subject",
+    default="*",
+    show_default=True,
+    help="Shell pattern on the alert subject, e.g. '*/us-east-1/search-*'.",
+)
 @click.option("--team", help="Only this team's alerts.")
-@click.option("--for", "duration", required=True, callback=_parse_since, help="How long, e.g. 4h or 2d.")
+@click.option(
+    "--for", "duration", required=True, callback=_parse_since, help="How long, e.g. 4h or 2d."
+)
 @click.option("--comment", default="", help="Why.")
-@click.option("--by", "created_by", default=lambda: os.environ.get("USER", "genai-monitor"), help="Who (default: $USER).")
+@click.option(
+    "--by",
+    "created_by",
+    default=lambda: os.environ.get("USER", "genai-monitor"),
+    help="Who (default: $USER).",
+)
 @click.pass_context
-def silence_add(ctx: click.Context, rule: str | None, subject: str, team: str | None, duration: Any, comment: str, created_by: str) -> None:
+def silence_add(
+    ctx: click.Context,
+    rule: str | None,
+    subject: str,
+    team: str | None,
+    duration: Any,
+    comment: str,
+    created_by: str,
+) -> None:
     """Add a silence starting now."""
     from core.models import Silence
 
     app = _app(ctx)
     known = {r.rule_name for r in app.config.alerts.rules}
     if rule is not None and rule not in known:
-        raise click.BadParameter(f"no rule named {rule!r}; the config has: {', '.join(sorted(known)) or 'none'}", param_hint="--rule")
+        raise click.BadParameter(
+            f"no rule named {rule!r}; the config has: {', '.join(sorted(known)) or 'none'}",
+            param_hint="--rule",
+        )
     now = utcnow()
     with app.database().begin() as session:
-        entry = Silence(rule=rule, subject_pattern=subject, team=team, starts_at=now, ends_at=now + duration, created_by=created_by, comment=comment)
+        entry = Silence(
+            rule=rule,
+            subject_pattern=subject,
+            team=team,
+            starts_at=now,
+            ends_at=now + duration,
+            created_by=created_by,
+            comment=comment,
+        )
         session.add(entry)
         session.flush()
         click.echo(f"silence {entry.id} added until {iso_utc(entry.ends_at)}")
@@ -703,18 +931,27 @@ def silence_remove(ctx: click.Context, silence_id: int) -> None:
 
 
 @export.command("alerts")
-@click.option("--start", callback=_parse_time, help="Alerts opened at or after this time (ISO 8601, UTC).")
+@click.option(
+    "--start", callback=_parse_time, help="Alerts opened at or after this time (ISO 8601, UTC)."
+)
 @click.option("--end", callback=_parse_time, help="Alerts opened before this time.")
 @_output_options
 @click.pass_context
-def export_alerts(ctx: click.Context, start: datetime | None, end: datetime | None, fmt: str, path: str | None) -> None:
+def export_alerts(
+    ctx: click.Context, start: datetime | None, end: datetime | None, fmt: str, path: str | None
+) -> None:
     """Alert episodes with their state and when they were notified and resolved."""
     from core.queries import alert_rows
     from monitor.export import ALERT_COLUMNS, alert_record
 
     sessions = _app(ctx).database()
     with sessions() as session:
-        _write_export((alert_record(a) for a in alert_rows(session, None, start, end)), ALERT_COLUMNS, fmt, path)
+        _write_export(
+            (alert_record(a) for a in alert_rows(session, None, start, end)),
+            ALERT_COLUMNS,
+            fmt,
+            path,
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

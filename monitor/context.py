@@ -65,7 +65,9 @@ class AppContext:
                         f"the database at {describe_url(self.settings.database_url)} is at schema "
                         f"revision {current or '(empty)'}, this version needs {head}: run `genai-monitor migrate`"
                     )
-                log.info("upgrading the embedded database from %s to %s", current or "(empty)", head)
+                log.info(
+                    "upgrading the embedded database from %s to %s", current or "(empty)", head
+                )
                 upgrade(engine)
         except SQLAlchemyError as exc:
             raise DatabaseError(f"cannot read the schema revision: {exc}") from exc

@@ -70,25 +70,163 @@ class DemoModel:
     always_on: bool = False  # traffic every hour (a production service), not office hours only
     # list price (input, output per million tokens) for a model the shipped catalog lacks
     list_price: tuple[str, str] | None = None
-    spike_yesterday: float = 1.0  # yesterday's traffic multiple: a batch job the spike rule should catch
+    spike_yesterday: float = (
+        1.0  # yesterday's traffic multiple: a batch job the spike rule should catch
+    )
 
 
 MODELS = (
     # application inference profiles: the way each team gets its own Bedrock cost line
-    DemoModel("k2x9search01", "us-east-1", "anthropic.claude-3-5-sonnet-20241022-v2:0", "search", 420, 1900, 380, 2400, "Claude3.5Sonnet-v2", "Claude 3.5 Sonnet v2", cache_read_per_call=1200, cache_write_per_call=150, always_on=True),
-    DemoModel("p7supportbot", "us-east-1", "anthropic.claude-3-5-haiku-20241022-v1:0", "support", 900, 1100, 240, 900, "Claude3.5Haiku", "Claude 3.5 Haiku", cache_read_per_call=600, always_on=True),
-    DemoModel("r4research09", "us-east-1", "anthropic.claude-opus-4-20250514-v1:0", "research", 30, 6500, 1400, 9000, "ClaudeOpus4", "Claude Opus 4", spike_yesterday=6.0),
-    DemoModel("m3marketing1", "us-east-1", "amazon.nova-pro-v1:0", "marketing", 110, 800, 950, 1800, "NovaPro"),
-    DemoModel("g8platform02", "us-east-1", "meta.llama3-3-70b-instruct-v1:0", "platform", 260, 1300, 420, 1500, "Llama3.3-70B", always_on=True),
-    DemoModel("d5dataembed1", "us-east-1", "amazon.titan-embed-text-v2:0", "data", 2600, 450, 0, 120, "TitanEmbedTextV2", always_on=True),
+    DemoModel(
+        "k2x9search01",
+        "us-east-1",
+        "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        "search",
+        420,
+        1900,
+        380,
+        2400,
+        "Claude3.5Sonnet-v2",
+        "Claude 3.5 Sonnet v2",
+        cache_read_per_call=1200,
+        cache_write_per_call=150,
+        always_on=True,
+    ),
+    DemoModel(
+        "p7supportbot",
+        "us-east-1",
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "support",
+        900,
+        1100,
+        240,
+        900,
+        "Claude3.5Haiku",
+        "Claude 3.5 Haiku",
+        cache_read_per_call=600,
+        always_on=True,
+    ),
+    DemoModel(
+        "r4research09",
+        "us-east-1",
+        "anthropic.claude-opus-4-20250514-v1:0",
+        "research",
+        30,
+        6500,
+        1400,
+        9000,
+        "ClaudeOpus4",
+        "Claude Opus 4",
+        spike_yesterday=6.0,
+    ),
+    DemoModel(
+        "m3marketing1",
+        "us-east-1",
+        "amazon.nova-pro-v1:0",
+        "marketing",
+        110,
+        800,
+        950,
+        1800,
+        "NovaPro",
+    ),
+    DemoModel(
+        "g8platform02",
+        "us-east-1",
+        "meta.llama3-3-70b-instruct-v1:0",
+        "platform",
+        260,
+        1300,
+        420,
+        1500,
+        "Llama3.3-70B",
+        always_on=True,
+    ),
+    DemoModel(
+        "d5dataembed1",
+        "us-east-1",
+        "amazon.titan-embed-text-v2:0",
+        "data",
+        2600,
+        450,
+        0,
+        120,
+        "TitanEmbedTextV2",
+        always_on=True,
+    ),
     # called directly, with no profile: tokens nobody owns until someone tags them
-    DemoModel("us.anthropic.claude-3-7-sonnet-20250219-v1:0", "us-east-1", "anthropic.claude-3-7-sonnet-20250219-v1:0", None, 45, 2600, 700, 3100, "Claude3.7Sonnet", "Claude 3.7 Sonnet"),
-    DemoModel("amazon.nova-micro-v1:0", "us-east-1", "amazon.nova-micro-v1:0", None, 700, 500, 120, 400, "NovaMicro"),
-    DemoModel("meta.llama3-1-8b-instruct-v1:0", "us-east-1", "meta.llama3-1-8b-instruct-v1:0", None, 150, 900, 200, 600, "Llama3.1-8B"),
-    DemoModel("mistral.pixtral-large-2502-v1:0", "us-east-1", "mistral.pixtral-large-2502-v1:0", None, 20, 3000, 500, 2800, "PixtralLarge", list_price=("2.00", "6.00")),
+    DemoModel(
+        "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "us-east-1",
+        "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        None,
+        45,
+        2600,
+        700,
+        3100,
+        "Claude3.7Sonnet",
+        "Claude 3.7 Sonnet",
+    ),
+    DemoModel(
+        "amazon.nova-micro-v1:0",
+        "us-east-1",
+        "amazon.nova-micro-v1:0",
+        None,
+        700,
+        500,
+        120,
+        400,
+        "NovaMicro",
+    ),
+    DemoModel(
+        "meta.llama3-1-8b-instruct-v1:0",
+        "us-east-1",
+        "meta.llama3-1-8b-instruct-v1:0",
+        None,
+        150,
+        900,
+        200,
+        600,
+        "Llama3.1-8B",
+    ),
+    DemoModel(
+        "mistral.pixtral-large-2502-v1:0",
+        "us-east-1",
+        "mistral.pixtral-large-2502-v1:0",
+        None,
+        20,
+        3000,
+        500,
+        2800,
+        "PixtralLarge",
+        list_price=("2.00", "6.00"),
+    ),
     # the second region: search's disaster-recovery copy and a team calling Haiku directly
-    DemoModel("w6search02dr", "us-west-2", "anthropic.claude-3-5-sonnet-20241022-v2:0", "search", 60, 1900, 380, 2500, "Claude3.5Sonnet-v2", "Claude 3.5 Sonnet v2", always_on=True),
-    DemoModel("anthropic.claude-3-haiku-20240307-v1:0", "us-west-2", "anthropic.claude-3-haiku-20240307-v1:0", None, 300, 1500, 300, 700, "Claude3Haiku", "Claude 3 Haiku"),
+    DemoModel(
+        "w6search02dr",
+        "us-west-2",
+        "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        "search",
+        60,
+        1900,
+        380,
+        2500,
+        "Claude3.5Sonnet-v2",
+        "Claude 3.5 Sonnet v2",
+        always_on=True,
+    ),
+    DemoModel(
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        "us-west-2",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        None,
+        300,
+        1500,
+        300,
+        700,
+        "Claude3Haiku",
+        "Claude 3 Haiku",
+    ),
 )
 
 
@@ -111,12 +249,39 @@ class DemoEndpoint:
 ENDPOINTS = (
     DemoEndpoint("search-rerank-prod", "us-east-1", "search", "ml.g4dn.xlarge", 2, 120, 900),
     DemoEndpoint("support-intent-classifier", "us-east-1", "support", "ml.c5.xlarge", 1, 75, 400),
-    DemoEndpoint("research-llm-eval", "us-east-1", "research", "ml.g4dn.12xlarge", 1, 20, 35, idle_hours=9 * 24),
-    DemoEndpoint("marketing-image-gen", "us-east-1", "marketing", "ml.g4dn.2xlarge", 1, 30, 25, idle_hours=40),
-    DemoEndpoint("platform-canary-llm", "us-east-1", "platform", "ml.t2.medium", 1, 60, 0, idle_hours=math.inf, keep_alive_days=30),
-    DemoEndpoint("data-embed-batch", "us-east-1", "data", "ml.g4dn.xlarge", 1, 45, 15, kind="async"),
-    DemoEndpoint("data-classifier-serverless", "us-east-1", "data", None, 0, 50, 60, kind="serverless"),
-    DemoEndpoint("platform-gateway-llm", "us-west-2", "platform", "ml.g4dn.4xlarge", 1, 10, 120, idle_hours=5),
+    DemoEndpoint(
+        "research-llm-eval",
+        "us-east-1",
+        "research",
+        "ml.g4dn.12xlarge",
+        1,
+        20,
+        35,
+        idle_hours=9 * 24,
+    ),
+    DemoEndpoint(
+        "marketing-image-gen", "us-east-1", "marketing", "ml.g4dn.2xlarge", 1, 30, 25, idle_hours=40
+    ),
+    DemoEndpoint(
+        "platform-canary-llm",
+        "us-east-1",
+        "platform",
+        "ml.t2.medium",
+        1,
+        60,
+        0,
+        idle_hours=math.inf,
+        keep_alive_days=30,
+    ),
+    DemoEndpoint(
+        "data-embed-batch", "us-east-1", "data", "ml.g4dn.xlarge", 1, 45, 15, kind="async"
+    ),
+    DemoEndpoint(
+        "data-classifier-serverless", "us-east-1", "data", None, 0, 50, 60, kind="serverless"
+    ),
+    DemoEndpoint(
+        "platform-gateway-llm", "us-west-2", "platform", "ml.g4dn.4xlarge", 1, 10, 120, idle_hours=5
+    ),
 )
 SERVERLESS_MEMORY_MB = 4096
 SERVERLESS_USD_PER_INVOCATION = Decimal("0.000096")  # ~1.2 s at 4 GB, $0.00002 per GB-second
@@ -158,13 +323,23 @@ class World:
 
     now: datetime
     start: datetime
-    bedrock_points: dict[str, list[tuple[str, str, datetime, float]]] = field(default_factory=lambda: defaultdict(list))
-    sagemaker_points: dict[str, list[tuple[str, str, datetime, float]]] = field(default_factory=lambda: defaultdict(list))
-    costs: dict[tuple[date, str, str, str], Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    bedrock_points: dict[str, list[tuple[str, str, datetime, float]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    sagemaker_points: dict[str, list[tuple[str, str, datetime, float]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    costs: dict[tuple[date, str, str, str], Decimal] = field(
+        default_factory=lambda: defaultdict(Decimal)
+    )
 
     def cost_items(self) -> list[CostItem]:
         """The bill's lines, sorted."""
-        return [CostItem(day, service, usage, team, amount) for (day, service, usage, team), amount in sorted(self.costs.items()) if amount > 0]
+        return [
+            CostItem(day, service, usage, team, amount)
+            for (day, service, usage, team), amount in sorted(self.costs.items())
+            if amount > 0
+        ]
 
     def team_daily(self) -> dict[str, dict[date, Decimal]]:
         """Billed spend per team (tag value; untagged is ``unattributed``) and day."""
@@ -182,22 +357,53 @@ def _bedrock_usage_types(model: DemoModel) -> tuple[str, dict[str, str]]:
     """The service and the usage type per token kind, as Cost Explorer names them."""
     code = REGION_CODES[model.region]
     if model.marketplace:
-        units = {"input": "InputTokenCount", "output": "OutputTokenCount", "cache_read": "CacheReadInputTokenCount", "cache_write": "CacheWriteInputTokenCount"}
-        return model.marketplace + MARKETPLACE, {kind: f"{code}-MP:{code}_{unit}-Units" for kind, unit in units.items()}
-    suffixes = {"input": "input-tokens", "output": "output-tokens", "cache_read": "cache-read-input-tokens", "cache_write": "cache-write-input-tokens"}
-    return BEDROCK, {kind: f"{code}-{model.usage_name}-{suffix}" for kind, suffix in suffixes.items()}
+        units = {
+            "input": "InputTokenCount",
+            "output": "OutputTokenCount",
+            "cache_read": "CacheReadInputTokenCount",
+            "cache_write": "CacheWriteInputTokenCount",
+        }
+        return model.marketplace + MARKETPLACE, {
+            kind: f"{code}-MP:{code}_{unit}-Units" for kind, unit in units.items()
+        }
+    suffixes = {
+        "input": "input-tokens",
+        "output": "output-tokens",
+        "cache_read": "cache-read-input-tokens",
+        "cache_write": "cache-write-input-tokens",
+    }
+    return BEDROCK, {
+        kind: f"{code}-{model.usage_name}-{suffix}" for kind, suffix in suffixes.items()
+    }
 
 
 def _token_prices(model: DemoModel, catalog: PriceCatalog) -> dict[str, Decimal]:
     """USD per million tokens per kind: the catalog's price, or the list price it lacks."""
     price = catalog.price(model.base_model, model.region)
     if price is None:
-        assert model.list_price is not None, f"{model.base_model} has neither a catalog price nor a list price"
-        return {"input": Decimal(model.list_price[0]), "output": Decimal(model.list_price[1]), "cache_read": Decimal(0), "cache_write": Decimal(0)}
-    return {"input": price.input, "output": price.output, "cache_read": price.cache_read or Decimal(0), "cache_write": price.cache_write or Decimal(0)}
+        assert model.list_price is not None, (
+            f"{model.base_model} has neither a catalog price nor a list price"
+        )
+        return {
+            "input": Decimal(model.list_price[0]),
+            "output": Decimal(model.list_price[1]),
+            "cache_read": Decimal(0),
+            "cache_write": Decimal(0),
+        }
+    return {
+        "input": price.input,
+        "output": price.output,
+        "cache_read": price.cache_read or Decimal(0),
+        "cache_write": price.cache_write or Decimal(0),
+    }
 
 
-def generate(now: datetime, days: int = DEFAULT_DAYS, catalog: PriceCatalog | None = None, instances: InstancePriceCatalog | None = None) -> World:
+def generate(
+    now: datetime,
+    days: int = DEFAULT_DAYS,
+    catalog: PriceCatalog | None = None,
+    instances: InstancePriceCatalog | None = None,
+) -> World:
     """The organisation's metrics and bill for the ``days`` whole UTC days before now and today so far."""
     catalog = catalog or PriceCatalog.load()
     instances = instances or InstancePriceCatalog.load()
@@ -207,14 +413,21 @@ def generate(now: datetime, days: int = DEFAULT_DAYS, catalog: PriceCatalog | No
     last = floor_hour(now)  # the current hour is still open: nothing is published for it yet
     yesterday = today - timedelta(days=1)
     billed_until = now - BILLING_LAG
-    hours = [start + timedelta(hours=offset) for offset in range(int((last - start) / timedelta(hours=1)))]
+    hours = [
+        start + timedelta(hours=offset)
+        for offset in range(int((last - start) / timedelta(hours=1)))
+    ]
     for index, model in enumerate(MODELS):
         jitter = random.Random(index)  # noqa: S311 - demo data, not security
         service, usage_types = _bedrock_usage_types(model)
         prices = _token_prices(model, catalog)
         points = world.bedrock_points[model.region]
         for hour in hours:
-            scale = activity(hour, model.always_on) * growth(hour, now, days) * jitter.uniform(0.85, 1.15)
+            scale = (
+                activity(hour, model.always_on)
+                * growth(hour, now, days)
+                * jitter.uniform(0.85, 1.15)
+            )
             if hour.date() == yesterday:
                 scale *= model.spike_yesterday
             calls = round(model.calls_per_hour * scale)
@@ -227,7 +440,11 @@ def generate(now: datetime, days: int = DEFAULT_DAYS, catalog: PriceCatalog | No
                 "cache_read": calls * model.cache_read_per_call,
                 "cache_write": calls * model.cache_write_per_call,
             }
-            metrics = [("Invocations", calls), ("InputTokenCount", tokens["input"]), ("InvocationLatency", round(model.latency_ms * (0.8 + 0.4 * scale)))]
+            metrics = [
+                ("Invocations", calls),
+                ("InputTokenCount", tokens["input"]),
+                ("InvocationLatency", round(model.latency_ms * (0.8 + 0.4 * scale))),
+            ]
             if tokens["output"]:
                 metrics.append(("OutputTokenCount", tokens["output"]))
             if tokens["cache_read"]:
@@ -246,7 +463,9 @@ def generate(now: datetime, days: int = DEFAULT_DAYS, catalog: PriceCatalog | No
                         world.costs[key] += count * prices[kind] / 1_000_000
     for index, endpoint in enumerate(ENDPOINTS):
         _endpoint_history(world, endpoint, hours, random.Random(100 + index), instances)  # noqa: S311 - demo data
-    world.costs = defaultdict(Decimal, {key: amount.quantize(Decimal("0.000001")) for key, amount in world.costs.items()})
+    world.costs = defaultdict(
+        Decimal, {key: amount.quantize(Decimal("0.000001")) for key, amount in world.costs.items()}
+    )
     return world
 
 
@@ -255,13 +474,25 @@ def endpoint_created_at(endpoint: DemoEndpoint, now: datetime) -> datetime:
     return floor_hour(now) - timedelta(days=endpoint.created_days_ago) + timedelta(minutes=17)
 
 
-def _endpoint_history(world: World, endpoint: DemoEndpoint, hours: list[datetime], jitter: random.Random, instances: InstancePriceCatalog) -> None:
+def _endpoint_history(
+    world: World,
+    endpoint: DemoEndpoint,
+    hours: list[datetime],
+    jitter: random.Random,
+    instances: InstancePriceCatalog,
+) -> None:
     """The endpoint's hourly invocations and its instance (or per-request) bill."""
     created = endpoint_created_at(endpoint, world.now)
-    quiet_from = world.now - timedelta(hours=endpoint.idle_hours) if endpoint.idle_hours is not None and not math.isinf(endpoint.idle_hours) else None
+    quiet_from = (
+        world.now - timedelta(hours=endpoint.idle_hours)
+        if endpoint.idle_hours is not None and not math.isinf(endpoint.idle_hours)
+        else None
+    )
     code = REGION_CODES[endpoint.region]
     busy = endpoint.kind == "real-time" and endpoint.idle_hours is None
-    price = instances.price(endpoint.instance_type, endpoint.region) if endpoint.instance_type else None
+    price = (
+        instances.price(endpoint.instance_type, endpoint.region) if endpoint.instance_type else None
+    )
     billed_until = world.now - BILLING_LAG
     for hour in hours:
         end = hour + timedelta(hours=1)
@@ -273,18 +504,33 @@ def _endpoint_history(world: World, endpoint: DemoEndpoint, hours: list[datetime
             if busy:
                 calls = max(calls, 1)  # a production endpoint is never silent for an hour
         if calls:
-            world.sagemaker_points[endpoint.region].append((endpoint.name, "AllTraffic", hour + timedelta(minutes=30), calls))
+            world.sagemaker_points[endpoint.region].append(
+                (endpoint.name, "AllTraffic", hour + timedelta(minutes=30), calls)
+            )
         if end > billed_until:
             continue
         key_team = _team_key(endpoint.team)
         if endpoint.kind == "serverless":
             if calls:
-                world.costs[(hour.date(), SAGEMAKER, f"{code}-ServerlessInf:Mem-{SERVERLESS_MEMORY_MB // 1024}GB", key_team)] += calls * SERVERLESS_USD_PER_INVOCATION
+                world.costs[
+                    (
+                        hour.date(),
+                        SAGEMAKER,
+                        f"{code}-ServerlessInf:Mem-{SERVERLESS_MEMORY_MB // 1024}GB",
+                        key_team,
+                    )
+                ] += calls * SERVERLESS_USD_PER_INVOCATION
             continue
         assert price is not None, f"no price for {endpoint.instance_type}"
         share = Decimal(str(min(1.0, (end - max(hour, created)) / timedelta(hours=1))))
-        usage = f"{code}-AsyncInf:{endpoint.instance_type}" if endpoint.kind == "async" else f"{code}-Host:{endpoint.instance_type}"
-        world.costs[(hour.date(), SAGEMAKER, usage, key_team)] += price.hourly * endpoint.instance_count * share
+        usage = (
+            f"{code}-AsyncInf:{endpoint.instance_type}"
+            if endpoint.kind == "async"
+            else f"{code}-Host:{endpoint.instance_type}"
+        )
+        world.costs[(hour.date(), SAGEMAKER, usage, key_team)] += (
+            price.hourly * endpoint.instance_count * share
+        )
 
 
 def month_projection(daily: dict[date, Decimal], today: date) -> tuple[Decimal, Decimal]:
@@ -324,8 +570,12 @@ def budgets(world: World) -> dict[str, Decimal]:
 def demo_config(world: World, days: int) -> str:
     """The demo's config file: teams and budgets, the profiles' owners, rules and a log channel."""
     amounts = budgets(world)
-    profiles = "\n".join(f"    {m.model_id}: {{team: {m.team}, model: {m.base_model}}}" for m in MODELS if m.team)
-    teams = "\n".join(f"  - {{name: {team}, monthly_budget_usd: {amounts[team]}}}" for team in TEAMS)
+    profiles = "\n".join(
+        f"    {m.model_id}: {{team: {m.team}, model: {m.base_model}}}" for m in MODELS if m.team
+    )
+    teams = "\n".join(
+        f"  - {{name: {team}, monthly_budget_usd: {amounts[team]}}}" for team in TEAMS
+    )
     backfill = f"{days + 1}d"
     return f"""\
 # The demo organisation, written by `genai-monitor demo`. Budgets are set from the generated
@@ -373,7 +623,9 @@ def _amount(value: Decimal) -> dict[str, str]:
     return {"Amount": str(value), "Unit": "USD"}
 
 
-def cost_explorer_answers(world: World, windows: list[tuple[datetime, datetime]], account_id: str = ACCOUNT) -> list[dict[str, Any]]:
+def cost_explorer_answers(
+    world: World, windows: list[tuple[datetime, datetime]], account_id: str = ACCOUNT
+) -> list[dict[str, Any]]:
     """GetCostAndUsage answers for a costs cycle over these windows, in the order it asks.
 
     The collector asks once MONTHLY (SERVICE x LINKED_ACCOUNT) over the whole range, then
@@ -395,12 +647,17 @@ def cost_explorer_answers(world: World, windows: list[tuple[datetime, datetime]]
         for item in items:
             if seg_start <= item.day < seg_end:
                 per_service[item.service] += item.amount
-        months.append((seg_start, seg_end, frozenset((account_id, service) for service in per_service)))
+        months.append(
+            (seg_start, seg_end, frozenset((account_id, service) for service in per_service))
+        )
         results.append(
             {
                 "TimePeriod": {"Start": seg_start.isoformat(), "End": seg_end.isoformat()},
                 "Total": {},
-                "Groups": [{"Keys": [service, account_id], "Metrics": {"UnblendedCost": _amount(amount)}} for service, amount in sorted(per_service.items())],
+                "Groups": [
+                    {"Keys": [service, account_id], "Metrics": {"UnblendedCost": _amount(amount)}}
+                    for service, amount in sorted(per_service.items())
+                ],
                 "Estimated": seg_end > today,
             }
         )
@@ -416,11 +673,24 @@ def cost_explorer_answers(world: World, windows: list[tuple[datetime, datetime]]
             day = day_first
             while day < day_end:
                 groups = [
-                    {"Keys": [item.usage_type, item.team_key], "Metrics": {"UnblendedCost": _amount(item.amount)}}
+                    {
+                        "Keys": [item.usage_type, item.team_key],
+                        "Metrics": {"UnblendedCost": _amount(item.amount)},
+                    }
                     for item in items
                     if item.day == day and item.service == service
                 ]
-                daily.append({"TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()}, "Total": {}, "Groups": groups, "Estimated": day >= today - timedelta(days=1)})
+                daily.append(
+                    {
+                        "TimePeriod": {
+                            "Start": day.isoformat(),
+                            "End": (day + timedelta(days=1)).isoformat(),
+                        },
+                        "Total": {},
+                        "Groups": groups,
+                        "Estimated": day >= today - timedelta(days=1),
+                    }
+                )
                 day += timedelta(days=1)
             answers.append({"ResultsByTime": daily, "DimensionValueAttributes": []})
     return answers
@@ -459,8 +729,19 @@ def indexed_metric_data() -> Iterator[None]:
         indexes[id(backend)] = (len(data), index)
         return index
 
-    def get_metric_data(self: Any, queries: list[dict[str, Any]], start_time: datetime, end_time: datetime, scan_by: str = "TimestampAscending") -> list[dict[str, Any]]:
-        simple = all("MetricStat" in q and q["MetricStat"]["Metric"].get("Dimensions") and not q["MetricStat"].get("Unit") for q in queries)
+    def get_metric_data(
+        self: Any,
+        queries: list[dict[str, Any]],
+        start_time: datetime,
+        end_time: datetime,
+        scan_by: str = "TimestampAscending",
+    ) -> list[dict[str, Any]]:
+        simple = all(
+            "MetricStat" in q
+            and q["MetricStat"]["Metric"].get("Dimensions")
+            and not q["MetricStat"].get("Unit")
+            for q in queries
+        )
         start_time, end_time = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
         if not simple or start_time >= end_time:
             return original(self, queries, start_time, end_time, scan_by)
@@ -469,7 +750,11 @@ def indexed_metric_data() -> Iterator[None]:
         for query in queries:
             stat = query["MetricStat"]
             metric = stat["Metric"]
-            key = (metric["Namespace"], metric["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in metric["Dimensions"])))
+            key = (
+                metric["Namespace"],
+                metric["MetricName"],
+                tuple(sorted((d["Name"], d["Value"]) for d in metric["Dimensions"])),
+            )
             stamps, items = index.get(key, ([], []))
             delta = timedelta(seconds=int(stat["Period"]))
             values, timestamps = [], []
@@ -488,7 +773,15 @@ def indexed_metric_data() -> Iterator[None]:
                 timestamps.reverse()
             if query.get("ReturnData", True):
                 label = query.get("Label") or f"{metric['MetricName']} {stat['Stat']}"
-                results.append({"id": query["Id"], "label": label, "values": values, "timestamps": timestamps, "status_code": "Complete"})
+                results.append(
+                    {
+                        "id": query["Id"],
+                        "label": label,
+                        "values": values,
+                        "timestamps": timestamps,
+                        "status_code": "Complete",
+                    }
+                )
         return results
 
     CloudWatchBackend.get_metric_data = get_metric_data  # type: ignore[method-assign]
@@ -498,7 +791,15 @@ def indexed_metric_data() -> Iterator[None]:
         CloudWatchBackend.get_metric_data = original  # type: ignore[method-assign]
 
 
-_DEMO_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_MAX_ATTEMPTS", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+_DEMO_ENV = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+)
 
 
 @contextmanager
@@ -512,7 +813,9 @@ def local_aws() -> Iterator[str]:
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
     # moto keeps its accounts in this process's memory: the stand-in starts from nothing
-    with urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30):  # noqa: S310 - loopback
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30
+    ):  # noqa: S310 - loopback
         pass
     saved = {name: os.environ.get(name) for name in _DEMO_ENV}
     for name in _DEMO_ENV:
@@ -551,7 +854,9 @@ def sagemaker_clock(moment: datetime) -> Iterator[None]:
         sagemaker_models.utcnow = original
 
 
-def _put_metrics(clients: ClientFactory, region: str, namespace: str, data: Iterable[dict[str, Any]]) -> int:
+def _put_metrics(
+    clients: ClientFactory, region: str, namespace: str, data: Iterable[dict[str, Any]]
+) -> int:
     client = clients("cloudwatch", Target(ACCOUNT, region))
     batch: list[dict[str, Any]] = []
     count = 0
@@ -571,14 +876,34 @@ def seed_metrics(world: World, clients: ClientFactory) -> int:
     count = 0
     for region, points in world.bedrock_points.items():
         count += _put_metrics(
-            clients, region, "AWS/Bedrock",
-            ({"MetricName": metric, "Dimensions": [{"Name": "ModelId", "Value": model_id}], "Timestamp": at, "Value": value} for model_id, metric, at, value in points),
+            clients,
+            region,
+            "AWS/Bedrock",
+            (
+                {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "ModelId", "Value": model_id}],
+                    "Timestamp": at,
+                    "Value": value,
+                }
+                for model_id, metric, at, value in points
+            ),
         )
     for region, points in world.sagemaker_points.items():
         count += _put_metrics(
-            clients, region, "AWS/SageMaker",
+            clients,
+            region,
+            "AWS/SageMaker",
             (
-                {"MetricName": "Invocations", "Dimensions": [{"Name": "EndpointName", "Value": name}, {"Name": "VariantName", "Value": variant}], "Timestamp": at, "Value": value}
+                {
+                    "MetricName": "Invocations",
+                    "Dimensions": [
+                        {"Name": "EndpointName", "Value": name},
+                        {"Name": "VariantName", "Value": variant},
+                    ],
+                    "Timestamp": at,
+                    "Value": value,
+                }
                 for name, variant, at, value in points
             ),
         )
@@ -593,33 +918,56 @@ def seed_endpoints(now: datetime, clients: ClientFactory) -> int:
         sagemaker.create_model(
             ModelName=model,
             ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/SageMakerExecution",
-            PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.{endpoint.region}.amazonaws.com/{endpoint.team}/{endpoint.name}:latest"},
+            PrimaryContainer={
+                "Image": f"{ACCOUNT}.dkr.ecr.{endpoint.region}.amazonaws.com/{endpoint.team}/{endpoint.name}:latest"
+            },
         )
         variant: dict[str, Any] = {"VariantName": "AllTraffic", "ModelName": model}
         if endpoint.kind == "serverless":
-            variant["ServerlessConfig"] = {"MemorySizeInMB": SERVERLESS_MEMORY_MB, "MaxConcurrency": 10}
+            variant["ServerlessConfig"] = {
+                "MemorySizeInMB": SERVERLESS_MEMORY_MB,
+                "MaxConcurrency": 10,
+            }
         else:
-            variant.update(InstanceType=endpoint.instance_type, InitialInstanceCount=endpoint.instance_count, InitialVariantWeight=1.0)
-        config: dict[str, Any] = {"EndpointConfigName": f"{endpoint.name}-config", "ProductionVariants": [variant]}
+            variant.update(
+                InstanceType=endpoint.instance_type,
+                InitialInstanceCount=endpoint.instance_count,
+                InitialVariantWeight=1.0,
+            )
+        config: dict[str, Any] = {
+            "EndpointConfigName": f"{endpoint.name}-config",
+            "ProductionVariants": [variant],
+        }
         if endpoint.kind == "async":
-            config["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": f"s3://demo-{endpoint.team}-async/out"}}
+            config["AsyncInferenceConfig"] = {
+                "OutputConfig": {"S3OutputPath": f"s3://demo-{endpoint.team}-async/out"}
+            }
         sagemaker.create_endpoint_config(**config)
         tags = [{"Key": "team", "Value": endpoint.team}]
         if endpoint.keep_alive_days is not None:
             until = (now + timedelta(days=endpoint.keep_alive_days)).date().isoformat()
             tags.append({"Key": "keep-alive-until", "Value": until})
         with sagemaker_clock(endpoint_created_at(endpoint, now)):
-            sagemaker.create_endpoint(EndpointName=endpoint.name, EndpointConfigName=f"{endpoint.name}-config", Tags=tags)
+            sagemaker.create_endpoint(
+                EndpointName=endpoint.name, EndpointConfigName=f"{endpoint.name}-config", Tags=tags
+            )
     return len(ENDPOINTS)
 
 
 def queue_cost_answers(url: str, answers: list[dict[str, Any]], account_id: str = ACCOUNT) -> None:
     """Queue GetCostAndUsage answers in moto: each new request takes the next one, in order."""
     body = json.dumps({"results": answers, "account_id": account_id}).encode()
-    request = urllib.request.Request(f"{url}/moto-api/static/ce/cost-and-usage-results", data=body, method="POST", headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/moto-api/static/ce/cost-and-usage-results",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the loopback stand-in
         if response.status != 201:
-            raise RuntimeError(f"the AWS stand-in refused the Cost Explorer answers: HTTP {response.status}")
+            raise RuntimeError(
+                f"the AWS stand-in refused the Cost Explorer answers: HTTP {response.status}"
+            )
 
 
 # --- the whole demo ---
@@ -683,7 +1031,11 @@ def build_demo(
     config_path.write_text(demo_config(world, days), encoding="utf-8")
     if database_url is None:
         database_file = (directory / "demo.db").resolve()
-        for stale in (database_file, database_file.with_name("demo.db-wal"), database_file.with_name("demo.db-shm")):
+        for stale in (
+            database_file,
+            database_file.with_name("demo.db-wal"),
+            database_file.with_name("demo.db-shm"),
+        ):
             stale.unlink(missing_ok=True)
         database_url = f"sqlite:///{database_file}"
     lap("generate")
@@ -692,7 +1044,9 @@ def build_demo(
         seeding = ClientFactory()
         datapoints = seed_metrics(world, seeding)
         endpoints = seed_endpoints(now, seeding)
-        progress(f"seeded {datapoints:,} CloudWatch datapoints over {days} days and {endpoints} SageMaker endpoints")
+        progress(
+            f"seeded {datapoints:,} CloudWatch datapoints over {days} days and {endpoints} SageMaker endpoints"
+        )
         lap("seed")
         app = AppContext(EnvSettings(database_url, config_path, config_path_explicit=True))
         sessions = app.database()
@@ -705,18 +1059,38 @@ def build_demo(
             if name == "costs":
                 for plan in plans:
                     windows = [(window.start, window.end) for window in plan.windows]
-                    queue_cost_answers(url, cost_explorer_answers(world, windows, plan.target.account_id))
+                    queue_cost_answers(
+                        url, cost_explorer_answers(world, windows, plan.target.account_id)
+                    )
             result = runner.run(source, plans)
             rows[name] = result.rows
-            failed += [f"{name} {outcome.target.label}: {outcome.message}" for outcome in result.outcomes if outcome.status != "succeeded"]
+            failed += [
+                f"{name} {outcome.target.label}: {outcome.message}"
+                for outcome in result.outcomes
+                if outcome.status != "succeeded"
+            ]
             progress(f"collected {name}: {result.rows:,} rows over {len(plans)} target(s)")
             lap(f"collect {name}")
         channels = build_notifiers(app.config.notifiers, app.clients)
-        summary, report = cycle(sessions, app.config, partial(build_snapshot, app.config), channels, clock_now)
+        summary, report = cycle(
+            sessions, app.config, partial(build_snapshot, app.config), channels, clock_now
+        )
         lap("alerts")
     app.engine.dispose()
     changes = {what: summary.count(what) for what in ("opened", "fired", "resolved", "notify")}
-    return DemoResult(database_url, app.config, config_path, now, datapoints, endpoints, rows, failed, changes, report.delivered, seconds)
+    return DemoResult(
+        database_url,
+        app.config,
+        config_path,
+        now,
+        datapoints,
+        endpoints,
+        rows,
+        failed,
+        changes,
+        report.delivered,
+        seconds,
+    )
 
 
 def summary_lines(result: DemoResult) -> list[str]:
@@ -731,11 +1105,17 @@ def summary_lines(result: DemoResult) -> list[str]:
             today = result.now.astimezone(UTC).date()
             estimated: dict[str, Decimal] = defaultdict(Decimal)
             billed: dict[str, Decimal] = defaultdict(Decimal)
-            for line in bedrock_reconciliation(session, today.replace(day=1), today + timedelta(days=1)):
+            for line in bedrock_reconciliation(
+                session, today.replace(day=1), today + timedelta(days=1)
+            ):
                 estimated[line.team] += line.estimated_usd
                 billed[line.team] += line.billed_usd
-            lines.append("This month (USD): Bedrock estimated from token metrics vs billed, and all GenAI spend against budget")
-            lines.append(f"{'team':<14}{'Bedrock est.':>14}{'Bedrock bill':>14}{'GenAI bill':>12}{'budget':>10}{'used':>7}{'projected':>12}")
+            lines.append(
+                "This month (USD): Bedrock estimated from token metrics vs billed, and all GenAI spend against budget"
+            )
+            lines.append(
+                f"{'team':<14}{'Bedrock est.':>14}{'Bedrock bill':>14}{'GenAI bill':>12}{'budget':>10}{'used':>7}{'projected':>12}"
+            )
             for use in budget_use(session, result.now):
                 if use.service != "all":
                     continue
@@ -745,17 +1125,26 @@ def summary_lines(result: DemoResult) -> list[str]:
                     f"{use.budget_usd:>10,.0f}{used:>7}{use.projection.projected_usd:>12,.2f}"
                 )
             if estimated.get("unattributed") or billed.get("unattributed"):
-                lines.append(f"{'unattributed':<14}{estimated['unattributed']:>14,.2f}{billed['unattributed']:>14,.2f}")
+                lines.append(
+                    f"{'unattributed':<14}{estimated['unattributed']:>14,.2f}{billed['unattributed']:>14,.2f}"
+                )
             lines.append("")
             lines.append(f"{'endpoint':<28}{'team':<11}{'type':<11}{'idle h':>8}{'idle cost':>11}")
             for endpoint in endpoint_summaries(session, end=result.now, include_deleted=False):
                 idle = "-" if endpoint.idle_hours is None else f"{endpoint.idle_hours:,.0f}"
                 cost = "-" if endpoint.idle_cost_usd is None else f"{endpoint.idle_cost_usd:,.2f}"
-                lines.append(f"{endpoint.endpoint_name:<28}{endpoint.team:<11}{endpoint.endpoint_type:<11}{idle:>8}{cost:>11}")
+                lines.append(
+                    f"{endpoint.endpoint_name:<28}{endpoint.team:<11}{endpoint.endpoint_type:<11}{idle:>8}{cost:>11}"
+                )
             lines.append("")
             alerts = alert_rows(session, ["pending", "firing", "silenced"])
-            lines.append(f"{len(alerts)} open alert(s), {result.notifications_delivered} notification(s) delivered to the log channel:")
-            lines += [f"  {alert.state:<9}{alert.severity:<9}{alert.rule:<17}{alert.message}" for alert in alerts]
+            lines.append(
+                f"{len(alerts)} open alert(s), {result.notifications_delivered} notification(s) delivered to the log channel:"
+            )
+            lines += [
+                f"  {alert.state:<9}{alert.severity:<9}{alert.rule:<17}{alert.message}"
+                for alert in alerts
+            ]
     finally:
         engine.dispose()
     return lines

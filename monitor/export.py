@@ -97,7 +97,9 @@ def _endpoint_note(row: EndpointSummary) -> str | None:
     if row.endpoint_type == "async" and row.scales_to_zero:
         return "async, scales to zero: not idle waste"
     if row.multi_model:
-        return "multi-model: CloudWatch has no per-model metrics; invocations are the endpoint's total"
+        return (
+            "multi-model: CloudWatch has no per-model metrics; invocations are the endpoint's total"
+        )
     if not row.priced:
         return "some hours are unpriced: an instance type is missing from the price catalog"
     return None

@@ -102,9 +102,16 @@ class HealthState:
 class ServiceMetrics:
     """The Prometheus metrics of one `run` process, in its own registry."""
 
-    def __init__(self, counter: ApiCallCounter, sessions: sessionmaker[Session] | None = None) -> None:
+    def __init__(
+        self, counter: ApiCallCounter, sessions: sessionmaker[Session] | None = None
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.job_runs = Counter("genai_monitor_job_runs", "Scheduled job runs by outcome.", ["job", "outcome"], registry=self.registry)
+        self.job_runs = Counter(
+            "genai_monitor_job_runs",
+            "Scheduled job runs by outcome.",
+            ["job", "outcome"],
+            registry=self.registry,
+        )
         self.job_duration = Histogram(
             "genai_monitor_job_duration_seconds",
             "How long a scheduled job ran.",
@@ -113,7 +120,10 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.job_last_success = Gauge(
-            "genai_monitor_job_last_success_timestamp_seconds", "When a job last succeeded (Unix time).", ["job"], registry=self.registry
+            "genai_monitor_job_last_success_timestamp_seconds",
+            "When a job last succeeded (Unix time).",
+            ["job"],
+            registry=self.registry,
         )
         self.collector_runs = Counter(
             "genai_monitor_collector_runs",
@@ -121,11 +131,22 @@ class ServiceMetrics:
             ["source", "status"],
             registry=self.registry,
         )
-        self.rows_written = Counter("genai_monitor_rows_written", "Rows written by the collectors.", ["source"], registry=self.registry)
-        self.notification_failures = Counter(
-            "genai_monitor_notification_failures", "Notifications whose delivery failed (they are retried).", registry=self.registry
+        self.rows_written = Counter(
+            "genai_monitor_rows_written",
+            "Rows written by the collectors.",
+            ["source"],
+            registry=self.registry,
         )
-        self.notifications_delivered = Counter("genai_monitor_notifications_delivered", "Notifications delivered.", registry=self.registry)
+        self.notification_failures = Counter(
+            "genai_monitor_notification_failures",
+            "Notifications whose delivery failed (they are retried).",
+            registry=self.registry,
+        )
+        self.notifications_delivered = Counter(
+            "genai_monitor_notifications_delivered",
+            "Notifications delivered.",
+            registry=self.registry,
+        )
         self.registry.register(_ApiCalls(counter))
         if sessions is not None:
             self.registry.register(_StoredAlerts(sessions))
@@ -142,7 +163,11 @@ class _ApiCalls(Collector):
         self.counter = counter
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        family = CounterMetricFamily("genai_monitor_aws_api_calls", "AWS API calls made, by service and operation.", labels=["service", "operation"])
+        family = CounterMetricFamily(
+            "genai_monitor_aws_api_calls",
+            "AWS API calls made, by service and operation.",
+            labels=["service", "operation"],
+        )
         for key, count in sorted(self.counter.snapshot().items()):
             service, _, operation = key.partition(":")
             family.add_metric([service, operation], count)
@@ -159,16 +184,24 @@ class _StoredAlerts(Collector):
         self.sessions = sessions
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        alerts = GaugeMetricFamily("genai_monitor_alerts", "Alerts stored, by state.", labels=["state"])
+        alerts = GaugeMetricFamily(
+            "genai_monitor_alerts", "Alerts stored, by state.", labels=["state"]
+        )
         pending = GaugeMetricFamily(
-            "genai_monitor_notifications_undelivered", "Notifications not yet delivered, by channel (failing ones included).", labels=["channel"]
+            "genai_monitor_notifications_undelivered",
+            "Notifications not yet delivered, by channel (failing ones included).",
+            labels=["channel"],
         )
         try:
             with self.sessions() as session:
-                states = dict(session.execute(select(Alert.state, func.count()).group_by(Alert.state)).all())
+                states = dict(
+                    session.execute(select(Alert.state, func.count()).group_by(Alert.state)).all()
+                )
                 channels = dict(
                     session.execute(
-                        select(Notification.channel, func.count()).where(Notification.delivered_at.is_(None)).group_by(Notification.channel)
+                        select(Notification.channel, func.count())
+                        .where(Notification.delivered_at.is_(None))
+                        .group_by(Notification.channel)
                     ).all()
                 )
         except SQLAlchemyError as exc:
@@ -190,7 +223,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path == "/healthz":
             healthy, body = self.server.health()
-            self._send(200 if healthy else 503, "application/json", json.dumps(body, indent=2).encode())
+            self._send(
+                200 if healthy else 503, "application/json", json.dumps(body, indent=2).encode()
+            )
         elif path == "/metrics":
             self._send(200, CONTENT_TYPE_LATEST, self.server.metrics.exposition())
         else:
@@ -232,8 +267,15 @@ class HealthServer(ThreadingHTTPServer):
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while the scheduler runs and the database answers; the jobs' records either way."""
-        problem = self.database_ok() if self.state.status == "running" else f"service is {self.state.status}"
-        body: dict[str, Any] = {"status": "ok" if problem is None else "unavailable", "jobs": self.state.snapshot()}
+        problem = (
+            self.database_ok()
+            if self.state.status == "running"
+            else f"service is {self.state.status}"
+        )
+        body: dict[str, Any] = {
+            "status": "ok" if problem is None else "unavailable",
+            "jobs": self.state.snapshot(),
+        }
         if problem is not None:
             body["problem"] = problem
         return problem is None, body

@@ -26,7 +26,9 @@ def report_week(week: str | None, now: datetime) -> date:
     return today - timedelta(days=today.weekday() + 7)
 
 
-def weekly_digest(sessions: sessionmaker[Session], monday: date, now: datetime) -> tuple[WeeklyData, str, str]:
+def weekly_digest(
+    sessions: sessionmaker[Session], monday: date, now: datetime
+) -> tuple[WeeklyData, str, str]:
     """The week's data and its digest as HTML and as plain text."""
     with sessions() as session:
         data = weekly_data(session, monday, now)
@@ -35,7 +37,11 @@ def weekly_digest(sessions: sessionmaker[Session], monday: date, now: datetime) 
 
 def email_notifiers(config: MonitorConfig) -> dict[str, EmailNotifier]:
     """The config's e-mail notifiers by name: the digest goes where the alerts' e-mail goes."""
-    return {name: notifier for name, notifier in config.notifiers.items() if isinstance(notifier, EmailNotifier)}
+    return {
+        name: notifier
+        for name, notifier in config.notifiers.items()
+        if isinstance(notifier, EmailNotifier)
+    }
 
 
 def digest_email(settings: EmailNotifier, subject: str, html: str, text: str) -> EmailMessage:

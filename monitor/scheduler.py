@@ -46,7 +46,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALERTS_JOB = "alerts"
 # How far past each interval boundary a job fires: CloudWatch metrics arrive 5-10 minutes
 # late, and the jobs should not all hit the database in the same second.
-OFFSETS = {"bedrock": timedelta(minutes=5), "sagemaker": timedelta(minutes=7), "costs": timedelta(minutes=20)}
+OFFSETS = {
+    "bedrock": timedelta(minutes=5),
+    "sagemaker": timedelta(minutes=7),
+    "costs": timedelta(minutes=20),
+}
 
 
 class ListenError(Exception):
@@ -80,7 +84,9 @@ def job_specs(config: MonitorConfig, sources: Mapping[str, Source]) -> list[JobS
     return specs
 
 
-def next_boundary(after: datetime, interval: timedelta, offset: timedelta = timedelta(0)) -> datetime:
+def next_boundary(
+    after: datetime, interval: timedelta, offset: timedelta = timedelta(0)
+) -> datetime:
     """The first ``EPOCH + offset + k * interval`` strictly after ``after``."""
     step = interval.total_seconds()
     elapsed = (after - EPOCH - offset).total_seconds()
@@ -90,7 +96,9 @@ def next_boundary(after: datetime, interval: timedelta, offset: timedelta = time
 class AlignedInterval(BaseTrigger):
     """Fires once at start, then on every boundary ``EPOCH + offset + k * interval``."""
 
-    def __init__(self, interval: timedelta, offset: timedelta = timedelta(0), run_at_start: bool = True) -> None:
+    def __init__(
+        self, interval: timedelta, offset: timedelta = timedelta(0), run_at_start: bool = True
+    ) -> None:
         self.interval = interval
         self.offset = offset
         self.run_at_start = run_at_start
@@ -149,7 +157,11 @@ class AdvisoryLocks:
             connection.commit()
         except SQLAlchemyError as exc:
             # closing the connection releases the lock; a pooled one would keep it
-            log.warning("could not release advisory lock %d (%s): dropping the connection", key, str(exc).splitlines()[0])
+            log.warning(
+                "could not release advisory lock %d (%s): dropping the connection",
+                key,
+                str(exc).splitlines()[0],
+            )
             connection.invalidate()
 
 
@@ -201,7 +213,9 @@ class Service:
         self._channels: Mapping[str, Any] | None = None
         # SQLite takes one writer at a time: its jobs take turns (they still start on time)
         self._serial = threading.Lock() if self.engine.dialect.name != "postgresql" else None
-        self.scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(len(self.specs))}, timezone=UTC)
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(len(self.specs))}, timezone=UTC
+        )
         for spec in self.specs:
             work = self.evaluate_alerts if spec.id == ALERTS_JOB else partial(self.collect, spec.id)
             self.scheduler.add_job(
@@ -234,7 +248,9 @@ class Service:
             lock = target_lock_name(name, target.account_id, target.region)
             with self.locks.claim(lock) as mine:
                 if not mine:
-                    log.info("%s %s: held by another process, skipped this cycle", name, target.label)
+                    log.info(
+                        "%s %s: held by another process, skipped this cycle", name, target.label
+                    )
                     self.metrics.collector_runs.labels(name, "held_elsewhere").inc()
                     continue
                 claimed = time.time()
@@ -247,7 +263,16 @@ class Service:
                     log.error("%s %s: %s", name, target.label, exc)
                 finally:
                     # the claim's span, for operators and for the test that proves no overlap
-                    log.info("%s %s: claimed from %.6f to %.6f by pid %d: %s, %d row(s)", name, target.label, claimed, time.time(), os.getpid(), status, rows)
+                    log.info(
+                        "%s %s: claimed from %.6f to %.6f by pid %d: %s, %d row(s)",
+                        name,
+                        target.label,
+                        claimed,
+                        time.time(),
+                        os.getpid(),
+                        status,
+                        rows,
+                    )
             self.metrics.collector_runs.labels(name, status).inc()
             self.metrics.rows_written.labels(name).inc(rows)
             if status == "failed":
@@ -267,7 +292,13 @@ class Service:
                 log.info("alerts: being evaluated by another process, skipped this cycle")
                 return "held_elsewhere"
             try:
-                summary, report = cycle(self.sessions, self.config, partial(build_snapshot, self.config), self._channels, self.clock)
+                summary, report = cycle(
+                    self.sessions,
+                    self.config,
+                    partial(build_snapshot, self.config),
+                    self._channels,
+                    self.clock,
+                )
             except SQLAlchemyError as exc:
                 log.error("alerts: the database failed: %s", str(exc).splitlines()[0])
                 return "failed"
@@ -275,7 +306,11 @@ class Service:
         self.metrics.notification_failures.inc(report.failed)
         log.info(
             "alerts: %d opened, %d fired, %d resolved; %d notification(s) delivered, %d failed",
-            summary.count("opened"), summary.count("fired"), summary.count("resolved"), report.delivered, report.failed,
+            summary.count("opened"),
+            summary.count("fired"),
+            summary.count("resolved"),
+            report.delivered,
+            report.failed,
         )
         return "succeeded" if report.failed == 0 else "partial"
 
@@ -299,7 +334,11 @@ class Service:
             self.state.scheduled(job, next_boundary(self.clock(), spec.interval, spec.offset))
 
     def _missed(self, event: JobExecutionEvent) -> None:
-        log.warning("%s: missed its run at %s (the process was busy or paused); coalesced into the next", event.job_id, event.scheduled_run_time)
+        log.warning(
+            "%s: missed its run at %s (the process was busy or paused); coalesced into the next",
+            event.job_id,
+            event.scheduled_run_time,
+        )
 
     def database_problem(self) -> str | None:
         """None when the database answers, else why not."""
@@ -314,13 +353,17 @@ class Service:
         try:
             server = HealthServer((host, port), self.state, self.metrics, self.database_problem)
         except OSError as exc:
-            raise ListenError(f"cannot listen on {host}:{port} for /healthz and /metrics: {exc.strerror or exc}") from None
+            raise ListenError(
+                f"cannot listen on {host}:{port} for /healthz and /metrics: {exc.strerror or exc}"
+            ) from None
         server.start()
         log.info("health on %s/healthz, metrics on %s/metrics", server.url, server.url)
         self.scheduler.start()
         self.state.status = "running"
         for spec in self.specs:
-            log.info("job %s: every %s, offset %s past the boundary", spec.id, spec.interval, spec.offset)
+            log.info(
+                "job %s: every %s, offset %s past the boundary", spec.id, spec.interval, spec.offset
+            )
         try:
             while not stop.wait(0.5):
                 pass

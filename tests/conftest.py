@@ -21,11 +21,20 @@ from core.db import make_engine, session_factory
 from core.models import Base
 from monitor.migrate import upgrade
 
-POSTGRES_ADMIN_URL = os.environ.get("GENAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "GENAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 class RealAwsRequest(AssertionError):
@@ -106,7 +115,9 @@ def scratch_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[s
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database for the session: SQLite, then the real Postgres."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -161,7 +172,12 @@ def page(browser: object, tmp_path: Path) -> Iterator[object]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     # a callback that raises answers 500: no test may pass over one
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 500 else None)
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}") if response.status >= 500 else None
+        ),
+    )
     yield page
     context.close()
     assert not errors, f"errors while the page ran: {errors}"

@@ -12,7 +12,11 @@ import boto3
 from core.aws import ClientFactory, Target
 
 
-def put_bedrock_metrics(region: str, points: Iterable[tuple[str, str, datetime, float]], session: boto3.Session | None = None) -> None:
+def put_bedrock_metrics(
+    region: str,
+    points: Iterable[tuple[str, str, datetime, float]],
+    session: boto3.Session | None = None,
+) -> None:
     """Put (model_id, metric, timestamp, value) datapoints into AWS/Bedrock, 1000 per call."""
     client = (session or boto3.Session()).client("cloudwatch", region_name=region)
     batch: list[dict] = []
@@ -70,16 +74,25 @@ def create_sagemaker_endpoint(
     container: dict[str, Any] = {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/llm:latest"}
     if multi_model:
         container["Mode"] = "MultiModel"
-    client.create_model(ModelName=model, ExecutionRoleArn=SAGEMAKER_ROLE, PrimaryContainer=container)
+    client.create_model(
+        ModelName=model, ExecutionRoleArn=SAGEMAKER_ROLE, PrimaryContainer=container
+    )
     production = []
     for variant in variants:
         spec: dict[str, Any] = {"VariantName": variant["name"], "ModelName": model}
         if "serverless" in variant:
             spec["ServerlessConfig"] = variant["serverless"]
         else:
-            spec.update(InstanceType=variant["instance_type"], InitialInstanceCount=variant.get("count", 1), InitialVariantWeight=1.0)
+            spec.update(
+                InstanceType=variant["instance_type"],
+                InitialInstanceCount=variant.get("count", 1),
+                InitialVariantWeight=1.0,
+            )
         production.append(spec)
-    config: dict[str, Any] = {"EndpointConfigName": f"{name}-config", "ProductionVariants": production}
+    config: dict[str, Any] = {
+        "EndpointConfigName": f"{name}-config",
+        "ProductionVariants": production,
+    }
     if async_inference:
         config["AsyncInferenceConfig"] = async_inference
     client.create_endpoint_config(**config)
@@ -92,7 +105,9 @@ def create_sagemaker_endpoint(
     return str(arn)
 
 
-def put_sagemaker_invocations(region: str, points: Iterable[tuple[str, str, datetime, float]]) -> None:
+def put_sagemaker_invocations(
+    region: str, points: Iterable[tuple[str, str, datetime, float]]
+) -> None:
     """Put (endpoint, variant, timestamp, count) Invocations datapoints into AWS/SageMaker."""
     client = boto3.client("cloudwatch", region_name=region)
     batch: list[dict] = []
@@ -100,7 +115,10 @@ def put_sagemaker_invocations(region: str, points: Iterable[tuple[str, str, date
         batch.append(
             {
                 "MetricName": "Invocations",
-                "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
+                "Dimensions": [
+                    {"Name": "EndpointName", "Value": endpoint},
+                    {"Name": "VariantName", "Value": variant},
+                ],
                 "Timestamp": timestamp,
                 "Value": value,
             }
@@ -131,4 +149,6 @@ class OverridingFactory:
         self.overrides = overrides
 
     def __call__(self, service: str, target: Target) -> Any:
-        return self.overrides.get((service, target.account_id, target.region)) or self.base(service, target)
+        return self.overrides.get((service, target.account_id, target.region)) or self.base(
+            service, target
+        )

@@ -74,7 +74,13 @@ class Notifier(Protocol):
         ...
 
 
-def post_json(url: str, payload: Any, timeout: float, headers: dict[str, str] | None = None, what: str = "webhook") -> bytes:
+def post_json(
+    url: str,
+    payload: Any,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    what: str = "webhook",
+) -> bytes:
     """POST JSON; any answer but 2xx raises DeliveryError (retryable for 408, 429 and 5xx)."""
     body = json.dumps(payload).encode("utf-8")
     request = urllib.request.Request(url, data=body, method="POST")

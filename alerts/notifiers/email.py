@@ -35,7 +35,10 @@ class EmailChannel:
         try:
             smtp_send(self.settings, email_message(message, self.settings))
         except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"email notifier {self.name}: SMTP {exc.smtp_code}", retryable=400 <= exc.smtp_code < 500) from None
+            raise DeliveryError(
+                f"email notifier {self.name}: SMTP {exc.smtp_code}",
+                retryable=400 <= exc.smtp_code < 500,
+            ) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"email notifier {self.name}: {type(exc).__name__}") from None
 
@@ -43,9 +46,16 @@ class EmailChannel:
 def smtp_send(settings: EmailNotifier, mail: EmailMessage) -> None:
     """Send one e-mail over SMTP: SMTPS or STARTTLS, with a login when a username is set."""
     if settings.ssl:
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds, context=ssl.create_default_context())
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.smtp_host,
+            settings.smtp_port,
+            timeout=settings.timeout_seconds,
+            context=ssl.create_default_context(),
+        )
     else:
-        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds)
+        smtp = smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds
+        )
     with smtp:
         if settings.starttls and not settings.ssl:
             smtp.starttls(context=ssl.create_default_context())

@@ -5,17 +5,37 @@ from __future__ import annotations
 from alerts.notifiers.base import Message, post_json
 from core.settings import SlackNotifier
 
-SEVERITY_EMOJI = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
+SEVERITY_EMOJI = {
+    "critical": ":rotating_light:",
+    "warning": ":warning:",
+    "info": ":information_source:",
+}
 
 
 def slack_payload(message: Message) -> dict[str, object]:
     """The webhook body: a text fallback plus a block per alert (Slack caps a message at 50 blocks)."""
-    emoji = ":white_check_mark:" if message.kind == "resolved" else SEVERITY_EMOJI.get(message.alerts[0].severity, "")
-    blocks: list[dict[str, object]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} *{message.title}*"}}]
+    emoji = (
+        ":white_check_mark:"
+        if message.kind == "resolved"
+        else SEVERITY_EMOJI.get(message.alerts[0].severity, "")
+    )
+    blocks: list[dict[str, object]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} *{message.title}*"}}
+    ]
     shown = message.alerts[:45]
-    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": alert.message[:2900]}} for alert in shown]
+    blocks += [
+        {"type": "section", "text": {"type": "mrkdwn", "text": alert.message[:2900]}}
+        for alert in shown
+    ]
     if len(message.alerts) > len(shown):
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"and {len(message.alerts) - len(shown)} more"}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f"and {len(message.alerts) - len(shown)} more"}
+                ],
+            }
+        )
     return {"text": message.text[:3000], "blocks": blocks}
 
 
@@ -28,4 +48,9 @@ class SlackChannel:
 
     def send(self, message: Message) -> None:
         """Post the message."""
-        post_json(self.settings.webhook_url, slack_payload(message), self.settings.timeout_seconds, what=f"slack notifier {self.name}")
+        post_json(
+            self.settings.webhook_url,
+            slack_payload(message),
+            self.settings.timeout_seconds,
+            what=f"slack notifier {self.name}",
+        )

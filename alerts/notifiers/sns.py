@@ -19,11 +19,20 @@ class SnsChannel:
 
     def send(self, message: Message) -> None:
         """Publish the message."""
-        params = {"TopicArn": self.settings.topic_arn, "Subject": message.title[:100], "Message": message.text}
+        params = {
+            "TopicArn": self.settings.topic_arn,
+            "Subject": message.title[:100],
+            "Message": message.text,
+        }
         if self.settings.topic_arn.endswith(".fifo"):
-            params |= {"MessageGroupId": message.rule, "MessageDeduplicationId": message.idempotency_key[:128]}
+            params |= {
+                "MessageGroupId": message.rule,
+                "MessageDeduplicationId": message.idempotency_key[:128],
+            }
         try:
             with translated_errors("sns", "Publish"):
                 self.clients("sns", self.target).publish(**params)
         except AwsError as exc:
-            raise DeliveryError(f"sns notifier {self.name}: {exc.code}", retryable=exc.kind != "fatal") from None
+            raise DeliveryError(
+                f"sns notifier {self.name}: {exc.code}", retryable=exc.kind != "fatal"
+            ) from None

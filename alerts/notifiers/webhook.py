@@ -44,4 +44,10 @@ class WebhookChannel:
     def send(self, message: Message) -> None:
         """Post the message."""
         headers = {**self.settings.headers, "Idempotency-Key": message.idempotency_key}
-        post_json(self.settings.url, webhook_payload(message), self.settings.timeout_seconds, headers, what=f"webhook notifier {self.name}")
+        post_json(
+            self.settings.url,
+            webhook_payload(message),
+            self.settings.timeout_seconds,
+            headers,
+            what=f"webhook notifier {self.name}",
+        )

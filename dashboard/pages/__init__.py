@@ -29,10 +29,18 @@ def filtered_page(
     with context.sessions() as session:
         teams, accounts, regions = options_for(context, session, filters)
     extra = [control(filters, today)] if control else []
-    return page_frame(spec.page, title, question, spec.bar(filters, teams, accounts, regions, *extra), f"{spec.page}-body")
+    return page_frame(
+        spec.page,
+        title,
+        question,
+        spec.bar(filters, teams, accounts, regions, *extra),
+        f"{spec.page}-body",
+    )
 
 
-def register_view(app: Dash, spec: FilterSpec, view: Callable[[DashboardContext, Filters], html.Div]) -> None:
+def register_view(
+    app: Dash, spec: FilterSpec, view: Callable[[DashboardContext, Filters], html.Div]
+) -> None:
     """Keep the URL in step with the page's filters, and fill ``<page>-body`` from ``view`` on ``app``."""
     spec.register_url_sync(app)
 

@@ -15,14 +15,27 @@ from dashboard.pages import filtered_page, register_view
 PAGE = "advisor"
 SPEC = FilterSpec(PAGE)
 WORKLOAD_COLUMNS = [
-    "team", "model_id", "region", "tokens_per_month", "bedrock_usd_per_month", "self_hosted_on",
-    "self_hosted_usd_per_month", "breakeven_tokens_per_month", "verdict", "assumptions",
+    "team",
+    "model_id",
+    "region",
+    "tokens_per_month",
+    "bedrock_usd_per_month",
+    "self_hosted_on",
+    "self_hosted_usd_per_month",
+    "breakeven_tokens_per_month",
+    "verdict",
+    "assumptions",
 ]
 
 
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL."""
-    return filtered_page(SPEC, "Advisor", "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.", query)
+    return filtered_page(
+        SPEC,
+        "Advisor",
+        "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.",
+        query,
+    )
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -40,7 +53,12 @@ def render(data: AdvisorData) -> html.Div:
                 [
                     card(f"{PAGE}-workload-count", "Bedrock workloads", str(len(data.workloads))),
                     card(f"{PAGE}-hint-count", "Endpoint hints", str(len(data.hints))),
-                    card(f"{PAGE}-saving", "Possible saving a month", usd(data.monthly_saving), "the best suggestion per endpoint, and self-hosting where cheaper"),
+                    card(
+                        f"{PAGE}-saving",
+                        "Possible saving a month",
+                        usd(data.monthly_saving),
+                        "the best suggestion per endpoint, and self-hosting where cheaper",
+                    ),
                 ],
                 className="cards",
             ),
@@ -49,10 +67,34 @@ def render(data: AdvisorData) -> html.Div:
                 "listed below with where each is set: the catalogs under core/prices/ and the `advisor` section of the config.",
                 className="note",
             ),
-            table_section("Bedrock workloads", f"{PAGE}-workloads", data.workloads, "No Bedrock usage in the days shown.", columns=WORKLOAD_COLUMNS),
-            table_section("Endpoint hints", f"{PAGE}-hints", data.hints, "No hint: every endpoint looks right-sized, or none has a comparable model configured (advisor.endpoint_models).",
-                          columns=["team", "endpoint_name", "kind", "suggestion", "monthly_saving_usd", "assumptions"]),
-            table_section("Assumptions", f"{PAGE}-assumptions", data.assumptions, "No figure, so no assumption.", page_size=30),
+            table_section(
+                "Bedrock workloads",
+                f"{PAGE}-workloads",
+                data.workloads,
+                "No Bedrock usage in the days shown.",
+                columns=WORKLOAD_COLUMNS,
+            ),
+            table_section(
+                "Endpoint hints",
+                f"{PAGE}-hints",
+                data.hints,
+                "No hint: every endpoint looks right-sized, or none has a comparable model configured (advisor.endpoint_models).",
+                columns=[
+                    "team",
+                    "endpoint_name",
+                    "kind",
+                    "suggestion",
+                    "monthly_saving_usd",
+                    "assumptions",
+                ],
+            ),
+            table_section(
+                "Assumptions",
+                f"{PAGE}-assumptions",
+                data.assumptions,
+                "No figure, so no assumption.",
+                page_size=30,
+            ),
         ]
     )
 
@@ -63,4 +105,11 @@ def register_callbacks(app: Dash) -> None:
 
 
 # registered last, with the layout function defined above
-dash.register_page(__name__, path="/advisor", name="Advisor", title="GenAI cost monitor: advisor", order=6, layout=layout)
+dash.register_page(
+    __name__,
+    path="/advisor",
+    name="Advisor",
+    title="GenAI cost monitor: advisor",
+    order=6,
+    layout=layout,
+)

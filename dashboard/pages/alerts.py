@@ -17,10 +17,14 @@ SPEC = FilterSpec(PAGE, fields=("team",))
 OPEN_COLUMNS = ["id", "severity", "rule", "team", "subject", "opened_at", "fired_at", "message"]
 
 
-
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL."""
-    return filtered_page(SPEC, "Alerts", "What needs attention now, and what has settled? (the days shown choose the resolved ones)", query)
+    return filtered_page(
+        SPEC,
+        "Alerts",
+        "What needs attention now, and what has settled? (the days shown choose the resolved ones)",
+        query,
+    )
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -39,14 +43,47 @@ def render(data: AlertsData) -> html.Div:
                     card(f"{PAGE}-firing-count", "Firing", str(len(data.firing))),
                     card(f"{PAGE}-pending-count", "Pending", str(len(data.pending))),
                     card(f"{PAGE}-silenced-count", "Silenced", str(len(data.silenced))),
-                    card(f"{PAGE}-resolved-count", "Resolved in the days shown", str(len(data.resolved))),
+                    card(
+                        f"{PAGE}-resolved-count",
+                        "Resolved in the days shown",
+                        str(len(data.resolved)),
+                    ),
                 ],
                 className="cards",
             ),
-            table_section("Firing", f"{PAGE}-firing", data.firing, "Nothing is firing.", columns=OPEN_COLUMNS),
-            table_section("Pending", f"{PAGE}-pending", data.pending, "Nothing is pending.", columns=OPEN_COLUMNS),
-            table_section("Silenced", f"{PAGE}-silenced", data.silenced, "Nothing is silenced.", columns=[*OPEN_COLUMNS, "silenced_until"]),
-            table_section("Resolved", f"{PAGE}-resolved", data.resolved, "No alert was resolved in the days shown.", columns=["id", "severity", "rule", "team", "subject", "opened_at", "resolved_at", "message"]),
+            table_section(
+                "Firing", f"{PAGE}-firing", data.firing, "Nothing is firing.", columns=OPEN_COLUMNS
+            ),
+            table_section(
+                "Pending",
+                f"{PAGE}-pending",
+                data.pending,
+                "Nothing is pending.",
+                columns=OPEN_COLUMNS,
+            ),
+            table_section(
+                "Silenced",
+                f"{PAGE}-silenced",
+                data.silenced,
+                "Nothing is silenced.",
+                columns=[*OPEN_COLUMNS, "silenced_until"],
+            ),
+            table_section(
+                "Resolved",
+                f"{PAGE}-resolved",
+                data.resolved,
+                "No alert was resolved in the days shown.",
+                columns=[
+                    "id",
+                    "severity",
+                    "rule",
+                    "team",
+                    "subject",
+                    "opened_at",
+                    "resolved_at",
+                    "message",
+                ],
+            ),
         ]
     )
 
@@ -57,4 +94,11 @@ def register_callbacks(app: Dash) -> None:
 
 
 # registered last, with the layout function defined above
-dash.register_page(__name__, path="/alerts", name="Alerts", title="GenAI cost monitor: alerts", order=5, layout=layout)
+dash.register_page(
+    __name__,
+    path="/alerts",
+    name="Alerts",
+    title="GenAI cost monitor: alerts",
+    order=5,
+    layout=layout,
+)

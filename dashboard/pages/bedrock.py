@@ -15,9 +15,14 @@ from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
 
 PAGE = "bedrock"
-GROUPINGS = {"model": "foundation model", "model_id": "model id / inference profile", "region": "region", "team": "team", "account": "account"}
+GROUPINGS = {
+    "model": "foundation model",
+    "model_id": "model id / inference profile",
+    "region": "region",
+    "team": "team",
+    "account": "account",
+}
 SPEC = FilterSpec(PAGE, extra=(("by", f"{PAGE}-by", "value"),))
-
 
 
 def grouping(filters: Filters) -> str:
@@ -29,7 +34,9 @@ def grouping(filters: Filters) -> str:
 def layout(**query: Any) -> html.Div:
     """The page with its filters and grouping set from the URL."""
     title = "Which models, inference profiles and regions use the tokens and the money, and does the estimate match the bill?"
-    return filtered_page(SPEC, "Bedrock", title, query, extra_keys=("by",), control=grouping_control)
+    return filtered_page(
+        SPEC, "Bedrock", title, query, extra_keys=("by",), control=grouping_control
+    )
 
 
 def grouping_control(filters: Filters, _today: date) -> html.Div:
@@ -37,7 +44,13 @@ def grouping_control(filters: Filters, _today: date) -> html.Div:
     return html.Div(
         [
             html.Label("Group by", htmlFor=f"{PAGE}-by", className="filter-label"),
-            dcc.RadioItems(id=f"{PAGE}-by", options=[{"label": label, "value": key} for key, label in GROUPINGS.items()], value=grouping(filters), inline=True, inputStyle={"marginRight": "4px", "marginLeft": "10px"}),
+            dcc.RadioItems(
+                id=f"{PAGE}-by",
+                options=[{"label": label, "value": key} for key, label in GROUPINGS.items()],
+                value=grouping(filters),
+                inline=True,
+                inputStyle={"marginRight": "4px", "marginLeft": "10px"},
+            ),
         ],
         className="filter",
     )
@@ -54,14 +67,35 @@ def render(data: BedrockData) -> html.Div:
     """The page body from its data."""
     totals = data.totals
     label = GROUPINGS[data.by]
-    estimate = sum(v for v in totals["estimated_cost_usd"] if v is not None) if not totals.empty else None
+    estimate = (
+        sum(v for v in totals["estimated_cost_usd"] if v is not None) if not totals.empty else None
+    )
     unpriced = int(totals["unpriced_hours"].sum()) if not totals.empty else 0
     cards = html.Div(
         [
-            card(f"{PAGE}-estimate", "Estimated cost in the days shown", usd(estimate), f"{unpriced} unpriced model-hour(s)" if unpriced else "every hour priced"),
-            card(f"{PAGE}-invocations", "Invocations", f"{int(totals['invocations'].sum()):,}" if not totals.empty else "0"),
-            card(f"{PAGE}-tokens", "Input / output tokens", f"{int(totals['input_tokens'].sum()):,} / {int(totals['output_tokens'].sum()):,}" if not totals.empty else "0 / 0"),
-            card(f"{PAGE}-throttles", "Throttles", f"{int(totals['throttles'].sum()):,}" if not totals.empty else "0"),
+            card(
+                f"{PAGE}-estimate",
+                "Estimated cost in the days shown",
+                usd(estimate),
+                f"{unpriced} unpriced model-hour(s)" if unpriced else "every hour priced",
+            ),
+            card(
+                f"{PAGE}-invocations",
+                "Invocations",
+                f"{int(totals['invocations'].sum()):,}" if not totals.empty else "0",
+            ),
+            card(
+                f"{PAGE}-tokens",
+                "Input / output tokens",
+                f"{int(totals['input_tokens'].sum()):,} / {int(totals['output_tokens'].sum()):,}"
+                if not totals.empty
+                else "0 / 0",
+            ),
+            card(
+                f"{PAGE}-throttles",
+                "Throttles",
+                f"{int(totals['throttles'].sum()):,}" if not totals.empty else "0",
+            ),
         ],
         className="cards",
     )
@@ -70,15 +104,49 @@ def render(data: BedrockData) -> html.Div:
             cards,
             html.Div(
                 [
-                    html.Div(graph(f"{PAGE}-cost-graph", stacked_daily(data.daily, "key", "estimated_cost_usd", f"Estimated cost per day by {label}", "No Bedrock usage in the days shown")), className="section"),
-                    html.Div(graph(f"{PAGE}-tokens-graph", tokens_figure(data.daily)), className="section"),
-                    html.Div(graph(f"{PAGE}-errors-graph", errors_figure(data.daily)), className="section"),
-                    html.Div(graph(f"{PAGE}-reconciliation-graph", reconciliation_figure(data.reconciliation)), className="section"),
+                    html.Div(
+                        graph(
+                            f"{PAGE}-cost-graph",
+                            stacked_daily(
+                                data.daily,
+                                "key",
+                                "estimated_cost_usd",
+                                f"Estimated cost per day by {label}",
+                                "No Bedrock usage in the days shown",
+                            ),
+                        ),
+                        className="section",
+                    ),
+                    html.Div(
+                        graph(f"{PAGE}-tokens-graph", tokens_figure(data.daily)),
+                        className="section",
+                    ),
+                    html.Div(
+                        graph(f"{PAGE}-errors-graph", errors_figure(data.daily)),
+                        className="section",
+                    ),
+                    html.Div(
+                        graph(
+                            f"{PAGE}-reconciliation-graph",
+                            reconciliation_figure(data.reconciliation),
+                        ),
+                        className="section",
+                    ),
                 ],
                 className="grid",
             ),
-            table_section(f"Usage by {label}", f"{PAGE}-totals", totals.rename(columns={"model": data.by}), "No Bedrock usage in the days shown: run `genai-monitor collect bedrock`."),
-            table_section("Estimate vs bill per day", f"{PAGE}-reconciliation", data.reconciliation, "Nothing to reconcile in the days shown (the bill has no region or account split here: clear those filters)."),
+            table_section(
+                f"Usage by {label}",
+                f"{PAGE}-totals",
+                totals.rename(columns={"model": data.by}),
+                "No Bedrock usage in the days shown: run `genai-monitor collect bedrock`.",
+            ),
+            table_section(
+                "Estimate vs bill per day",
+                f"{PAGE}-reconciliation",
+                data.reconciliation,
+                "Nothing to reconcile in the days shown (the bill has no region or account split here: clear those filters).",
+            ),
         ]
     )
 
@@ -89,4 +157,11 @@ def register_callbacks(app: Dash) -> None:
 
 
 # registered last, with the layout function defined above
-dash.register_page(__name__, path="/bedrock", name="Bedrock", title="GenAI cost monitor: Bedrock", order=2, layout=layout)
+dash.register_page(
+    __name__,
+    path="/bedrock",
+    name="Bedrock",
+    title="GenAI cost monitor: Bedrock",
+    order=2,
+    layout=layout,
+)

@@ -14,17 +14,38 @@ from dashboard.pages import filtered_page, register_view
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
-IDLE_ROW = {"if": {"filter_query": '{idle} = "yes"'}, "backgroundColor": "#fee2e2", "fontWeight": "600"}
+IDLE_ROW = {
+    "if": {"filter_query": '{idle} = "yes"'},
+    "backgroundColor": "#fee2e2",
+    "fontWeight": "600",
+}
 COLUMNS = [
-    "endpoint_name", "team", "account_id", "region", "status", "endpoint_type", "instance_type", "instance_count",
-    "hours_in_service", "idle_hours", "last_invocation_at", "invocations", "estimated_cost_usd", "idle_cost_usd", "idle",
+    "endpoint_name",
+    "team",
+    "account_id",
+    "region",
+    "status",
+    "endpoint_type",
+    "instance_type",
+    "instance_count",
+    "hours_in_service",
+    "idle_hours",
+    "last_invocation_at",
+    "invocations",
+    "estimated_cost_usd",
+    "idle_cost_usd",
+    "idle",
 ]
-
 
 
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL."""
-    return filtered_page(SPEC, "Endpoints", "Which SageMaker endpoint is running and billing while nobody calls it?", query)
+    return filtered_page(
+        SPEC,
+        "Endpoints",
+        "Which SageMaker endpoint is running and billing while nobody calls it?",
+        query,
+    )
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -33,8 +54,14 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     with context.sessions() as session:
         frame = endpoints_frame(session, filters, threshold)
     idle = frame[frame["idle"]] if not frame.empty else frame
-    cost = sum((v for v in frame["estimated_cost_usd"] if v is not None), ZERO) if not frame.empty else ZERO
-    waste = sum((v for v in idle["idle_cost_usd"] if v is not None), ZERO) if not idle.empty else ZERO
+    cost = (
+        sum((v for v in frame["estimated_cost_usd"] if v is not None), ZERO)
+        if not frame.empty
+        else ZERO
+    )
+    waste = (
+        sum((v for v in idle["idle_cost_usd"] if v is not None), ZERO) if not idle.empty else ZERO
+    )
     cards = html.Div(
         [
             card(f"{PAGE}-count", "Endpoints", str(len(frame))),
@@ -53,8 +80,14 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 className="note",
             ),
             table_section(
-                "Endpoints", f"{PAGE}-table", frame, "No SageMaker endpoints in the days shown: run `genai-monitor collect sagemaker`.",
-                columns=COLUMNS, filterable=True, page_size=25, highlight=[IDLE_ROW],
+                "Endpoints",
+                f"{PAGE}-table",
+                frame,
+                "No SageMaker endpoints in the days shown: run `genai-monitor collect sagemaker`.",
+                columns=COLUMNS,
+                filterable=True,
+                page_size=25,
+                highlight=[IDLE_ROW],
             ),
         ]
     )
@@ -66,4 +99,11 @@ def register_callbacks(app: Dash) -> None:
 
 
 # registered last, with the layout function defined above
-dash.register_page(__name__, path="/endpoints", name="Endpoints", title="GenAI cost monitor: endpoints", order=3, layout=layout)
+dash.register_page(
+    __name__,
+    path="/endpoints",
+    name="Endpoints",
+    title="GenAI cost monitor: endpoints",
+    order=3,
+    layout=layout,
+)

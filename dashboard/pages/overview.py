@@ -21,10 +21,14 @@ PAGE = "overview"
 SPEC = FilterSpec(PAGE)
 
 
-
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL."""
-    return filtered_page(SPEC, "Overview", "What has each team spent on GenAI this month, will it stay in budget, and what costs most?", query)
+    return filtered_page(
+        SPEC,
+        "Overview",
+        "What has each team spent on GenAI this month, will it stay in budget, and what costs most?",
+        query,
+    )
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -38,14 +42,25 @@ def render(data: OverviewData) -> html.Div:
     """The page body from its data."""
     budgets = data.budgets
     month_projected = sum(budgets["projected_usd"]) if not budgets.empty else None
-    budget_total = sum(v for v in budgets["budget_usd"] if v is not None) if not budgets.empty else None
+    budget_total = (
+        sum(v for v in budgets["budget_usd"] if v is not None) if not budgets.empty else None
+    )
     cards = html.Div(
         [
-            card(f"{PAGE}-month-spent", f"Spent {data.month} (billed, to {data.as_of})", usd(data.month_spent_usd)),
+            card(
+                f"{PAGE}-month-spent",
+                f"Spent {data.month} (billed, to {data.as_of})",
+                usd(data.month_spent_usd),
+            ),
             card(f"{PAGE}-month-projected", "Projected month-end", usd(month_projected)),
             card(f"{PAGE}-month-budget", "Budgets this month", usd(budget_total or None)),
             card(f"{PAGE}-window-spend", "Billed in the days shown", usd(data.window_spend_usd)),
-            card(f"{PAGE}-window-estimate", "Bedrock estimate in the days shown", usd(data.window_estimate_usd), "from token metrics"),
+            card(
+                f"{PAGE}-window-estimate",
+                "Bedrock estimate in the days shown",
+                usd(data.window_estimate_usd),
+                "from token metrics",
+            ),
             card(f"{PAGE}-alert-count", "Firing or pending alerts", str(len(data.alerts))),
         ],
         className="cards",
@@ -53,28 +68,54 @@ def render(data: OverviewData) -> html.Div:
     return html.Div(
         [
             cards,
-            html.Div(graph(f"{PAGE}-budget-graph", budget_figure(budgets, data.month)), className="section"),
+            html.Div(
+                graph(f"{PAGE}-budget-graph", budget_figure(budgets, data.month)),
+                className="section",
+            ),
             table_section(
-                f"Budgets {data.month}", f"{PAGE}-budgets", budgets,
+                f"Budgets {data.month}",
+                f"{PAGE}-budgets",
+                budgets,
                 "No Cost Explorer spend or budgets for this month yet: run `genai-monitor collect costs`.",
             ),
             html.Div(
                 [
                     table_section(
-                        "Top models by estimated cost", f"{PAGE}-models", data.top_models,
+                        "Top models by estimated cost",
+                        f"{PAGE}-models",
+                        data.top_models,
                         "No Bedrock usage in the days shown.",
-                        columns=["model", "invocations", "input_tokens", "output_tokens", "estimated_cost_usd"],
+                        columns=[
+                            "model",
+                            "invocations",
+                            "input_tokens",
+                            "output_tokens",
+                            "estimated_cost_usd",
+                        ],
                     ),
                     table_section(
-                        "Top endpoints by cost", f"{PAGE}-endpoints", data.top_endpoints,
+                        "Top endpoints by cost",
+                        f"{PAGE}-endpoints",
+                        data.top_endpoints,
                         "No SageMaker endpoints in the days shown.",
-                        columns=["endpoint_name", "team", "status", "instance_type", "estimated_cost_usd", "idle_hours", "idle_cost_usd"],
+                        columns=[
+                            "endpoint_name",
+                            "team",
+                            "status",
+                            "instance_type",
+                            "estimated_cost_usd",
+                            "idle_hours",
+                            "idle_cost_usd",
+                        ],
                     ),
                 ],
                 className="grid",
             ),
             table_section(
-                "Active alerts", f"{PAGE}-alerts", data.alerts, "No alert is firing or pending.",
+                "Active alerts",
+                f"{PAGE}-alerts",
+                data.alerts,
+                "No alert is firing or pending.",
                 columns=["state", "severity", "rule", "team", "subject", "opened_at", "message"],
             ),
         ]
@@ -87,4 +128,11 @@ def register_callbacks(app: Dash) -> None:
 
 
 # registered last, with the layout function defined above
-dash.register_page(__name__, path="/", name="Overview", title="GenAI cost monitor: overview", order=0, layout=layout)
+dash.register_page(
+    __name__,
+    path="/",
+    name="Overview",
+    title="GenAI cost monitor: overview",
+    order=0,
+    layout=layout,
+)

@@ -20,7 +20,6 @@ SPEC = FilterSpec(PAGE, single_team=True)
 IDLE_ROW = {"if": {"filter_query": '{idle} = "yes"'}, "backgroundColor": "#fee2e2"}
 
 
-
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL; without a team, the biggest spender of the window."""
     context = current_context()
@@ -29,7 +28,9 @@ def layout(**query: Any) -> html.Div:
         teams, accounts, regions = options_for(context, session, filters)
         if not filters.teams:
             spend = spend_totals(session, *filters.day_range)
-            top = max(spend, key=lambda team: spend[team]) if spend else (teams[0] if teams else None)
+            top = (
+                max(spend, key=lambda team: spend[team]) if spend else (teams[0] if teams else None)
+            )
             filters = replace(filters, teams=(top,) if top else ())
     return page_frame(
         PAGE,
@@ -57,7 +58,12 @@ def render(data: TeamData) -> html.Div:
             card(f"{PAGE}-spend", f"{data.team}: billed in the days shown", usd(data.spend_usd)),
             card(f"{PAGE}-budget", "Budget this month", usd(data.budget_usd)),
             card(f"{PAGE}-projected", "Projected month-end", usd(data.projected_usd)),
-            card(f"{PAGE}-idle-waste", "Idle endpoint waste", usd(data.idle_waste_usd), f"{idle_count} idle endpoint(s), streak cost"),
+            card(
+                f"{PAGE}-idle-waste",
+                "Idle endpoint waste",
+                usd(data.idle_waste_usd),
+                f"{idle_count} idle endpoint(s), streak cost",
+            ),
         ],
         className="cards",
     )
@@ -66,19 +72,73 @@ def render(data: TeamData) -> html.Div:
             cards,
             html.Div(
                 [
-                    html.Div(graph(f"{PAGE}-service-graph", stacked_daily(data.spend_by_service, "service", "amount_usd", f"{data.team}: billed spend by service", "No Cost Explorer spend for this team in the days shown")), className="section"),
-                    html.Div(graph(f"{PAGE}-model-graph", stacked_daily(data.cost_by_model, "model", "amount_usd", f"{data.team}: Bedrock estimate by model", "No Bedrock usage for this team in the days shown")), className="section"),
-                    html.Div(graph(f"{PAGE}-burn-graph", burn_down_figure(data.burn_down, data.budget_usd, data.team)), className="section"),
-                    html.Div(graph(f"{PAGE}-endpoint-graph", endpoint_cost_figure(data.endpoints)), className="section"),
+                    html.Div(
+                        graph(
+                            f"{PAGE}-service-graph",
+                            stacked_daily(
+                                data.spend_by_service,
+                                "service",
+                                "amount_usd",
+                                f"{data.team}: billed spend by service",
+                                "No Cost Explorer spend for this team in the days shown",
+                            ),
+                        ),
+                        className="section",
+                    ),
+                    html.Div(
+                        graph(
+                            f"{PAGE}-model-graph",
+                            stacked_daily(
+                                data.cost_by_model,
+                                "model",
+                                "amount_usd",
+                                f"{data.team}: Bedrock estimate by model",
+                                "No Bedrock usage for this team in the days shown",
+                            ),
+                        ),
+                        className="section",
+                    ),
+                    html.Div(
+                        graph(
+                            f"{PAGE}-burn-graph",
+                            burn_down_figure(data.burn_down, data.budget_usd, data.team),
+                        ),
+                        className="section",
+                    ),
+                    html.Div(
+                        graph(f"{PAGE}-endpoint-graph", endpoint_cost_figure(data.endpoints)),
+                        className="section",
+                    ),
                 ],
                 className="grid",
             ),
             table_section(
-                "Endpoints (idle ones highlighted)", f"{PAGE}-endpoints", data.endpoints, "This team has no SageMaker endpoints in the days shown.",
-                columns=["endpoint_name", "account_id", "region", "status", "instance_type", "instance_count", "hours_in_service", "idle_hours", "last_invocation_at", "estimated_cost_usd", "idle_cost_usd", "idle"],
+                "Endpoints (idle ones highlighted)",
+                f"{PAGE}-endpoints",
+                data.endpoints,
+                "This team has no SageMaker endpoints in the days shown.",
+                columns=[
+                    "endpoint_name",
+                    "account_id",
+                    "region",
+                    "status",
+                    "instance_type",
+                    "instance_count",
+                    "hours_in_service",
+                    "idle_hours",
+                    "last_invocation_at",
+                    "estimated_cost_usd",
+                    "idle_cost_usd",
+                    "idle",
+                ],
                 highlight=[IDLE_ROW],
             ),
-            table_section("Spend by service and day", f"{PAGE}-services", data.spend_by_service, "No Cost Explorer spend for this team in the days shown."),
+            table_section(
+                "Spend by service and day",
+                f"{PAGE}-services",
+                data.spend_by_service,
+                "No Cost Explorer spend for this team in the days shown.",
+            ),
         ]
     )
 
@@ -89,4 +149,6 @@ def register_callbacks(app: Dash) -> None:
 
 
 # registered last, with the layout function defined above
-dash.register_page(__name__, path="/teams", name="Teams", title="GenAI cost monitor: teams", order=1, layout=layout)
+dash.register_page(
+    __name__, path="/teams", name="Teams", title="GenAI cost monitor: teams", order=1, layout=layout
+)

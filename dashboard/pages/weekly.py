@@ -25,7 +25,6 @@ SPEC = FilterSpec(PAGE, dates=False, extra=(("week", f"{PAGE}-week", "value"),))
 WEEKS_OFFERED = 26
 
 
-
 def chosen_week(filters: Filters, today: date) -> date:
     """The Monday of the week in the URL, else of this week."""
     try:
@@ -36,20 +35,35 @@ def chosen_week(filters: Filters, today: date) -> date:
 
 def layout(**query: Any) -> html.Div:
     """The page with its week and filters set from the URL."""
-    return filtered_page(SPEC, "Weekly", "How did this week go against last week, and what moved?", query, extra_keys=("week",), control=week_picker)
+    return filtered_page(
+        SPEC,
+        "Weekly",
+        "How did this week go against last week, and what moved?",
+        query,
+        extra_keys=("week",),
+        control=week_picker,
+    )
 
 
 def week_picker(filters: Filters, today: date) -> html.Div:
     """The week shown: this one and the weeks before it, the chosen one included."""
     monday = chosen_week(filters, today)
     this_monday = today - timedelta(days=today.weekday())
-    weeks = sorted({this_monday - timedelta(weeks=n) for n in range(WEEKS_OFFERED)} | {monday}, reverse=True)
+    weeks = sorted(
+        {this_monday - timedelta(weeks=n) for n in range(WEEKS_OFFERED)} | {monday}, reverse=True
+    )
     return html.Div(
         [
             html.Label("Week", htmlFor=f"{PAGE}-week", className="filter-label"),
             dcc.Dropdown(
                 id=f"{PAGE}-week",
-                options=[{"label": f"{iso_week(w)} ({w:%d %b} - {w + timedelta(days=6):%d %b %Y})", "value": iso_week(w)} for w in weeks],
+                options=[
+                    {
+                        "label": f"{iso_week(w)} ({w:%d %b} - {w + timedelta(days=6):%d %b %Y})",
+                        "value": iso_week(w),
+                    }
+                    for w in weeks
+                ],
                 value=iso_week(monday),
                 clearable=False,
             ),
@@ -63,7 +77,14 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     """Query and render the page body: the callback's whole work."""
     monday = chosen_week(filters, context.today())
     with context.sessions() as session:
-        data = weekly_data(session, monday, context.clock(), filters.team_list(), filters.account_list(), filters.region_list())
+        data = weekly_data(
+            session,
+            monday,
+            context.clock(),
+            filters.team_list(),
+            filters.account_list(),
+            filters.region_list(),
+        )
     return render(data)
 
 
@@ -82,7 +103,11 @@ def render(data: WeeklyData) -> html.Div:
         [
             card(f"{PAGE}-this-week", "Billed this week", usd(data.total_this_week)),
             card(f"{PAGE}-last-week", "Billed the week before", usd(data.total_last_week)),
-            card(f"{PAGE}-change", "Change", ("+" if change > 0 else "") + usd(change).replace("$-", "-$")),
+            card(
+                f"{PAGE}-change",
+                "Change",
+                ("+" if change > 0 else "") + usd(change).replace("$-", "-$"),
+            ),
             card(f"{PAGE}-new-alerts", "New alerts", str(len(data.new_alerts))),
             card(f"{PAGE}-resolved-alerts", "Resolved alerts", str(len(data.resolved_alerts))),
         ],
@@ -94,19 +119,58 @@ def render(data: WeeklyData) -> html.Div:
             cards,
             html.Div(
                 [
-                    html.Div(graph(f"{PAGE}-teams-graph", week_compare_figure(data.teams, "team", "Billed spend per team")), className="section"),
-                    html.Div(graph(f"{PAGE}-models-graph", week_compare_figure(data.models, "model", "Bedrock estimate per model")), className="section"),
+                    html.Div(
+                        graph(
+                            f"{PAGE}-teams-graph",
+                            week_compare_figure(data.teams, "team", "Billed spend per team"),
+                        ),
+                        className="section",
+                    ),
+                    html.Div(
+                        graph(
+                            f"{PAGE}-models-graph",
+                            week_compare_figure(data.models, "model", "Bedrock estimate per model"),
+                        ),
+                        className="section",
+                    ),
                 ],
                 className="grid",
             ),
             table_section("Top movers", f"{PAGE}-movers", data.movers, "Nothing moved."),
-            table_section("Per team (billed)", f"{PAGE}-teams", data.teams, "No Cost Explorer spend in either week: run `genai-monitor collect costs`."),
-            table_section("Per model (Bedrock estimate)", f"{PAGE}-models", data.models, "No Bedrock usage in either week."),
-            table_section("Budget status at the end of the week", f"{PAGE}-budgets", data.budgets, "No budgets for this month."),
+            table_section(
+                "Per team (billed)",
+                f"{PAGE}-teams",
+                data.teams,
+                "No Cost Explorer spend in either week: run `genai-monitor collect costs`.",
+            ),
+            table_section(
+                "Per model (Bedrock estimate)",
+                f"{PAGE}-models",
+                data.models,
+                "No Bedrock usage in either week.",
+            ),
+            table_section(
+                "Budget status at the end of the week",
+                f"{PAGE}-budgets",
+                data.budgets,
+                "No budgets for this month.",
+            ),
             html.Div(
                 [
-                    table_section("New alerts", f"{PAGE}-new", data.new_alerts, "No alert opened this week.", columns=["state", "severity", "rule", "team", "subject", "opened_at"]),
-                    table_section("Resolved alerts", f"{PAGE}-resolved", data.resolved_alerts, "No alert resolved this week.", columns=["rule", "team", "subject", "opened_at", "resolved_at"]),
+                    table_section(
+                        "New alerts",
+                        f"{PAGE}-new",
+                        data.new_alerts,
+                        "No alert opened this week.",
+                        columns=["state", "severity", "rule", "team", "subject", "opened_at"],
+                    ),
+                    table_section(
+                        "Resolved alerts",
+                        f"{PAGE}-resolved",
+                        data.resolved_alerts,
+                        "No alert resolved this week.",
+                        columns=["rule", "team", "subject", "opened_at", "resolved_at"],
+                    ),
                 ],
                 className="grid",
             ),
@@ -120,4 +184,11 @@ def register_callbacks(app: Dash) -> None:
 
 
 # registered last, with the layout function defined above
-dash.register_page(__name__, path="/weekly", name="Weekly", title="GenAI cost monitor: weekly", order=4, layout=layout)
+dash.register_page(
+    __name__,
+    path="/weekly",
+    name="Weekly",
+    title="GenAI cost monitor: weekly",
+    order=4,
+    layout=layout,
+)

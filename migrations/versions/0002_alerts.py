@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
-        sa.UniqueConstraint("rule", "subject", "opened_at", name=op.f("uq_alerts_rule_subject_opened_at")),
+        sa.UniqueConstraint(
+            "rule", "subject", "opened_at", name=op.f("uq_alerts_rule_subject_opened_at")
+        ),
     )
     op.create_index("ix_alerts_state", "alerts", ["state"], unique=False)
     op.create_table(
@@ -53,11 +55,24 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], name=op.f("fk_notifications_alert_id_alerts"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["alert_id"],
+            ["alerts.id"],
+            name=op.f("fk_notifications_alert_id_alerts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
-        sa.UniqueConstraint("alert_id", "channel", "kind", "sequence", name=op.f("uq_notifications_alert_id_channel_kind_sequence")),
+        sa.UniqueConstraint(
+            "alert_id",
+            "channel",
+            "kind",
+            "sequence",
+            name=op.f("uq_notifications_alert_id_channel_kind_sequence"),
+        ),
     )
-    op.create_index("ix_notifications_due", "notifications", ["delivered_at", "next_attempt_at"], unique=False)
+    op.create_index(
+        "ix_notifications_due", "notifications", ["delivered_at", "next_attempt_at"], unique=False
+    )
     op.create_table(
         "silences",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

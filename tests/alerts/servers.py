@@ -35,7 +35,9 @@ class HttpRecorder:
                 if status >= 300:
                     recorder.failures += 1
                 else:
-                    recorder.requests.append(Received(self.path, dict(self.headers), json.loads(raw or b"null")))
+                    recorder.requests.append(
+                        Received(self.path, dict(self.headers), json.loads(raw or b"null"))
+                    )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -46,7 +46,21 @@ def seed_runs(sessions):
     rows = []
     for region, hours_ago in (("us-east-1", 1), ("eu-west-1", 30)):
         finished = now - timedelta(hours=hours_ago)
-        rows.append({"source": "bedrock", "account_id": "111111111111", "region": region, "window_start": finished - timedelta(hours=3), "window_end": finished, "status": "succeeded", "started_at": finished, "finished_at": finished, "api_calls": 2, "rows": 10, "message": None})
+        rows.append(
+            {
+                "source": "bedrock",
+                "account_id": "111111111111",
+                "region": region,
+                "window_start": finished - timedelta(hours=3),
+                "window_end": finished,
+                "status": "succeeded",
+                "started_at": finished,
+                "finished_at": finished,
+                "api_calls": 2,
+                "rows": 10,
+                "message": None,
+            }
+        )
     with sessions.begin() as session:
         upsert(session, CollectorRun, rows, key=["source", "account_id", "region", "window_start"])
 
@@ -54,7 +68,10 @@ def seed_runs(sessions):
 def test_evaluate_list_silence_and_export(cli, sessions, http):
     seed_runs(sessions)
     dry = cli("alerts", "evaluate", "--dry-run")
-    assert dry.exit_code == 0 and "would fired: stale_data bedrock/111111111111/eu-west-1" in dry.output
+    assert (
+        dry.exit_code == 0
+        and "would fired: stale_data bedrock/111111111111/eu-west-1" in dry.output
+    )
     assert cli("alerts", "list").output.strip() == "no alerts"
 
     done = cli("alerts", "evaluate")
@@ -67,7 +84,19 @@ def test_evaluate_list_silence_and_export(cli, sessions, http):
     listed = cli("alerts", "list")
     assert "firing" in listed.output and "eu-west-1 last succeeded 30h ago" in listed.output
 
-    added = cli("alerts", "silence", "add", "--rule", "stale_data", "--subject", "bedrock/*", "--for", "4h", "--comment", "known outage")
+    added = cli(
+        "alerts",
+        "silence",
+        "add",
+        "--rule",
+        "stale_data",
+        "--subject",
+        "bedrock/*",
+        "--for",
+        "4h",
+        "--comment",
+        "known outage",
+    )
     assert added.exit_code == 0 and added.output.startswith("silence 1 added until")
     assert "known outage" in cli("alerts", "silence", "list").output
     assert "silenced: stale_data" in cli("alerts", "evaluate").output

@@ -33,7 +33,13 @@ def http():
 
 def down_targets(*regions):
     def snapshot(_session, now):
-        return Snapshot(now, targets=tuple(TargetFreshness("bedrock", "111111111111", r, None, now, "Throttling") for r in regions))
+        return Snapshot(
+            now,
+            targets=tuple(
+                TargetFreshness("bedrock", "111111111111", r, None, now, "Throttling")
+                for r in regions
+            ),
+        )
 
     return snapshot
 
@@ -69,9 +75,15 @@ def test_pagerduty_triggers_then_resolves_with_the_same_dedup_key(sessions, http
     deliver(sessions, channels, clock=lambda: T0 + timedelta(hours=1))
     trigger, resolve = (r.body for r in http.requests)
     assert trigger["event_action"] == "trigger" and resolve["event_action"] == "resolve"
-    assert trigger["dedup_key"] == resolve["dedup_key"] == "genai-cost-monitor/stale_data/bedrock/111111111111/us-east-1"
+    assert (
+        trigger["dedup_key"]
+        == resolve["dedup_key"]
+        == "genai-cost-monitor/stale_data/bedrock/111111111111/us-east-1"
+    )
     assert trigger["routing_key"] == "R0UT1NG" and trigger["payload"]["severity"] == "warning"
-    assert trigger["payload"]["summary"].startswith("bedrock collection for 111111111111/us-east-1 never succeeded")
+    assert trigger["payload"]["summary"].startswith(
+        "bedrock collection for 111111111111/us-east-1 never succeeded"
+    )
 
 
 def test_a_channel_down_for_an_hour_gets_everything_once_when_it_is_back(sessions, http, caplog):
@@ -94,7 +106,9 @@ def test_a_channel_down_for_an_hour_gets_everything_once_when_it_is_back(session
     assert len({r.headers["Idempotency-Key"] for r in http.requests}) == 2
     with sessions() as session:
         rows = session.scalars(select(Notification)).all()
-    assert all(n.delivered_at is not None and n.delivered_at <= T0 + timedelta(minutes=80) for n in rows)
+    assert all(
+        n.delivered_at is not None and n.delivered_at <= T0 + timedelta(minutes=80) for n in rows
+    )
     assert all(n.last_error is None for n in rows)
     assert "s3cr3t" not in caplog.text and "answered HTTP 503" in caplog.text
 
@@ -132,16 +146,22 @@ def test_email_over_smtp(sessions):
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        cfg = setup(f"{{type: email, to: [finance@example.com, ops@example.com], smtp_host: 127.0.0.1, smtp_port: {port}, starttls: false, sender: monitor@example.com}}")
+        cfg = setup(
+            f"{{type: email, to: [finance@example.com, ops@example.com], smtp_host: 127.0.0.1, smtp_port: {port}, starttls: false, sender: monitor@example.com}}"
+        )
         evaluate_once(sessions, cfg, down_targets("us-east-1"), T0)
-        report = deliver(sessions, build_notifiers(cfg.notifiers, ClientFactory()), clock=lambda: T0)
+        report = deliver(
+            sessions, build_notifiers(cfg.notifiers, ClientFactory()), clock=lambda: T0
+        )
     finally:
         controller.stop()
     assert report.delivered == 1
     ((recipients, mail),) = inbox.messages
     assert recipients == ["finance@example.com", "ops@example.com"]
     assert mail["Subject"] == "[FIRING] stale_data (unattributed): bedrock/111111111111/us-east-1"
-    assert mail["From"] == "monitor@example.com" and mail["Message-ID"].endswith("@genai-cost-monitor>")
+    assert mail["From"] == "monitor@example.com" and mail["Message-ID"].endswith(
+        "@genai-cost-monitor>"
+    )
     assert "never succeeded" in mail.get_payload()
 
 
@@ -150,12 +170,21 @@ def test_sns_publishes_to_the_topic(aws, sessions):
     sqs = boto3.client("sqs", region_name="us-east-1")
     topic = sns.create_topic(Name="genai-cost-monitor-alerts")["TopicArn"]
     queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
     cfg = setup(f"{{type: sns, topic_arn: {topic}}}")
     factory = ClientFactory()
     evaluate_once(sessions, cfg, down_targets("us-east-1"), T0)
-    assert deliver(sessions, build_notifiers(cfg.notifiers, factory), clock=lambda: T0).delivered == 1
+    assert (
+        deliver(sessions, build_notifiers(cfg.notifiers, factory), clock=lambda: T0).delivered == 1
+    )
     (received,) = sqs.receive_message(QueueUrl=queue)["Messages"]
     assert received["Body"].startswith("[FIRING] stale_data (unattributed)")
     assert factory.counter.count("sns", "Publish") == 1

@@ -36,18 +36,28 @@ def stale(source_down_since: datetime | None):
     """A snapshot source whose bedrock target stopped succeeding at ``source_down_since``."""
 
     def snapshot(_session, now):
-        last_success = now if source_down_since is None or now < source_down_since else source_down_since
-        return Snapshot(now, targets=(TargetFreshness("bedrock", "111111111111", "us-east-1", last_success, now),))
+        last_success = (
+            now if source_down_since is None or now < source_down_since else source_down_since
+        )
+        return Snapshot(
+            now,
+            targets=(TargetFreshness("bedrock", "111111111111", "us-east-1", last_success, now),),
+        )
 
     return snapshot
 
 
 def notifications(sessions):
     with sessions() as session:
-        return [(n.kind, n.sequence, n.channel, n.created_at) for n in session.scalars(select(Notification).order_by(Notification.id))]
+        return [
+            (n.kind, n.sequence, n.channel, n.created_at)
+            for n in session.scalars(select(Notification).order_by(Notification.id))
+        ]
 
 
-def test_a_day_long_condition_evaluated_every_minute_gives_one_firing_repeats_and_one_resolved(sessions):
+def test_a_day_long_condition_evaluated_every_minute_gives_one_firing_repeats_and_one_resolved(
+    sessions,
+):
     cfg = config("{kind: stale_data, for: 1h}")
     down_since = T0
     snapshot = stale(down_since)
@@ -61,12 +71,24 @@ def test_a_day_long_condition_evaluated_every_minute_gives_one_firing_repeats_an
     # condition (down > 1h) holds from T0+1h01 to T0+25h: fires once, repeats every 4h, resolves once
     fired_at = T0 + timedelta(hours=1, minutes=1)
     assert sent[0] == ("firing", 0, "oncall", fired_at)
-    assert [s[:2] for s in sent] == [("firing", 0), ("repeat", 1), ("repeat", 2), ("repeat", 3), ("repeat", 4), ("repeat", 5), ("resolved", 0)]
+    assert [s[:2] for s in sent] == [
+        ("firing", 0),
+        ("repeat", 1),
+        ("repeat", 2),
+        ("repeat", 3),
+        ("repeat", 4),
+        ("repeat", 5),
+        ("resolved", 0),
+    ]
     assert [s[3] for s in sent[1:6]] == [fired_at + timedelta(hours=4 * k) for k in range(1, 6)]
     assert sent[-1][3] == T0 + timedelta(hours=25)
     with sessions() as session:
         (alert,) = session.scalars(select(Alert)).all()
-    assert (alert.state, alert.fired_at, alert.resolved_at) == ("resolved", fired_at, T0 + timedelta(hours=25))
+    assert (alert.state, alert.fired_at, alert.resolved_at) == (
+        "resolved",
+        fired_at,
+        T0 + timedelta(hours=25),
+    )
 
 
 def idle_snapshot(names, team="search", idle_hours=30):
@@ -74,7 +96,19 @@ def idle_snapshot(names, team="search", idle_hours=30):
         return Snapshot(
             now,
             endpoints=tuple(
-                EndpointState("111111111111", "us-east-1", name, team, "real-time", "ml.g5.xlarge", 1, True, True, now - timedelta(hours=idle_hours), Decimal("30.18"))
+                EndpointState(
+                    "111111111111",
+                    "us-east-1",
+                    name,
+                    team,
+                    "real-time",
+                    "ml.g5.xlarge",
+                    1,
+                    True,
+                    True,
+                    now - timedelta(hours=idle_hours),
+                    Decimal("30.18"),
+                )
                 for name in names
             ),
         )
@@ -109,7 +143,17 @@ def test_pending_until_held_long_enough_and_forgotten_if_it_clears_first(session
 def test_silences_mute_until_they_end_and_the_alert_fires_after(sessions):
     cfg = config("{kind: idle_endpoint, for: 1h}")
     with sessions.begin() as session:
-        session.add(Silence(rule="idle_endpoint", subject_pattern="*/ep-*", team=None, starts_at=T0, ends_at=T0 + timedelta(hours=2), created_by="test", comment="maintenance"))
+        session.add(
+            Silence(
+                rule="idle_endpoint",
+                subject_pattern="*/ep-*",
+                team=None,
+                starts_at=T0,
+                ends_at=T0 + timedelta(hours=2),
+                created_by="test",
+                comment="maintenance",
+            )
+        )
     evaluate_once(sessions, cfg, idle_snapshot(["ep-1"]), T0 + timedelta(minutes=5))
     with sessions() as session:
         alert = session.scalars(select(Alert)).one()
@@ -142,7 +186,9 @@ def test_budget_thresholds_are_told_once_and_resolve_quietly(sessions):
     cfg = config("{kind: budget_threshold, thresholds: [0.5]}")
 
     def budgets(spent, period="2026-11"):
-        return lambda _s, now: Snapshot(now, budgets=(TeamBudgetState("search", period, Decimal(1000), Decimal(spent)),))
+        return lambda _s, now: Snapshot(
+            now, budgets=(TeamBudgetState("search", period, Decimal(1000), Decimal(spent)),)
+        )
 
     for hour in range(30):
         evaluate_once(sessions, cfg, budgets(600), T0 + timedelta(hours=hour))

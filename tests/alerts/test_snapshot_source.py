@@ -40,20 +40,47 @@ alerts:
 
 def open_alerts(sessions) -> dict[str, tuple[str, str]]:
     with sessions() as session:
-        return {a.subject: (a.rule, a.state) for a in session.scalars(select(Alert).where(Alert.state != "resolved"))}
+        return {
+            a.subject: (a.rule, a.state)
+            for a in session.scalars(select(Alert).where(Alert.state != "resolved"))
+        }
 
 
 def test_idle_endpoints_collected_from_sagemaker_raise_the_idle_alert(aws, sessions):
-    create_sagemaker_endpoint("busy", [{"name": "AllTraffic", "instance_type": "ml.m5.large"}], created_at=CREATED, tags={"team": "search"})
-    create_sagemaker_endpoint("idle", [{"name": "AllTraffic", "instance_type": "ml.m5.large"}], created_at=CREATED, tags={"team": "search"})
-    create_sagemaker_endpoint("quiet-serverless", [{"name": "AllTraffic", "serverless": {"MemorySizeInMB": 2048, "MaxConcurrency": 2}}], created_at=CREATED)
-    put_sagemaker_invocations("us-east-1", [("busy", "AllTraffic", CREATED + timedelta(hours=h, minutes=5), 10) for h in range(48)])
+    create_sagemaker_endpoint(
+        "busy",
+        [{"name": "AllTraffic", "instance_type": "ml.m5.large"}],
+        created_at=CREATED,
+        tags={"team": "search"},
+    )
+    create_sagemaker_endpoint(
+        "idle",
+        [{"name": "AllTraffic", "instance_type": "ml.m5.large"}],
+        created_at=CREATED,
+        tags={"team": "search"},
+    )
+    create_sagemaker_endpoint(
+        "quiet-serverless",
+        [{"name": "AllTraffic", "serverless": {"MemorySizeInMB": 2048, "MaxConcurrency": 2}}],
+        created_at=CREATED,
+    )
+    put_sagemaker_invocations(
+        "us-east-1",
+        [("busy", "AllTraffic", CREATED + timedelta(hours=h, minutes=5), 10) for h in range(48)],
+    )
     factory = ClientFactory()
     collector = SageMakerCollector(CONFIG, factory)
     runner = Runner(sessions, factory.counter, lambda: NOW)
-    runner.run(collector, runner.plan(collector, resolve_targets(CONFIG.accounts, CONFIG.regions, factory), CREATED, NOW))
+    runner.run(
+        collector,
+        runner.plan(
+            collector, resolve_targets(CONFIG.accounts, CONFIG.regions, factory), CREATED, NOW
+        ),
+    )
 
-    summary = evaluate_once(sessions, CONFIG, lambda session, now: build_snapshot(CONFIG, session, now), NOW)
+    summary = evaluate_once(
+        sessions, CONFIG, lambda session, now: build_snapshot(CONFIG, session, now), NOW
+    )
     alerts = open_alerts(sessions)
     assert alerts == {"123456789012/us-east-1/idle": ("idle_endpoint", "firing")}
     with sessions() as session:
@@ -70,13 +97,61 @@ def test_budgets_spikes_and_stale_collectors_from_the_tables(sessions):
     lines = []
     for day in range(1, 20):
         for team, amount in (("search", "40"), ("support", "1")):
-            lines.append({"day": date(2026, 11, day), "account_id": "111111111111", "service": "Amazon Bedrock", "usage_group": "input_tokens", "team": team, "amount_usd": Decimal(amount), "amortized_usd": None, "estimated": False, "collected_at": now})
+            lines.append(
+                {
+                    "day": date(2026, 11, day),
+                    "account_id": "111111111111",
+                    "service": "Amazon Bedrock",
+                    "usage_group": "input_tokens",
+                    "team": team,
+                    "amount_usd": Decimal(amount),
+                    "amortized_usd": None,
+                    "estimated": False,
+                    "collected_at": now,
+                }
+            )
     usage = []
     for day in range(8):
         hour = datetime(2026, 11, 12 + day, 12, tzinfo=UTC)
         cost = Decimal("90") if day == 7 else Decimal("10")  # the 19th spikes
-        usage.append({"account_id": "111111111111", "region": "us-east-1", "model_id": "m", "hour": hour, "base_model_id": "m", "team": "search", "invocations": 1, "input_tokens": 1, "output_tokens": 1, "cache_read_tokens": 0, "cache_write_tokens": 0, "client_errors": 0, "server_errors": 0, "throttles": 0, "latency_ms_avg": None, "estimated_cost_usd": cost, "priced": True, "provisional": False, "collected_at": now})
-    runs = [{"source": "bedrock", "account_id": "111111111111", "region": "eu-west-1", "window_start": now - timedelta(days=2), "window_end": now - timedelta(days=1), "status": "succeeded", "started_at": now - timedelta(hours=20), "finished_at": now - timedelta(hours=20), "api_calls": 1, "rows": 1, "message": None}]
+        usage.append(
+            {
+                "account_id": "111111111111",
+                "region": "us-east-1",
+                "model_id": "m",
+                "hour": hour,
+                "base_model_id": "m",
+                "team": "search",
+                "invocations": 1,
+                "input_tokens": 1,
+                "output_tokens": 1,
+                "cache_read_tokens": 0,
+                "cache_write_tokens": 0,
+                "client_errors": 0,
+                "server_errors": 0,
+                "throttles": 0,
+                "latency_ms_avg": None,
+                "estimated_cost_usd": cost,
+                "priced": True,
+                "provisional": False,
+                "collected_at": now,
+            }
+        )
+    runs = [
+        {
+            "source": "bedrock",
+            "account_id": "111111111111",
+            "region": "eu-west-1",
+            "window_start": now - timedelta(days=2),
+            "window_end": now - timedelta(days=1),
+            "status": "succeeded",
+            "started_at": now - timedelta(hours=20),
+            "finished_at": now - timedelta(hours=20),
+            "api_calls": 1,
+            "rows": 1,
+            "message": None,
+        }
+    ]
     with sessions.begin() as session:
         upsert(session, CostDaily, lines)
         upsert(session, BedrockUsageHourly, usage)

@@ -38,7 +38,12 @@ def collect(sessions, config, clients, now, start=None, end=None):
 def contents(sessions) -> list[tuple]:
     columns = list(BedrockUsageHourly.__table__.columns)
     with sessions() as session:
-        ordered = select(*columns).order_by(BedrockUsageHourly.account_id, BedrockUsageHourly.region, BedrockUsageHourly.model_id, BedrockUsageHourly.hour)
+        ordered = select(*columns).order_by(
+            BedrockUsageHourly.account_id,
+            BedrockUsageHourly.region,
+            BedrockUsageHourly.model_id,
+            BedrockUsageHourly.hour,
+        )
         return [tuple(row) for row in session.execute(ordered)]
 
 
@@ -46,14 +51,29 @@ def token_totals(sessions) -> Counter:
     totals: Counter = Counter()
     with sessions() as session:
         for row in session.scalars(select(BedrockUsageHourly)):
-            totals[(row.account_id, row.region, row.model_id, row.team, "input")] += row.input_tokens
-            totals[(row.account_id, row.region, row.model_id, row.team, "output")] += row.output_tokens
-            totals[(row.account_id, row.region, row.model_id, row.team, "invocations")] += row.invocations
+            totals[(row.account_id, row.region, row.model_id, row.team, "input")] += (
+                row.input_tokens
+            )
+            totals[(row.account_id, row.region, row.model_id, row.team, "output")] += (
+                row.output_tokens
+            )
+            totals[(row.account_id, row.region, row.model_id, row.team, "invocations")] += (
+                row.invocations
+            )
     return totals
 
 
-WORLD_TEAMS = {HAIKU: "unattributed", f"us.{SONNET}": "unattributed", "prof123": "search", "acme.unknown-v1": "unattributed"}
-METRIC_KEYS = {"InputTokenCount": "input", "OutputTokenCount": "output", "Invocations": "invocations"}
+WORLD_TEAMS = {
+    HAIKU: "unattributed",
+    f"us.{SONNET}": "unattributed",
+    "prof123": "search",
+    "acme.unknown-v1": "unattributed",
+}
+METRIC_KEYS = {
+    "InputTokenCount": "input",
+    "OutputTokenCount": "output",
+    "Invocations": "invocations",
+}
 
 
 def world_points(hours: int):
@@ -95,13 +115,26 @@ attribution:
 
 def test_token_totals_match_cloudwatch_per_model_region_and_team(aws, sessions):
     expected = seed_world()
-    result = collect(sessions, CONFIG, ClientFactory(), START + timedelta(days=5), START, START + timedelta(hours=48))
+    result = collect(
+        sessions,
+        CONFIG,
+        ClientFactory(),
+        START + timedelta(days=5),
+        START,
+        START + timedelta(hours=48),
+    )
     assert [o.status for o in result.outcomes] == ["succeeded", "succeeded"]
     assert token_totals(sessions) == expected
     with sessions() as session:
-        unknown = session.scalars(select(BedrockUsageHourly).where(BedrockUsageHourly.model_id == "acme.unknown-v1")).all()
-        profile = session.scalars(select(BedrockUsageHourly).where(BedrockUsageHourly.model_id == "prof123")).first()
-        sonnet = session.scalars(select(BedrockUsageHourly).where(BedrockUsageHourly.model_id == f"us.{SONNET}")).first()
+        unknown = session.scalars(
+            select(BedrockUsageHourly).where(BedrockUsageHourly.model_id == "acme.unknown-v1")
+        ).all()
+        profile = session.scalars(
+            select(BedrockUsageHourly).where(BedrockUsageHourly.model_id == "prof123")
+        ).first()
+        sonnet = session.scalars(
+            select(BedrockUsageHourly).where(BedrockUsageHourly.model_id == f"us.{SONNET}")
+        ).first()
     assert unknown and all(not r.priced and r.estimated_cost_usd is None for r in unknown)
     assert profile.base_model_id == "anthropic.claude-3-5-haiku-20241022-v1:0" and profile.priced
     assert sonnet.base_model_id == SONNET and sonnet.estimated_cost_usd > 0
@@ -125,11 +158,16 @@ def test_recollecting_the_same_window_changes_nothing(aws, sessions):
 def test_get_metric_data_calls_are_ceil_of_series_over_500(aws, sessions, models):
     at = START + timedelta(minutes=5)
     metrics = ("Invocations", "InputTokenCount", "OutputTokenCount")
-    put_bedrock_metrics("us-east-1", [(f"vendor.model-{i}", metric, at, 1) for i in range(models) for metric in metrics])
+    put_bedrock_metrics(
+        "us-east-1",
+        [(f"vendor.model-{i}", metric, at, 1) for i in range(models) for metric in metrics],
+    )
     series = models * len(metrics)
     config = parse_config("collection: {bedrock: {window: 2h}}", "test.yaml")
     factory = ClientFactory()
-    result = collect(sessions, config, factory, START + timedelta(days=1), START, START + timedelta(hours=4))
+    result = collect(
+        sessions, config, factory, START + timedelta(days=1), START, START + timedelta(hours=4)
+    )
     windows = result.outcomes[0].windows_done
     assert windows == 2
     assert factory.counter.count("cloudwatch", "GetMetricData") == windows * math.ceil(series / 500)
@@ -141,18 +179,31 @@ def test_get_metric_data_calls_are_ceil_of_series_over_500(aws, sessions, models
 
 
 def test_regular_cycles_continue_from_the_watermark_and_fill_a_gap(aws, sessions):
-    config = parse_config("collection: {bedrock: {initial_backfill: 13h, lookback: 3h}}", "test.yaml")
+    config = parse_config(
+        "collection: {bedrock: {initial_backfill: 13h, lookback: 3h}}", "test.yaml"
+    )
     first_now = START + timedelta(hours=12, minutes=40)
-    put_bedrock_metrics("us-east-1", [(HAIKU, "InputTokenCount", START + timedelta(hours=h, minutes=5), 10) for h in range(13)])
+    put_bedrock_metrics(
+        "us-east-1",
+        [(HAIKU, "InputTokenCount", START + timedelta(hours=h, minutes=5), 10) for h in range(13)],
+    )
     collect(sessions, config, ClientFactory(), first_now)
     assert sum(v for k, v in token_totals(sessions).items() if k[-1] == "input") == 130
 
     # the collector is down for a day and a half; usage goes on
-    put_bedrock_metrics("us-east-1", [(HAIKU, "InputTokenCount", START + timedelta(hours=h, minutes=5), 10) for h in range(13, 50)])
+    put_bedrock_metrics(
+        "us-east-1",
+        [
+            (HAIKU, "InputTokenCount", START + timedelta(hours=h, minutes=5), 10)
+            for h in range(13, 50)
+        ],
+    )
     collect(sessions, config, ClientFactory(), START + timedelta(hours=50, minutes=30))
     assert sum(v for k, v in token_totals(sessions).items() if k[-1] == "input") == 500
     with sessions() as session:
-        hours = session.scalars(select(BedrockUsageHourly.hour).order_by(BedrockUsageHourly.hour)).all()
+        hours = session.scalars(
+            select(BedrockUsageHourly.hour).order_by(BedrockUsageHourly.hour)
+        ).all()
     assert hours == [START + timedelta(hours=h) for h in range(50)]
 
 
@@ -165,7 +216,9 @@ def test_the_newest_hour_is_provisional_and_collected_again(aws, sessions):
         row = session.scalars(select(BedrockUsageHourly)).one()
     assert (row.input_tokens, row.provisional) == (100, True)
 
-    put_bedrock_metrics("us-east-1", [(HAIKU, "InputTokenCount", hour + timedelta(minutes=50), 250)])
+    put_bedrock_metrics(
+        "us-east-1", [(HAIKU, "InputTokenCount", hour + timedelta(minutes=50), 250)]
+    )
     collect(sessions, config, ClientFactory(), hour + timedelta(hours=2))
     with sessions() as session:
         row = session.scalars(select(BedrockUsageHourly)).one()
@@ -186,55 +239,110 @@ teams: [{name: search}]
     sts = boto3.client("sts", region_name="us-east-1")
     at = START + timedelta(hours=1, minutes=3)
     for account, tokens in (("111111111111", 70), ("222222222222", 20)):
-        credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/Reader", RoleSessionName="seed")["Credentials"]
-        session = boto3.Session(credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+        credentials = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/Reader", RoleSessionName="seed"
+        )["Credentials"]
+        session = boto3.Session(
+            credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+        )
         put_bedrock_metrics("us-east-1", [(HAIKU, "InputTokenCount", at, tokens)], session=session)
 
     base = ClientFactory()
     denied = boto3.client("cloudwatch", region_name="us-east-1")
     stubber = Stubber(denied)
-    stubber.add_client_error("list_metrics", service_error_code="AccessDenied", service_message="not authorized to perform cloudwatch:ListMetrics", http_status_code=403)
+    stubber.add_client_error(
+        "list_metrics",
+        service_error_code="AccessDenied",
+        service_message="not authorized to perform cloudwatch:ListMetrics",
+        http_status_code=403,
+    )
     stubber.activate()
     clients = OverridingFactory(base, {("cloudwatch", "333333333333", "us-east-1"): denied})
 
-    result = collect(sessions, config, clients, START + timedelta(days=1), START, START + timedelta(hours=3))
-    assert {o.target.account_id: o.status for o in result.outcomes} == {"111111111111": "succeeded", "222222222222": "succeeded", "333333333333": "skipped"}
+    result = collect(
+        sessions, config, clients, START + timedelta(days=1), START, START + timedelta(hours=3)
+    )
+    assert {o.target.account_id: o.status for o in result.outcomes} == {
+        "111111111111": "succeeded",
+        "222222222222": "succeeded",
+        "333333333333": "skipped",
+    }
     with sessions() as session:
-        stored = {(r.account_id, r.team): r.input_tokens for r in session.scalars(select(BedrockUsageHourly))}
-        skipped = session.scalars(select(CollectorRun).where(CollectorRun.account_id == "333333333333")).one()
+        stored = {
+            (r.account_id, r.team): r.input_tokens
+            for r in session.scalars(select(BedrockUsageHourly))
+        }
+        skipped = session.scalars(
+            select(CollectorRun).where(CollectorRun.account_id == "333333333333")
+        ).one()
     assert stored == {("111111111111", "search"): 70, ("222222222222", "unattributed"): 20}
     assert skipped.status == "skipped" and "AccessDenied" in skipped.message
     assert base.counter.count("sts", "AssumeRole") == 2
 
 
 def test_inference_profiles_and_their_tags_come_from_the_bedrock_api(aws, sessions):
-    put_bedrock_metrics("us-east-1", [("prof-a", "InputTokenCount", START + timedelta(minutes=5), 1_000_000), ("prof-b", "InputTokenCount", START + timedelta(minutes=5), 5)])
+    put_bedrock_metrics(
+        "us-east-1",
+        [
+            ("prof-a", "InputTokenCount", START + timedelta(minutes=5), 1_000_000),
+            ("prof-b", "InputTokenCount", START + timedelta(minutes=5), 5),
+        ],
+    )
     bedrock = boto3.client("bedrock", region_name="us-east-1")
     stubber = Stubber(bedrock)
     arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/{}"
     model = {"modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}"}
 
     def summary(pid):
-        return {"inferenceProfileName": pid, "inferenceProfileArn": arn.format(pid), "inferenceProfileId": pid, "models": [model], "status": "ACTIVE", "type": "APPLICATION"}
+        return {
+            "inferenceProfileName": pid,
+            "inferenceProfileArn": arn.format(pid),
+            "inferenceProfileId": pid,
+            "models": [model],
+            "status": "ACTIVE",
+            "type": "APPLICATION",
+        }
 
-    stubber.add_response("list_inference_profiles", {"inferenceProfileSummaries": [summary("prof-a")], "nextToken": "page2"}, {"typeEquals": "APPLICATION"})
-    stubber.add_response("list_tags_for_resource", {"tags": [{"key": "team", "value": "search"}]}, {"resourceARN": arn.format("prof-a")})
-    stubber.add_response("list_inference_profiles", {"inferenceProfileSummaries": [summary("prof-b")]}, {"typeEquals": "APPLICATION", "nextToken": "page2"})
-    stubber.add_response("list_tags_for_resource", {"tags": [{"key": "owner", "value": "x"}]}, {"resourceARN": arn.format("prof-b")})
+    stubber.add_response(
+        "list_inference_profiles",
+        {"inferenceProfileSummaries": [summary("prof-a")], "nextToken": "page2"},
+        {"typeEquals": "APPLICATION"},
+    )
+    stubber.add_response(
+        "list_tags_for_resource",
+        {"tags": [{"key": "team", "value": "search"}]},
+        {"resourceARN": arn.format("prof-a")},
+    )
+    stubber.add_response(
+        "list_inference_profiles",
+        {"inferenceProfileSummaries": [summary("prof-b")]},
+        {"typeEquals": "APPLICATION", "nextToken": "page2"},
+    )
+    stubber.add_response(
+        "list_tags_for_resource",
+        {"tags": [{"key": "owner", "value": "x"}]},
+        {"resourceARN": arn.format("prof-b")},
+    )
     stubber.activate()
     clients = OverridingFactory(ClientFactory(), {("bedrock", ACCOUNT, "us-east-1"): bedrock})
     config = parse_config("attribution: {inference_profiles: {prof-b: support}}", "test.yaml")
     collect(sessions, config, clients, START + timedelta(days=1), START, START + timedelta(hours=2))
     stubber.assert_no_pending_responses()
     with sessions() as session:
-        rows = {r.model_id: (r.team, r.base_model_id, r.estimated_cost_usd) for r in session.scalars(select(BedrockUsageHourly))}
+        rows = {
+            r.model_id: (r.team, r.base_model_id, r.estimated_cost_usd)
+            for r in session.scalars(select(BedrockUsageHourly))
+        }
     assert rows["prof-a"][0:2] == ("search", HAIKU) and rows["prof-a"][2] == pytest.approx(0.25)
     assert rows["prof-b"][0:2] == ("support", HAIKU)
 
 
 def test_a_database_failure_keeps_written_windows_and_the_next_run_resumes(aws, sessions, engine):
     seed_world(hours=72)
-    config = parse_config("regions: [us-east-1]\nteams: [{name: search}]\nattribution: {inference_profiles: {prof123: search}}", "test.yaml")
+    config = parse_config(
+        "regions: [us-east-1]\nteams: [{name: search}]\nattribution: {inference_profiles: {prof123: search}}",
+        "test.yaml",
+    )
     now = START + timedelta(hours=72, minutes=30)
     writes = {"count": 0}
 
@@ -242,7 +350,9 @@ def test_a_database_failure_keeps_written_windows_and_the_next_run_resumes(aws, 
         if "bedrock_usage_hourly" in statement and statement.lstrip().upper().startswith("INSERT"):
             writes["count"] += 1
             if writes["count"] == 3:
-                raise OperationalError(statement, parameters, Exception("server closed the connection unexpectedly"))
+                raise OperationalError(
+                    statement, parameters, Exception("server closed the connection unexpectedly")
+                )
 
     event.listen(engine, "before_cursor_execute", fail_third_window)
     try:
@@ -258,4 +368,3 @@ def test_a_database_failure_keeps_written_windows_and_the_next_run_resumes(aws, 
 
     collect(sessions, config, ClientFactory(), now)  # the regular cycle picks up where it stopped
     assert token_totals(sessions) == world_totals(72, regions=["us-east-1"])
-

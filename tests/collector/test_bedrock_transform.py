@@ -21,8 +21,21 @@ def point(model_id, metric, value, at=HOUR, stat="Sum"):
 NO_MAPPING = AttributionConfig()
 
 
-def run(points, profiles=(), attribution=NO_MAPPING, collected_at=HOUR + timedelta(days=1), target=TARGET):
-    return transform(points, target=target, profiles=index_profiles(list(profiles)), attribution=attribution, catalog=CATALOG, collected_at=collected_at)
+def run(
+    points,
+    profiles=(),
+    attribution=NO_MAPPING,
+    collected_at=HOUR + timedelta(days=1),
+    target=TARGET,
+):
+    return transform(
+        points,
+        target=target,
+        profiles=index_profiles(list(profiles)),
+        attribution=attribution,
+        catalog=CATALOG,
+        collected_at=collected_at,
+    )
 
 
 def test_one_row_per_model_and_hour_with_every_metric():
@@ -38,7 +51,10 @@ def test_one_row_per_model_and_hour_with_every_metric():
             point(HAIKU, "Invocations", 1, at=HOUR + timedelta(hours=1)),
         ]
     )
-    assert [(r["hour"], r["invocations"]) for r in rows] == [(HOUR, 4), (HOUR + timedelta(hours=1), 1)]
+    assert [(r["hour"], r["invocations"]) for r in rows] == [
+        (HOUR, 4),
+        (HOUR + timedelta(hours=1), 1),
+    ]
     first = rows[0]
     assert (first["input_tokens"], first["output_tokens"]) == (2_000_000, 400_000)
     assert (first["client_errors"], first["server_errors"], first["throttles"]) == (1, 2, 3)
@@ -62,21 +78,39 @@ def test_cross_region_profile_priced_as_its_base_model():
 
 
 def test_application_profile_attributed_by_tag_and_priced_by_base_model():
-    profile = InferenceProfile("p1", "arn:aws:bedrock:us-east-1:111111111111:application-inference-profile/p1", f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}", tags={"team": "search"})
+    profile = InferenceProfile(
+        "p1",
+        "arn:aws:bedrock:us-east-1:111111111111:application-inference-profile/p1",
+        f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}",
+        tags={"team": "search"},
+    )
     (row,) = run([point("p1", "OutputTokenCount", 800_000)], profiles=[profile])
-    assert (row["team"], row["base_model_id"], row["estimated_cost_usd"]) == ("search", HAIKU, Decimal("1.000000"))
+    assert (row["team"], row["base_model_id"], row["estimated_cost_usd"]) == (
+        "search",
+        HAIKU,
+        Decimal("1.000000"),
+    )
 
 
 def test_config_mapping_and_account_team():
-    attribution = AttributionConfig(inference_profiles={"p2": ProfileMapping(team="support", model=HAIKU)})
+    attribution = AttributionConfig(
+        inference_profiles={"p2": ProfileMapping(team="support", model=HAIKU)}
+    )
     team_target = Target("222222222222", "us-east-1", default_team="data")
-    rows = run([point("p2", "Invocations", 1), point(HAIKU, "Invocations", 1)], attribution=attribution, target=team_target)
+    rows = run(
+        [point("p2", "Invocations", 1), point(HAIKU, "Invocations", 1)],
+        attribution=attribution,
+        target=team_target,
+    )
     assert {r["model_id"]: r["team"] for r in rows} == {"p2": "support", HAIKU: "data"}
 
 
 def test_newest_hours_are_provisional():
     rows = run(
-        [point(HAIKU, "Invocations", 1, at=HOUR), point(HAIKU, "Invocations", 1, at=HOUR + timedelta(hours=1))],
+        [
+            point(HAIKU, "Invocations", 1, at=HOUR),
+            point(HAIKU, "Invocations", 1, at=HOUR + timedelta(hours=1)),
+        ],
         collected_at=HOUR + timedelta(hours=1, minutes=30),
     )
     assert [r["provisional"] for r in rows] == [False, True]
@@ -84,6 +118,9 @@ def test_newest_hours_are_provisional():
 
 def test_series_for_models_only_asks_for_present_metrics():
     present = {("Invocations", "a"), ("InputTokenCount", "a")}
-    assert {s.metric_name for s in series_for_models(["a"], present)} == {"Invocations", "InputTokenCount"}
+    assert {s.metric_name for s in series_for_models(["a"], present)} == {
+        "Invocations",
+        "InputTokenCount",
+    }
     every = series_for_models(["b"])
     assert len(every) == 9 and {s.stat for s in every} == {"Sum", "Average"}

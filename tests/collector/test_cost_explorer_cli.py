@@ -43,7 +43,12 @@ def seed_october(aws):
     queue(
         aws,
         discovery([(oct20, date(2026, 10, 23), [(BEDROCK, ACCOUNT), (SONNET, ACCOUNT)])]),
-        daily({oct20: [("USE1-Claude3Haiku-input-tokens", "team$search", "1.25")], oct21: [("USE1-Claude3Haiku-output-tokens", "team$", "0.1234567")]}),
+        daily(
+            {
+                oct20: [("USE1-Claude3Haiku-input-tokens", "team$search", "1.25")],
+                oct21: [("USE1-Claude3Haiku-output-tokens", "team$", "0.1234567")],
+            }
+        ),
         daily({oct22: [("USE1-MP:USE1_InputTokenCount-Units", "team$support", "12")]}),
     )
 
@@ -52,21 +57,38 @@ def test_collect_costs_then_export_csv_and_json_in_the_contract_columns(aws, cli
     seed_october(aws)
     collected = cli("collect", "costs", "--start", "2026-10-20", "--end", "2026-10-23")
     assert collected.exit_code == 0, collected.output
-    assert f"costs {ACCOUNT}/us-east-1: succeeded, 1 window(s), 3 row(s), 3 API call(s)" in collected.output
+    assert (
+        f"costs {ACCOUNT}/us-east-1: succeeded, 1 window(s), 3 row(s), 3 API call(s)"
+        in collected.output
+    )
 
     exported = cli("export", "costs")
     assert exported.exit_code == 0, exported.output
     rows = list(csv.reader(io.StringIO(exported.stdout)))
-    assert tuple(rows[0]) == COST_COLUMNS == ("day", "account_id", "service", "usage_group", "team", "amount_usd", "estimated")
+    assert (
+        tuple(rows[0])
+        == COST_COLUMNS
+        == ("day", "account_id", "service", "usage_group", "team", "amount_usd", "estimated")
+    )
     assert rows[1:] == [
         ["2026-10-20", ACCOUNT, BEDROCK, "input_tokens", "search", "1.250000", "false"],
         ["2026-10-21", ACCOUNT, BEDROCK, "output_tokens", "unattributed", "0.123457", "false"],
         ["2026-10-22", ACCOUNT, SONNET, "input_tokens", "support", "12.000000", "false"],
     ]
 
-    filtered = cli("export", "costs", "--start", "2026-10-21", "--end", "2026-10-22", "--format", "json")
+    filtered = cli(
+        "export", "costs", "--start", "2026-10-21", "--end", "2026-10-22", "--format", "json"
+    )
     assert json.loads(filtered.stdout) == [
-        {"day": "2026-10-21", "account_id": ACCOUNT, "service": BEDROCK, "usage_group": "output_tokens", "team": "unattributed", "amount_usd": "0.123457", "estimated": False}
+        {
+            "day": "2026-10-21",
+            "account_id": ACCOUNT,
+            "service": BEDROCK,
+            "usage_group": "output_tokens",
+            "team": "unattributed",
+            "amount_usd": "0.123457",
+            "estimated": False,
+        }
     ]
 
 
@@ -85,6 +107,13 @@ def test_budgets_prints_every_budget_with_its_use_and_projection(aws, cli, engin
     result = cli("budgets", "--format", "json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert [(r["team"], r["service"], r["budget_usd"], r["spent_usd"], r["crosses_on"]) for r in rows] == [("search", "all", "5000.000000", "0.00", None)]
+    assert [
+        (r["team"], r["service"], r["budget_usd"], r["spent_usd"], r["crosses_on"]) for r in rows
+    ] == [("search", "all", "5000.000000", "0.00", None)]
     table = cli("budgets")
-    assert table.exit_code == 0 and table.output.splitlines()[1].split()[:4] == ["search", "all", "5000.000000", "0.00"]
+    assert table.exit_code == 0 and table.output.splitlines()[1].split()[:4] == [
+        "search",
+        "all",
+        "5000.000000",
+        "0.00",
+    ]

@@ -24,7 +24,10 @@ BEDROCK = "Amazon Bedrock"
 SAGEMAKER = "Amazon SageMaker"
 SONNET = "Claude 3.5 Sonnet (Amazon Bedrock Edition)"
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
-DISCOVERY_GROUP_BY = [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]
+DISCOVERY_GROUP_BY = [
+    {"Type": "DIMENSION", "Key": "SERVICE"},
+    {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+]
 DETAIL_GROUP_BY = [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "TAG", "Key": "team"}]
 
 
@@ -43,7 +46,13 @@ def discovery(months, token=None):
             {
                 "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
                 "Total": {},
-                "Groups": [{"Keys": [service, account], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}} for service, account in pairs],
+                "Groups": [
+                    {
+                        "Keys": [service, account],
+                        "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}},
+                    }
+                    for service, account in pairs
+                ],
                 "Estimated": False,
             }
             for start, end, pairs in months
@@ -60,9 +69,18 @@ def daily(days, estimated=(), token=None):
     answer = {
         "ResultsByTime": [
             {
-                "TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
+                "TimePeriod": {
+                    "Start": day.isoformat(),
+                    "End": (day + timedelta(days=1)).isoformat(),
+                },
                 "Total": {},
-                "Groups": [{"Keys": [usage, tag], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}} for usage, tag, amount in groups],
+                "Groups": [
+                    {
+                        "Keys": [usage, tag],
+                        "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}},
+                    }
+                    for usage, tag, amount in groups
+                ],
                 "Estimated": day in estimated,
             }
             for day, groups in days.items()
@@ -76,7 +94,11 @@ def daily(days, estimated=(), token=None):
 
 def queue(aws: str, *answers, account_id: str = ACCOUNT) -> None:
     """Queue answers in moto: each new request (by its body) takes the next one, in order."""
-    response = requests.post(f"{aws}/moto-api/static/ce/cost-and-usage-results", json={"results": list(answers), "account_id": account_id}, timeout=10)
+    response = requests.post(
+        f"{aws}/moto-api/static/ce/cost-and-usage-results",
+        json={"results": list(answers), "account_id": account_id},
+        timeout=10,
+    )
     assert response.status_code == 201
 
 
@@ -100,20 +122,37 @@ collection: {costs: {extra_services: ["Amazon OpenSearch Service"]}}
     "test.yaml",
 )
 OCT, NOV = date(2026, 10, 1), date(2026, 11, 1)
-D = {n: date(2026, 10, n) for n in range(20, 32)} | {f"11-{n}": date(2026, 11, n) for n in range(1, 4)}
+D = {n: date(2026, 10, n) for n in range(20, 32)} | {
+    f"11-{n}": date(2026, 11, n) for n in range(1, 4)
+}
 
 
 def test_pages_tags_untagged_lines_marketplace_models_and_a_month_boundary(aws, sessions):
     queue(
         aws,
         # discovery, two pages; EC2 is not GenAI spend
-        discovery([(date(2026, 10, 20), NOV, [(BEDROCK, ACCOUNT), ("Amazon Elastic Compute Cloud - Compute", ACCOUNT)])], token="d2"),
+        discovery(
+            [
+                (
+                    date(2026, 10, 20),
+                    NOV,
+                    [(BEDROCK, ACCOUNT), ("Amazon Elastic Compute Cloud - Compute", ACCOUNT)],
+                )
+            ],
+            token="d2",
+        ),
         discovery([(NOV, date(2026, 11, 4), [(BEDROCK, ACCOUNT), (SONNET, ACCOUNT)])]),
         # Amazon Bedrock, two pages across the month boundary
         daily(
             {
-                D[30]: [("USE1-Claude3Haiku-input-tokens", "team$search", "1.25"), ("USE1-Claude3Haiku-output-tokens", "team$search", "2.5")],
-                D[31]: [("USE1-Claude3Haiku-input-tokens", "team$", "0.5"), ("USE1-Claude3Haiku-input-tokens", "team$support", "3")],
+                D[30]: [
+                    ("USE1-Claude3Haiku-input-tokens", "team$search", "1.25"),
+                    ("USE1-Claude3Haiku-output-tokens", "team$search", "2.5"),
+                ],
+                D[31]: [
+                    ("USE1-Claude3Haiku-input-tokens", "team$", "0.5"),
+                    ("USE1-Claude3Haiku-input-tokens", "team$support", "3"),
+                ],
             },
             token="b2",
         ),
@@ -126,12 +165,24 @@ def test_pages_tags_untagged_lines_marketplace_models_and_a_month_boundary(aws, 
             estimated={D["11-2"], D["11-3"]},
         ),
         # the Marketplace model
-        daily({D["11-1"]: [("USE1-MP:USE1_InputTokenCount-Units", "team$search", "4"), ("USE1-MP:USE1_OutputTokenCount-Units", "team$search", "6")]}, estimated={D["11-1"]}),
+        daily(
+            {
+                D["11-1"]: [
+                    ("USE1-MP:USE1_InputTokenCount-Units", "team$search", "4"),
+                    ("USE1-MP:USE1_OutputTokenCount-Units", "team$search", "6"),
+                ]
+            },
+            estimated={D["11-1"]},
+        ),
     )
     factory = ClientFactory()
     result = collect(sessions, CONFIG, factory, NOW, datetime(2026, 10, 20, tzinfo=UTC), NOW)
-    assert [(o.target.account_id, o.target.region, o.status, o.windows_done) for o in result.outcomes] == [(ACCOUNT, "us-east-1", "succeeded", 1)]
-    assert factory.counter.count("ce", "GetCostAndUsage") == 5  # 2 discovery pages + 2 Bedrock pages + 1 Marketplace
+    assert [
+        (o.target.account_id, o.target.region, o.status, o.windows_done) for o in result.outcomes
+    ] == [(ACCOUNT, "us-east-1", "succeeded", 1)]
+    assert (
+        factory.counter.count("ce", "GetCostAndUsage") == 5
+    )  # 2 discovery pages + 2 Bedrock pages + 1 Marketplace
     assert stored(sessions) == {
         (D[30], ACCOUNT, BEDROCK, "input_tokens", "search"): (Decimal("1.25"), False),
         (D[30], ACCOUNT, BEDROCK, "output_tokens", "search"): (Decimal("2.5"), False),
@@ -141,13 +192,22 @@ def test_pages_tags_untagged_lines_marketplace_models_and_a_month_boundary(aws, 
         (D["11-1"], ACCOUNT, SONNET, "input_tokens", "search"): (Decimal("4"), True),
         (D["11-1"], ACCOUNT, SONNET, "output_tokens", "search"): (Decimal("6"), True),
         (D["11-2"], ACCOUNT, BEDROCK, "input_tokens", "search"): (Decimal("8"), True),
-        (D["11-3"], ACCOUNT, BEDROCK, "input_tokens", "search"): (Decimal("0.75"), True),  # today: open
+        (D["11-3"], ACCOUNT, BEDROCK, "input_tokens", "search"): (
+            Decimal("0.75"),
+            True,
+        ),  # today: open
     }
     with sessions() as session:
         assert month_to_date_by_team(session, NOW) == {"search": Decimal("25.75")}
-        assert month_to_date_by_team(session, datetime(2026, 10, 31, tzinfo=UTC)) == {"search": Decimal("3.75"), "support": Decimal("3"), "unattributed": Decimal("0.5")}
+        assert month_to_date_by_team(session, datetime(2026, 10, 31, tzinfo=UTC)) == {
+            "search": Decimal("3.75"),
+            "support": Decimal("3"),
+            "unattributed": Decimal("0.5"),
+        }
         # the collector syncs the config's budgets for the month it collects in
-        assert [(b.team, b.service, b.period, b.amount_usd) for b in session.scalars(select(Budget))] == [("search", "all", "2026-11", Decimal(5000))]
+        assert [
+            (b.team, b.service, b.period, b.amount_usd) for b in session.scalars(select(Budget))
+        ] == [("search", "all", "2026-11", Decimal(5000))]
 
 
 def test_a_restated_day_overwrites_and_a_line_that_moved_is_not_counted_twice(aws, sessions):
@@ -155,7 +215,15 @@ def test_a_restated_day_overwrites_and_a_line_that_moved_is_not_counted_twice(aw
     queue(
         aws,
         discovery([(NOV, date(2026, 11, 4), [(BEDROCK, ACCOUNT)])]),
-        daily({D["11-2"]: [("USE1-Claude3Haiku-input-tokens", "team$", "5"), ("USE1-Claude3Haiku-input-tokens", "team$search", "10")]}, estimated={D["11-2"]}),
+        daily(
+            {
+                D["11-2"]: [
+                    ("USE1-Claude3Haiku-input-tokens", "team$", "5"),
+                    ("USE1-Claude3Haiku-input-tokens", "team$search", "10"),
+                ]
+            },
+            estimated={D["11-2"]},
+        ),
     )
     collect(sessions, CONFIG, ClientFactory(), NOW, *window)
     assert stored(sessions) == {
@@ -172,7 +240,9 @@ def test_a_restated_day_overwrites_and_a_line_that_moved_is_not_counted_twice(aw
         daily({D["11-2"]: [("USE1-Claude3Haiku-input-tokens", "team$search", "15.5")]}),
     )
     collect(sessions, CONFIG, ClientFactory(), later, *window)
-    assert stored(sessions) == {(D["11-2"], ACCOUNT, BEDROCK, "input_tokens", "search"): (Decimal("15.5"), False)}
+    assert stored(sessions) == {
+        (D["11-2"], ACCOUNT, BEDROCK, "input_tokens", "search"): (Decimal("15.5"), False)
+    }
 
     # the same window read again (moto answers the same requests the same way) changes nothing
     with sessions() as session:
@@ -188,20 +258,31 @@ def backfill_answers(start: datetime, end: datetime) -> list[dict]:
     cursor = start.date()
     while cursor < end.date():
         following = (cursor.replace(day=1) + timedelta(days=32)).replace(day=1)
-        months.append((cursor, min(following, end.date()), [(BEDROCK, ACCOUNT), (SAGEMAKER, ACCOUNT)]))
+        months.append(
+            (cursor, min(following, end.date()), [(BEDROCK, ACCOUNT), (SAGEMAKER, ACCOUNT)])
+        )
         cursor = following
     answers = [discovery(months)]
     for window in plan_windows(start, end, timedelta(days=31)):
-        days = [window.start.date() + timedelta(days=i) for i in range((window.end - window.start).days)]
-        answers.append(daily({d: [("USE1-Claude3Haiku-input-tokens", "team$search", "2")] for d in days}))
-        answers.append(daily({d: [("USE1-Host:ml.g5.xlarge", "team$support", "24.5")] for d in days}))
+        days = [
+            window.start.date() + timedelta(days=i) for i in range((window.end - window.start).days)
+        ]
+        answers.append(
+            daily({d: [("USE1-Claude3Haiku-input-tokens", "team$search", "2")] for d in days})
+        )
+        answers.append(
+            daily({d: [("USE1-Host:ml.g5.xlarge", "team$support", "24.5")] for d in days})
+        )
     return answers
 
 
 def test_a_regular_cycle_costs_the_same_requests_after_1_or_12_months_of_history(aws, sessions):
     end = datetime(2026, 11, 4, tzinfo=UTC)
     cycle_calls, backfill_calls, rows = {}, {}, {}
-    for months, start in ((1, datetime(2026, 10, 1, tzinfo=UTC)), (12, datetime(2025, 11, 1, tzinfo=UTC))):
+    for months, start in (
+        (1, datetime(2026, 10, 1, tzinfo=UTC)),
+        (12, datetime(2025, 11, 1, tzinfo=UTC)),
+    ):
         with sessions.begin() as session:
             session.execute(delete(CostDaily))
             session.execute(delete(CollectorRun))
@@ -221,7 +302,10 @@ def test_a_regular_cycle_costs_the_same_requests_after_1_or_12_months_of_history
         assert result.outcomes[0].status == "succeeded"
         cycle_calls[months] = factory.counter.count("ce", "GetCostAndUsage")
     assert rows[12] > 10 * rows[1]
-    assert backfill_calls == {1: 1 + 2 * 2, 12: 1 + 13 * 2}  # windows x (account, service) pairs, plus discovery
+    assert backfill_calls == {
+        1: 1 + 2 * 2,
+        12: 1 + 13 * 2,
+    }  # windows x (account, service) pairs, plus discovery
     assert cycle_calls[1] == cycle_calls[12] == 1 + 2 * 2
 
 
@@ -239,7 +323,12 @@ def detail_params(account, service, start, end, token=None):
         "TimePeriod": {"Start": start, "End": end},
         "Granularity": "DAILY",
         "Metrics": ["UnblendedCost"],
-        "Filter": {"And": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account]}}, {"Dimensions": {"Key": "SERVICE", "Values": [service]}}]},
+        "Filter": {
+            "And": [
+                {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account]}},
+                {"Dimensions": {"Key": "SERVICE", "Values": [service]}},
+            ]
+        },
         "GroupBy": DETAIL_GROUP_BY,
     }
     if token:
@@ -261,29 +350,62 @@ teams: [{{name: platform}}, {{name: search}}]
     )
     day = date(2026, 11, 2)
     period = {"Start": "2026-11-02", "End": "2026-11-03"}
-    discovery_params = {"TimePeriod": period, "Granularity": "MONTHLY", "Metrics": ["UnblendedCost"], "GroupBy": DISCOVERY_GROUP_BY}
+    discovery_params = {
+        "TimePeriod": period,
+        "Granularity": "MONTHLY",
+        "Metrics": ["UnblendedCost"],
+        "GroupBy": DISCOVERY_GROUP_BY,
+    }
     everything = [(BEDROCK, payer), (BEDROCK, member), (BEDROCK, linked), ("AWS Lambda", payer)]
     payer_ce, payer_stub = stubbed_ce(
         [
             (discovery([(day, date(2026, 11, 3), everything)]), discovery_params),
-            (daily({day: [("USE1-Claude3Haiku-input-tokens", "team$", "1")]}, token="p2"), detail_params(payer, BEDROCK, "2026-11-02", "2026-11-03")),
-            (daily({day: [("USE1-Claude3Haiku-output-tokens", "team$search", "2")]}), detail_params(payer, BEDROCK, "2026-11-02", "2026-11-03", token="p2")),
-            (daily({day: [("USE1-Claude3Haiku-input-tokens", "team$", "30")]}), detail_params(linked, BEDROCK, "2026-11-02", "2026-11-03")),
+            (
+                daily({day: [("USE1-Claude3Haiku-input-tokens", "team$", "1")]}, token="p2"),
+                detail_params(payer, BEDROCK, "2026-11-02", "2026-11-03"),
+            ),
+            (
+                daily({day: [("USE1-Claude3Haiku-output-tokens", "team$search", "2")]}),
+                detail_params(payer, BEDROCK, "2026-11-02", "2026-11-03", token="p2"),
+            ),
+            (
+                daily({day: [("USE1-Claude3Haiku-input-tokens", "team$", "30")]}),
+                detail_params(linked, BEDROCK, "2026-11-02", "2026-11-03"),
+            ),
         ]
     )
     member_ce, member_stub = stubbed_ce(
         [
             (discovery([(day, date(2026, 11, 3), [(BEDROCK, member)])]), discovery_params),
-            (daily({day: [("USE1-Claude3Haiku-input-tokens", "team$search", "200")]}), detail_params(member, BEDROCK, "2026-11-02", "2026-11-03")),
+            (
+                daily({day: [("USE1-Claude3Haiku-input-tokens", "team$search", "200")]}),
+                detail_params(member, BEDROCK, "2026-11-02", "2026-11-03"),
+            ),
         ]
     )
-    clients = OverridingFactory(ClientFactory(), {("ce", payer, "us-east-1"): payer_ce, ("ce", member, "us-east-1"): member_ce})
-    result = collect(sessions, config, clients, NOW, datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
+    clients = OverridingFactory(
+        ClientFactory(),
+        {("ce", payer, "us-east-1"): payer_ce, ("ce", member, "us-east-1"): member_ce},
+    )
+    result = collect(
+        sessions,
+        config,
+        clients,
+        NOW,
+        datetime(2026, 11, 2, tzinfo=UTC),
+        datetime(2026, 11, 3, tzinfo=UTC),
+    )
     payer_stub.assert_no_pending_responses()
     member_stub.assert_no_pending_responses()
-    assert [(o.target.account_id, o.target.region, o.status) for o in result.outcomes] == [(payer, "us-east-1", "succeeded"), (member, "us-east-1", "succeeded")]
+    assert [(o.target.account_id, o.target.region, o.status) for o in result.outcomes] == [
+        (payer, "us-east-1", "succeeded"),
+        (member, "us-east-1", "succeeded"),
+    ]
     assert stored(sessions) == {
-        (day, payer, BEDROCK, "input_tokens", "platform"): (Decimal(1), False),  # untagged: the account's team
+        (day, payer, BEDROCK, "input_tokens", "platform"): (
+            Decimal(1),
+            False,
+        ),  # untagged: the account's team
         (day, payer, BEDROCK, "output_tokens", "search"): (Decimal(2), False),
         (day, linked, BEDROCK, "input_tokens", "unattributed"): (Decimal(30), False),
         (day, member, BEDROCK, "input_tokens", "search"): (Decimal(200), False),
@@ -291,18 +413,42 @@ teams: [{{name: platform}}, {{name: search}}]
 
 
 def test_a_denied_account_is_skipped_and_the_others_collected(aws, sessions):
-    config = parse_config('accounts: [{id: "444444444444", role_arn: "arn:aws:iam::444444444444:role/R"}, {id: "123456789012"}]', "test.yaml")
+    config = parse_config(
+        'accounts: [{id: "444444444444", role_arn: "arn:aws:iam::444444444444:role/R"}, {id: "123456789012"}]',
+        "test.yaml",
+    )
     denied = boto3.client("ce", region_name="us-east-1")
     stubber = Stubber(denied)
-    stubber.add_client_error("get_cost_and_usage", service_error_code="AccessDeniedException", service_message="not authorized to perform ce:GetCostAndUsage", http_status_code=400)
+    stubber.add_client_error(
+        "get_cost_and_usage",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform ce:GetCostAndUsage",
+        http_status_code=400,
+    )
     stubber.activate()
-    queue(aws, discovery([(NOV, date(2026, 11, 3), [(BEDROCK, ACCOUNT)])]), daily({date(2026, 11, 2): [("USE1-Claude3Haiku-input-tokens", "team$", "9")]}))
+    queue(
+        aws,
+        discovery([(NOV, date(2026, 11, 3), [(BEDROCK, ACCOUNT)])]),
+        daily({date(2026, 11, 2): [("USE1-Claude3Haiku-input-tokens", "team$", "9")]}),
+    )
     clients = OverridingFactory(ClientFactory(), {("ce", "444444444444", "us-east-1"): denied})
-    result = collect(sessions, config, clients, NOW, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
-    assert {o.target.account_id: o.status for o in result.outcomes} == {"444444444444": "skipped", ACCOUNT: "succeeded"}
+    result = collect(
+        sessions,
+        config,
+        clients,
+        NOW,
+        datetime(2026, 11, 1, tzinfo=UTC),
+        datetime(2026, 11, 3, tzinfo=UTC),
+    )
+    assert {o.target.account_id: o.status for o in result.outcomes} == {
+        "444444444444": "skipped",
+        ACCOUNT: "succeeded",
+    }
     assert list(stored(sessions).values()) == [(Decimal(9), False)]
     with sessions() as session:
-        run = session.scalars(select(CollectorRun).where(CollectorRun.account_id == "444444444444")).one()
+        run = session.scalars(
+            select(CollectorRun).where(CollectorRun.account_id == "444444444444")
+        ).one()
     assert run.status == "skipped" and "AccessDeniedException" in run.message
 
 
@@ -310,7 +456,10 @@ def test_the_aws_forecast_is_used_where_it_exists_and_its_absence_is_handled(aws
     collector = CostExplorerCollector(CONFIG, ClientFactory())
     target = Target(ACCOUNT, "us-east-1")
     # moto has no GetCostForecast (it answers 500): no forecast, a warning, no crash
-    assert collector.month_forecasts([target], ["search"], [ACCOUNT], [BEDROCK], date(2026, 11, 20)) == {}
+    assert (
+        collector.month_forecasts([target], ["search"], [ACCOUNT], [BEDROCK], date(2026, 11, 20))
+        == {}
+    )
     assert collector.clients.counter.count("ce", "GetCostForecast") == 1
 
     ce = boto3.client("ce", region_name="us-east-1")
@@ -332,7 +481,11 @@ def test_the_aws_forecast_is_used_where_it_exists_and_its_absence_is_handled(aws
         },
     )
     stubber.activate()
-    collector = CostExplorerCollector(CONFIG, OverridingFactory(ClientFactory(), {("ce", ACCOUNT, "us-east-1"): ce}))
-    forecasts = collector.month_forecasts([target], ["search", "unattributed"], [ACCOUNT], [SONNET, BEDROCK], date(2026, 11, 20))
+    collector = CostExplorerCollector(
+        CONFIG, OverridingFactory(ClientFactory(), {("ce", ACCOUNT, "us-east-1"): ce})
+    )
+    forecasts = collector.month_forecasts(
+        [target], ["search", "unattributed"], [ACCOUNT], [SONNET, BEDROCK], date(2026, 11, 20)
+    )
     assert forecasts == {"search": Decimal("1234.5")}
     stubber.assert_no_pending_responses()

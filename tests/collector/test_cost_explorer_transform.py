@@ -77,10 +77,18 @@ def test_an_account_is_collected_by_its_own_target_only():
 
 
 def test_cost_explorer_is_global_one_target_per_account():
-    config = parse_config('accounts: [{id: "111111111111"}, {id: "222222222222", team: lab}]\nregions: [us-west-2, eu-west-1]\nteams: [{name: lab}]', "t.yaml")
-    configured = [Target(a.id, r, default_team=a.team) for a in config.accounts for r in config.regions]
+    config = parse_config(
+        'accounts: [{id: "111111111111"}, {id: "222222222222", team: lab}]\nregions: [us-west-2, eu-west-1]\nteams: [{name: lab}]',
+        "t.yaml",
+    )
+    configured = [
+        Target(a.id, r, default_team=a.team) for a in config.accounts for r in config.regions
+    ]
     targets = CostExplorerCollector(config, lambda *_: None).targets(configured)
-    assert [(t.account_id, t.region, t.default_team) for t in targets] == [("111111111111", "us-east-1", None), ("222222222222", "us-east-1", "lab")]
+    assert [(t.account_id, t.region, t.default_team) for t in targets] == [
+        ("111111111111", "us-east-1", None),
+        ("222222222222", "us-east-1", "lab"),
+    ]
 
 
 def page(*days, estimated=(), token=None, amortized=False):
@@ -88,13 +96,20 @@ def page(*days, estimated=(), token=None, amortized=False):
     for day, groups in days:
         results.append(
             {
-                "TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
+                "TimePeriod": {
+                    "Start": day.isoformat(),
+                    "End": (day + timedelta(days=1)).isoformat(),
+                },
                 "Total": {},
                 "Groups": [
                     {
                         "Keys": [usage_type, team_key],
                         "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}
-                        | ({"AmortizedCost": {"Amount": amount, "Unit": "USD"}} if amortized else {}),
+                        | (
+                            {"AmortizedCost": {"Amount": amount, "Unit": "USD"}}
+                            if amortized
+                            else {}
+                        ),
                     }
                     for usage_type, team_key, amount in groups
                 ],
@@ -111,7 +126,14 @@ def test_transform_sums_usage_types_per_group_and_team_and_marks_open_days_estim
     d1, d2, today = date(2026, 11, 18), date(2026, 11, 19), NOW.date()
     lines = parse_page(
         page(
-            (d1, [("USE1-Claude3Haiku-input-tokens", "team$search", "1.25"), ("USE1-Claude3Sonnet-input-tokens", "team$search", "0.0000004"), ("USE1-Claude3Haiku-output-tokens", "team$", "2")]),
+            (
+                d1,
+                [
+                    ("USE1-Claude3Haiku-input-tokens", "team$search", "1.25"),
+                    ("USE1-Claude3Sonnet-input-tokens", "team$search", "0.0000004"),
+                    ("USE1-Claude3Haiku-output-tokens", "team$", "2"),
+                ],
+            ),
             (d2, [("USE1-Claude3Haiku-input-tokens", "team$support", "3.5")]),
             (today, [("USE1-Claude3Haiku-input-tokens", "team$support", "0.5")]),
             estimated={d2},
@@ -127,23 +149,45 @@ def test_transform_sums_usage_types_per_group_and_team_and_marks_open_days_estim
         (d2, "input_tokens", "support"): (Decimal("3.500000"), True),
         (today, "input_tokens", "support"): (Decimal("0.500000"), True),
     }
-    assert all(r["account_id"] == "123456789012" and r["service"] == "Amazon Bedrock" and r["amortized_usd"] is None for r in rows)
+    assert all(
+        r["account_id"] == "123456789012"
+        and r["service"] == "Amazon Bedrock"
+        and r["amortized_usd"] is None
+        for r in rows
+    )
     assert all(isinstance(r["amount_usd"], Decimal) for r in rows)
 
 
 def test_transform_gives_untagged_lines_the_accounts_team_and_keeps_amortized_cost():
-    lines = parse_page(page((date(2026, 11, 1), [("USE1-Host:ml.g5.xlarge", "team$", "10.5")]), amortized=True), "222222222222", "Amazon SageMaker")
+    lines = parse_page(
+        page((date(2026, 11, 1), [("USE1-Host:ml.g5.xlarge", "team$", "10.5")]), amortized=True),
+        "222222222222",
+        "Amazon SageMaker",
+    )
     rows = transform(lines, tag_key="team", default_teams={"222222222222": "lab"}, collected_at=NOW)
-    assert [(r["team"], r["usage_group"], r["amount_usd"], r["amortized_usd"]) for r in rows] == [("lab", "instance_hours", Decimal("10.500000"), Decimal("10.500000"))]
+    assert [(r["team"], r["usage_group"], r["amount_usd"], r["amortized_usd"]) for r in rows] == [
+        ("lab", "instance_hours", Decimal("10.500000"), Decimal("10.500000"))
+    ]
 
 
 def test_prepared_pairs_are_those_of_the_months_a_window_touches():
     prepared = PreparedTarget(
         Target("1", "us-east-1"),
-        [(date(2026, 10, 1), date(2026, 11, 1), frozenset({("1", "Amazon Bedrock")})), (date(2026, 11, 1), date(2026, 11, 21), frozenset({("1", MARKETPLACE), ("3", "Amazon Bedrock")}))],
+        [
+            (date(2026, 10, 1), date(2026, 11, 1), frozenset({("1", "Amazon Bedrock")})),
+            (
+                date(2026, 11, 1),
+                date(2026, 11, 21),
+                frozenset({("1", MARKETPLACE), ("3", "Amazon Bedrock")}),
+            ),
+        ],
     )
     assert prepared.pairs(date(2026, 10, 13), date(2026, 10, 31)) == [("1", "Amazon Bedrock")]
-    assert prepared.pairs(date(2026, 10, 20), date(2026, 11, 4)) == [("1", "Amazon Bedrock"), ("1", MARKETPLACE), ("3", "Amazon Bedrock")]
+    assert prepared.pairs(date(2026, 10, 20), date(2026, 11, 4)) == [
+        ("1", "Amazon Bedrock"),
+        ("1", MARKETPLACE),
+        ("3", "Amazon Bedrock"),
+    ]
     assert prepared.accounts() == frozenset({"1", "3"})
 
 
@@ -174,6 +218,9 @@ def test_the_first_cycle_reads_from_the_start_of_the_previous_month_and_an_outag
 
 
 def test_day_ranges_are_whole_days_within_cost_explorers_history():
-    assert day_range(at(2026, 11, 1, 5), at(2026, 11, 3, 11)) == (date(2026, 11, 1), date(2026, 11, 4))
+    assert day_range(at(2026, 11, 1, 5), at(2026, 11, 3, 11)) == (
+        date(2026, 11, 1),
+        date(2026, 11, 4),
+    )
     assert day_range(at(2026, 11, 1), at(2026, 11, 3)) == (date(2026, 11, 1), date(2026, 11, 3))
     assert day_range(at(2024, 1, 1), at(2026, 11, 3)) == (date(2025, 10, 1), date(2026, 11, 3))

@@ -20,7 +20,9 @@ ATTRIBUTION = AttributionConfig(tag_key="cost-team")
 CATALOG = InstancePriceCatalog.load()
 
 
-def described(name="ep", variants=None, config_variants=None, created=T0, status="InService", **extra) -> Described:
+def described(
+    name="ep", variants=None, config_variants=None, created=T0, status="InService", **extra
+) -> Described:
     endpoint = {
         "EndpointName": name,
         "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}",
@@ -28,9 +30,22 @@ def described(name="ep", variants=None, config_variants=None, created=T0, status
         "EndpointStatus": status,
         "CreationTime": created,
         "LastModifiedTime": created,
-        "ProductionVariants": variants if variants is not None else [{"VariantName": "AllTraffic", "CurrentInstanceCount": 1}],
+        "ProductionVariants": variants
+        if variants is not None
+        else [{"VariantName": "AllTraffic", "CurrentInstanceCount": 1}],
     }
-    config = {"ProductionVariants": config_variants if config_variants is not None else [{"VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.g5.xlarge", "InitialInstanceCount": 1}]}
+    config = {
+        "ProductionVariants": config_variants
+        if config_variants is not None
+        else [
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "m",
+                "InstanceType": "ml.g5.xlarge",
+                "InitialInstanceCount": 1,
+            }
+        ]
+    }
     config.update(extra.pop("config", {}))
     return Described(endpoint, config, **extra)
 
@@ -49,40 +64,100 @@ def test_a_real_time_endpoint_takes_its_team_from_the_configured_tag_else_the_ac
     assert (tagged.team, untagged.team) == ("search", "platform")
     assert tagged.endpoint_type == "real-time"
     assert tagged.variants[0] == {
-        "variant_name": "AllTraffic", "model_name": "m", "instance_type": "ml.g5.xlarge", "instance_count": 1,
-        "desired_instance_count": None, "serverless": None, "min_capacity": None,
+        "variant_name": "AllTraffic",
+        "model_name": "m",
+        "instance_type": "ml.g5.xlarge",
+        "instance_count": 1,
+        "desired_instance_count": None,
+        "serverless": None,
+        "min_capacity": None,
     }
-    nobody = endpoint_life(described(), target=Target("123456789012", "us-east-1"), attribution=ATTRIBUTION, seen_at=T0)
+    nobody = endpoint_life(
+        described(), target=Target("123456789012", "us-east-1"), attribution=ATTRIBUTION, seen_at=T0
+    )
     assert nobody.team == "unattributed"
 
 
 def test_serverless_async_multi_model_and_inference_component_endpoints_are_told_apart():
-    serverless = life(described(
-        variants=[{"VariantName": "AllTraffic", "CurrentServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 10, "ProvisionedConcurrency": 2}}],
-        config_variants=[{"VariantName": "AllTraffic", "ModelName": "m", "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 10}}],
-    ))
+    serverless = life(
+        described(
+            variants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "CurrentServerlessConfig": {
+                        "MemorySizeInMB": 4096,
+                        "MaxConcurrency": 10,
+                        "ProvisionedConcurrency": 2,
+                    },
+                }
+            ],
+            config_variants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "m",
+                    "ServerlessConfig": {"MemorySizeInMB": 4096, "MaxConcurrency": 10},
+                }
+            ],
+        )
+    )
     assert serverless.endpoint_type == "serverless"
-    assert serverless.variants[0]["serverless"] == {"memory_mb": 4096, "max_concurrency": 10, "provisioned_concurrency": 2}
+    assert serverless.variants[0]["serverless"] == {
+        "memory_mb": 4096,
+        "max_concurrency": 10,
+        "provisioned_concurrency": 2,
+    }
     assert serverless.variants[0]["instance_count"] == 0
 
     async_config = {"AsyncInferenceConfig": {"OutputConfig": {"S3OutputPath": "s3://b/o"}}}
-    to_zero = life(described(config=async_config, min_capacity={"AllTraffic": 0}, variants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 0}]))
+    to_zero = life(
+        described(
+            config=async_config,
+            min_capacity={"AllTraffic": 0},
+            variants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 0}],
+        )
+    )
     kept_warm = life(described(config=async_config, min_capacity={"AllTraffic": 1}))
     unknown = life(described(config=async_config))
-    assert (to_zero.endpoint_type, to_zero.scales_to_zero, to_zero.variants[0]["instance_count"]) == ("async", True, 0)
+    assert (
+        to_zero.endpoint_type,
+        to_zero.scales_to_zero,
+        to_zero.variants[0]["instance_count"],
+    ) == ("async", True, 0)
     assert to_zero.async_inference == async_config["AsyncInferenceConfig"]
     assert (kept_warm.scales_to_zero, unknown.scales_to_zero) == (False, False)
 
     mme = life(described(multi_model_models={"m"}))
     assert (mme.endpoint_type, mme.multi_model) == ("multi-model", True)
 
-    components = life(described(
-        config_variants=[{"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}],
-        variants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 2}],
-        components=[{"InferenceComponentName": "llama", "InferenceComponentStatus": "InService", "VariantName": "AllTraffic", "CreationTime": T0}],
-    ))
+    components = life(
+        described(
+            config_variants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "InstanceType": "ml.g5.12xlarge",
+                    "InitialInstanceCount": 1,
+                }
+            ],
+            variants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 2}],
+            components=[
+                {
+                    "InferenceComponentName": "llama",
+                    "InferenceComponentStatus": "InService",
+                    "VariantName": "AllTraffic",
+                    "CreationTime": T0,
+                }
+            ],
+        )
+    )
     assert components.endpoint_type == "inference-components"
-    assert components.inference_components == [{"name": "llama", "status": "InService", "variant_name": "AllTraffic", "created_at": T0.isoformat()}]
+    assert components.inference_components == [
+        {
+            "name": "llama",
+            "status": "InService",
+            "variant_name": "AllTraffic",
+            "created_at": T0.isoformat(),
+        }
+    ]
     assert components.variants[0]["instance_count"] == 2  # the current count, not the initial one
     assert {(s.namespace, s.dimensions) for s in metric_series([components])} == {
         ("AWS/SageMaker", (("EndpointName", "ep"), ("VariantName", "AllTraffic"))),
@@ -97,7 +172,10 @@ def test_reconcile_marks_vanished_lives_deleted_at_the_snapshot_or_when_the_name
     gone = life(described("b"), seen_at=T0 + timedelta(hours=2))
     already = replace(life(described("c")), deleted_at=T0 + timedelta(hours=1))
     reborn = life(described("a", created=T0 + timedelta(hours=4)))
-    lives = {(x.endpoint_name, x.created_at): x for x in reconcile([reborn], [old, gone, already], snapshot)}
+    lives = {
+        (x.endpoint_name, x.created_at): x
+        for x in reconcile([reborn], [old, gone, already], snapshot)
+    }
     assert lives[("a", T0)].deleted_at == T0 + timedelta(hours=4)
     assert lives[("a", T0 + timedelta(hours=4))].deleted_at is None
     assert lives[("b", T0)].deleted_at == snapshot
@@ -105,16 +183,42 @@ def test_reconcile_marks_vanished_lives_deleted_at_the_snapshot_or_when_the_name
     assert lives[("b", T0)].last_seen_at == T0 + timedelta(hours=2)  # when it was last listed
 
 
-def rows(lives, points=(), start=T0, end=T0 + timedelta(hours=6), snapshot=T0 + timedelta(hours=5, minutes=30)):
-    return [row for _key, row in hourly_rows(lives, points, start=start, end=end, snapshot_at=snapshot, catalog=CATALOG, collected_at=snapshot)]
+def rows(
+    lives,
+    points=(),
+    start=T0,
+    end=T0 + timedelta(hours=6),
+    snapshot=T0 + timedelta(hours=5, minutes=30),
+):
+    return [
+        row
+        for _key, row in hourly_rows(
+            lives,
+            points,
+            start=start,
+            end=end,
+            snapshot_at=snapshot,
+            catalog=CATALOG,
+            collected_at=snapshot,
+        )
+    ]
 
 
 def test_hours_are_prorated_at_creation_and_at_the_snapshot_and_priced_per_instance_hour():
-    two = life(described(
-        created=T0 + timedelta(hours=1, minutes=15),
-        variants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 2}],
-        config_variants=[{"VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.g5.xlarge", "InitialInstanceCount": 2}],
-    ))
+    two = life(
+        described(
+            created=T0 + timedelta(hours=1, minutes=15),
+            variants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 2}],
+            config_variants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "m",
+                    "InstanceType": "ml.g5.xlarge",
+                    "InitialInstanceCount": 2,
+                }
+            ],
+        )
+    )
     result = rows([two])
     assert [r["hour"] for r in result] == [T0 + timedelta(hours=h) for h in range(1, 6)]
     assert [r["service_hours"] for r in result] == [Decimal("0.75"), 1, 1, 1, Decimal("0.5")]
@@ -124,26 +228,69 @@ def test_hours_are_prorated_at_creation_and_at_the_snapshot_and_priced_per_insta
 
 def test_a_creating_endpoint_costs_nothing_and_an_unknown_instance_type_is_unpriced():
     creating = life(described(status="Creating"))
-    exotic = life(described("x", config_variants=[{"VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.x99.huge", "InitialInstanceCount": 1}]))
+    exotic = life(
+        described(
+            "x",
+            config_variants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "m",
+                    "InstanceType": "ml.x99.huge",
+                    "InitialInstanceCount": 1,
+                }
+            ],
+        )
+    )
     first, *_ = rows([creating])
     assert (first["service_hours"], first["estimated_cost_usd"], first["priced"]) == (0, 0, True)
     assert all(r["estimated_cost_usd"] is None and not r["priced"] for r in rows([exotic]))
-    serverless = life(described(
-        variants=[{"VariantName": "AllTraffic", "CurrentServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1}}],
-        config_variants=[{"VariantName": "AllTraffic", "ModelName": "m", "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1}}],
-    ))
-    assert all(r["estimated_cost_usd"] is None and not r["priced"] and r["service_hours"] == 1 for r in rows([serverless])[:5])
+    serverless = life(
+        described(
+            variants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "CurrentServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1},
+                }
+            ],
+            config_variants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "m",
+                    "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1},
+                }
+            ],
+        )
+    )
+    assert all(
+        r["estimated_cost_usd"] is None and not r["priced"] and r["service_hours"] == 1
+        for r in rows([serverless])[:5]
+    )
 
 
 def test_invocations_are_summed_over_variants_and_components_are_not_counted_twice():
-    two = life(described(
-        variants=[{"VariantName": "a", "CurrentInstanceCount": 1}, {"VariantName": "b", "CurrentInstanceCount": 1}],
-        config_variants=[
-            {"VariantName": "a", "ModelName": "m", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1},
-            {"VariantName": "b", "ModelName": "m", "InstanceType": "ml.c5.large", "InitialInstanceCount": 1},
-        ],
-        components=[{"InferenceComponentName": "ic", "VariantName": "a"}],
-    ))
+    two = life(
+        described(
+            variants=[
+                {"VariantName": "a", "CurrentInstanceCount": 1},
+                {"VariantName": "b", "CurrentInstanceCount": 1},
+            ],
+            config_variants=[
+                {
+                    "VariantName": "a",
+                    "ModelName": "m",
+                    "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": 1,
+                },
+                {
+                    "VariantName": "b",
+                    "ModelName": "m",
+                    "InstanceType": "ml.c5.large",
+                    "InitialInstanceCount": 1,
+                },
+            ],
+            components=[{"InferenceComponentName": "ic", "VariantName": "a"}],
+        )
+    )
     hour = T0 + timedelta(hours=2)
     points = [
         point("AWS/SageMaker", (("EndpointName", "ep"), ("VariantName", "a")), hour, 3),
@@ -162,8 +309,24 @@ def test_invocations_are_summed_over_variants_and_components_are_not_counted_twi
 def test_metrics_of_a_reused_name_belong_to_the_life_running_in_that_hour(minute):
     old = replace(life(described()), deleted_at=T0 + timedelta(hours=3))
     new = life(described(created=T0 + timedelta(hours=3)))
-    points = [point("AWS/SageMaker", (("EndpointName", "ep"), ("VariantName", "AllTraffic")), T0 + timedelta(hours=h, minutes=minute), 1) for h in range(5)]
-    result = hourly_rows([old, new], points, start=T0, end=T0 + timedelta(hours=5), snapshot_at=T0 + timedelta(hours=5), catalog=CATALOG, collected_at=T0)
+    points = [
+        point(
+            "AWS/SageMaker",
+            (("EndpointName", "ep"), ("VariantName", "AllTraffic")),
+            T0 + timedelta(hours=h, minutes=minute),
+            1,
+        )
+        for h in range(5)
+    ]
+    result = hourly_rows(
+        [old, new],
+        points,
+        start=T0,
+        end=T0 + timedelta(hours=5),
+        snapshot_at=T0 + timedelta(hours=5),
+        catalog=CATALOG,
+        collected_at=T0,
+    )
     calls = {(key[3], row["hour"]): row["invocations"] for key, row in result}
     assert sum(calls.values()) == 5
     assert [calls[(T0, T0 + timedelta(hours=h))] for h in range(3)] == [1, 1, 1]
@@ -179,25 +342,79 @@ def test_describe_endpoints_reads_inference_components_and_skips_one_deleted_whi
     client = boto3.client("sagemaker", region_name="us-east-1")
     stubber = Stubber(client)
     arn = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{}"
-    stubber.add_response("list_endpoints", {"Endpoints": [{"EndpointName": n, "EndpointArn": arn.format(n), "CreationTime": T0, "LastModifiedTime": T0, "EndpointStatus": "InService"} for n in ("vanished", "ic")]}, {"MaxResults": 100})
-    stubber.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint \"vanished\".", 400, expected_params={"EndpointName": "vanished"})
+    stubber.add_response(
+        "list_endpoints",
+        {
+            "Endpoints": [
+                {
+                    "EndpointName": n,
+                    "EndpointArn": arn.format(n),
+                    "CreationTime": T0,
+                    "LastModifiedTime": T0,
+                    "EndpointStatus": "InService",
+                }
+                for n in ("vanished", "ic")
+            ]
+        },
+        {"MaxResults": 100},
+    )
+    stubber.add_client_error(
+        "describe_endpoint",
+        "ValidationException",
+        'Could not find endpoint "vanished".',
+        400,
+        expected_params={"EndpointName": "vanished"},
+    )
     stubber.add_response(
         "describe_endpoint",
-        {"EndpointName": "ic", "EndpointArn": arn.format("ic"), "EndpointConfigName": "ic-config", "EndpointStatus": "InService", "CreationTime": T0, "LastModifiedTime": T0,
-         "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": 2}]},
+        {
+            "EndpointName": "ic",
+            "EndpointArn": arn.format("ic"),
+            "EndpointConfigName": "ic-config",
+            "EndpointStatus": "InService",
+            "CreationTime": T0,
+            "LastModifiedTime": T0,
+            "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": 2}],
+        },
         {"EndpointName": "ic"},
     )
     stubber.add_response(
         "describe_endpoint_config",
-        {"EndpointConfigName": "ic-config", "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/ic-config", "CreationTime": T0,
-         "ProductionVariants": [{"VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}]},
+        {
+            "EndpointConfigName": "ic-config",
+            "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/ic-config",
+            "CreationTime": T0,
+            "ProductionVariants": [
+                {
+                    "VariantName": "AllTraffic",
+                    "InstanceType": "ml.g5.12xlarge",
+                    "InitialInstanceCount": 1,
+                }
+            ],
+        },
         {"EndpointConfigName": "ic-config"},
     )
-    stubber.add_response("list_tags", {"Tags": [{"Key": "team", "Value": "search"}]}, {"ResourceArn": arn.format("ic")})
+    stubber.add_response(
+        "list_tags",
+        {"Tags": [{"Key": "team", "Value": "search"}]},
+        {"ResourceArn": arn.format("ic")},
+    )
     stubber.add_response(
         "list_inference_components",
-        {"InferenceComponents": [{"InferenceComponentName": "llama", "InferenceComponentArn": "arn:aws:sagemaker:us-east-1:123456789012:inference-component/llama", "EndpointName": "ic", "EndpointArn": arn.format("ic"), "VariantName": "AllTraffic",
-                                  "InferenceComponentStatus": "InService", "CreationTime": T0, "LastModifiedTime": T0}]},
+        {
+            "InferenceComponents": [
+                {
+                    "InferenceComponentName": "llama",
+                    "InferenceComponentArn": "arn:aws:sagemaker:us-east-1:123456789012:inference-component/llama",
+                    "EndpointName": "ic",
+                    "EndpointArn": arn.format("ic"),
+                    "VariantName": "AllTraffic",
+                    "InferenceComponentStatus": "InService",
+                    "CreationTime": T0,
+                    "LastModifiedTime": T0,
+                }
+            ]
+        },
         {"EndpointNameEquals": "ic"},
     )
     with stubber:
@@ -205,4 +422,8 @@ def test_describe_endpoints_reads_inference_components_and_skips_one_deleted_whi
     stubber.assert_no_pending_responses()
     assert [d.endpoint["EndpointName"] for d in found] == ["ic"]
     ic = endpoint_life(found[0], target=TARGET, attribution=AttributionConfig(), seen_at=T0)
-    assert (ic.endpoint_type, ic.team, ic.inference_components[0]["name"]) == ("inference-components", "search", "llama")
+    assert (ic.endpoint_type, ic.team, ic.inference_components[0]["name"]) == (
+        "inference-components",
+        "search",
+        "llama",
+    )

@@ -27,7 +27,13 @@ TARGET = Target("123456789012", "us-east-1")
 
 
 def client_error(code: str, status: int) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": f"{code} happened\nsecond line"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "ListMetrics")
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": f"{code} happened\nsecond line"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        "ListMetrics",
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,16 +59,25 @@ def test_error_policy(code, status, kind):
 
 
 def test_connection_errors_are_transient():
-    error = classify(EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "cloudwatch", "ListMetrics")
+    error = classify(
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "cloudwatch", "ListMetrics"
+    )
     assert isinstance(error, AwsTransient)
 
 
 def test_calls_are_counted_per_operation_once_however_many_pages(aws):
-    put_bedrock_metrics("us-east-1", [(f"vendor.m{i}", "Invocations", datetime(2026, 10, 1, tzinfo=UTC), 1) for i in range(501)])
+    put_bedrock_metrics(
+        "us-east-1",
+        [(f"vendor.m{i}", "Invocations", datetime(2026, 10, 1, tzinfo=UTC), 1) for i in range(501)],
+    )
     factory = ClientFactory()
     client = factory("cloudwatch", TARGET)
     assert factory("cloudwatch", TARGET) is client  # cached
-    listed = [m for page in pages(client, "list_metrics", Namespace="AWS/Bedrock") for m in page["Metrics"]]
+    listed = [
+        m
+        for page in pages(client, "list_metrics", Namespace="AWS/Bedrock")
+        for m in page["Metrics"]
+    ]
     assert len(listed) == 501
     assert factory.counter.count("cloudwatch", "ListMetrics") == 2
     assert factory.counter.snapshot() == {"cloudwatch:ListMetrics": 2}
@@ -79,16 +94,36 @@ def test_pages_follows_other_token_names_and_refuses_a_repeated_token():
     stubber.add_response("get_cost_and_usage", {**answer, "NextPageToken": "same"})
     stubber.add_response("get_cost_and_usage", {**answer, "NextPageToken": "same"})
     with stubber:
-        got = list(pages(client, "get_cost_and_usage", token_param="NextPageToken", TimePeriod=period, Granularity="DAILY", Metrics=["UnblendedCost"]))
+        got = list(
+            pages(
+                client,
+                "get_cost_and_usage",
+                token_param="NextPageToken",
+                TimePeriod=period,
+                Granularity="DAILY",
+                Metrics=["UnblendedCost"],
+            )
+        )
         assert len(got) == 3
         with pytest.raises(AwsFatal, match="returned the page token 'same' twice"):
-            list(pages(client, "get_cost_and_usage", token_param="NextPageToken", TimePeriod=period, Granularity="DAILY", Metrics=["UnblendedCost"]))
+            list(
+                pages(
+                    client,
+                    "get_cost_and_usage",
+                    token_param="NextPageToken",
+                    TimePeriod=period,
+                    Granularity="DAILY",
+                    Metrics=["UnblendedCost"],
+                )
+            )
 
 
 def test_errors_inside_pages_come_out_typed():
     client = boto3.client("cloudwatch", region_name="us-east-1")
     stubber = Stubber(client)
-    stubber.add_client_error("list_metrics", service_error_code="AccessDenied", http_status_code=403)
+    stubber.add_client_error(
+        "list_metrics", service_error_code="AccessDenied", http_status_code=403
+    )
     with stubber, pytest.raises(AwsDenied, match="cloudwatch:ListMetrics failed"):
         list(pages(client, "list_metrics", Namespace="AWS/Bedrock"))
 
@@ -105,10 +140,21 @@ def test_assumed_role_clients_act_in_the_other_account(aws):
 def test_targets_are_accounts_times_regions_or_the_callers_account(aws):
     factory = ClientFactory()
     config = parse_config("regions: [us-east-1, eu-west-1]", "t.yaml")
-    assert resolve_targets(config.accounts, config.regions, factory) == [Target("123456789012", "us-east-1"), Target("123456789012", "eu-west-1")]
-    config = parse_config("accounts: [{id: '111111111111', name: prod, team: search}]\nregions: [us-west-2]\nteams: [{name: search}]", "t.yaml")
+    assert resolve_targets(config.accounts, config.regions, factory) == [
+        Target("123456789012", "us-east-1"),
+        Target("123456789012", "eu-west-1"),
+    ]
+    config = parse_config(
+        "accounts: [{id: '111111111111', name: prod, team: search}]\nregions: [us-west-2]\nteams: [{name: search}]",
+        "t.yaml",
+    )
     (target,) = resolve_targets(config.accounts, config.regions, factory)
-    assert (target.account_id, target.region, target.default_team, target.label) == ("111111111111", "us-west-2", "search", "prod/us-west-2")
+    assert (target.account_id, target.region, target.default_team, target.label) == (
+        "111111111111",
+        "us-west-2",
+        "search",
+        "prod/us-west-2",
+    )
 
 
 def test_the_guard_stops_any_request_to_real_aws():

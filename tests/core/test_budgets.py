@@ -20,17 +20,28 @@ def config(text: str):
 
 def budgets(sessions) -> dict[tuple[str, str, str], Decimal]:
     with sessions() as session:
-        return {(b.team, b.service, b.period): b.amount_usd for b in session.scalars(select(Budget))}
+        return {
+            (b.team, b.service, b.period): b.amount_usd for b in session.scalars(select(Budget))
+        }
 
 
 def test_configured_budgets_per_team_and_per_team_and_service():
-    specs = configured_budgets(config("teams: [{name: search, monthly_budget_usd: 5000.1, monthly_service_budgets_usd: {Amazon Bedrock: 3000}}, {name: lab}]"))
-    assert [(s.team, s.service, s.amount_usd) for s in specs] == [("search", "all", Decimal("5000.1")), ("search", "Amazon Bedrock", Decimal(3000))]
+    specs = configured_budgets(
+        config(
+            "teams: [{name: search, monthly_budget_usd: 5000.1, monthly_service_budgets_usd: {Amazon Bedrock: 3000}}, {name: lab}]"
+        )
+    )
+    assert [(s.team, s.service, s.amount_usd) for s in specs] == [
+        ("search", "all", Decimal("5000.1")),
+        ("search", "Amazon Bedrock", Decimal(3000)),
+    ]
     assert period_of(NOW.date()) == "2026-11"
 
 
 def test_sync_upserts_this_month_and_a_removed_budget_leaves_this_month_only(sessions):
-    first = config("teams: [{name: search, monthly_budget_usd: 5000}, {name: support, monthly_budget_usd: 1500, monthly_service_budgets_usd: {Amazon SageMaker: 700}}]")
+    first = config(
+        "teams: [{name: search, monthly_budget_usd: 5000}, {name: support, monthly_budget_usd: 1500, monthly_service_budgets_usd: {Amazon SageMaker: 700}}]"
+    )
     october = datetime(2026, 10, 31, 23, tzinfo=UTC)
     with sessions.begin() as session:
         sync_budgets(session, first, october)

@@ -11,7 +11,9 @@ from core.models import BedrockUsageHourly, CollectorRun
 HOUR = datetime(2026, 10, 1, tzinfo=UTC)
 
 
-def usage_row(index: int, hour: datetime = HOUR, tokens: int = 100, collected_at: datetime = HOUR) -> dict:
+def usage_row(
+    index: int, hour: datetime = HOUR, tokens: int = 100, collected_at: datetime = HOUR
+) -> dict:
     return {
         "account_id": "111111111111",
         "region": "us-east-1",
@@ -37,7 +39,11 @@ def usage_row(index: int, hour: datetime = HOUR, tokens: int = 100, collected_at
 
 def table_contents(sessions) -> list[tuple]:
     with sessions() as session:
-        rows = session.scalars(select(BedrockUsageHourly).order_by(BedrockUsageHourly.hour, BedrockUsageHourly.model_id))
+        rows = session.scalars(
+            select(BedrockUsageHourly).order_by(
+                BedrockUsageHourly.hour, BedrockUsageHourly.model_id
+            )
+        )
         columns = [c.name for c in BedrockUsageHourly.__table__.columns]
         return [tuple(getattr(row, c) for c in columns) for row in rows]
 
@@ -58,7 +64,9 @@ def test_upsert_inserts_then_updates_only_what_changed(sessions, count, pg_merge
 
     later = HOUR + timedelta(days=3)
     changed = {0, count - 1}
-    rows = [usage_row(i, tokens=999 if i in changed else 100, collected_at=later) for i in range(count)]
+    rows = [
+        usage_row(i, tokens=999 if i in changed else 100, collected_at=later) for i in range(count)
+    ]
     with sessions.begin() as session:
         upsert(session, BedrockUsageHourly, rows)
     second = table_contents(sessions)
@@ -117,7 +125,12 @@ def test_upsert_on_a_unique_key_other_than_the_primary_key(sessions):
     key = ["source", "account_id", "region", "window_start"]
     with sessions.begin() as session:
         upsert(session, CollectorRun, [run], key=key)
-        upsert(session, CollectorRun, [run | {"status": "succeeded", "rows": 5, "message": None}], key=key)
+        upsert(
+            session,
+            CollectorRun,
+            [run | {"status": "succeeded", "rows": 5, "message": None}],
+            key=key,
+        )
     with sessions() as session:
         stored = session.scalars(select(CollectorRun)).all()
     assert [(r.status, r.rows, r.message) for r in stored] == [("succeeded", 5, None)]

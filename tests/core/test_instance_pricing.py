@@ -28,7 +28,10 @@ def test_the_generative_ai_families_are_known(catalog, family):
 
 
 def test_bigger_sizes_cost_more_within_a_family(catalog):
-    for family, sizes in {"g5": ["xlarge", "2xlarge", "4xlarge", "12xlarge", "48xlarge"], "m5": ["large", "xlarge", "2xlarge", "4xlarge"]}.items():
+    for family, sizes in {
+        "g5": ["xlarge", "2xlarge", "4xlarge", "12xlarge", "48xlarge"],
+        "m5": ["large", "xlarge", "2xlarge", "4xlarge"],
+    }.items():
         prices = [catalog.price(f"ml.{family}.{size}", "us-east-1").hourly for size in sizes]
         assert prices == sorted(prices) and len(set(prices)) == len(prices)
 
@@ -52,11 +55,26 @@ def test_from_data_takes_per_entry_sources_and_the_cost_is_exact():
             "source": "https://example.com/prices",
             "as_of": "2025-01-01",
             "instances": {
-                "ml.a.large": {"default": 0.1, "regions": {"eu-west-1": {"hourly": 0.3, "source": "https://example.com/eu", "as_of": "2025-02-01"}}},
+                "ml.a.large": {
+                    "default": 0.1,
+                    "regions": {
+                        "eu-west-1": {
+                            "hourly": 0.3,
+                            "source": "https://example.com/eu",
+                            "as_of": "2025-02-01",
+                        }
+                    },
+                },
                 "ml.b.large": 0.25,
             },
         }
     )
-    assert catalog.price("ml.a.large", "eu-west-1") == InstancePrice(Decimal("0.3"), "https://example.com/eu", "2025-02-01")
-    assert catalog.price("ml.b.large", "us-east-1") == InstancePrice(Decimal("0.25"), "https://example.com/prices", "2025-01-01")
-    assert instance_hours_cost(catalog.price("ml.a.large", "us-east-1"), Decimal("0.333333") * 3) == Decimal("0.100000")
+    assert catalog.price("ml.a.large", "eu-west-1") == InstancePrice(
+        Decimal("0.3"), "https://example.com/eu", "2025-02-01"
+    )
+    assert catalog.price("ml.b.large", "us-east-1") == InstancePrice(
+        Decimal("0.25"), "https://example.com/prices", "2025-01-01"
+    )
+    assert instance_hours_cost(
+        catalog.price("ml.a.large", "us-east-1"), Decimal("0.333333") * 3
+    ) == Decimal("0.100000")

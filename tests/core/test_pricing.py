@@ -50,7 +50,12 @@ def test_price_lookup_through_profiles_and_suffixes(catalog):
 
 def test_estimate_cost_with_cache_tokens(catalog):
     price = catalog.price(SONNET, "us-east-1")
-    usage = TokenUsage(input_tokens=1_000_000, output_tokens=200_000, cache_read_tokens=500_000, cache_write_tokens=100_000)
+    usage = TokenUsage(
+        input_tokens=1_000_000,
+        output_tokens=200_000,
+        cache_read_tokens=500_000,
+        cache_write_tokens=100_000,
+    )
     # 1M*3 + 0.2M*15 + 0.5M*0.30 + 0.1M*3.75 = 3 + 3 + 0.15 + 0.375
     assert estimate_cost(price, usage) == Decimal("6.525000")
 
@@ -75,7 +80,12 @@ def test_regional_entry_wins_over_default():
     data = {
         "source": "https://example.test/prices",
         "as_of": "2026-01-01",
-        "models": {"x.model-v1": {"default": {"input": 1, "output": 2}, "regions": {"eu-west-3": {"input": 1.2, "output": 2.4}}}},
+        "models": {
+            "x.model-v1": {
+                "default": {"input": 1, "output": 2},
+                "regions": {"eu-west-3": {"input": 1.2, "output": 2.4}},
+            }
+        },
     }
     catalog = PriceCatalog.from_data(data)
     assert catalog.price("x.model-v1", "eu-west-3").input == Decimal("1.2")

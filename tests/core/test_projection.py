@@ -69,19 +69,32 @@ def test_weekday_heavy_spend_keeps_weekends_cheap():
             break
     assert projection.crosses_on == crossed
     # a flat run-rate over the same days would have overshot the weekends
-    assert projection.projected_usd < Decimal(sum(spend(date(2026, 11, d)) for d in range(1, 20)) + 11 * 100)
+    assert projection.projected_usd < Decimal(
+        sum(spend(date(2026, 11, d)) for d in range(1, 20)) + 11 * 100
+    )
 
 
 def test_weekday_weights_need_two_weeks_of_history():
-    short = sorted(series(date(2026, 11, 1), date(2026, 11, 14), lambda d: 100 if d.weekday() < 5 else 0).items())
+    short = sorted(
+        series(
+            date(2026, 11, 1), date(2026, 11, 14), lambda d: 100 if d.weekday() < 5 else 0
+        ).items()
+    )
     assert weekday_weights(short) == [Decimal(1)] * 7
-    weights = weekday_weights(sorted(series(date(2026, 10, 1), AS_OF, lambda d: 100 if d.weekday() < 5 else 0).items()))
+    weights = weekday_weights(
+        sorted(series(date(2026, 10, 1), AS_OF, lambda d: 100 if d.weekday() < 5 else 0).items())
+    )
     assert weights[5] == weights[6] == 0
     assert sum(weights) == 7
 
 
 def test_a_few_days_give_a_run_rate_and_today_counts_what_it_already_spent():
-    daily = {date(2026, 11, 1): Decimal(20), date(2026, 11, 2): Decimal(30), date(2026, 11, 3): Decimal(40), date(2026, 11, 4): Decimal(100)}
+    daily = {
+        date(2026, 11, 1): Decimal(20),
+        date(2026, 11, 2): Decimal(30),
+        date(2026, 11, 3): Decimal(40),
+        date(2026, 11, 4): Decimal(100),
+    }
     projection = project_month(daily, date(2026, 11, 4))
     assert projection.method == "run-rate"
     # 90 done; today already 100 (more than the 30 run-rate); 26 more days at 30
@@ -91,7 +104,11 @@ def test_a_few_days_give_a_run_rate_and_today_counts_what_it_already_spent():
 
 def test_no_history_projects_nothing():
     projection = project_month({}, AS_OF, budget_usd=Decimal(10))
-    assert (projection.projected_usd, projection.crosses_on, projection.method) == (Decimal("0.00"), None, "no-history")
+    assert (projection.projected_usd, projection.crosses_on, projection.method) == (
+        Decimal("0.00"),
+        None,
+        "no-history",
+    )
 
 
 def test_spend_already_over_budget_crossed_on_a_past_day():
@@ -102,7 +119,9 @@ def test_spend_already_over_budget_crossed_on_a_past_day():
 
 def test_an_aws_forecast_replaces_the_rest_of_the_month_keeping_the_shape():
     daily = series(date(2026, 10, 1), AS_OF, lambda _d: 50)
-    projection = project_month(daily, AS_OF, budget_usd=Decimal(1500), aws_remaining_usd=Decimal(1100))
+    projection = project_month(
+        daily, AS_OF, budget_usd=Decimal(1500), aws_remaining_usd=Decimal(1100)
+    )
     assert projection.method == "aws-forecast"
     assert projection.own_projected_usd == Decimal("1500.00")
     assert projection.projected_usd == Decimal("2050.00")  # 950 spent + 1100 forecast

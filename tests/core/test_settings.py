@@ -21,7 +21,10 @@ def test_example_config_loads_with_every_section():
     assert [a.id for a in config.accounts] == ["123456789012"]
     assert config.regions == ["us-east-1", "us-west-2"]
     assert config.attribution.inference_profiles["a1b2c3d4e5f6"].team == "search"
-    assert config.attribution.inference_profiles["f6e5d4c3b2a1"].model == "anthropic.claude-3-5-haiku-20241022-v1:0"
+    assert (
+        config.attribution.inference_profiles["f6e5d4c3b2a1"].model
+        == "anthropic.claude-3-5-haiku-20241022-v1:0"
+    )
     assert config.collection.bedrock.lookback == timedelta(hours=3)
     assert config.collection.costs.interval == timedelta(hours=6)
     assert config.notifiers["search-slack"].webhook_url == "https://hooks.slack.test/x"
@@ -37,13 +40,28 @@ def test_empty_config_is_all_defaults():
     [
         ("regions: us-east-1\n", "regions: Input should be a valid list"),
         ("regionz: [us-east-1]\n", "regionz: unknown key"),
-        ("teams: [{name: search, monthly_budget_usd: -5}]\n", "teams[0].monthly_budget_usd: Input should be greater than or equal to 0"),
-        ("regions: [us-east-1, useast2]\n", "regions: expected an AWS region name like us-east-1, got 'useast2'"),
+        (
+            "teams: [{name: search, monthly_budget_usd: -5}]\n",
+            "teams[0].monthly_budget_usd: Input should be greater than or equal to 0",
+        ),
+        (
+            "regions: [us-east-1, useast2]\n",
+            "regions: expected an AWS region name like us-east-1, got 'useast2'",
+        ),
         ("accounts: [{id: '12345'}]\n", "accounts[0].id: expected a 12-digit AWS account id"),
-        ("collection: {bedrock: {interval: soon}}\n", "collection.bedrock.interval: expected a duration like 90m, 24h or 7d"),
-        ("teams: [{name: a, routes: [nowhere]}]\n", "team 'a' routes to 'nowhere', which is not under notifiers"),
+        (
+            "collection: {bedrock: {interval: soon}}\n",
+            "collection.bedrock.interval: expected a duration like 90m, 24h or 7d",
+        ),
+        (
+            "teams: [{name: a, routes: [nowhere]}]\n",
+            "team 'a' routes to 'nowhere', which is not under notifiers",
+        ),
         ("notifiers: {x: {type: carrier-pigeon}}\n", "notifiers.x"),
-        ("notifiers: {x: {type: slack, webhook_url: '${NOPE_UNSET}'}}\n", "notifiers.x.webhook_url: refers to ${NOPE_UNSET}"),
+        (
+            "notifiers: {x: {type: slack, webhook_url: '${NOPE_UNSET}'}}\n",
+            "notifiers.x.webhook_url: refers to ${NOPE_UNSET}",
+        ),
         ("regions: [us-east-1\n", "not valid YAML"),
         ("- just\n- a list\n", "expected a mapping of keys at the top level"),
     ],
@@ -72,6 +90,8 @@ def test_env_settings_defaults_and_overrides():
     defaults = env_settings({})
     assert defaults.database_url == "sqlite:///genai-monitor.db"
     assert str(defaults.config_path) == "genai-monitor.yaml"
-    custom = env_settings({"DATABASE_URL": "postgresql://db/x", "GENAI_MONITOR_CONFIG": "/etc/g.yaml"})
+    custom = env_settings(
+        {"DATABASE_URL": "postgresql://db/x", "GENAI_MONITOR_CONFIG": "/etc/g.yaml"}
+    )
     assert custom.database_url == "postgresql://db/x"
     assert custom.config_path_explicit

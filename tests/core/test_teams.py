@@ -23,7 +23,9 @@ def test_profile_tag_wins_over_config_and_account():
 
 
 def test_config_mapping_used_when_profile_untagged_or_unlisted():
-    config = AttributionConfig(inference_profiles={"abc123": ProfileMapping(team="support", model=HAIKU)})
+    config = AttributionConfig(
+        inference_profiles={"abc123": ProfileMapping(team="support", model=HAIKU)}
+    )
     untagged = index_profiles([_profile({"team": "  "})])
     assert attribute_model(PROFILE_ARN, untagged, config).team == "support"
     owner = attribute_model(PROFILE_ARN, {}, config)

@@ -5,7 +5,15 @@ import pytest
 from core.timeutil import ceil_hour, floor_hour, iso_utc, parse_duration, parse_timestamp
 
 
-@pytest.mark.parametrize(("text", "expected"), [("90m", timedelta(minutes=90)), ("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("2w", timedelta(weeks=2))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90m", timedelta(minutes=90)),
+        ("24h", timedelta(hours=24)),
+        ("7d", timedelta(days=7)),
+        ("2w", timedelta(weeks=2)),
+    ],
+)
 def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
 

@@ -50,7 +50,9 @@ class ServerThread:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def seeded_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def seeded_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database of each kind holding the seeded world, for the module."""
     if request.param == "sqlite":
         urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('dash') / 'dash.db'}"])
@@ -71,5 +73,9 @@ def served(seeded_url: str) -> Iterator[Served]:
     app = create_app(seeded_url, world.config(), auth=AuthSettings(), clock=lambda: world.NOW)
     engine = make_engine(seeded_url)
     with ServerThread(app.server) as server:
-        yield Served(server.url, session_factory(engine), "sqlite" if seeded_url.startswith("sqlite") else "postgres")
+        yield Served(
+            server.url,
+            session_factory(engine),
+            "sqlite" if seeded_url.startswith("sqlite") else "postgres",
+        )
     engine.dispose()

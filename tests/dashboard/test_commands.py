@@ -25,10 +25,13 @@ from monitor.cli import main
 from monitor.migrate import upgrade
 from tests.dashboard import world
 
-SMTP_CONFIG = world.CONFIG_YAML + """
+SMTP_CONFIG = (
+    world.CONFIG_YAML
+    + """
 notifiers:
   finance: {type: email, to: [finance@example.com], smtp_host: 127.0.0.1, smtp_port: PORT, starttls: false, sender: monitor@example.com}
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +59,11 @@ def cli(tmp_path, monkeypatch, seeded_sqlite):
 
 def billed(sessions, start, end) -> Decimal:
     with sessions() as session:
-        total = session.scalar(select(func.sum(CostDaily.amount_usd)).where(CostDaily.day >= start, CostDaily.day < end))
+        total = session.scalar(
+            select(func.sum(CostDaily.amount_usd)).where(
+                CostDaily.day >= start, CostDaily.day < end
+            )
+        )
     return Decimal(str(total)).quantize(Decimal("0.01"))
 
 
@@ -97,14 +104,23 @@ def test_report_weekly_is_emailed_through_the_alerts_smtp_settings(cli):
 
     class Inbox:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-            received.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default)))
+            received.append(
+                (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default))
+            )
             return "250 OK"
 
     port = free_port()
     controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        result = cli("report", "weekly", "--week", "2026-W11", "--email", config=SMTP_CONFIG.replace("PORT", str(port)))
+        result = cli(
+            "report",
+            "weekly",
+            "--week",
+            "2026-W11",
+            "--email",
+            config=SMTP_CONFIG.replace("PORT", str(port)),
+        )
     finally:
         controller.stop()
     assert result.exit_code == 0, result.output
@@ -137,7 +153,10 @@ def test_dashboard_command_serves_with_auth_from_the_environment(tmp_path, seede
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", "dashboard", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}"

@@ -39,9 +39,25 @@ def test_filters_default_to_the_last_30_days_and_round_trip_through_the_url():
     filters = parse_filters({}, TODAY)
     assert (filters.start, filters.end) == (date(2026, 2, 17), TODAY)
     assert filters.window == (datetime(2026, 2, 17, tzinfo=UTC), datetime(2026, 3, 19, tzinfo=UTC))
-    shared = parse_filters({"start": "2026-03-01", "end": "2026-03-07", "team": "search,unattributed", "region": "us-east-1", "by": "region"}, TODAY, ["by"])
+    shared = parse_filters(
+        {
+            "start": "2026-03-01",
+            "end": "2026-03-07",
+            "team": "search,unattributed",
+            "region": "us-east-1",
+            "by": "region",
+        },
+        TODAY,
+        ["by"],
+    )
     query = {key: value[0] for key, value in parse_qs(shared.query_string()).items()}
-    assert query == {"start": "2026-03-01", "end": "2026-03-07", "team": "search,unattributed", "region": "us-east-1", "by": "region"}
+    assert query == {
+        "start": "2026-03-01",
+        "end": "2026-03-07",
+        "team": "search,unattributed",
+        "region": "us-east-1",
+        "by": "region",
+    }
     assert parse_filters(query, TODAY, ["by"]) == shared
     assert shared.team_list() == ["search", "unattributed"] and shared.account_list() is None
 
@@ -55,17 +71,33 @@ def test_filters_tolerate_bad_and_reversed_dates():
 def test_filter_spec_reads_component_values_in_input_order():
     spec = FilterSpec("bedrock", extra=(("by", "bedrock-by", "value"),))
     assert [f"{i.component_id}.{i.component_property}" for i in spec.inputs()] == [
-        "bedrock-dates.start_date", "bedrock-dates.end_date", "bedrock-team.value", "bedrock-account.value", "bedrock-region.value", "bedrock-by.value",
+        "bedrock-dates.start_date",
+        "bedrock-dates.end_date",
+        "bedrock-team.value",
+        "bedrock-account.value",
+        "bedrock-region.value",
+        "bedrock-by.value",
     ]
-    filters = spec.parse(TODAY, ["2026-03-01T00:00:00", "2026-03-05", ["a", "b"], [], None, "region"])
-    assert (filters.start, filters.end, filters.teams, filters.accounts, filters.extra["by"]) == (date(2026, 3, 1), date(2026, 3, 5), ("a", "b"), (), "region")
+    filters = spec.parse(
+        TODAY, ["2026-03-01T00:00:00", "2026-03-05", ["a", "b"], [], None, "region"]
+    )
+    assert (filters.start, filters.end, filters.teams, filters.accounts, filters.extra["by"]) == (
+        date(2026, 3, 1),
+        date(2026, 3, 5),
+        ("a", "b"),
+        (),
+        "region",
+    )
     single = FilterSpec("teams", single_team=True).parse(TODAY, [None, None, "support", None, None])
     assert single.teams == ("support",)
 
 
 def budgets_frame() -> pd.DataFrame:
     return pd.DataFrame(
-        [["search", D("2858.30"), D("4946.77"), D("5000.00")], ["unattributed", D("318.25"), D("600.07"), None]],
+        [
+            ["search", D("2858.30"), D("4946.77"), D("5000.00")],
+            ["unattributed", D("318.25"), D("600.07"), None],
+        ],
         columns=["team", "spent_usd", "projected_usd", "budget_usd"],
     )
 
@@ -79,7 +111,9 @@ def test_budget_figure_shows_actual_projected_and_the_budget_where_there_is_one(
 
 
 def test_empty_data_gives_a_figure_that_says_why():
-    figure = budget_figure(pd.DataFrame(columns=["team", "spent_usd", "projected_usd", "budget_usd"]), "2026-03")
+    figure = budget_figure(
+        pd.DataFrame(columns=["team", "spent_usd", "projected_usd", "budget_usd"]), "2026-03"
+    )
     assert not figure.data and "No Cost Explorer spend" in figure.layout.annotations[0].text
     assert empty_figure("nothing").layout.annotations[0].text == "nothing"
     assert not tokens_figure(pd.DataFrame()).data
@@ -87,7 +121,12 @@ def test_empty_data_gives_a_figure_that_says_why():
 
 def test_stacked_daily_puts_the_biggest_key_first_and_skips_unknown_amounts():
     frame = pd.DataFrame(
-        [[date(2026, 3, 1), "small", D("1.00")], [date(2026, 3, 1), "big", D("5.00")], [date(2026, 3, 2), "big", D("7.50")], [date(2026, 3, 2), "small", None]],
+        [
+            [date(2026, 3, 1), "small", D("1.00")],
+            [date(2026, 3, 1), "big", D("5.00")],
+            [date(2026, 3, 2), "big", D("7.50")],
+            [date(2026, 3, 2), "small", None],
+        ],
         columns=["day", "key", "amount_usd"],
     )
     figure = stacked_daily(frame, "key", "amount_usd", "t", "none")
@@ -117,7 +156,10 @@ def test_compare_and_movers():
     assert teams["change"].iloc[0] == D("0.2000") and teams["change"].iloc[1] is None
     models = compare_frame({"m": D("5")}, {"m": D("5")}, "model")
     movers = movers_frame(teams, models, limit=2)
-    assert list(movers["name"]) == ["c", "a"]  # by the size of the move, either way; unchanged ones left out
+    assert list(movers["name"]) == [
+        "c",
+        "a",
+    ]  # by the size of the move, either way; unchanged ones left out
     figure = week_compare_figure(teams, "team", "t")
     assert [trace.name for trace in figure.data] == ["last week", "this week"]
 
@@ -133,26 +175,75 @@ def test_weeks_and_budget_words():
 
 
 def test_cells_are_what_the_browser_table_holds():
-    assert cell(D("12.30")) == 12.3 and cell(None) is None and cell(pd.NaT) is None and cell(True) == "yes"
-    assert cell(datetime(2026, 3, 1, 5, tzinfo=UTC)) == "2026-03-01T05:00:00Z" and cell(date(2026, 3, 1)) == "2026-03-01"
-    frame = pd.DataFrame([[1, None], [2, datetime(2026, 3, 1, tzinfo=UTC)]], columns=["id", "resolved_at"])
-    assert records(frame) == [{"id": 1, "resolved_at": None}, {"id": 2, "resolved_at": "2026-03-01T00:00:00Z"}]
+    assert (
+        cell(D("12.30")) == 12.3
+        and cell(None) is None
+        and cell(pd.NaT) is None
+        and cell(True) == "yes"
+    )
+    assert (
+        cell(datetime(2026, 3, 1, 5, tzinfo=UTC)) == "2026-03-01T05:00:00Z"
+        and cell(date(2026, 3, 1)) == "2026-03-01"
+    )
+    frame = pd.DataFrame(
+        [[1, None], [2, datetime(2026, 3, 1, tzinfo=UTC)]], columns=["id", "resolved_at"]
+    )
+    assert records(frame) == [
+        {"id": 1, "resolved_at": None},
+        {"id": 2, "resolved_at": "2026-03-01T00:00:00Z"},
+    ]
 
 
 def weekly() -> WeeklyData:
-    teams = compare_frame({"search": D("552.30"), "<script>": D("1")}, {"search": D("547.05")}, "team")
+    teams = compare_frame(
+        {"search": D("552.30"), "<script>": D("1")}, {"search": D("547.05")}, "team"
+    )
     models = compare_frame({"claude": D("254.88")}, {"claude": D("302.40")}, "model")
     return WeeklyData(
-        week="2026-W11", start=date(2026, 3, 9), end=date(2026, 3, 16), previous_start=date(2026, 3, 2), previous_end=date(2026, 3, 9),
-        complete=True, teams=teams, models=models, movers=movers_frame(teams, models),
-        budgets=pd.DataFrame([["search", "all", D("5000"), D("2858.30"), D("0.5717"), D("4946.77"), D("0.9894"), "on track"]],
-                             columns=["team", "service", "budget_usd", "spent_usd", "used", "projected_usd", "projected_use", "status"]),
-        new_alerts=alerts_frame([]), resolved_alerts=alerts_frame([]),
+        week="2026-W11",
+        start=date(2026, 3, 9),
+        end=date(2026, 3, 16),
+        previous_start=date(2026, 3, 2),
+        previous_end=date(2026, 3, 9),
+        complete=True,
+        teams=teams,
+        models=models,
+        movers=movers_frame(teams, models),
+        budgets=pd.DataFrame(
+            [
+                [
+                    "search",
+                    "all",
+                    D("5000"),
+                    D("2858.30"),
+                    D("0.5717"),
+                    D("4946.77"),
+                    D("0.9894"),
+                    "on track",
+                ]
+            ],
+            columns=[
+                "team",
+                "service",
+                "budget_usd",
+                "spent_usd",
+                "used",
+                "projected_usd",
+                "projected_use",
+                "status",
+            ],
+        ),
+        new_alerts=alerts_frame([]),
+        resolved_alerts=alerts_frame([]),
     )
 
 
 def test_digest_is_one_self_contained_escaped_document():
-    html = render_weekly_html(weekly(), datetime(2026, 3, 16, 7, tzinfo=UTC), "https://dash.example.com/weekly?week=2026-W11")
+    html = render_weekly_html(
+        weekly(),
+        datetime(2026, 3, 16, 7, tzinfo=UTC),
+        "https://dash.example.com/weekly?week=2026-W11",
+    )
     assert html.startswith("<!DOCTYPE html>") and "<style>" in html
     assert 'id="total-this-week">$553.30<' in html and 'id="total-last-week">$547.05<' in html
     assert "<script" not in html and "&lt;script&gt;" in html

@@ -35,7 +35,13 @@ def seeded(sessions):
 
 
 def raw_usage(session):
-    return list(session.scalars(select(BedrockUsageHourly).where(BedrockUsageHourly.hour >= START, BedrockUsageHourly.hour < END)))
+    return list(
+        session.scalars(
+            select(BedrockUsageHourly).where(
+                BedrockUsageHourly.hour >= START, BedrockUsageHourly.hour < END
+            )
+        )
+    )
 
 
 def test_bedrock_slices_sum_the_hours_per_utc_day_and_key(seeded):
@@ -52,26 +58,39 @@ def test_bedrock_slices_sum_the_hours_per_utc_day_and_key(seeded):
                 entry[1] += row.input_tokens
                 entry[2] += row.estimated_cost_usd
     got = {(s.day, s.key): [s.invocations, s.input_tokens, s.estimated_cost_usd] for s in slices}
-    assert got == {key: [calls, tokens, cost.quantize(Decimal("0.000001"))] for key, (calls, tokens, cost) in expected.items()}
+    assert got == {
+        key: [calls, tokens, cost.quantize(Decimal("0.000001"))]
+        for key, (calls, tokens, cost) in expected.items()
+    }
     assert len({day for day, _region in got}) == 7
 
 
 def test_bedrock_slices_totals_and_filters(seeded):
     with seeded() as session:
-        totals = bedrock_slices(session, START, END, "model", False, accounts=[world.ACCOUNTS[0]], regions=["us-east-1"])
-        rows = [r for r in raw_usage(session) if r.account_id == world.ACCOUNTS[0] and r.region == "us-east-1"]
+        totals = bedrock_slices(
+            session, START, END, "model", False, accounts=[world.ACCOUNTS[0]], regions=["us-east-1"]
+        )
+        rows = [
+            r
+            for r in raw_usage(session)
+            if r.account_id == world.ACCOUNTS[0] and r.region == "us-east-1"
+        ]
     assert [s.key for s in totals] == list(world.MODELS)  # costliest first: the pricier model
     for s in totals:
         mine = [r for r in rows if r.base_model_id == s.key]
         assert s.day is None
-        assert s.throttles == sum(r.throttles for r in mine) and s.cache_read_tokens == sum(r.cache_read_tokens for r in mine)
+        assert s.throttles == sum(r.throttles for r in mine) and s.cache_read_tokens == sum(
+            r.cache_read_tokens for r in mine
+        )
         assert s.estimated_cost_usd == sum((r.estimated_cost_usd for r in mine), Decimal(0))
 
 
 def test_spend_daily_and_totals(seeded):
     first, after = START.date(), END.date()
     with seeded() as session:
-        lines = list(session.scalars(select(CostDaily).where(CostDaily.day >= first, CostDaily.day < after)))
+        lines = list(
+            session.scalars(select(CostDaily).where(CostDaily.day >= first, CostDaily.day < after))
+        )
         daily = spend_daily(session, first, after, "service", teams=["search"])
         totals = spend_totals(session, first, after, "team", accounts=[world.ACCOUNTS[1]])
     expected = defaultdict(Decimal)
@@ -81,7 +100,8 @@ def test_spend_daily_and_totals(seeded):
     assert {(day, service): amount for day, service, amount in daily} == dict(expected)
     assert daily == sorted(daily)
     assert totals == {
-        team: sum((line.amount_usd for line in lines if line.team == team), Decimal(0)) for team in ("support", "unattributed")
+        team: sum((line.amount_usd for line in lines if line.team == team), Decimal(0))
+        for team in ("support", "unattributed")
     }
 
 
@@ -95,12 +115,17 @@ def test_endpoint_window_agrees_with_endpoint_summaries(seeded, days_back):
     assert [asdict(s) for s in fast] == [asdict(s) for s in reference]
     idle = {s.endpoint_name: s.idle_hours for s in fast}
     if days_back == 0:
-        assert idle["support-idle-llm"] == Decimal("59.000000") and idle["search-serverless"] is None
+        assert (
+            idle["support-idle-llm"] == Decimal("59.000000") and idle["search-serverless"] is None
+        )
 
 
 def test_endpoint_window_filters(seeded):
     with seeded() as session:
-        names = [s.endpoint_name for s in endpoint_window(session, START, END, teams=["search"], regions=["us-east-1"])]
+        names = [
+            s.endpoint_name
+            for s in endpoint_window(session, START, END, teams=["search"], regions=["us-east-1"])
+        ]
         none = endpoint_window(session, START, END, accounts=["999999999999"])
     assert names == ["search-ranker", "search-serverless"] and none == []
 
@@ -119,15 +144,27 @@ def test_weekly_data_compares_the_same_span(seeded):
     monday_start = datetime.combine(monday, datetime.min.time(), tzinfo=UTC)
     with seeded() as session:
         data = weekly_data(session, monday, world.NOW, teams=["search"])
-        rows = list(session.scalars(select(BedrockUsageHourly).where(BedrockUsageHourly.team == "search")))
+        rows = list(
+            session.scalars(select(BedrockUsageHourly).where(BedrockUsageHourly.team == "search"))
+        )
     assert (data.start, data.end, data.complete) == (monday, world.TODAY + timedelta(days=1), False)
-    assert (data.previous_start, data.previous_end) == (monday - timedelta(days=7), world.TODAY - timedelta(days=6))
+    assert (data.previous_start, data.previous_end) == (
+        monday - timedelta(days=7),
+        world.TODAY - timedelta(days=6),
+    )
     assert list(data.teams["team"]) == ["search"]
     # the Bedrock estimate compares up to the same hour of the week
     week = timedelta(days=7)
 
     def cost(model, start, end):
-        return sum((r.estimated_cost_usd for r in rows if r.base_model_id == model and start <= r.hour < end), Decimal(0)).quantize(Decimal("0.01"))
+        return sum(
+            (
+                r.estimated_cost_usd
+                for r in rows
+                if r.base_model_id == model and start <= r.hour < end
+            ),
+            Decimal(0),
+        ).quantize(Decimal("0.01"))
 
     for row in data.models.itertuples():
         assert row.this_week_usd == cost(row.model, monday_start, world.NOW)
@@ -149,10 +186,14 @@ def test_bedrock_totals_folded_from_days_equal_the_totals_query(seeded):
     from dashboard.data import bedrock_totals_frame, totals_from_daily
     from dashboard.filters import parse_filters
 
-    filters = parse_filters({"start": str(START.date()), "end": str(END.date()), "region": "us-west-2"}, world.TODAY)
+    filters = parse_filters(
+        {"start": str(START.date()), "end": str(END.date()), "region": "us-west-2"}, world.TODAY
+    )
     with seeded() as session:
         start, end = filters.window
-        folded = totals_from_daily(bedrock_slices(session, start, end, "team", True, regions=["us-west-2"]))
+        folded = totals_from_daily(
+            bedrock_slices(session, start, end, "team", True, regions=["us-west-2"])
+        )
         direct = bedrock_totals_frame(session, filters, "team")
     assert folded.to_dict("records") == direct.to_dict("records")
     assert list(folded["model"]) == ["unattributed", "support", "search"]  # costliest first

@@ -23,7 +23,11 @@ MODELS = {
     "amazon.titan-text-express-v1": Decimal("0.05"),
 }
 # team -> (account, daily Bedrock bill)
-TEAMS = {"search": (ACCOUNTS[0], Decimal("120.50")), "support": (ACCOUNTS[1], Decimal("80.25")), "unattributed": (ACCOUNTS[1], Decimal("10.00"))}
+TEAMS = {
+    "search": (ACCOUNTS[0], Decimal("120.50")),
+    "support": (ACCOUNTS[1], Decimal("80.25")),
+    "unattributed": (ACCOUNTS[1], Decimal("10.00")),
+}
 DAYS = 40
 
 CONFIG_YAML = """
@@ -70,7 +74,9 @@ def _hourly_rows(start: datetime, hours: int) -> list[dict[str, Any]]:
                             "server_errors": 0,
                             "throttles": int(hour.hour == 12),
                             "latency_ms_avg": 300.0,
-                            "estimated_cost_usd": (price * calls / 10).quantize(Decimal("0.000001")),
+                            "estimated_cost_usd": (price * calls / 10).quantize(
+                                Decimal("0.000001")
+                            ),
                             "priced": True,
                             "provisional": False,
                             "collected_at": NOW,
@@ -91,7 +97,10 @@ def seed(session: Session) -> None:
         day = first_day + timedelta(days=offset)
         for team, (account, bill) in TEAMS.items():
             # weekdays cost more than weekends, and each week a little more than the last
-            amount = bill * (Decimal("1.2") if day.weekday() < 5 else Decimal("0.5")) + Decimal(offset) / 4
+            amount = (
+                bill * (Decimal("1.2") if day.weekday() < 5 else Decimal("0.5"))
+                + Decimal(offset) / 4
+            )
             cost_rows.append(_cost(day, account, "Amazon Bedrock", team, amount))
             if team == "search":
                 cost_rows.append(_cost(day, account, "Amazon SageMaker", team, Decimal("30.00")))
@@ -99,26 +108,73 @@ def seed(session: Session) -> None:
 
     created = datetime(2026, 2, 1, tzinfo=UTC)
     endpoints = [
-        ("search-ranker", ACCOUNTS[0], REGIONS[0], "search", "real-time", "ml.g5.xlarge", 1, Decimal("1.4080")),
-        ("support-idle-llm", ACCOUNTS[1], REGIONS[1], "support", "real-time", "ml.g5.2xlarge", 2, Decimal("1.5150")),
-        ("search-serverless", ACCOUNTS[0], REGIONS[0], "search", "serverless", None, 0, Decimal("0")),
+        (
+            "search-ranker",
+            ACCOUNTS[0],
+            REGIONS[0],
+            "search",
+            "real-time",
+            "ml.g5.xlarge",
+            1,
+            Decimal("1.4080"),
+        ),
+        (
+            "support-idle-llm",
+            ACCOUNTS[1],
+            REGIONS[1],
+            "support",
+            "real-time",
+            "ml.g5.2xlarge",
+            2,
+            Decimal("1.5150"),
+        ),
+        (
+            "search-serverless",
+            ACCOUNTS[0],
+            REGIONS[0],
+            "search",
+            "serverless",
+            None,
+            0,
+            Decimal("0"),
+        ),
     ]
     upsert(
         session,
         Endpoint,
         [
             {
-                "account_id": account, "region": region, "endpoint_name": name, "created_at": created, "endpoint_type": kind,
-                "status": "InService", "team": team, "tags": {"team": team},
-                "variants": [{"name": "AllTraffic", "instance_type": instance, "instance_count": count}] if instance else [{"name": "AllTraffic"}],
-                "inference_components": [], "async_inference": None, "multi_model": False, "scales_to_zero": False,
-                "last_seen_at": NOW, "endpoint_arn": None, "endpoint_config_name": None, "last_modified_at": None, "deleted_at": None,
+                "account_id": account,
+                "region": region,
+                "endpoint_name": name,
+                "created_at": created,
+                "endpoint_type": kind,
+                "status": "InService",
+                "team": team,
+                "tags": {"team": team},
+                "variants": [
+                    {"name": "AllTraffic", "instance_type": instance, "instance_count": count}
+                ]
+                if instance
+                else [{"name": "AllTraffic"}],
+                "inference_components": [],
+                "async_inference": None,
+                "multi_model": False,
+                "scales_to_zero": False,
+                "last_seen_at": NOW,
+                "endpoint_arn": None,
+                "endpoint_config_name": None,
+                "last_modified_at": None,
+                "deleted_at": None,
             }
             for name, account, region, team, kind, instance, count, _price in endpoints
         ],
         key=["account_id", "region", "endpoint_name", "created_at"],
     )
-    ids = {name: endpoint_id for name, endpoint_id in session.execute(select(Endpoint.endpoint_name, Endpoint.id))}
+    ids = {
+        name: endpoint_id
+        for name, endpoint_id in session.execute(select(Endpoint.endpoint_name, Endpoint.id))
+    }
     hourly = []
     last_call = NOW.replace(minute=0) - timedelta(hours=60)
     for index in range(int((NOW.replace(minute=0) - start).total_seconds() // 3600)):
@@ -132,9 +188,17 @@ def seed(session: Session) -> None:
                 calls = 20
             hourly.append(
                 {
-                    "endpoint_id": ids[name], "hour": hour, "status": "InService", "instance_type": instance,
-                    "instance_count": count, "service_hours": Decimal(1), "invocations": calls, "component_invocations": 0,
-                    "estimated_cost_usd": price * count, "priced": True, "collected_at": NOW,
+                    "endpoint_id": ids[name],
+                    "hour": hour,
+                    "status": "InService",
+                    "instance_type": instance,
+                    "instance_count": count,
+                    "service_hours": Decimal(1),
+                    "invocations": calls,
+                    "component_invocations": 0,
+                    "estimated_cost_usd": price * count,
+                    "priced": True,
+                    "collected_at": NOW,
                 }
             )
     upsert(session, EndpointHourly, hourly)
@@ -143,29 +207,94 @@ def seed(session: Session) -> None:
         session,
         Budget,
         [
-            {"team": "search", "service": "all", "period": "2026-03", "amount_usd": Decimal("5000"), "updated_at": NOW},
-            {"team": "support", "service": "all", "period": "2026-03", "amount_usd": Decimal("1500"), "updated_at": NOW},
+            {
+                "team": "search",
+                "service": "all",
+                "period": "2026-03",
+                "amount_usd": Decimal("5000"),
+                "updated_at": NOW,
+            },
+            {
+                "team": "support",
+                "service": "all",
+                "period": "2026-03",
+                "amount_usd": Decimal("1500"),
+                "updated_at": NOW,
+            },
         ],
     )
     alerts = [
-        ("idle_endpoint", f"{ACCOUNTS[1]}/us-west-2/support-idle-llm", "support", "firing", NOW - timedelta(hours=30), None),
-        ("budget_forecast", "search/all/2026-03", "search", "pending", NOW - timedelta(hours=2), None),
-        ("spend_spike", "support/Amazon Bedrock", "support", "silenced", NOW - timedelta(days=1), None),
-        ("budget_threshold", "search/all/2026-03/0.5", "search", "resolved", NOW - timedelta(days=9), NOW - timedelta(days=4)),
-        ("idle_endpoint", f"{ACCOUNTS[0]}/us-east-1/old-endpoint", "search", "resolved", NOW - timedelta(days=20), NOW - timedelta(days=12)),
+        (
+            "idle_endpoint",
+            f"{ACCOUNTS[1]}/us-west-2/support-idle-llm",
+            "support",
+            "firing",
+            NOW - timedelta(hours=30),
+            None,
+        ),
+        (
+            "budget_forecast",
+            "search/all/2026-03",
+            "search",
+            "pending",
+            NOW - timedelta(hours=2),
+            None,
+        ),
+        (
+            "spend_spike",
+            "support/Amazon Bedrock",
+            "support",
+            "silenced",
+            NOW - timedelta(days=1),
+            None,
+        ),
+        (
+            "budget_threshold",
+            "search/all/2026-03/0.5",
+            "search",
+            "resolved",
+            NOW - timedelta(days=9),
+            NOW - timedelta(days=4),
+        ),
+        (
+            "idle_endpoint",
+            f"{ACCOUNTS[0]}/us-east-1/old-endpoint",
+            "search",
+            "resolved",
+            NOW - timedelta(days=20),
+            NOW - timedelta(days=12),
+        ),
     ]
     for rule, subject, team, state, opened, resolved in alerts:
         session.add(
             Alert(
-                rule=rule, subject=subject, opened_at=opened, team=team, severity="warning", state=state, active_since=opened,
-                fired_at=opened if state != "pending" else None, last_seen_at=NOW, last_notified_at=None, resolved_at=resolved,
-                silenced_until=NOW + timedelta(days=1) if state == "silenced" else None, message=f"{rule} on {subject}", details={},
+                rule=rule,
+                subject=subject,
+                opened_at=opened,
+                team=team,
+                severity="warning",
+                state=state,
+                active_since=opened,
+                fired_at=opened if state != "pending" else None,
+                last_seen_at=NOW,
+                last_notified_at=None,
+                resolved_at=resolved,
+                silenced_until=NOW + timedelta(days=1) if state == "silenced" else None,
+                message=f"{rule} on {subject}",
+                details={},
             )
         )
 
 
 def _cost(day: date, account: str, service: str, team: str, amount: Decimal) -> dict[str, Any]:
     return {
-        "day": day, "account_id": account, "service": service, "usage_group": "all", "team": team,
-        "amount_usd": amount.quantize(Decimal("0.000001")), "amortized_usd": None, "estimated": False, "collected_at": NOW,
+        "day": day,
+        "account_id": account,
+        "service": service,
+        "usage_group": "all",
+        "team": team,
+        "amount_usd": amount.quantize(Decimal("0.000001")),
+        "amortized_usd": None,
+        "estimated": False,
+        "collected_at": NOW,
     }

@@ -46,8 +46,15 @@ def seed() -> Counter:
         points = []
         for hour in range(30):
             at = START + timedelta(hours=hour, minutes=11)
-            for model_id, team in ((HAIKU, "unattributed"), ("prof123", "search"), ("acme.unknown-v1", "unattributed")):
-                points += [(model_id, "InputTokenCount", at, 100 * scale + hour), (model_id, "OutputTokenCount", at, 10 * scale)]
+            for model_id, team in (
+                (HAIKU, "unattributed"),
+                ("prof123", "search"),
+                ("acme.unknown-v1", "unattributed"),
+            ):
+                points += [
+                    (model_id, "InputTokenCount", at, 100 * scale + hour),
+                    (model_id, "OutputTokenCount", at, 10 * scale),
+                ]
                 expected[(region, model_id, team, "input_tokens")] += 100 * scale + hour
                 expected[(region, model_id, team, "output_tokens")] += 10 * scale
         put_bedrock_metrics(region, points)
@@ -56,7 +63,15 @@ def seed() -> Counter:
 
 def test_collect_then_export_json_gives_back_what_cloudwatch_holds(aws, cli, database_url, engine):
     expected = seed()
-    collected = cli("collect", "bedrock", "--start", "2026-10-01", "--end", "2026-10-02T06:00Z", database_url=database_url)
+    collected = cli(
+        "collect",
+        "bedrock",
+        "--start",
+        "2026-10-01",
+        "--end",
+        "2026-10-02T06:00Z",
+        database_url=database_url,
+    )
     assert collected.exit_code == 0, collected.output
     assert "succeeded" in collected.output
     exported = cli("export", "bedrock-usage", "--format", "json", database_url=database_url)
@@ -69,7 +84,9 @@ def test_collect_then_export_json_gives_back_what_cloudwatch_holds(aws, cli, dat
             totals[(record["region"], record["model_id"], record["team"], column)] += record[column]
     assert totals == expected
     unknown = [r for r in records if r["model_id"] == "acme.unknown-v1"]
-    assert unknown and all(r["priced"] is False and r["estimated_cost_usd"] is None for r in unknown)
+    assert unknown and all(
+        r["priced"] is False and r["estimated_cost_usd"] is None for r in unknown
+    )
     priced = [r for r in records if r["model_id"] == HAIKU]
     assert all(r["priced"] is True and isinstance(r["estimated_cost_usd"], str) for r in priced)
     assert all(r["hour"].endswith("Z") for r in records)
@@ -79,13 +96,32 @@ def test_export_csv_to_a_file_with_filters(aws, cli, tmp_path):
     seed()
     assert cli("collect", "bedrock", "--start", "2026-10-01", "--end", "2026-10-02").exit_code == 0
     out = tmp_path / "usage.csv"
-    result = cli("export", "bedrock-usage", "--team", "search", "--region", "eu-west-1", "--start", "2026-10-01T05:00Z", "--end", "2026-10-01T10:00Z", "-o", str(out))
+    result = cli(
+        "export",
+        "bedrock-usage",
+        "--team",
+        "search",
+        "--region",
+        "eu-west-1",
+        "--start",
+        "2026-10-01T05:00Z",
+        "--end",
+        "2026-10-01T10:00Z",
+        "-o",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert out.read_text().splitlines()[0] == ",".join(BEDROCK_USAGE_COLUMNS)
-    assert [r["hour"] for r in rows] == [f"2026-10-01T0{h}:00:00Z" if h < 10 else f"2026-10-01T{h}:00:00Z" for h in range(5, 10)]
-    assert {(r["team"], r["region"], r["model_id"]) for r in rows} == {("search", "eu-west-1", "prof123")}
-    assert all(r["priced"] == "false" and r["estimated_cost_usd"] == "" for r in rows)  # no model mapped for prof123
+    assert [r["hour"] for r in rows] == [
+        f"2026-10-01T0{h}:00:00Z" if h < 10 else f"2026-10-01T{h}:00:00Z" for h in range(5, 10)
+    ]
+    assert {(r["team"], r["region"], r["model_id"]) for r in rows} == {
+        ("search", "eu-west-1", "prof123")
+    }
+    assert all(
+        r["priced"] == "false" and r["estimated_cost_usd"] == "" for r in rows
+    )  # no model mapped for prof123
     assert list(tmp_path.glob(".usage.csv.*")) == []
 
 
@@ -116,7 +152,9 @@ def test_bad_config_exits_2_with_one_line_and_writes_nothing(cli, tmp_path, conf
 
 def test_config_check_prints_the_resolved_config_with_secrets_masked(cli, monkeypatch):
     monkeypatch.setenv("HOOK", "https://hooks.slack.test/T000/SECRET")
-    result = cli("config", "check", config="notifiers: {team-slack: {type: slack, webhook_url: '${HOOK}'}}\n")
+    result = cli(
+        "config", "check", config="notifiers: {team-slack: {type: slack, webhook_url: '${HOOK}'}}\n"
+    )
     assert result.exit_code == 0, result.output
     assert "SECRET" not in result.output and "webhook_url: '***'" in result.output
     assert "config OK" in result.output
@@ -137,14 +175,19 @@ def test_bad_usage_exits_2(cli, args):
     assert cli(*args).exit_code == 2
 
 
-@pytest.mark.parametrize("args", [[], ["migrate"], ["config", "check"], ["collect"], ["export", "bedrock-usage"], ["demo"]])
+@pytest.mark.parametrize(
+    "args",
+    [[], ["migrate"], ["config", "check"], ["collect"], ["export", "bedrock-usage"], ["demo"]],
+)
 def test_every_command_has_help(cli, args):
     result = cli(*args, "--help")
     assert result.exit_code == 0 and "Usage:" in result.output
 
 
 def test_unreachable_aws_fails_the_target_with_exit_1_and_keeps_going(cli, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    monkeypatch.setenv(
+        "AWS_ENDPOINT_URL", "http://127.0.0.1:9"
+    )  # nothing listens on the discard port
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     config = "accounts: [{id: '111111111111'}]\nregions: [us-east-1, us-west-2]\n"
     result = cli("collect", "bedrock", "--since", "2h", config=config)
@@ -167,11 +210,31 @@ def test_migrate_on_postgres_and_a_clear_message_before_it(cli):
 
 def test_the_installed_console_script_runs_against_a_local_aws(aws, tmp_path):
     seed()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "GENAI_MONITOR_CONFIG": str(tmp_path / "absent.yaml")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
+        "GENAI_MONITOR_CONFIG": str(tmp_path / "absent.yaml"),
+    }
     env.pop("GENAI_MONITOR_CONFIG")
     script = Path(sys.executable).parent / "genai-monitor"
-    collected = subprocess.run([str(script), "collect", "bedrock", "--start", "2026-10-01", "--end", "2026-10-01T03:00Z"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    collected = subprocess.run(
+        [str(script), "collect", "bedrock", "--start", "2026-10-01", "--end", "2026-10-01T03:00Z"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert collected.returncode == 0, collected.stderr
-    exported = subprocess.run([str(script), "export", "bedrock-usage", "--format", "csv"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    exported = subprocess.run(
+        [str(script), "export", "bedrock-usage", "--format", "csv"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert exported.returncode == 0, exported.stderr
-    assert len(exported.stdout.strip().splitlines()) == 1 + 3 * 3  # header + 3 models x 3 hours, us-east-1 only
+    assert (
+        len(exported.stdout.strip().splitlines()) == 1 + 3 * 3
+    )  # header + 3 models x 3 hours, us-east-1 only

@@ -41,7 +41,9 @@ alerts:
 notifiers: {log: {type: log}}
 """
 
-pytestmark = pytest.mark.skipif(COMPOSE is None, reason="docker-compose is not installed (make system-deps)")
+pytestmark = pytest.mark.skipif(
+    COMPOSE is None, reason="docker-compose is not installed (make system-deps)"
+)
 
 
 @pytest.fixture
@@ -54,41 +56,87 @@ def config_file(tmp_path: Path) -> Path:
 def resolved(config_file: Path, extra_env: dict[str, str] | None = None) -> dict:
     """`docker-compose config`: the file with the environment substituted, as Compose sees it."""
     env = {**os.environ, "GENAI_MONITOR_CONFIG_FILE": str(config_file), **(extra_env or {})}
-    answer = subprocess.run([COMPOSE, "-f", str(ROOT / "docker-compose.yml"), "config"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    answer = subprocess.run(
+        [COMPOSE, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert answer.returncode == 0, answer.stderr
     return yaml.safe_load(answer.stdout)
 
 
 def test_docker_compose_config_accepts_the_file(config_file):
     env = {**os.environ, "GENAI_MONITOR_CONFIG_FILE": str(config_file)}
-    check = subprocess.run([COMPOSE, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [COMPOSE, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, check.stderr
     services = resolved(config_file)["services"]
     assert set(services) == {"postgres", "migrate", "collector", "dashboard"}
     assert services["migrate"]["command"] == ["genai-monitor", "migrate"]
-    assert services["collector"]["command"] == ["genai-monitor", "run", "--host", "0.0.0.0", "--port", "9108"]
-    assert services["dashboard"]["command"] == ["genai-monitor", "dashboard", "--host", "0.0.0.0", "--port", "8050"]
-    assert services["collector"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["collector"]["command"] == [
+        "genai-monitor",
+        "run",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "9108",
+    ]
+    assert services["dashboard"]["command"] == [
+        "genai-monitor",
+        "dashboard",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8050",
+    ]
+    assert (
+        services["collector"]["depends_on"]["migrate"]["condition"]
+        == "service_completed_successfully"
+    )
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     # the application's database URL names the postgres service's database and credentials
     url = make_url(services["collector"]["environment"]["DATABASE_URL"])
     postgres = services["postgres"]["environment"]
     assert (url.drivername, url.host, url.username, url.password, url.database) == (
-        "postgresql+psycopg", "postgres", postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"],
+        "postgresql+psycopg",
+        "postgres",
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
+        postgres["POSTGRES_DB"],
     )
     assert (ROOT / "Dockerfile").exists() and "pip install ." in (ROOT / "Dockerfile").read_text()
 
 
 def service_env(service: dict, database_url: str, aws: str) -> dict[str, str]:
     """The service's declared environment, adapted to this machine (see the module docstring)."""
-    env = {key: "" if value is None else str(value) for key, value in service["environment"].items()}
+    env = {
+        key: "" if value is None else str(value) for key, value in service["environment"].items()
+    }
     env["DATABASE_URL"] = database_url
     mounts = {}
     for volume in service.get("volumes", []):
-        host, container = (volume["source"], volume["target"]) if isinstance(volume, dict) else volume.split(":")[:2]
+        host, container = (
+            (volume["source"], volume["target"])
+            if isinstance(volume, dict)
+            else volume.split(":")[:2]
+        )
         mounts[container] = host
     env["GENAI_MONITOR_CONFIG"] = mounts[env["GENAI_MONITOR_CONFIG"]]
-    env.update(AWS_ENDPOINT_URL=aws, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_MAX_ATTEMPTS="2")
+    env.update(
+        AWS_ENDPOINT_URL=aws,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_MAX_ATTEMPTS="2",
+    )
     env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     env["HOME"] = os.environ.get("HOME", "/tmp")
     return env
@@ -105,7 +153,9 @@ def poll(url: str, timeout: float = 45) -> dict | str:
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:
                 body = answer.read().decode()
-                return json.loads(body) if "json" in answer.headers.get("Content-Type", "") else body
+                return (
+                    json.loads(body) if "json" in answer.headers.get("Content-Type", "") else body
+                )
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout}s")
@@ -116,13 +166,24 @@ def postgres_url():
     yield from _postgres_database()
 
 
-def test_the_migrate_and_collector_services_run_as_declared(aws, postgres_url, config_file, tmp_path):
+def test_the_migrate_and_collector_services_run_as_declared(
+    aws, postgres_url, config_file, tmp_path
+):
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
-    put_bedrock_metrics("us-east-1", [(HAIKU, "InputTokenCount", hour + timedelta(minutes=9), 1234)])
+    put_bedrock_metrics(
+        "us-east-1", [(HAIKU, "InputTokenCount", hour + timedelta(minutes=9), 1234)]
+    )
     services = resolved(config_file)["services"]
 
     migrate = services["migrate"]
-    migrated = subprocess.run(migrate["command"], env=service_env(migrate, postgres_url, aws), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    migrated = subprocess.run(
+        migrate["command"],
+        env=service_env(migrate, postgres_url, aws),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert migrated.returncode == 0, migrated.stderr
     assert "upgraded from (empty)" in migrated.stdout
 
@@ -135,7 +196,13 @@ def test_the_migrate_and_collector_services_run_as_declared(aws, postgres_url, c
             command[-1] = str(probe.getsockname()[1])
     log_path = tmp_path / "collector.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=service_env(collector, postgres_url, aws), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            env=service_env(collector, postgres_url, aws),
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             health: dict = {}
@@ -144,12 +211,20 @@ def test_the_migrate_and_collector_services_run_as_declared(aws, postgres_url, c
                 if all(job["runs"] >= 1 for job in health["jobs"].values()):
                     break
                 time.sleep(0.3)
-            assert health["status"] == "ok" and all(job["runs"] >= 1 for job in health["jobs"].values()), health
+            assert health["status"] == "ok" and all(
+                job["runs"] >= 1 for job in health["jobs"].values()
+            ), health
             assert {name: job["last_outcome"] for name, job in health["jobs"].items()} == {
-                "bedrock": "succeeded", "sagemaker": "succeeded", "costs": "succeeded", "alerts": "succeeded",
+                "bedrock": "succeeded",
+                "sagemaker": "succeeded",
+                "costs": "succeeded",
+                "alerts": "succeeded",
             }
             # the container's healthcheck command answers the same
-            check = [sys.executable if part == "python" else part for part in collector["healthcheck"]["test"][1:]]
+            check = [
+                sys.executable if part == "python" else part
+                for part in collector["healthcheck"]["test"][1:]
+            ]
             check[-1] = check[-1].replace(":9108/", f":{command[-1]}/")
             assert subprocess.run(check, timeout=30).returncode == 0
         finally:
@@ -160,7 +235,9 @@ def test_the_migrate_and_collector_services_run_as_declared(aws, postgres_url, c
     try:
         with session_factory(engine)() as session:
             assert session.scalar(select(func.sum(BedrockUsageHourly.input_tokens))) == 1234
-            assert {source for (source,) in session.execute(select(CollectorRun.source).distinct())} == {"bedrock", "sagemaker", "costs"}
+            assert {
+                source for (source,) in session.execute(select(CollectorRun.source).distinct())
+            } == {"bedrock", "sagemaker", "costs"}
     finally:
         engine.dispose()
 
@@ -169,10 +246,27 @@ def test_the_dashboard_service_runs_as_declared(aws, postgres_url, config_file, 
     services = resolved(config_file)["services"]
     dashboard = services["dashboard"]
     env = service_env(dashboard, postgres_url, aws)
-    if subprocess.run([dashboard["command"][0], "dashboard", "--help"], env=env, capture_output=True, timeout=60).returncode != 0:
+    if (
+        subprocess.run(
+            [dashboard["command"][0], "dashboard", "--help"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+        ).returncode
+        != 0
+    ):
         pytest.skip("the `genai-monitor dashboard` command does not exist yet (issue #6)")
     migrate = services["migrate"]
-    assert subprocess.run(migrate["command"], env=service_env(migrate, postgres_url, aws), cwd=tmp_path, capture_output=True, timeout=120).returncode == 0
+    assert (
+        subprocess.run(
+            migrate["command"],
+            env=service_env(migrate, postgres_url, aws),
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=120,
+        ).returncode
+        == 0
+    )
     command = list(dashboard["command"])
     if not free(int(command[-1])):
         with socket.socket() as probe:
@@ -180,7 +274,9 @@ def test_the_dashboard_service_runs_as_declared(aws, postgres_url, config_file, 
             command[-1] = str(probe.getsockname()[1])
     log_path = tmp_path / "dashboard.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             page = poll(f"http://127.0.0.1:{command[-1]}/", timeout=60)
             assert "<html" in str(page).lower(), log_path.read_text()[-2000:]

@@ -46,7 +46,14 @@ def alerts(result) -> set[tuple[str, str, str]]:
     engine = make_engine(result.database_url)
     try:
         with session_factory(engine)() as session:
-            return {(a.rule, a.subject.split("/")[-1] if a.rule == "idle_endpoint" else a.subject, a.state) for a in session.scalars(select(Alert))}
+            return {
+                (
+                    a.rule,
+                    a.subject.split("/")[-1] if a.rule == "idle_endpoint" else a.subject,
+                    a.state,
+                )
+                for a in session.scalars(select(Alert))
+            }
     finally:
         engine.dispose()
 
@@ -59,15 +66,40 @@ def test_the_demo_collects_a_whole_organisation_without_failures(built):
     engine = make_engine(result.database_url)
     try:
         with session_factory(engine)() as session:
-            model_ids = set(session.execute(select(BedrockUsageHourly.region, BedrockUsageHourly.model_id).distinct()))
+            model_ids = set(
+                session.execute(
+                    select(BedrockUsageHourly.region, BedrockUsageHourly.model_id).distinct()
+                )
+            )
             assert model_ids == {(m.region, m.model_id) for m in MODELS} and len(model_ids) == 12
-            assert set(session.scalars(select(BedrockUsageHourly.team).distinct())) == {*TEAMS, "unattributed"}
-            assert session.scalar(select(func.min(BedrockUsageHourly.hour))) == datetime(2026, 2, 26, tzinfo=UTC)
+            assert set(session.scalars(select(BedrockUsageHourly.team).distinct())) == {
+                *TEAMS,
+                "unattributed",
+            }
+            assert session.scalar(select(func.min(BedrockUsageHourly.hour))) == datetime(
+                2026, 2, 26, tzinfo=UTC
+            )
             types = sorted(session.scalars(select(Endpoint.endpoint_type)))
-            assert types == ["async", "real-time", "real-time", "real-time", "real-time", "real-time", "real-time", "serverless"]
-            assert {t for (t,) in session.execute(select(CostDaily.team).distinct())} == {*TEAMS, "unattributed"}
+            assert types == [
+                "async",
+                "real-time",
+                "real-time",
+                "real-time",
+                "real-time",
+                "real-time",
+                "real-time",
+                "serverless",
+            ]
+            assert {t for (t,) in session.execute(select(CostDaily.team).distinct())} == {
+                *TEAMS,
+                "unattributed",
+            }
             services = set(session.scalars(select(CostDaily.service).distinct()))
-            assert {"Amazon Bedrock", "Amazon SageMaker", "Claude 3.5 Sonnet v2 (Amazon Bedrock Edition)"} <= services
+            assert {
+                "Amazon Bedrock",
+                "Amazon SageMaker",
+                "Claude 3.5 Sonnet v2 (Amazon Bedrock Edition)",
+            } <= services
     finally:
         engine.dispose()
 
@@ -77,7 +109,9 @@ def test_the_bill_agrees_with_the_token_estimate_as_a_real_bill_does(built):
     engine = make_engine(result.database_url)
     try:
         with session_factory(engine)() as session:
-            rows = bedrock_reconciliation(session, date(2026, 3, 1), date(2026, 3, 19))  # closed days
+            rows = bedrock_reconciliation(
+                session, date(2026, 3, 1), date(2026, 3, 19)
+            )  # closed days
     finally:
         engine.dispose()
     estimated: dict[str, Decimal] = defaultdict(Decimal)
@@ -87,7 +121,9 @@ def test_the_bill_agrees_with_the_token_estimate_as_a_real_bill_does(built):
         billed[row.team] += row.billed_usd
     for team in TEAMS:
         assert billed[team] > 0
-        assert abs(billed[team] - estimated[team]) <= Decimal("0.01") * billed[team] + Decimal("0.05"), (team, billed[team], estimated[team])
+        assert abs(billed[team] - estimated[team]) <= Decimal("0.01") * billed[team] + Decimal(
+            "0.05"
+        ), (team, billed[team], estimated[team])
     # the model the price catalog lacks is billed but cannot be estimated
     assert billed["unattributed"] > estimated["unattributed"]
 
@@ -99,7 +135,11 @@ def test_every_alert_kind_has_its_case_and_goes_to_the_log_channel(built):
     assert ("idle_endpoint", "marketing-image-gen", "firing") in found
     assert ("idle_endpoint", "platform-canary-llm", "silenced") in found  # tagged keep-alive-until
     assert ("idle_endpoint", "platform-gateway-llm", "pending") in found  # idle 5h of the 24h
-    assert not {name for rule, name, _ in found if rule == "idle_endpoint"} & {"search-rerank-prod", "data-classifier-serverless", "data-embed-batch"}
+    assert not {name for rule, name, _ in found if rule == "idle_endpoint"} & {
+        "search-rerank-prod",
+        "data-classifier-serverless",
+        "data-embed-batch",
+    }
     assert ("budget_threshold", "research/2026-03/100%", "firing") in found
     assert ("budget_forecast", "search/2026-03", "firing") in found
     assert ("spend_spike", "team/research/2026-03-18", "firing") in found
@@ -113,7 +153,10 @@ def test_every_alert_kind_has_its_case_and_goes_to_the_log_channel(built):
 
 def test_cost_explorer_answers_follow_the_collectors_order():
     world = generate(NOW, 40)
-    windows = [(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)), (datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 20, tzinfo=UTC))]
+    windows = [
+        (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)),
+        (datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 20, tzinfo=UTC)),
+    ]
     answers = cost_explorer_answers(world, windows)
     monthly = answers[0]["ResultsByTime"]
     assert [r["TimePeriod"]["Start"] for r in monthly] == ["2026-01-01", "2026-02-01", "2026-03-01"]
@@ -122,16 +165,27 @@ def test_cost_explorer_answers_follow_the_collectors_order():
     # then one DAILY answer per window and (account, service) with spend, in the collector's (sorted) order
     assert len(answers) == 1 + 0 + len(services)
     assert all(len(a["ResultsByTime"]) == 47 for a in answers[1:])
-    total = sum(Decimal(g["Metrics"]["UnblendedCost"]["Amount"]) for a in answers[1:] for r in a["ResultsByTime"] for g in r["Groups"])
+    total = sum(
+        Decimal(g["Metrics"]["UnblendedCost"]["Amount"])
+        for a in answers[1:]
+        for r in a["ResultsByTime"]
+        for g in r["Groups"]
+    )
     assert total == sum(item.amount for item in world.cost_items())
 
 
 def test_the_cli_writes_a_valid_config_and_prints_the_summary(tmp_path, monkeypatch):
     monkeypatch.setattr(demo_module, "utcnow", lambda: NOW)
-    result = CliRunner().invoke(main, ["demo", "--days", "3", "--dir", str(tmp_path / "d"), "--no-serve"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["demo", "--days", "3", "--dir", str(tmp_path / "d"), "--no-serve"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     config = parse_config((tmp_path / "d" / "genai-monitor.yaml").read_text())
-    assert [team.name for team in config.teams] == list(TEAMS) and all(team.monthly_budget_usd for team in config.teams)
+    assert [team.name for team in config.teams] == list(TEAMS) and all(
+        team.monthly_budget_usd for team in config.teams
+    )
     assert "Bedrock est." in result.output and "open alert(s)" in result.output
     assert f"database: sqlite:///{(tmp_path / 'd' / 'demo.db').resolve()}" in result.output
 
@@ -142,19 +196,62 @@ def test_indexed_get_metric_data_answers_what_moto_answers(aws):
     data = []
     for minute in range(0, 600, 7):
         at = start + timedelta(minutes=minute)
-        data.append({"MetricName": "InputTokenCount", "Dimensions": [{"Name": "ModelId", "Value": "a"}], "Timestamp": at, "Value": minute})
-        data.append({"MetricName": "InputTokenCount", "Dimensions": [{"Name": "ModelId", "Value": "b"}], "Timestamp": at, "Value": 1})
-        data.append({"MetricName": "InvocationLatency", "Dimensions": [{"Name": "ModelId", "Value": "a"}], "Timestamp": at, "Value": 100 + minute % 13})
+        data.append(
+            {
+                "MetricName": "InputTokenCount",
+                "Dimensions": [{"Name": "ModelId", "Value": "a"}],
+                "Timestamp": at,
+                "Value": minute,
+            }
+        )
+        data.append(
+            {
+                "MetricName": "InputTokenCount",
+                "Dimensions": [{"Name": "ModelId", "Value": "b"}],
+                "Timestamp": at,
+                "Value": 1,
+            }
+        )
+        data.append(
+            {
+                "MetricName": "InvocationLatency",
+                "Dimensions": [{"Name": "ModelId", "Value": "a"}],
+                "Timestamp": at,
+                "Value": 100 + minute % 13,
+            }
+        )
     client.put_metric_data(Namespace="AWS/Bedrock", MetricData=data)
     queries = [
-        {"Id": f"q{i}", "MetricStat": {"Metric": {"Namespace": "AWS/Bedrock", "MetricName": name, "Dimensions": [{"Name": "ModelId", "Value": model}]}, "Period": period, "Stat": stat}}
+        {
+            "Id": f"q{i}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/Bedrock",
+                    "MetricName": name,
+                    "Dimensions": [{"Name": "ModelId", "Value": model}],
+                },
+                "Period": period,
+                "Stat": stat,
+            },
+        }
         for i, (name, model, period, stat) in enumerate(
-            [("InputTokenCount", "a", 3600, "Sum"), ("InputTokenCount", "b", 300, "Sum"), ("InvocationLatency", "a", 3600, "Average"), ("InvocationLatency", "a", 900, "Maximum"), ("InputTokenCount", "missing", 3600, "Sum")]
+            [
+                ("InputTokenCount", "a", 3600, "Sum"),
+                ("InputTokenCount", "b", 300, "Sum"),
+                ("InvocationLatency", "a", 3600, "Average"),
+                ("InvocationLatency", "a", 900, "Maximum"),
+                ("InputTokenCount", "missing", 3600, "Sum"),
+            ]
         )
     ]
 
     def ask(scan: str) -> list:
-        answer = client.get_metric_data(MetricDataQueries=queries, StartTime=start + timedelta(minutes=30), EndTime=start + timedelta(hours=9, minutes=10), ScanBy=scan)
+        answer = client.get_metric_data(
+            MetricDataQueries=queries,
+            StartTime=start + timedelta(minutes=30),
+            EndTime=start + timedelta(hours=9, minutes=10),
+            ScanBy=scan,
+        )
         return [(r["Id"], r["Timestamps"], r["Values"]) for r in answer["MetricDataResults"]]
 
     expected = {scan: ask(scan) for scan in ("TimestampAscending", "TimestampDescending")}
@@ -172,8 +269,13 @@ def test_the_demo_dashboard_shows_non_empty_figures_on_every_page(built, browser
     result, _progress = built
     app = create_app(result.database_url, result.config, auth=AuthSettings(), clock=lambda: NOW)
     pages = {
-        "/": "#overview-month-spent", "/teams": "#teams-spend", "/bedrock": "#bedrock-estimate", "/endpoints": "#endpoints-count",
-        "/weekly": "#weekly-this-week", "/alerts": "#alerts-firing-count", "/advisor": "#advisor-workload-count",
+        "/": "#overview-month-spent",
+        "/teams": "#teams-spend",
+        "/bedrock": "#bedrock-estimate",
+        "/endpoints": "#endpoints-count",
+        "/weekly": "#weekly-this-week",
+        "/alerts": "#alerts-firing-count",
+        "/advisor": "#advisor-workload-count",
     }
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -194,7 +296,9 @@ def test_the_demo_dashboard_shows_non_empty_figures_on_every_page(built, browser
                 assert points or rows, f"{path} shows neither a figure nor a table row"
                 name = path.strip("/") or "overview"
                 page.screenshot(path=str(SCREENSHOTS / f"demo-{name}.png"), full_page=True)
-            assert page.goto(served.url + "/alerts") and page.wait_for_selector("#alerts-firing-count")
+            assert page.goto(served.url + "/alerts") and page.wait_for_selector(
+                "#alerts-firing-count"
+            )
             assert int(page.locator("#alerts-firing-count").inner_text()) > 0
     finally:
         context.close()

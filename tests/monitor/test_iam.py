@@ -67,8 +67,13 @@ def _listed(value: str | list[str]) -> list[str]:
 def allowed(action: str, resource: str) -> bool:
     """Whether an Allow statement covers the action (IAM wildcards, case-insensitive) on the resource."""
     for statement in statements():
-        if any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in _listed(statement["Action"])):
-            if any(fnmatch.fnmatchcase(resource, pattern) for pattern in _listed(statement["Resource"])):
+        if any(
+            fnmatch.fnmatchcase(action.lower(), pattern.lower())
+            for pattern in _listed(statement["Action"])
+        ):
+            if any(
+                fnmatch.fnmatchcase(resource, pattern) for pattern in _listed(statement["Resource"])
+            ):
                 return True
     return False
 
@@ -95,24 +100,52 @@ def recorded() -> Iterator[list[tuple[str, str, str]]]:
 
 def seed(aws: str, now: datetime) -> None:
     hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
-    put_bedrock_metrics("us-east-1", [("a1b2c3d4e5f6", "InputTokenCount", hour, 1000), ("a1b2c3d4e5f6", "OutputTokenCount", hour, 100)])
+    put_bedrock_metrics(
+        "us-east-1",
+        [
+            ("a1b2c3d4e5f6", "InputTokenCount", hour, 1000),
+            ("a1b2c3d4e5f6", "OutputTokenCount", hour, 100),
+        ],
+    )
     created = hour - timedelta(hours=20)
-    create_sagemaker_endpoint("idle", [{"name": "AllTraffic", "instance_type": "ml.m5.large"}], created_at=created, tags={"team": "search"})
-    create_sagemaker_endpoint("batch", [{"name": "AllTraffic", "instance_type": "ml.g4dn.xlarge"}], created_at=created, async_inference={"OutputConfig": {"S3OutputPath": "s3://b/out"}})
+    create_sagemaker_endpoint(
+        "idle",
+        [{"name": "AllTraffic", "instance_type": "ml.m5.large"}],
+        created_at=created,
+        tags={"team": "search"},
+    )
+    create_sagemaker_endpoint(
+        "batch",
+        [{"name": "AllTraffic", "instance_type": "ml.g4dn.xlarge"}],
+        created_at=created,
+        async_inference={"OutputConfig": {"S3OutputPath": "s3://b/out"}},
+    )
     boto3.client("sns", region_name="us-east-1").create_topic(Name="genai-cost-monitor-alerts")
     month = now.date().replace(day=1)
     discovery = {
         "ResultsByTime": [
             {
-                "TimePeriod": {"Start": (month - timedelta(days=31)).isoformat(), "End": (now.date() + timedelta(days=1)).isoformat()},
+                "TimePeriod": {
+                    "Start": (month - timedelta(days=31)).isoformat(),
+                    "End": (now.date() + timedelta(days=1)).isoformat(),
+                },
                 "Total": {},
-                "Groups": [{"Keys": ["Amazon Bedrock", ACCOUNT], "Metrics": {"UnblendedCost": {"Amount": "500", "Unit": "USD"}}}],
+                "Groups": [
+                    {
+                        "Keys": ["Amazon Bedrock", ACCOUNT],
+                        "Metrics": {"UnblendedCost": {"Amount": "500", "Unit": "USD"}},
+                    }
+                ],
                 "Estimated": True,
             }
         ],
         "DimensionValueAttributes": [],
     }
-    requests.post(f"{aws}/moto-api/static/ce/cost-and-usage-results", json={"results": [discovery], "account_id": ACCOUNT}, timeout=10).raise_for_status()
+    requests.post(
+        f"{aws}/moto-api/static/ce/cost-and-usage-results",
+        json={"results": [discovery], "account_id": ACCOUNT},
+        timeout=10,
+    ).raise_for_status()
 
 
 def stub_inference_profiles(app: AppContext) -> Stubber:
@@ -123,17 +156,31 @@ def stub_inference_profiles(app: AppContext) -> Stubber:
         "inferenceProfileName": "search-prod",
         "inferenceProfileArn": PROFILE_ARN,
         "inferenceProfileId": "a1b2c3d4e5f6",
-        "models": [{"modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"}],
+        "models": [
+            {
+                "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"
+            }
+        ],
         "status": "ACTIVE",
         "type": "APPLICATION",
     }
-    stubber.add_response("list_inference_profiles", {"inferenceProfileSummaries": [summary]}, {"typeEquals": "APPLICATION"})
-    stubber.add_response("list_tags_for_resource", {"tags": [{"key": "team", "value": "search"}]}, {"resourceARN": PROFILE_ARN})
+    stubber.add_response(
+        "list_inference_profiles",
+        {"inferenceProfileSummaries": [summary]},
+        {"typeEquals": "APPLICATION"},
+    )
+    stubber.add_response(
+        "list_tags_for_resource",
+        {"tags": [{"key": "team", "value": "search"}]},
+        {"resourceARN": PROFILE_ARN},
+    )
     stubber.activate()
     return stubber
 
 
-def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_is_used(aws, tmp_path, recorded):
+def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_is_used(
+    aws, tmp_path, recorded
+):
     now = datetime.now(UTC)
     seed(aws, now)
     recorded.clear()
@@ -146,10 +193,17 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     outcomes["alerts"] = service.evaluate_alerts()
     # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
     costs = service.sources["costs"]
-    costs.month_forecasts(costs.targets(app.targets()), ["search"], [ACCOUNT], ["Amazon Bedrock"], now.date())
+    costs.month_forecasts(
+        costs.targets(app.targets()), ["search"], [ACCOUNT], ["Amazon Bedrock"], now.date()
+    )
     app.engine.dispose()
 
-    assert outcomes == {"bedrock": "succeeded", "sagemaker": "succeeded", "costs": "succeeded", "alerts": "succeeded"}
+    assert outcomes == {
+        "bedrock": "succeeded",
+        "sagemaker": "succeeded",
+        "costs": "succeeded",
+        "alerts": "succeeded",
+    }
     stubber.assert_no_pending_responses()
     actions = {action for action, _resource, _client in recorded}
     # the cycle did reach every part of the product that calls AWS
@@ -167,21 +221,38 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "ce:GetCostForecast",
         "sns:Publish",
     } <= actions, sorted(actions)
-    denied = sorted({(action, resource) for action, resource, _client in recorded if action not in ALWAYS_ALLOWED and not allowed(action, resource)})
+    denied = sorted(
+        {
+            (action, resource)
+            for action, resource, _client in recorded
+            if action not in ALWAYS_ALLOWED and not allowed(action, resource)
+        }
+    )
     assert not denied, f"the policy does not allow: {denied}"
     # the factory's own call counter saw the same operations (no client was made behind its back),
     # except the stubbed ones: a stub answers before the counter's hook runs
-    counted = {f"{IAM_PREFIXES[key.split(':')[0]]}:{key.split(':')[1]}" for key in app.clients.counter.snapshot()}
+    counted = {
+        f"{IAM_PREFIXES[key.split(':')[0]]}:{key.split(':')[1]}"
+        for key in app.clients.counter.snapshot()
+    }
     assert actions - counted == {"bedrock:ListInferenceProfiles", "bedrock:ListTagsForResource"}
     assert counted <= actions
     # least privilege: every granted action pattern is exercised
     for statement in statements():
         for pattern in _listed(statement["Action"]):
-            assert any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for action in actions), f"{pattern} is granted but never called"
+            assert any(
+                fnmatch.fnmatchcase(action.lower(), pattern.lower()) for action in actions
+            ), f"{pattern} is granted but never called"
 
 
 def test_the_policy_matcher_honours_wildcards_and_resources():
-    assert allowed("sagemaker:ListEndpoints", "*") and allowed("sagemaker:DescribeEndpointConfig", "*")
+    assert allowed("sagemaker:ListEndpoints", "*") and allowed(
+        "sagemaker:DescribeEndpointConfig", "*"
+    )
     assert not allowed("sagemaker:DeleteEndpoint", "*") and not allowed("ce:CreateBudget", "*")
-    assert allowed("sns:Publish", TOPIC) and not allowed("sns:Publish", f"arn:aws:sns:us-east-1:{ACCOUNT}:someone-elses-topic")
-    assert allowed("sts:AssumeRole", ROLE) and not allowed("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/Admin")
+    assert allowed("sns:Publish", TOPIC) and not allowed(
+        "sns:Publish", f"arn:aws:sns:us-east-1:{ACCOUNT}:someone-elses-topic"
+    )
+    assert allowed("sts:AssumeRole", ROLE) and not allowed(
+        "sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/Admin"
+    )
