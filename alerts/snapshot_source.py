@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.snapshot import DailySpend, EndpointState, Snapshot, TargetFreshness, TeamBudgetState
+from core import registry
 from core.budgets import ALL_SERVICES
 from core.models import Endpoint
 from core.queries import bedrock_hourly_cost, budget_use, collector_status, endpoint_summaries
-from core.settings import MonitorConfig, SpendSpikeRule
+from core.settings import MonitorConfig, RuleSettings
 
 MODEL_SERIES_TEAM = (
     "all"  # a model's spend belongs to every team using it: it goes to the default route
@@ -101,19 +104,24 @@ def target_freshness(session: Session) -> tuple[TargetFreshness, ...]:
     )
 
 
+def _baseline_days(rules: list[RuleSettings]) -> int:
+    """The longest baseline any rule asks for, plus the day it judges."""
+    return max(int(getattr(rule, "baseline_days", 0)) for rule in rules) + 1
+
+
+# How each part of the snapshot is read; a rule names the part it needs in its registry entry.
+READERS: dict[str, Callable[[Session, datetime, list[RuleSettings]], tuple[Any, ...]]] = {
+    "endpoints": lambda session, now, _rules: endpoint_states(session, now),
+    "budgets": lambda session, now, _rules: budget_states(session, now),
+    "daily_spend": lambda session, now, rules: daily_spend(session, now, _baseline_days(rules)),
+    "targets": lambda session, _now, _rules: target_freshness(session),
+}
+
+
 def build_snapshot(config: MonitorConfig, session: Session, now: datetime) -> Snapshot:
-    """Read only what the configured rules need."""
-    kinds = {rule.kind for rule in config.alerts.rules}
-    spike_days = max(
-        (rule.baseline_days for rule in config.alerts.rules if isinstance(rule, SpendSpikeRule)),
-        default=0,
-    )
-    return Snapshot(
-        now=now,
-        endpoints=endpoint_states(session, now) if "idle_endpoint" in kinds else None,
-        budgets=budget_states(session, now)
-        if kinds & {"budget_threshold", "budget_forecast"}
-        else None,
-        daily_spend=daily_spend(session, now, spike_days + 1) if spike_days else None,
-        targets=target_freshness(session) if "stale_data" in kinds else None,
-    )
+    """Read only the parts of the snapshot that the configured rules need."""
+    needed: dict[str, list[RuleSettings]] = defaultdict(list)
+    for rule in config.alerts.rules:
+        needed[registry.rules[rule.kind].needs].append(rule)
+    parts = {part: READERS[part](session, now, rules) for part, rules in needed.items()}
+    return Snapshot(now=now, **parts)

@@ -20,6 +20,7 @@ from core.aws import AwsError, ClientFactoryFn, Target, pages
 from core.db import upsert
 from core.models import BedrockUsageHourly
 from core.pricing import PriceCatalog, TokenUsage, estimate_cost
+from core.registry import SourceDeps, SourceEntry, sources
 from core.settings import AttributionConfig, MonitorConfig, SourceConfig
 from core.teams import InferenceProfile, attribute_model, index_profiles
 
@@ -176,7 +177,7 @@ class BedrockCollector:
     @property
     def settings(self) -> SourceConfig:
         """This source's collection settings."""
-        return self.config.collection.bedrock
+        return self.config.collection.source(self.name)
 
     def targets(self, configured: Sequence[Target]) -> list[Target]:
         """Bedrock is regional: every configured (account, region)."""
@@ -233,3 +234,11 @@ class BedrockCollector:
     def load(self, session: Session, rows: list[dict[str, Any]]) -> int:
         """Upsert one window's rows."""
         return upsert(session, BedrockUsageHourly, rows)
+
+
+def _build(deps: SourceDeps) -> BedrockCollector:
+    return BedrockCollector(deps.config, deps.clients, deps.catalog)
+
+
+# metrics arrive 5-10 minutes late: the hourly job fires at :05
+sources.add(SourceEntry("bedrock", SourceConfig, _build, offset=timedelta(minutes=5), order=10))

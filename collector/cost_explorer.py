@@ -26,8 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self, cast
 
+from pydantic import Field, model_validator
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,8 @@ from core.budgets import sync_budgets
 from core.db import upsert
 from core.models import CostDaily
 from core.queries import SAGEMAKER_SERVICE, is_bedrock_service
-from core.settings import UNATTRIBUTED, CostsConfig, MonitorConfig
+from core.registry import SourceDeps, SourceEntry, sources
+from core.settings import UNATTRIBUTED, Duration, MonitorConfig, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,30 @@ USAGE_GROUPS = (
     "other",
 )
 MAX_TEAM_LENGTH = 64
+
+
+class CostsConfig(SourceConfig):
+    """`collection.costs`: Cost Explorer's schedule, restatement window and extra services."""
+
+    interval: Duration = timedelta(hours=6)
+    # Cost Explorer restates recent days: a regular cycle re-reads this many whole days
+    lookback: Duration = timedelta(days=3)
+    # the first cycle reads this much, and always from the first day of the previous month
+    initial_backfill: Duration = timedelta(days=7)
+    # every window costs at least one request per (account, service): few, large windows are cheap
+    window: Duration = timedelta(days=31)
+    # the previous month is re-read until this long into the new month, when its bill is final
+    month_final_after: Duration = timedelta(days=5)
+    # also collect AmortizedCost (reservations and savings plans spread over their term)
+    amortized: bool = False
+    extra_services: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _whole_days(self) -> Self:
+        for name in ("lookback", "window", "initial_backfill", "month_final_after"):
+            if getattr(self, name) % timedelta(days=1):
+                raise ValueError(f"{name} must be a whole number of days, like 3d")
+        return self
 
 
 def is_genai_service(service: str, extra_services: Iterable[str] = ()) -> bool:
@@ -291,7 +317,7 @@ class CostExplorerCollector:
     @property
     def settings(self) -> CostsConfig:
         """This source's collection settings."""
-        return self.config.collection.costs
+        return cast(CostsConfig, self.config.collection.source(self.name))
 
     @property
     def metrics(self) -> list[str]:
@@ -512,3 +538,10 @@ def fetch_month_forecast(
         )
         return None
     return Decimal(answer["Total"]["Amount"])
+
+
+def _build(deps: SourceDeps) -> CostExplorerCollector:
+    return CostExplorerCollector(deps.config, deps.clients)
+
+
+sources.add(SourceEntry("costs", CostsConfig, _build, offset=timedelta(minutes=20), order=30))

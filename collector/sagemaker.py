@@ -31,6 +31,7 @@ from core.aws import AwsDenied, AwsFatal, ClientFactoryFn, Target, pages, transl
 from core.db import upsert
 from core.models import Endpoint, EndpointHourly
 from core.pricing import MONEY_QUANTUM, InstancePriceCatalog
+from core.registry import SourceDeps, SourceEntry, sources
 from core.settings import UNATTRIBUTED, AttributionConfig, MonitorConfig, SourceConfig
 from core.timeutil import as_utc, floor_hour
 
@@ -560,7 +561,7 @@ class SageMakerCollector:
     @property
     def settings(self) -> SourceConfig:
         """This source's collection settings."""
-        return self.config.collection.sagemaker
+        return self.config.collection.source(self.name)
 
     def targets(self, configured: Sequence[Target]) -> list[Target]:
         """SageMaker is regional: every configured (account, region)."""
@@ -688,3 +689,10 @@ def _keep_earlier_observations(
             row = {**row, **{name: getattr(before, name) for name in _OBSERVED}}
         merged.append(row)
     return merged
+
+
+def _build(deps: SourceDeps) -> SageMakerCollector:
+    return SageMakerCollector(deps.config, deps.clients)
+
+
+sources.add(SourceEntry("sagemaker", SourceConfig, _build, offset=timedelta(minutes=7), order=20))

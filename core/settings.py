@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, Union
 
 import yaml
 from pydantic import (
@@ -20,10 +20,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
+from core import registry
+from core.config_errors import describe_validation_error
 from core.timeutil import parse_duration
 
 DEFAULT_DATABASE_URL = "sqlite:///genai-monitor.db"
@@ -127,6 +130,8 @@ class TeamConfig(_Strict):
 
 
 class SourceConfig(_Strict):
+    """The schedule and windows of one collector source: `collection.<source>` in the config."""
+
     interval: Duration = timedelta(hours=1)
     # how far back a regular cycle re-reads, because the newest data is provisional
     lookback: Duration = timedelta(hours=3)
@@ -136,39 +141,22 @@ class SourceConfig(_Strict):
     window: Duration = timedelta(days=1)
 
     @model_validator(mode="after")
-    def _positive(self) -> SourceConfig:
+    def _positive(self) -> Self:
         for name in ("interval", "window"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be longer than zero")
         return self
 
 
-class CostsConfig(SourceConfig):
-    interval: Duration = timedelta(hours=6)
-    # Cost Explorer restates recent days: a regular cycle re-reads this many whole days
-    lookback: Duration = timedelta(days=3)
-    # the first cycle reads this much, and always from the first day of the previous month
-    initial_backfill: Duration = timedelta(days=7)
-    # every window costs at least one request per (account, service): few, large windows are cheap
-    window: Duration = timedelta(days=31)
-    # the previous month is re-read until this long into the new month, when its bill is final
-    month_final_after: Duration = timedelta(days=5)
-    # also collect AmortizedCost (reservations and savings plans spread over their term)
-    amortized: bool = False
-    extra_services: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _whole_days(self) -> CostsConfig:
-        for name in ("lookback", "window", "initial_backfill", "month_final_after"):
-            if getattr(self, name) % timedelta(days=1):
-                raise ValueError(f"{name} must be a whole number of days, like 3d")
-        return self
-
-
 class CollectionConfig(_Strict):
-    bedrock: SourceConfig = SourceConfig()
-    sagemaker: SourceConfig = SourceConfig()
-    costs: CostsConfig = CostsConfig()
+    """`collection`: one field per registered source (see :func:`config_model`)."""
+
+    def source(self, name: str) -> SourceConfig:
+        """The settings of the source named ``name``."""
+        settings = getattr(self, name, None)
+        if not isinstance(settings, SourceConfig):
+            raise KeyError(f"collection.{name}: no such source")
+        return settings
 
 
 class PriceOverride(_Strict):
@@ -184,7 +172,10 @@ class PricingConfig(_Strict):
     overrides: dict[str, PriceOverride] = Field(default_factory=dict)
 
 
-class _Rule(_Strict):
+class RuleSettings(_Strict):
+    """What every alert rule's settings have; each rule kind adds its own (and a ``kind`` literal)."""
+
+    kind: str
     name: str | None = None  # absent: the kind; alerts are keyed by it
     severity: Literal["info", "warning", "critical"] = "warning"
     # absent: alerts.repeat_interval; "0s": notify once per episode
@@ -194,47 +185,7 @@ class _Rule(_Strict):
     @property
     def rule_name(self) -> str:
         """The rule's identity in alerts: its name, else its kind."""
-        return self.name or self.kind  # type: ignore[attr-defined,no-any-return]
-
-
-class IdleEndpointRule(_Rule):
-    kind: Literal["idle_endpoint"]
-    for_: Duration = Field(default=timedelta(hours=24), alias="for")
-    exclude_names: list[str] = Field(default_factory=list)  # shell patterns, e.g. "*-canary"
-    # an endpoint tagged keep-alive-until=2026-12-31 is silenced until that date
-    keep_alive_tag: str = "keep-alive-until"
-
-
-class BudgetThresholdRule(_Rule):
-    kind: Literal["budget_threshold"]
-    thresholds: list[Annotated[float, Field(gt=0)]] = Field(default_factory=lambda: [0.5, 0.8, 1.0])
-    repeat_interval: Duration | None = timedelta(0)  # each threshold is told once per period
-    notify_resolved: bool = False
-
-
-class BudgetForecastRule(_Rule):
-    kind: Literal["budget_forecast"]
-    repeat_interval: Duration | None = timedelta(days=1)
-
-
-class SpendSpikeRule(_Rule):
-    kind: Literal["spend_spike"]
-    factor: float = Field(default=3.0, gt=1)
-    baseline_days: int = Field(default=14, ge=3)
-    # a spike must also be this many dollars above the baseline, so $0.01 -> $0.05 stays quiet
-    min_increase_usd: float = Field(default=20, ge=0)
-    repeat_interval: Duration | None = timedelta(0)
-
-
-class StaleDataRule(_Rule):
-    kind: Literal["stale_data"]
-    for_: Duration = Field(default=timedelta(hours=6), alias="for")
-
-
-AlertRule = Annotated[
-    IdleEndpointRule | BudgetThresholdRule | BudgetForecastRule | SpendSpikeRule | StaleDataRule,
-    Field(discriminator="kind"),
-]
+        return self.name or self.kind
 
 
 class AlertsConfig(_Strict):
@@ -242,11 +193,11 @@ class AlertsConfig(_Strict):
     interval: Duration = timedelta(minutes=5)
     repeat_interval: Duration = timedelta(hours=4)
     default_route: list[str] = Field(default_factory=list)
-    rules: list[AlertRule] = Field(default_factory=list)
+    rules: list[RuleSettings] = Field(default_factory=list)
 
     @field_validator("rules")
     @classmethod
-    def _unique_names(cls, value: list[Any]) -> list[Any]:
+    def _unique_names(cls, value: list[RuleSettings]) -> list[RuleSettings]:
         names = [rule.rule_name for rule in value]
         for name in names:
             if names.count(name) > 1:
@@ -254,56 +205,16 @@ class AlertsConfig(_Strict):
         return value
 
 
-class _Notifier(_Strict):
+class NotifierSettings(_Strict):
+    """What every notifier's settings have; each channel type adds its own (and a ``type`` literal).
+
+    Secrets are ``SecretStr``: `config check` and logs print them masked, whatever their name.
+    """
+
+    type: str
     # absent: the rule's, else alerts.repeat_interval
     repeat_interval: Duration | None = None
     timeout_seconds: float = Field(default=10, gt=0)
-
-
-class SlackNotifier(_Notifier):
-    type: Literal["slack"]
-    webhook_url: str
-
-
-class PagerDutyNotifier(_Notifier):
-    type: Literal["pagerduty"]
-    routing_key: str
-    events_url: str = (
-        "https://events.pagerduty.com/v2/enqueue"  # EU accounts: events.eu.pagerduty.com
-    )
-
-
-class EmailNotifier(_Notifier):
-    type: Literal["email"]
-    to: list[str] = Field(min_length=1)
-    smtp_host: str
-    smtp_port: int = Field(default=587, gt=0, lt=65536)
-    starttls: bool = True
-    ssl: bool = False  # SMTPS (usually port 465) instead of STARTTLS
-    username: str | None = None
-    password: str | None = None
-    sender: str = "genai-monitor@localhost"
-
-
-class WebhookNotifier(_Notifier):
-    type: Literal["webhook"]
-    url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
-class SnsNotifier(_Notifier):
-    type: Literal["sns"]
-    topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$")
-
-
-class LogNotifier(_Notifier):
-    type: Literal["log"]
-
-
-Notifier = Annotated[
-    SlackNotifier | PagerDutyNotifier | EmailNotifier | WebhookNotifier | SnsNotifier | LogNotifier,
-    Field(discriminator="type"),
-]
 
 
 class ServingThroughput(_Strict):
@@ -326,7 +237,11 @@ class AdvisorConfig(_Strict):
 
 
 class MonitorConfig(_Strict):
-    """The whole YAML config; every key is optional."""
+    """The whole YAML config; every key is optional.
+
+    This is the base: the model that validates a config is :func:`config_model`, which adds the
+    registered sources, rules and notifiers.
+    """
 
     accounts: list[AccountConfig] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=lambda: ["us-east-1"])
@@ -335,7 +250,7 @@ class MonitorConfig(_Strict):
     collection: CollectionConfig = CollectionConfig()
     pricing: PricingConfig = PricingConfig()
     alerts: AlertsConfig = AlertsConfig()
-    notifiers: dict[str, Notifier] = Field(default_factory=dict)
+    notifiers: dict[str, NotifierSettings] = Field(default_factory=dict)
     advisor: AdvisorConfig = AdvisorConfig()
 
     @field_validator("regions")
@@ -351,39 +266,100 @@ class MonitorConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _references(self) -> MonitorConfig:
-        names = [team.name for team in self.teams]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"team {duplicates[0]!r} is listed twice")
-        ids = [account.id for account in self.accounts]
-        if len(set(ids)) != len(ids):
-            raise ValueError("an account id is listed twice")
-        known_routes = set(self.notifiers)
-        for team in self.teams:
-            for route in team.routes or []:
-                if route not in known_routes:
-                    raise ValueError(
-                        f"team {team.name!r} routes to {route!r}, which is not under notifiers"
-                    )
-        for route in self.alerts.default_route:
+    def _references(self) -> Self:
+        _check_unique(self)
+        _check_routes(self)
+        _check_team_names(self)
+        return self
+
+
+def _check_unique(config: MonitorConfig) -> None:
+    names = [team.name for team in config.teams]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"team {duplicates[0]!r} is listed twice")
+    ids = [account.id for account in config.accounts]
+    if len(set(ids)) != len(ids):
+        raise ValueError("an account id is listed twice")
+
+
+def _check_routes(config: MonitorConfig) -> None:
+    known_routes = set(config.notifiers)
+    for team in config.teams:
+        for route in team.routes or []:
             if route not in known_routes:
                 raise ValueError(
-                    f"alerts.default_route names {route!r}, which is not under notifiers"
+                    f"team {team.name!r} routes to {route!r}, which is not under notifiers"
                 )
-        if names:
-            known = set(names)
-            for profile, mapping in self.attribution.inference_profiles.items():
-                if mapping.team not in known:
-                    raise ValueError(
-                        f"attribution.inference_profiles.{profile} names team {mapping.team!r}, which is not under teams"
-                    )
-            for account in self.accounts:
-                if account.team is not None and account.team not in known:
-                    raise ValueError(
-                        f"account {account.id} names team {account.team!r}, which is not under teams"
-                    )
-        return self
+    for route in config.alerts.default_route:
+        if route not in known_routes:
+            raise ValueError(f"alerts.default_route names {route!r}, which is not under notifiers")
+
+
+def _check_team_names(config: MonitorConfig) -> None:
+    known = {team.name for team in config.teams}
+    if not known:
+        return
+    for profile, mapping in config.attribution.inference_profiles.items():
+        if mapping.team not in known:
+            raise ValueError(
+                f"attribution.inference_profiles.{profile} names team {mapping.team!r}, "
+                "which is not under teams"
+            )
+    for account in config.accounts:
+        if account.team is not None and account.team not in known:
+            raise ValueError(
+                f"account {account.id} names team {account.team!r}, which is not under teams"
+            )
+
+
+def _tagged_union(types: list[type[BaseModel]], tag: str, fallback: type[BaseModel]) -> Any:
+    """The registered schemas as one union told apart by ``tag`` (a lone schema needs no union)."""
+    if not types:
+        return fallback
+    if len(types) == 1:
+        return types[0]
+    return Annotated[Union[tuple(types)], Field(discriminator=tag)]  # noqa: UP007
+
+
+_MODELS: dict[tuple[int, int, int], type[MonitorConfig]] = {}
+
+
+def config_model() -> type[MonitorConfig]:
+    """The config model of what is registered: a field per source, every rule kind, every notifier."""
+    key = (registry.sources.version, registry.rules.version, registry.notifiers.version)
+    if key in _MODELS:
+        return _MODELS[key]
+    collection: Any = create_model(
+        "CollectionConfig",
+        __base__=CollectionConfig,
+        **{
+            entry.name: (entry.settings, Field(default_factory=entry.settings))
+            for entry in registry.sources
+        },
+    )
+    rule = _tagged_union([entry.settings for entry in registry.rules], "kind", RuleSettings)
+    alerts: Any = create_model(
+        "AlertsConfig", __base__=AlertsConfig, rules=(list[rule], Field(default_factory=list))
+    )
+    notifier = _tagged_union(
+        [entry.settings for entry in registry.notifiers], "type", NotifierSettings
+    )
+    model = create_model(
+        "MonitorConfig",
+        __base__=MonitorConfig,
+        collection=(collection, Field(default_factory=collection)),
+        alerts=(alerts, Field(default_factory=alerts)),
+        notifiers=(dict[str, notifier], Field(default_factory=dict)),
+    )
+    _MODELS.clear()
+    _MODELS[key] = model
+    return model
+
+
+def default_config() -> MonitorConfig:
+    """The config of an absent file: every default, every registered source."""
+    return config_model()()
 
 
 @dataclass(frozen=True)
@@ -431,42 +407,6 @@ def _substitute_env(node: Any, path: str, environ: dict[str, str]) -> Any:
     return node
 
 
-def _error_location(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif item in {"function-after[_references()]", "function-after[_positive()]"}:
-            continue
-        elif isinstance(item, str) and item.startswith(("function-", "literal[")):
-            continue
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts) or "(top level)"
-
-
-def _describe(error: ValidationError, source: str) -> str:
-    errors = error.errors()
-    first = errors[0]
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif first["type"] == "union_tag_invalid":
-        context = first.get("ctx", {})
-        message = f"{context.get('discriminator', 'kind')} {context.get('tag')!r} is not one of {context.get('expected_tags')}"
-    text = f"{source}: {_error_location(tuple(first['loc']))}: {message}"
-    if (
-        first["type"] not in {"extra_forbidden", "missing"}
-        and "input" in first
-        and not isinstance(first["input"], dict | list)
-    ):
-        if repr(first["input"]) not in text:
-            text += f" (got {first['input']!r})"
-    if len(errors) > 1:
-        text += f" (and {len(errors) - 1} more)"
-    return text
-
-
 def parse_config(
     text: str, source: str = "<config>", environ: dict[str, str] | None = None
 ) -> MonitorConfig:
@@ -489,9 +429,9 @@ def parse_config(
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     try:
-        return MonitorConfig.model_validate(raw)
+        return config_model().model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
+        raise ConfigError(describe_validation_error(exc, source)) from None
 
 
 def load_config(
@@ -503,7 +443,7 @@ def load_config(
     if not path.exists():
         if settings.config_path_explicit:
             raise ConfigError(f"{path}: config file not found (GENAI_MONITOR_CONFIG)")
-        return MonitorConfig()
+        return default_config()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import importlib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -14,15 +13,15 @@ import dash
 from dash import dcc, html
 from flask import Flask, Response, request
 
+from core import registry
 from core.db import make_engine, session_factory
+from core.registry import import_submodules
 from core.settings import ConfigError, MonitorConfig
 from core.timeutil import utcnow
 from dashboard.data import EXTENSION, DashboardContext
 
 log = logging.getLogger(__name__)
 
-# The pages, in navigation order; each module registers itself with dash.register_page.
-PAGES = ("overview", "teams", "bedrock", "endpoints", "weekly", "alerts", "advisor")
 
 ENV_USER = "GENAI_MONITOR_DASHBOARD_USER"
 ENV_PASSWORD = "GENAI_MONITOR_DASHBOARD_PASSWORD"
@@ -169,10 +168,18 @@ def create_app(
     )
     sessions = session_factory(make_engine(database_url))
     app.server.extensions[EXTENSION] = DashboardContext(sessions, config, clock)
-    for name in PAGES:
-        # imported after the app exists, as dash.register_page requires; callbacks bind to this app
-        module = importlib.import_module(f"dashboard.pages.{name}")
-        module.register_callbacks(app)
+    import_submodules("dashboard.pages")  # each page module registers itself
+    for page in registry.pages:
+        # registered with Dash after the app exists, as dash.register_page requires
+        dash.register_page(
+            page.module,
+            path=page.path,
+            name=page.label,
+            title=page.title,
+            order=page.order,
+            layout=page.layout,
+        )
+        page.register_callbacks(app)
     app.layout = _shell
     install_auth(app.server, auth)
     return app

@@ -31,7 +31,7 @@ from core.queries import (
     spend_daily,
     spend_totals,
 )
-from core.settings import UNATTRIBUTED, IdleEndpointRule, MonitorConfig
+from core.settings import UNATTRIBUTED, MonitorConfig
 from core.timeutil import utcnow
 from dashboard.filters import Filters, day_start
 
@@ -61,8 +61,9 @@ class DashboardContext:
     def idle_threshold_hours(self) -> Decimal:
         """Hours without a call after which an endpoint counts as idle: the idle rule's ``for``, else 24."""
         for rule in self.config.alerts.rules:
-            if isinstance(rule, IdleEndpointRule):
-                return Decimal(int(rule.for_.total_seconds())) / 3600
+            hold = getattr(rule, "for_", None)  # the rule's schema lives with the alerts
+            if rule.kind == "idle_endpoint" and hold is not None:
+                return Decimal(int(hold.total_seconds())) / 3600
         return DEFAULT_IDLE_HOURS
 
 

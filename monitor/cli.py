@@ -18,14 +18,13 @@ from collector.runner import CycleResult, Runner, TargetPlan, Window
 from core.aws import AwsError
 from core.db import DatabaseError
 from core.queries import bedrock_usage
+from core.secrets import masked
 from core.settings import ConfigError, env_settings
 from core.timeutil import iso_utc, parse_duration, parse_timestamp, utcnow
-from monitor.context import SOURCE_NAMES, AppContext
+from monitor.context import AppContext, source_names
 from monitor.export import BEDROCK_USAGE_COLUMNS, WRITERS, bedrock_usage_record, output
 
 log = logging.getLogger("genai-monitor")
-
-SECRET_KEYS = frozenset({"webhook_url", "routing_key", "password", "url", "headers"})
 
 
 class Failure(click.ClickException):
@@ -99,29 +98,19 @@ def config() -> None:
     """Inspect the configuration."""
 
 
-def _masked(node: Any, key: str = "") -> Any:
-    if key in SECRET_KEYS and node:
-        return {k: "***" for k in node} if isinstance(node, dict) else "***"
-    if isinstance(node, dict):
-        return {k: _masked(v, k) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_masked(v, key) for v in node]
-    return node
-
-
 @config.command("check")
 @click.pass_context
 def config_check(ctx: click.Context) -> None:
     """Validate the config and print what it resolved to (secrets masked)."""
     app = _app(ctx)
-    resolved = app.config.model_dump(mode="json", by_alias=True)
+    resolved = masked(app.config)
     source = (
         app.settings.config_path
         if app.settings.config_path.exists()
         else "(no config file: defaults)"
     )
     click.echo(f"# config: {source}")
-    click.echo(yaml.safe_dump(_masked(resolved), sort_keys=False).rstrip())
+    click.echo(yaml.safe_dump(resolved, sort_keys=False).rstrip())
     click.echo(
         f"# config OK: {len(app.config.accounts) or 'current'} account(s), {len(app.config.regions)} region(s), {len(app.config.teams)} team(s)"
     )
@@ -162,7 +151,7 @@ def _backfill_window(
 
 
 @main.command()
-@click.argument("source", type=click.Choice([*SOURCE_NAMES, "all"]))
+@click.argument("source", type=click.Choice([*source_names(), "all"]))
 @click.option(
     "--since", callback=_parse_since, help="Backfill this much history up to now, e.g. 7d or 36h."
 )

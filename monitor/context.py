@@ -10,24 +10,32 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from collector.bedrock import BedrockCollector
-from collector.cost_explorer import CostExplorerCollector
 from collector.runner import Source
-from collector.sagemaker import SageMakerCollector
+from core import registry
 from core.aws import ClientFactory, Target, resolve_targets
 from core.db import DatabaseError, describe_url, make_engine, ping, session_factory
 from core.pricing import PriceCatalog
+from core.registry import import_submodules
 from core.settings import EnvSettings, MonitorConfig, load_config
 from monitor.migrate import current_revision, head_revision, upgrade
 
 log = logging.getLogger(__name__)
 
-# The names `genai-monitor collect` accepts (besides `all`); one per collector in sources().
-SOURCE_NAMES = (
-    "bedrock",
-    "sagemaker",
-    "costs",
-)
+
+def load_plugins() -> None:
+    """Import every collector, alert rule and notifier module: each registers itself."""
+    for package in PLUGIN_PACKAGES:
+        import_submodules(package)
+
+
+# the packages whose modules register sources, rules and notifiers (pages load with the dashboard)
+PLUGIN_PACKAGES = ("collector", "alerts.rules", "alerts.notifiers")
+load_plugins()
+
+
+def source_names() -> list[str]:
+    """The names `genai-monitor collect` accepts (besides `all`), in the order `all` runs them."""
+    return registry.sources.names()
 
 
 @dataclass
@@ -84,9 +92,4 @@ class AppContext:
 
     def sources(self) -> dict[str, Source]:
         """The collectors by name, in the order `collect all` runs them."""
-        collectors: list[Source] = [
-            BedrockCollector(self.config, self.clients, self.catalog),
-            SageMakerCollector(self.config, self.clients),
-            CostExplorerCollector(self.config, self.clients),
-        ]
-        return {collector.name: collector for collector in collectors}
+        return {entry.name: entry.build(self) for entry in registry.sources}

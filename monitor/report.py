@@ -8,8 +8,8 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.notifiers.email import smtp_send
-from core.settings import EmailNotifier, MonitorConfig
+from alerts.notifiers.email import EmailNotifier, smtp_send
+from core.settings import MonitorConfig
 from dashboard.data import WeeklyData, week_monday, weekly_data
 from dashboard.digest import render_weekly_html, render_weekly_text
 

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from collector.runner import Runner, Source
+from core import registry
 from core.aws import AwsError
 from core.db import DatabaseError, ping
 from core.settings import ConfigError, MonitorConfig
@@ -44,13 +45,6 @@ log = logging.getLogger("genai-monitor.run")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALERTS_JOB = "alerts"
-# How far past each interval boundary a job fires: CloudWatch metrics arrive 5-10 minutes
-# late, and the jobs should not all hit the database in the same second.
-OFFSETS = {
-    "bedrock": timedelta(minutes=5),
-    "sagemaker": timedelta(minutes=7),
-    "costs": timedelta(minutes=20),
-}
 
 
 class ListenError(Exception):
@@ -76,7 +70,8 @@ def job_specs(config: MonitorConfig, sources: Mapping[str, Source]) -> list[JobS
     specs = []
     for name, source in sources.items():
         interval = source.settings.interval
-        offset = OFFSETS.get(name, timedelta(0)) if interval >= timedelta(hours=1) else timedelta(0)
+        # a registered source's offset past the boundary; sub-hourly jobs fire on the boundary
+        offset = registry.sources[name].offset if interval >= timedelta(hours=1) else timedelta(0)
         specs.append(JobSpec(name, interval, offset))
     if config.alerts.interval <= timedelta(0):
         raise ConfigError("alerts.interval: must be longer than zero")

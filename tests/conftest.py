@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import make_engine, session_factory
 from core.models import Base
+from monitor.context import load_plugins
 from monitor.migrate import upgrade
+
+# every collector, rule and notifier registers itself, as in the `genai-monitor` process
+load_plugins()
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GENAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -6,9 +6,27 @@ import hashlib
 import smtplib
 import ssl
 from email.message import EmailMessage
+from typing import Literal
+
+from pydantic import Field, SecretStr
 
 from alerts.notifiers.base import DeliveryError, Message
-from core.settings import EmailNotifier
+from core.registry import NotifierEntry, notifiers
+from core.settings import NotifierSettings
+
+
+class EmailNotifier(NotifierSettings):
+    """`{type: email}`: SMTP, with STARTTLS or SMTPS."""
+
+    type: Literal["email"]
+    to: list[str] = Field(min_length=1)
+    smtp_host: str
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    starttls: bool = True
+    ssl: bool = False  # SMTPS (usually port 465) instead of STARTTLS
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "genai-monitor@localhost"
 
 
 def email_message(message: Message, settings: EmailNotifier) -> EmailMessage:
@@ -60,5 +78,16 @@ def smtp_send(settings: EmailNotifier, mail: EmailMessage) -> None:
         if settings.starttls and not settings.ssl:
             smtp.starttls(context=ssl.create_default_context())
         if settings.username:
-            smtp.login(settings.username, settings.password or "")
+            password = settings.password.get_secret_value() if settings.password else ""
+            smtp.login(settings.username, password)
         smtp.send_message(mail)
+
+
+notifiers.add(
+    NotifierEntry(
+        "email",
+        EmailNotifier,
+        lambda name, settings, _clients: EmailChannel(name, settings),
+        order=30,
+    )
+)

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from alerts.notifiers.base import Message
+from core.registry import NotifierEntry, notifiers
+from core.settings import NotifierSettings
+
+
+class LogNotifier(NotifierSettings):
+    """`{type: log}`: the service's log (the demo's channel)."""
+
+    type: Literal["log"]
+
 
 log = logging.getLogger("genai-monitor.alerts")
 
@@ -18,3 +28,8 @@ class LogChannel:
     def send(self, message: Message) -> None:
         """Log the message."""
         log.warning("%s", message.text)
+
+
+notifiers.add(
+    NotifierEntry("log", LogNotifier, lambda name, _settings, _clients: LogChannel(name), order=60)
+)

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import SecretStr
 
 from alerts.notifiers.base import SOURCE, AlertItem, Message, post_json
-from core.settings import PagerDutyNotifier
+from core.registry import NotifierEntry, notifiers
+from core.settings import NotifierSettings
+
+
+class PagerDutyNotifier(NotifierSettings):
+    """`{type: pagerduty}`: PagerDuty Events API v2."""
+
+    type: Literal["pagerduty"]
+    routing_key: SecretStr
+    # EU accounts: https://events.eu.pagerduty.com/v2/enqueue
+    events_url: str = "https://events.pagerduty.com/v2/enqueue"
+
 
 SEVERITIES = {"critical": "critical", "warning": "warning", "info": "info"}
 
@@ -42,7 +55,17 @@ class PagerDutyChannel:
         for alert in message.alerts:
             post_json(
                 self.settings.events_url,
-                pagerduty_event(alert, message.kind, self.settings.routing_key),
+                pagerduty_event(alert, message.kind, self.settings.routing_key.get_secret_value()),
                 self.settings.timeout_seconds,
                 what=f"pagerduty notifier {self.name}",
             )
+
+
+notifiers.add(
+    NotifierEntry(
+        "pagerduty",
+        PagerDutyNotifier,
+        lambda name, settings, _clients: PagerDutyChannel(name, settings),
+        order=20,
+    )
+)

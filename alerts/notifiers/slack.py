@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import SecretStr
+
 from alerts.notifiers.base import Message, post_json
-from core.settings import SlackNotifier
+from core.registry import NotifierEntry, notifiers
+from core.settings import NotifierSettings
+
+
+class SlackNotifier(NotifierSettings):
+    """`{type: slack}`: a Slack incoming webhook."""
+
+    type: Literal["slack"]
+    webhook_url: SecretStr
+
 
 SEVERITY_EMOJI = {
     "critical": ":rotating_light:",
@@ -49,8 +62,18 @@ class SlackChannel:
     def send(self, message: Message) -> None:
         """Post the message."""
         post_json(
-            self.settings.webhook_url,
+            self.settings.webhook_url.get_secret_value(),
             slack_payload(message),
             self.settings.timeout_seconds,
             what=f"slack notifier {self.name}",
         )
+
+
+notifiers.add(
+    NotifierEntry(
+        "slack",
+        SlackNotifier,
+        lambda name, settings, _clients: SlackChannel(name, settings),
+        order=10,
+    )
+)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from alerts.notifiers.base import DeliveryError, Message
 from core.aws import AwsError, ClientFactoryFn, Target, translated_errors
-from core.settings import SnsNotifier
+from core.registry import NotifierEntry, notifiers
+from core.settings import NotifierSettings
+
+
+class SnsNotifier(NotifierSettings):
+    """`{type: sns}`: an SNS topic, published through the AWS client factory."""
+
+    type: Literal["sns"]
+    topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$")
 
 
 class SnsChannel:
@@ -36,3 +48,6 @@ class SnsChannel:
             raise DeliveryError(
                 f"sns notifier {self.name}: {exc.code}", retryable=exc.kind != "fatal"
             ) from None
+
+
+notifiers.add(NotifierEntry("sns", SnsNotifier, SnsChannel, order=50))

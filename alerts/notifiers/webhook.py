@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
 
 from alerts.notifiers.base import SOURCE, Message, post_json
-from core.settings import WebhookNotifier
+from core.registry import NotifierEntry, notifiers
+from core.settings import NotifierSettings
+
+
+class WebhookNotifier(NotifierSettings):
+    """`{type: webhook}`: a JSON POST with a stable Idempotency-Key."""
+
+    type: Literal["webhook"]
+    # URLs and headers often carry tokens: both are secrets
+    url: SecretStr
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
 
 
 def webhook_payload(message: Message) -> dict[str, Any]:
@@ -43,11 +55,22 @@ class WebhookChannel:
 
     def send(self, message: Message) -> None:
         """Post the message."""
-        headers = {**self.settings.headers, "Idempotency-Key": message.idempotency_key}
+        headers = {name: value.get_secret_value() for name, value in self.settings.headers.items()}
+        headers["Idempotency-Key"] = message.idempotency_key
         post_json(
-            self.settings.url,
+            self.settings.url.get_secret_value(),
             webhook_payload(message),
             self.settings.timeout_seconds,
             headers,
             what=f"webhook notifier {self.name}",
         )
+
+
+notifiers.add(
+    NotifierEntry(
+        "webhook",
+        WebhookNotifier,
+        lambda name, settings, _clients: WebhookChannel(name, settings),
+        order=40,
+    )
+)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 from dash import Dash, html
 
+from core.registry import PageEntry, pages
 from dashboard.components import card, table_section, usd
 from dashboard.data import AdvisorData, DashboardContext, advisor_data
 from dashboard.filters import Filters, FilterSpec
@@ -104,12 +104,15 @@ def register_callbacks(app: Dash) -> None:
     register_view(app, SPEC, view)
 
 
-# registered last, with the layout function defined above
-dash.register_page(
-    __name__,
-    path="/advisor",
-    name="Advisor",
-    title="GenAI cost monitor: advisor",
-    order=6,
-    layout=layout,
+pages.add(
+    PageEntry(
+        name="advisor",
+        module=__name__,
+        path="/advisor",
+        label="Advisor",
+        title="GenAI cost monitor: advisor",
+        layout=layout,
+        register_callbacks=register_callbacks,
+        order=6,
+    )
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 from dash import Dash, html
 
+from core.registry import PageEntry, pages
 from dashboard.components import card, table_section
 from dashboard.data import AlertsData, DashboardContext, alerts_data
 from dashboard.filters import Filters, FilterSpec
@@ -93,12 +93,15 @@ def register_callbacks(app: Dash) -> None:
     register_view(app, SPEC, view)
 
 
-# registered last, with the layout function defined above
-dash.register_page(
-    __name__,
-    path="/alerts",
-    name="Alerts",
-    title="GenAI cost monitor: alerts",
-    order=5,
-    layout=layout,
+pages.add(
+    PageEntry(
+        name="alerts",
+        module=__name__,
+        path="/alerts",
+        label="Alerts",
+        title="GenAI cost monitor: alerts",
+        layout=layout,
+        register_callbacks=register_callbacks,
+        order=5,
+    )
 )

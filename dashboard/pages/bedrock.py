@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import dash
 from dash import Dash, dcc, html
 
+from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
 from dashboard.data import BedrockData, DashboardContext, bedrock_data
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
@@ -156,12 +156,15 @@ def register_callbacks(app: Dash) -> None:
     register_view(app, SPEC, view)
 
 
-# registered last, with the layout function defined above
-dash.register_page(
-    __name__,
-    path="/bedrock",
-    name="Bedrock",
-    title="GenAI cost monitor: Bedrock",
-    order=2,
-    layout=layout,
+pages.add(
+    PageEntry(
+        name="bedrock",
+        module=__name__,
+        path="/bedrock",
+        label="Bedrock",
+        title="GenAI cost monitor: Bedrock",
+        layout=layout,
+        register_callbacks=register_callbacks,
+        order=2,
+    )
 )

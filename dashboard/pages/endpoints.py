@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 from dash import Dash, html
 
+from core.registry import PageEntry, pages
 from dashboard.components import card, table_section, usd
 from dashboard.data import ZERO, DashboardContext, endpoints_frame
 from dashboard.filters import Filters, FilterSpec
@@ -98,12 +98,15 @@ def register_callbacks(app: Dash) -> None:
     register_view(app, SPEC, view)
 
 
-# registered last, with the layout function defined above
-dash.register_page(
-    __name__,
-    path="/endpoints",
-    name="Endpoints",
-    title="GenAI cost monitor: endpoints",
-    order=3,
-    layout=layout,
+pages.add(
+    PageEntry(
+        name="endpoints",
+        module=__name__,
+        path="/endpoints",
+        label="Endpoints",
+        title="GenAI cost monitor: endpoints",
+        layout=layout,
+        register_callbacks=register_callbacks,
+        order=3,
+    )
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 from dash import Dash, html
 
+from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
 from dashboard.data import (
     DashboardContext,
@@ -127,12 +127,15 @@ def register_callbacks(app: Dash) -> None:
     register_view(app, SPEC, view)
 
 
-# registered last, with the layout function defined above
-dash.register_page(
-    __name__,
-    path="/",
-    name="Overview",
-    title="GenAI cost monitor: overview",
-    order=0,
-    layout=layout,
+pages.add(
+    PageEntry(
+        name="overview",
+        module=__name__,
+        path="/",
+        label="Overview",
+        title="GenAI cost monitor: overview",
+        layout=layout,
+        register_callbacks=register_callbacks,
+        order=0,
+    )
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import dash
 from dash import Dash, html
 
 from core.queries import spend_totals
+from core.registry import PageEntry, pages
 from dashboard.components import card, graph, page_frame, table_section, usd
 from dashboard.data import DashboardContext, TeamData, current_context, options_for, team_data
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
@@ -148,7 +148,15 @@ def register_callbacks(app: Dash) -> None:
     register_view(app, SPEC, view)
 
 
-# registered last, with the layout function defined above
-dash.register_page(
-    __name__, path="/teams", name="Teams", title="GenAI cost monitor: teams", order=1, layout=layout
+pages.add(
+    PageEntry(
+        name="teams",
+        module=__name__,
+        path="/teams",
+        label="Teams",
+        title="GenAI cost monitor: teams",
+        layout=layout,
+        register_callbacks=register_callbacks,
+        order=1,
+    )
 )

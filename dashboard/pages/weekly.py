@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import dash
 from dash import Dash, dcc, html
 
+from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
 from dashboard.data import (
     DashboardContext,
@@ -183,12 +183,15 @@ def register_callbacks(app: Dash) -> None:
     register_view(app, SPEC, view)
 
 
-# registered last, with the layout function defined above
-dash.register_page(
-    __name__,
-    path="/weekly",
-    name="Weekly",
-    title="GenAI cost monitor: weekly",
-    order=4,
-    layout=layout,
+pages.add(
+    PageEntry(
+        name="weekly",
+        module=__name__,
+        path="/weekly",
+        label="Weekly",
+        title="GenAI cost monitor: weekly",
+        layout=layout,
+        register_callbacks=register_callbacks,
+        order=4,
+    )
 )

@@ -6,7 +6,7 @@ import pytest
 from core.settings import (
     ConfigError,
     EnvSettings,
-    MonitorConfig,
+    default_config,
     env_settings,
     load_config,
     parse_config,
@@ -27,12 +27,15 @@ def test_example_config_loads_with_every_section():
     )
     assert config.collection.bedrock.lookback == timedelta(hours=3)
     assert config.collection.costs.interval == timedelta(hours=6)
-    assert config.notifiers["search-slack"].webhook_url == "https://hooks.slack.test/x"
+    assert (
+        config.notifiers["search-slack"].webhook_url.get_secret_value()
+        == "https://hooks.slack.test/x"
+    )
     assert config.alerts.rules[0].for_ == timedelta(hours=24)
 
 
 def test_empty_config_is_all_defaults():
-    assert parse_config("", "x.yaml") == MonitorConfig()
+    assert parse_config("", "x.yaml") == default_config()
 
 
 @pytest.mark.parametrize(
@@ -83,7 +86,7 @@ def test_missing_explicit_config_file_is_an_error(tmp_path):
 
 def test_missing_default_config_file_means_defaults(tmp_path):
     settings = EnvSettings("sqlite://", tmp_path / "absent.yaml", config_path_explicit=False)
-    assert load_config(settings) == MonitorConfig()
+    assert load_config(settings) == default_config()
 
 
 def test_env_settings_defaults_and_overrides():
