@@ -21,7 +21,7 @@ from core.queries import bedrock_usage
 from core.secrets import masked
 from core.settings import ConfigError, env_settings
 from core.timeutil import iso_utc, parse_duration, parse_timestamp, utcnow
-from monitor.context import AppContext, source_names
+from monitor.context import AppContext, SourceChoice
 from monitor.export import BEDROCK_USAGE_COLUMNS, WRITERS, bedrock_usage_record, output
 
 log = logging.getLogger("genai-monitor")
@@ -151,7 +151,7 @@ def _backfill_window(
 
 
 @main.command()
-@click.argument("source", type=click.Choice([*source_names(), "all"]))
+@click.argument("source", type=SourceChoice())
 @click.option(
     "--since", callback=_parse_since, help="Backfill this much history up to now, e.g. 7d or 36h."
 )

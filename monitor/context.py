@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,22 @@ load_plugins()
 def source_names() -> list[str]:
     """The names `genai-monitor collect` accepts (besides `all`), in the order `all` runs them."""
     return registry.sources.names()
+
+
+class SourceChoice(click.Choice):  # type: ignore[type-arg]
+    """`collect`'s SOURCE: every registered source and `all`, read when the command runs."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        """The registered sources and ``all``."""
+        return (*source_names(), "all")
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        """The choices come from the registry; what click's constructor sets is ignored."""
 
 
 @dataclass

@@ -189,7 +189,8 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     app = AppContext(EnvSettings(f"sqlite:///{tmp_path / 'iam.db'}", config_path, True))
     stubber = stub_inference_profiles(app)
     service = Service(app)
-    outcomes = {name: service.collect(name) for name in ("bedrock", "sagemaker", "costs")}
+    # every registered source: a new one must bring its policy lines with it
+    outcomes = {name: service.collect(name) for name in service.sources}
     outcomes["alerts"] = service.evaluate_alerts()
     # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
     costs = service.sources["costs"]
