@@ -61,11 +61,15 @@ def test_no_function_is_too_complex(path: Path) -> None:
         for block in blocks
         if block.complexity > MAX_COMPLEXITY
     ]
-    assert not complex_, f"{path.relative_to(ROOT)}: cyclomatic complexity over {MAX_COMPLEXITY}: {complex_}"
+    assert not complex_, (
+        f"{path.relative_to(ROOT)}: cyclomatic complexity over {MAX_COMPLEXITY}: {complex_}"
+    )
 
 
 @pytest.mark.parametrize("path", source_files(), ids=lambda path: str(path.relative_to(ROOT)))
 def test_packages_import_only_what_the_layering_allows(path: Path) -> None:
     package = path.relative_to(ROOT).parts[0]
     forbidden = project_imports(path) - ALLOWED[package]
-    assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}, which {package} may not"
+    assert not forbidden, (
+        f"{path.relative_to(ROOT)} imports {sorted(forbidden)}, which {package} may not"
+    )
