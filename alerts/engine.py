@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.rules import Finding
+from core.alert_state import OPEN_STATES, AlertState
 from core.models import Alert, Notification, Silence
 from core.settings import MonitorConfig
-
-OPEN_STATES = ("pending", "firing", "silenced")
 
 
 @dataclass
@@ -85,38 +84,68 @@ class AlertEngine:
         silences = list(
             session.scalars(select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now))
         )
-        seen: set[tuple[str, str]] = set()
-        resolved: list[Alert] = []
-        for rule in evaluated:
-            for finding in results[rule] or ():
-                key = (finding.rule, finding.subject)
-                seen.add(key)
-                alert = open_alerts.get(key)
-                if alert is None:
-                    alert = self._open(session, finding, now)
-                    open_alerts[key] = alert
-                    summary.changes.append(
-                        Change("opened", finding.rule, finding.subject, finding.message)
-                    )
-                self._advance(alert, finding, silences, now, summary)
-        for (rule, subject), alert in open_alerts.items():
-            if (rule, subject) in seen:
-                continue
-            if rule in evaluated or rule not in self.rules:
-                if alert.state == "pending" and alert.fired_at is None:
-                    session.delete(alert)  # never fired: no history worth keeping, nothing to tell
-                    continue
-                alert.state, alert.resolved_at = "resolved", now
-                summary.changes.append(Change("resolved", rule, subject))
-                resolved.append(alert)
+        seen = self._apply_findings(
+            session,
+            [f for rule in evaluated for f in results[rule] or ()],
+            open_alerts,
+            silences,
+            now,
+            summary,
+        )
+        resolved = self._resolve_cleared(session, open_alerts, seen, evaluated, now, summary)
         session.flush()
         firing = [
-            a
-            for a in open_alerts.values()
-            if a.state == "firing" and a.rule in evaluated and a in session
+            alert
+            for alert in open_alerts.values()
+            if alert.state == AlertState.FIRING and alert.rule in evaluated and alert in session
         ]
         self._queue(session, firing, resolved, now, summary)
         return summary
+
+    def _apply_findings(
+        self,
+        session: Session,
+        findings: list[Finding],
+        open_alerts: dict[tuple[str, str], Alert],
+        silences: list[Silence],
+        now: datetime,
+        summary: EvaluationSummary,
+    ) -> set[tuple[str, str]]:
+        """Open an alert for each new finding and advance every found one; returns their keys."""
+        seen: set[tuple[str, str]] = set()
+        for finding in findings:
+            key = (finding.rule, finding.subject)
+            seen.add(key)
+            alert = open_alerts.get(key)
+            if alert is None:
+                alert = open_alerts[key] = self._open(session, finding, now)
+                summary.changes.append(
+                    Change("opened", finding.rule, finding.subject, finding.message)
+                )
+            self._advance(alert, finding, silences, now, summary)
+        return seen
+
+    def _resolve_cleared(
+        self,
+        session: Session,
+        open_alerts: dict[tuple[str, str], Alert],
+        seen: set[tuple[str, str]],
+        evaluated: set[str],
+        now: datetime,
+        summary: EvaluationSummary,
+    ) -> list[Alert]:
+        """Resolve the open alerts of evaluated (or removed) rules that were not found again."""
+        resolved: list[Alert] = []
+        for (rule, subject), alert in open_alerts.items():
+            if (rule, subject) in seen or (rule not in evaluated and rule in self.rules):
+                continue
+            if alert.state == AlertState.PENDING and alert.fired_at is None:
+                session.delete(alert)  # never fired: no history worth keeping, nothing to tell
+                continue
+            alert.state, alert.resolved_at = AlertState.RESOLVED, now
+            summary.changes.append(Change("resolved", rule, subject))
+            resolved.append(alert)
+        return resolved
 
     def _open(self, session: Session, finding: Finding, now: datetime) -> Alert:
         alert = Alert(
@@ -125,7 +154,7 @@ class AlertEngine:
             opened_at=now,
             team=finding.team,
             severity=finding.severity,
-            state="pending",
+            state=AlertState.PENDING,
             active_since=finding.active_since or now,
             last_seen_at=now,
             message=finding.message,
@@ -159,20 +188,20 @@ class AlertEngine:
         if finding.silenced_until is not None and finding.silenced_until > now:
             ends.append(finding.silenced_until)
         if ends:
-            if alert.state != "silenced":
+            if alert.state != AlertState.SILENCED:
                 summary.changes.append(
                     Change("silenced", alert.rule, alert.subject, f"until {max(ends).isoformat()}")
                 )
-            alert.state, alert.silenced_until = "silenced", max(ends)
+            alert.state, alert.silenced_until = AlertState.SILENCED, max(ends)
             return
         alert.silenced_until = None
         if now - alert.active_since >= finding.hold_for:
-            if alert.state != "firing":
-                alert.state = "firing"
+            if alert.state != AlertState.FIRING:
+                alert.state = AlertState.FIRING
                 alert.fired_at = alert.fired_at or now
                 summary.changes.append(Change("fired", alert.rule, alert.subject, alert.message))
         else:
-            alert.state = "pending"
+            alert.state = AlertState.PENDING
 
     def _queue(
         self,

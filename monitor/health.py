@@ -25,13 +25,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.alert_state import AlertState
 from core.aws import ApiCallCounter
 from core.models import Alert, Notification
 from core.timeutil import iso_utc
 
 log = logging.getLogger(__name__)
 
-ALERT_STATES = ("pending", "firing", "silenced", "resolved")
+ALERT_STATES = tuple(AlertState)
 
 
 @dataclass
