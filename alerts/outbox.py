@@ -26,7 +26,8 @@ def retry_delay(attempts: int) -> timedelta:
 
     A channel that is down for an hour is tried again within ten minutes of coming back.
     """
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+    doublings = max(attempts - 1, 0)
+    return min(FIRST_RETRY * (1 << min(doublings, 32)), MAX_RETRY)
 
 
 @dataclass

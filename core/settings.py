@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import GenericAlias
 from typing import Annotated, Any, Literal, Self, Union
 
 import yaml
@@ -225,7 +226,7 @@ class ServingThroughput(_Strict):
 class AdvisorConfig(_Strict):
     # tokens one endpoint invocation stands for, where the endpoint does not publish token counts
     tokens_per_invocation: dict[Literal["input", "output"], int] = Field(
-        default_factory=lambda: {"input": 1000, "output": 250}
+        default_factory=lambda: {"input": 1000, "output": 250}  # type: ignore[arg-type]
     )
     # endpoint name pattern -> the comparable Bedrock model, e.g. {"llama-8b-*": meta.llama3-1-8b-instruct-v1:0}
     endpoint_models: dict[str, str] = Field(default_factory=dict)
@@ -330,28 +331,23 @@ def config_model() -> type[MonitorConfig]:
     key = (registry.sources.version, registry.rules.version, registry.notifiers.version)
     if key in _MODELS:
         return _MODELS[key]
-    collection: Any = create_model(
-        "CollectionConfig",
-        __base__=CollectionConfig,
-        **{
-            entry.name: (entry.settings, Field(default_factory=entry.settings))
-            for entry in registry.sources
-        },
-    )
+    sources: dict[str, Any] = {
+        entry.name: (entry.settings, Field(default_factory=entry.settings))
+        for entry in registry.sources
+    }
+    collection = create_model("CollectionConfig", __base__=CollectionConfig, **sources)
     rule = _tagged_union([entry.settings for entry in registry.rules], "kind", RuleSettings)
-    alerts: Any = create_model(
-        "AlertsConfig", __base__=AlertsConfig, rules=(list[rule], Field(default_factory=list))
-    )
+    rules: dict[str, Any] = {"rules": (GenericAlias(list, (rule,)), Field(default_factory=list))}
+    alerts = create_model("AlertsConfig", __base__=AlertsConfig, **rules)
     notifier = _tagged_union(
         [entry.settings for entry in registry.notifiers], "type", NotifierSettings
     )
-    model = create_model(
-        "MonitorConfig",
-        __base__=MonitorConfig,
-        collection=(collection, Field(default_factory=collection)),
-        alerts=(alerts, Field(default_factory=alerts)),
-        notifiers=(dict[str, notifier], Field(default_factory=dict)),
-    )
+    fields: dict[str, Any] = {
+        "collection": (collection, Field(default_factory=collection)),
+        "alerts": (alerts, Field(default_factory=alerts)),
+        "notifiers": (GenericAlias(dict, (str, notifier)), Field(default_factory=dict)),
+    }
+    model = create_model("MonitorConfig", __base__=MonitorConfig, **fields)
     _MODELS.clear()
     _MODELS[key] = model
     return model
