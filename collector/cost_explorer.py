@@ -36,7 +36,7 @@ from core.aws import AwsError, ClientFactoryFn, Target, pages, translated_errors
 from core.budgets import sync_budgets
 from core.db import upsert
 from core.models import CostDaily
-from core.queries import SAGEMAKER_SERVICE, is_bedrock_service
+from core.services import SAGEMAKER_SERVICE, is_bedrock_service
 from core.settings import UNATTRIBUTED, CostsConfig, MonitorConfig
 
 log = logging.getLogger(__name__)

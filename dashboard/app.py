@@ -17,7 +17,7 @@ from flask import Flask, Response, request
 from core.db import make_engine, session_factory
 from core.settings import ConfigError, MonitorConfig
 from core.timeutil import utcnow
-from dashboard.data import EXTENSION, DashboardContext
+from dashboard.context import EXTENSION, DashboardContext
 
 log = logging.getLogger(__name__)
 

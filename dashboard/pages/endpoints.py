@@ -8,9 +8,10 @@ import dash
 from dash import Dash, html
 
 from dashboard.components import card, table_section, usd
-from dashboard.data import ZERO, DashboardContext, endpoints_frame
+from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
+from dashboard.views.endpoints import endpoints_frame
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
