@@ -65,7 +65,8 @@ def cents(value: Decimal | None) -> Decimal | None:
 
 def as_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame's rows as plain dicts."""
-    return frame.to_dict("records")  # type: ignore[return-value]
+    records: list[dict[str, Any]] = frame.to_dict("records")
+    return records
 
 
 def options_for(

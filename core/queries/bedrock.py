@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -91,7 +92,7 @@ def bedrock_slices(
     """Bedrock usage in [start, end) grouped by ``by`` (a BEDROCK_DIMENSIONS key), and by UTC day unless ``per_day`` is False."""
     usage = BedrockUsageHourly
     key = BEDROCK_DIMENSIONS[by]
-    conditions: list[object] = [usage.hour >= start, usage.hour < end]
+    conditions: list[Any] = [usage.hour >= start, usage.hour < end]
     conditions += chosen((usage.team, teams), (usage.account_id, accounts), (usage.region, regions))
     groups = [utc_day(session, usage.hour).label("day"), key] if per_day else [key]
     counts = (
@@ -119,8 +120,23 @@ def bedrock_slices(
         values = list(row)
         row_day = as_day(values.pop(0)) if per_day else None
         name, *sums, cost, unpriced = values
+        n = [int(v or 0) for v in sums]
+        cost_usd, unpriced_hours = usd(cost), int(unpriced or 0)
         result.append(
-            BedrockSlice(row_day, name, *(int(v or 0) for v in sums), usd(cost), int(unpriced or 0))
+            BedrockSlice(
+                row_day,
+                name,
+                n[0],
+                n[1],
+                n[2],
+                n[3],
+                n[4],
+                n[5],
+                n[6],
+                n[7],
+                cost_usd,
+                unpriced_hours,
+            )
         )
     return sorted(result, key=lambda s: (s.day or date.min, -s.estimated_cost_usd, s.key))
 

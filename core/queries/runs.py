@@ -48,17 +48,20 @@ def collector_status(session: Session) -> list[TargetStatus]:
             ).group_by(*key)
         )
     }
-    errors: dict[tuple[str, str, str], tuple[datetime, str | None]] = {}
+    errors: dict[tuple[str, str, str], tuple[datetime | None, str | None]] = {}
     failed = select(*key, runs.finished_at, runs.message).where(
         runs.status.in_(("failed", "skipped"))
     )
     for source, account, region, finished, message in session.execute(failed):
         known = errors.get((source, account, region))
-        if known is None or (finished and finished > known[0]):
+        if known is None or (finished and (known[0] is None or finished > known[0])):
             errors[(source, account, region)] = (finished, message)
     statuses = []
     for target, (last, succeeded) in sorted(attempts.items()):
         error = errors.get(target)
-        recent_error = error[1] if error and (succeeded is None or error[0] > succeeded) else None
+        newer = error is not None and (
+            succeeded is None or (error[0] is not None and error[0] > succeeded)
+        )
+        recent_error = error[1] if error and newer else None
         statuses.append(TargetStatus(*target, succeeded, last, recent_error))
     return statuses
