@@ -15,7 +15,10 @@ from alerts.snapshot import DailySpend, EndpointState, Snapshot, TargetFreshness
 from core import registry
 from core.budgets import ALL_SERVICES
 from core.models import Endpoint
-from core.queries import bedrock_hourly_cost, budget_use, collector_status, endpoint_summaries
+from core.queries.bedrock import bedrock_hourly_cost
+from core.queries.budgets import budget_use
+from core.queries.endpoints import endpoint_summaries
+from core.queries.runs import collector_status
 from core.settings import MonitorConfig, RuleSettings
 
 MODEL_SERIES_TEAM = (

@@ -35,7 +35,7 @@ from core.db import make_engine, session_factory, upsert  # noqa: E402
 from core.models import Alert, BedrockUsageHourly, Budget, CostDaily, Endpoint, EndpointHourly  # noqa: E402
 from core.settings import parse_config  # noqa: E402
 from dashboard.app import AuthSettings, create_app  # noqa: E402
-from dashboard.data import EXTENSION, DashboardContext  # noqa: E402
+from dashboard.context import EXTENSION, DashboardContext  # noqa: E402
 from dashboard.filters import parse_filters  # noqa: E402
 from monitor.migrate import upgrade  # noqa: E402
 

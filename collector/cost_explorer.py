@@ -37,8 +37,8 @@ from core.aws import AwsError, ClientFactoryFn, Target, pages, translated_errors
 from core.budgets import sync_budgets
 from core.db import upsert
 from core.models import CostDaily
-from core.queries import SAGEMAKER_SERVICE, is_bedrock_service
 from core.registry import SourceDeps, SourceEntry, sources
+from core.services import SAGEMAKER_SERVICE, is_bedrock_service
 from core.settings import UNATTRIBUTED, Duration, MonitorConfig, SourceConfig
 
 log = logging.getLogger(__name__)

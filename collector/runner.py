@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.aws import ApiCallCounter, AwsDenied, AwsError, Target
 from core.db import DatabaseError, upsert
 from core.models import CollectorRun
-from core.queries import watermark
+from core.queries.runs import watermark
 from core.settings import SourceConfig
 from core.timeutil import ceil_hour, floor_hour, utcnow
 

@@ -37,6 +37,15 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def budget_status(used: Decimal | None, projected_use: Decimal | None) -> str:
+    """A word for a budget: over, at risk (projected over), or on track."""
+    if used is not None and used > 1:
+        return "over"
+    if projected_use is not None and projected_use > 1:
+        return "at risk"
+    return "on track"
+
+
 def configured_budgets(config: MonitorConfig) -> list[BudgetSpec]:
     """Every monthly budget the config sets, per team and per team and service."""
     specs = []

@@ -54,6 +54,23 @@ class Projection:
             return None
         return self.projected_usd > self.budget_usd
 
+    @property
+    def used(self) -> Decimal | None:
+        """Spend so far as a share of the budget (None without a budget or with a zero one)."""
+        return _share(self.spent_usd, self.budget_usd)
+
+    @property
+    def projected_use(self) -> Decimal | None:
+        """Projected month-end spend as a share of the budget (None without a budget or with a zero one)."""
+        return _share(self.projected_usd, self.budget_usd)
+
+
+def _share(amount: Decimal, budget: Decimal | None) -> Decimal | None:
+    """``amount`` as a share of ``budget``, to four places; None without a positive budget."""
+    if budget is None or budget <= 0:
+        return None
+    return (amount / budget).quantize(Decimal("0.0001"))
+
 
 def month_bounds(day: date) -> tuple[date, date]:
     """The first day of the month of ``day`` and the first day of the next month."""
@@ -98,6 +115,11 @@ def _line(points: list[tuple[int, Decimal]]) -> tuple[Decimal, Decimal]:
     return mean_y - slope * mean_t, slope
 
 
+def history_start(as_of: date) -> date:
+    """The first day a projection of the month of ``as_of`` reads: the month's start or 28 days back."""
+    return min(as_of.replace(day=1), as_of - timedelta(days=HISTORY_DAYS))
+
+
 def project_month(
     daily: Mapping[date, Decimal],
     as_of: date,
@@ -110,32 +132,9 @@ def project_month(
     day missing between the first known day and ``as_of`` spent nothing.
     """
     month_start, month_end = month_bounds(as_of)
-    known = [day for day in daily if day < as_of]
-    first = max(as_of - timedelta(days=HISTORY_DAYS), min(known)) if known else as_of
-    series = [
-        (first + timedelta(days=i), daily.get(first + timedelta(days=i), ZERO))
-        for i in range((as_of - first).days)
-    ]
-
+    series = _history(daily, as_of)
     weights = weekday_weights(series)
-    recent = series[-TREND_DAYS:]
-    points = [
-        ((day - as_of).days, value / weights[day.weekday()])
-        for day, value in recent
-        if weights[day.weekday()] > 0
-    ]
-    intercept, slope = _line(points)
-    if len(points) < MIN_TREND_DAYS:
-        method = "run-rate" if points else "no-history"
-    else:
-        method = "trend+weekday" if any(weight != 1 for weight in weights) else "trend"
-
-    forecast: dict[date, Decimal] = {}
-    day = as_of
-    while day < month_end:
-        level = max(ZERO, intercept + slope * (day - as_of).days)
-        forecast[day] = level * weights[day.weekday()]
-        day += timedelta(days=1)
+    forecast, method = _forecast(series, weights, as_of, month_end)
     today_spent = daily.get(as_of, ZERO)
     forecast[as_of] = max(forecast[as_of], today_spent)
 
@@ -148,17 +147,6 @@ def project_month(
         projected = complete + remaining
         method = "aws-forecast"
 
-    crosses_on = None
-    if budget_usd is not None:
-        running = ZERO
-        day = month_start
-        while day < month_end:
-            running += forecast[day] if day >= as_of else daily.get(day, ZERO)
-            if running > budget_usd:
-                crosses_on = day
-                break
-            day += timedelta(days=1)
-
     return Projection(
         month_start=month_start,
         as_of=as_of,
@@ -168,9 +156,63 @@ def project_month(
         aws_forecast_usd=None if aws_remaining_usd is None else _cents(aws_remaining_usd),
         method=method,
         budget_usd=budget_usd,
-        crosses_on=crosses_on,
+        crosses_on=_crossing(daily, forecast, as_of, budget_usd),
         forecast={day: _cents(value) for day, value in forecast.items()},
     )
+
+
+def _history(daily: Mapping[date, Decimal], as_of: date) -> list[tuple[date, Decimal]]:
+    """The complete days before ``as_of`` (at most HISTORY_DAYS), a missing day spending nothing."""
+    known = [day for day in daily if day < as_of]
+    first = max(as_of - timedelta(days=HISTORY_DAYS), min(known)) if known else as_of
+    return [
+        (first + timedelta(days=i), daily.get(first + timedelta(days=i), ZERO))
+        for i in range((as_of - first).days)
+    ]
+
+
+def _forecast(
+    series: list[tuple[date, Decimal]], weights: list[Decimal], as_of: date, month_end: date
+) -> tuple[dict[date, Decimal], str]:
+    """Each day from ``as_of`` to the month's end on the fitted line times its weekday weight, and the method."""
+    recent = series[-TREND_DAYS:]
+    points = [
+        ((day - as_of).days, value / weights[day.weekday()])
+        for day, value in recent
+        if weights[day.weekday()] > 0
+    ]
+    intercept, slope = _line(points)
+    if len(points) < MIN_TREND_DAYS:
+        method = "run-rate" if points else "no-history"
+    else:
+        method = "trend+weekday" if any(weight != 1 for weight in weights) else "trend"
+    forecast: dict[date, Decimal] = {}
+    day = as_of
+    while day < month_end:
+        level = max(ZERO, intercept + slope * (day - as_of).days)
+        forecast[day] = level * weights[day.weekday()]
+        day += timedelta(days=1)
+    return forecast, method
+
+
+def _crossing(
+    daily: Mapping[date, Decimal],
+    forecast: Mapping[date, Decimal],
+    as_of: date,
+    budget_usd: Decimal | None,
+) -> date | None:
+    """The first day the month's running total (actual, then forecast) exceeds the budget."""
+    if budget_usd is None:
+        return None
+    month_start, month_end = month_bounds(as_of)
+    running = ZERO
+    day = month_start
+    while day < month_end:
+        running += forecast[day] if day >= as_of else daily.get(day, ZERO)
+        if running > budget_usd:
+            return day
+        day += timedelta(days=1)
+    return None
 
 
 def _rescale(forecast: dict[date, Decimal], total: Decimal) -> dict[date, Decimal]:

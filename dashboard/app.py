@@ -18,7 +18,7 @@ from core.db import make_engine, session_factory
 from core.registry import import_submodules
 from core.settings import ConfigError, MonitorConfig
 from core.timeutil import utcnow
-from dashboard.data import EXTENSION, DashboardContext
+from dashboard.context import EXTENSION, DashboardContext
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from core.timeutil import iso_utc
-from dashboard.data import WeeklyData
+from dashboard.views.weekly import WeeklyData
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #0f172a; max-width: 860px; margin: 0 auto; padding: 16px; }

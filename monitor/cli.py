@@ -17,7 +17,7 @@ import yaml
 from collector.runner import CycleResult, Runner, TargetPlan, Window
 from core.aws import AwsError
 from core.db import DatabaseError
-from core.queries import bedrock_usage
+from core.queries.bedrock import bedrock_usage
 from core.secrets import masked
 from core.settings import ConfigError, env_settings
 from core.timeutil import iso_utc, parse_duration, parse_timestamp, utcnow
@@ -256,7 +256,8 @@ def advise(ctx: click.Context, days: int, fmt: str) -> None:
 
     from core.advisor import HostingCatalog, break_even, endpoint_hints
     from core.pricing import InstancePriceCatalog
-    from core.queries import endpoint_usage, model_usage
+    from core.queries.bedrock import model_usage
+    from core.queries.endpoints import endpoint_usage
     from core.timeutil import floor_hour
 
     app = _app(ctx)
@@ -408,7 +409,7 @@ def export_endpoints(
     path: str | None,
 ) -> None:
     """SageMaker endpoints: uptime, invocations, idle hours and estimated cost (default: everything stored)."""
-    from core.queries import endpoint_summaries
+    from core.queries.endpoints import endpoint_summaries
     from monitor.export import ENDPOINT_COLUMNS, endpoint_record
 
     _require_order(start, end)
@@ -450,7 +451,7 @@ def export_costs(
     path: str | None,
 ) -> None:
     """Billed GenAI spend from Cost Explorer per day, account, service, usage group and team."""
-    from core.queries import cost_lines
+    from core.queries.costs import cost_lines
     from monitor.export import COST_COLUMNS, cost_record
 
     _require_order(start, end)
@@ -476,7 +477,8 @@ def budgets(ctx: click.Context, aws_forecast: bool, fmt: str) -> None:
 
     from core.budgets import sync_budgets
     from core.projection import month_bounds
-    from core.queries import budget_use, cost_lines, team_projections
+    from core.queries.budgets import budget_use, team_projections
+    from core.queries.costs import cost_lines
     from monitor.export import money
 
     app = _app(ctx)
@@ -807,7 +809,7 @@ def alerts_evaluate(ctx: click.Context, dry_run: bool) -> None:
 @click.pass_context
 def alerts_list(ctx: click.Context, states: tuple[str, ...], show_all: bool) -> None:
     """List alerts, newest first."""
-    from core.queries import alert_rows
+    from core.queries.alerts import alert_rows
 
     chosen = None if show_all else list(states or ("pending", "firing", "silenced"))
     with _app(ctx).database()() as session:
@@ -930,7 +932,7 @@ def export_alerts(
     ctx: click.Context, start: datetime | None, end: datetime | None, fmt: str, path: str | None
 ) -> None:
     """Alert episodes with their state and when they were notified and resolved."""
-    from core.queries import alert_rows
+    from core.queries.alerts import alert_rows
     from monitor.export import ALERT_COLUMNS, alert_record
 
     sessions = _app(ctx).database()

@@ -1096,7 +1096,10 @@ def build_demo(
 def summary_lines(result: DemoResult) -> list[str]:
     """What a newcomer should see after the demo: spend against budget, idle endpoints, alerts."""
     from core.db import make_engine, session_factory
-    from core.queries import alert_rows, bedrock_reconciliation, budget_use, endpoint_summaries
+    from core.queries.alerts import alert_rows
+    from core.queries.budgets import budget_use
+    from core.queries.costs import bedrock_reconciliation
+    from core.queries.endpoints import endpoint_summaries
 
     engine = make_engine(result.database_url)
     lines: list[str] = []

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.models import Alert, BedrockUsageHourly
-from core.queries import EndpointSummary
+from core.queries.endpoints import EndpointSummary
 from core.timeutil import iso_utc
 
 # The DESIGN.md §3 contract, then columns added since (appended, never reordered).

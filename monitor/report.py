@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.notifiers.email import EmailNotifier, smtp_send
 from core.settings import MonitorConfig
-from dashboard.data import WeeklyData, week_monday, weekly_data
 from dashboard.digest import render_weekly_html, render_weekly_text
+from dashboard.views.weekly import WeeklyData, week_monday, weekly_data
 
 
 class ReportError(Exception):

@@ -9,7 +9,7 @@ from typing import Any
 from dash import Dash, Output, html
 
 from dashboard.components import page_frame
-from dashboard.data import DashboardContext, current_context, options_for
+from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.filters import Filters, FilterSpec, parse_filters
 
 

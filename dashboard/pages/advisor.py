@@ -8,9 +8,10 @@ from dash import Dash, html
 
 from core.registry import PageEntry, pages
 from dashboard.components import card, table_section, usd
-from dashboard.data import AdvisorData, DashboardContext, advisor_data
+from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
+from dashboard.views.advisor import AdvisorData, advisor_data
 
 PAGE = "advisor"
 SPEC = FilterSpec(PAGE)

@@ -8,9 +8,10 @@ from dash import Dash, html
 
 from core.registry import PageEntry, pages
 from dashboard.components import card, table_section
-from dashboard.data import AlertsData, DashboardContext, alerts_data
+from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
+from dashboard.views.alerts import AlertsData, alerts_data
 
 PAGE = "alerts"
 SPEC = FilterSpec(PAGE, fields=("team",))

@@ -9,10 +9,11 @@ from dash import Dash, dcc, html
 
 from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
-from dashboard.data import BedrockData, DashboardContext, bedrock_data
+from dashboard.context import DashboardContext
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
+from dashboard.views.bedrock import BedrockData, bedrock_data
 
 PAGE = "bedrock"
 GROUPINGS = {

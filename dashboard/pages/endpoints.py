@@ -8,9 +8,10 @@ from dash import Dash, html
 
 from core.registry import PageEntry, pages
 from dashboard.components import card, table_section, usd
-from dashboard.data import ZERO, DashboardContext, endpoints_frame
+from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
+from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoints_frame
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
@@ -19,23 +20,6 @@ IDLE_ROW = {
     "backgroundColor": "#fee2e2",
     "fontWeight": "600",
 }
-COLUMNS = [
-    "endpoint_name",
-    "team",
-    "account_id",
-    "region",
-    "status",
-    "endpoint_type",
-    "instance_type",
-    "instance_count",
-    "hours_in_service",
-    "idle_hours",
-    "last_invocation_at",
-    "invocations",
-    "estimated_cost_usd",
-    "idle_cost_usd",
-    "idle",
-]
 
 
 def layout(**query: Any) -> html.Div:
@@ -84,7 +68,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 f"{PAGE}-table",
                 frame,
                 "No SageMaker endpoints in the days shown: run `genai-monitor collect sagemaker`.",
-                columns=COLUMNS,
+                columns=ENDPOINT_COLUMNS,
                 filterable=True,
                 page_size=25,
                 highlight=[IDLE_ROW],

@@ -8,14 +8,11 @@ from dash import Dash, html
 
 from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
-from dashboard.data import (
-    DashboardContext,
-    OverviewData,
-    overview_data,
-)
+from dashboard.context import DashboardContext
 from dashboard.figures import budget_figure
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
+from dashboard.views.overview import OverviewData, overview_data
 
 PAGE = "overview"
 SPEC = FilterSpec(PAGE)

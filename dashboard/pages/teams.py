@@ -7,13 +7,14 @@ from typing import Any
 
 from dash import Dash, html
 
-from core.queries import spend_totals
+from core.queries.costs import spend_totals
 from core.registry import PageEntry, pages
 from dashboard.components import card, graph, page_frame, table_section, usd
-from dashboard.data import DashboardContext, TeamData, current_context, options_for, team_data
+from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
 from dashboard.filters import Filters, FilterSpec, parse_filters
 from dashboard.pages import register_view
+from dashboard.views.teams import TeamData, team_data
 
 PAGE = "teams"
 SPEC = FilterSpec(PAGE, single_team=True)

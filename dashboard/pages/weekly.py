@@ -9,16 +9,11 @@ from dash import Dash, dcc, html
 
 from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
-from dashboard.data import (
-    DashboardContext,
-    WeeklyData,
-    iso_week,
-    week_monday,
-    weekly_data,
-)
+from dashboard.context import DashboardContext
 from dashboard.figures import week_compare_figure
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
+from dashboard.views.weekly import WeeklyData, iso_week, week_monday, weekly_data
 
 PAGE = "weekly"
 SPEC = FilterSpec(PAGE, dates=False, extra=(("week", f"{PAGE}-week", "value"),))

@@ -15,7 +15,7 @@ from core.aws import ClientFactory, resolve_targets
 from core.budgets import sync_budgets
 from core.db import upsert
 from core.models import Alert, BedrockUsageHourly, CostDaily
-from core.queries import endpoint_summaries
+from core.queries.endpoints import endpoint_summaries
 from core.settings import parse_config
 from tests.helpers import create_sagemaker_endpoint, put_sagemaker_invocations
 

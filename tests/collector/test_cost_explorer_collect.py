@@ -15,7 +15,8 @@ from collector.cost_explorer import CostExplorerCollector
 from collector.runner import Runner, plan_windows
 from core.aws import ClientFactory, Target, resolve_targets
 from core.models import Budget, CollectorRun, CostDaily
-from core.queries import month_to_date_by_team
+from core.projection import month_bounds
+from core.queries.costs import spend_totals
 from core.settings import parse_config
 from tests.helpers import Clock, OverridingFactory
 
@@ -198,8 +199,8 @@ def test_pages_tags_untagged_lines_marketplace_models_and_a_month_boundary(aws, 
         ),  # today: open
     }
     with sessions() as session:
-        assert month_to_date_by_team(session, NOW) == {"search": Decimal("25.75")}
-        assert month_to_date_by_team(session, datetime(2026, 10, 31, tzinfo=UTC)) == {
+        assert spend_totals(session, *month_bounds(NOW.date())) == {"search": Decimal("25.75")}
+        assert spend_totals(session, *month_bounds(date(2026, 10, 31))) == {
             "search": Decimal("3.75"),
             "support": Decimal("3"),
             "unattributed": Decimal("0.5"),

@@ -18,7 +18,7 @@ from collector.runner import Runner
 from collector.sagemaker import SageMakerCollector
 from core.aws import ClientFactory, Target, resolve_targets
 from core.models import CollectorRun, Endpoint, EndpointHourly
-from core.queries import endpoint_summaries, idle_endpoints
+from core.queries.endpoints import endpoint_summaries, idle_endpoints
 from core.settings import parse_config
 from monitor.cli import main
 from monitor.export import ENDPOINT_COLUMNS

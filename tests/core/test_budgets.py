@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.budgets import configured_budgets, period_of, sync_budgets
+from core.budgets import budget_status, configured_budgets, period_of, sync_budgets
 from core.models import Budget
 from core.settings import parse_config
 
@@ -77,3 +77,9 @@ def test_syncing_the_same_config_again_rewrites_nothing(sessions):
     with sessions() as session:
         row = session.scalars(select(Budget)).one()
     assert row.updated_at == NOW  # an unchanged amount is not rewritten
+
+
+def test_budget_words():
+    assert budget_status(Decimal("1.01"), Decimal("1.5")) == "over"
+    assert budget_status(Decimal("0.5"), Decimal("1.1")) == "at risk"
+    assert budget_status(None, None) == "on track"

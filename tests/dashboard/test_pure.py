@@ -1,34 +1,15 @@
-"""Pure parts of the dashboard on fixture data: filters, figure builders, frames and the digest."""
+"""Pure parts of the dashboard on fixture data: filters, figure builders and table cells."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from urllib.parse import parse_qs
 
 import pandas as pd
-import pytest
 
 from dashboard.components import cell, records
-from dashboard.data import (
-    WeeklyData,
-    alerts_frame,
-    budget_status,
-    burn_down_frame,
-    compare_frame,
-    iso_week,
-    movers_frame,
-    week_monday,
-)
-from dashboard.digest import render_weekly_html, render_weekly_text
-from dashboard.figures import (
-    budget_figure,
-    burn_down_figure,
-    empty_figure,
-    stacked_daily,
-    tokens_figure,
-    week_compare_figure,
-)
+from dashboard.figures import budget_figure, empty_figure, stacked_daily, tokens_figure
 from dashboard.filters import FilterSpec, parse_filters
 
 TODAY = date(2026, 3, 18)
@@ -135,45 +116,6 @@ def test_stacked_daily_puts_the_biggest_key_first_and_skips_unknown_amounts():
     assert figure.layout.barmode == "stack"
 
 
-def test_burn_down_is_actual_then_projected_against_the_budget():
-    daily = {date(2026, 3, 1) + timedelta(days=n): D("10") for n in range(17)}
-    burn, projected = burn_down_frame(daily, TODAY, D("500"))
-    assert len(burn) == 31 and list(burn["kind"]).count("actual") == 17
-    assert burn["cumulative_usd"].iloc[16] == D("170.00")
-    assert burn["cumulative_usd"].iloc[-1] == projected == D("310.00")  # a flat $10 a day
-    figure = burn_down_figure(burn, D("500"), "search")
-    names = [trace.name for trace in figure.data]
-    assert names == ["actual", "projected", "budget"]
-    assert list(figure.data[2].y) == [500.0, 500.0]
-    # the projected line starts where the actual one ends
-    assert figure.data[1].x[0] == figure.data[0].x[-1]
-
-
-def test_compare_and_movers():
-    teams = compare_frame({"a": D("120"), "b": D("10")}, {"a": D("100"), "c": D("50")}, "team")
-    assert list(teams["team"]) == ["a", "b", "c"]
-    assert list(teams["change_usd"]) == [D("20.00"), D("10.00"), D("-50.00")]
-    assert teams["change"].iloc[0] == D("0.2000") and teams["change"].iloc[1] is None
-    models = compare_frame({"m": D("5")}, {"m": D("5")}, "model")
-    movers = movers_frame(teams, models, limit=2)
-    assert list(movers["name"]) == [
-        "c",
-        "a",
-    ]  # by the size of the move, either way; unchanged ones left out
-    figure = week_compare_figure(teams, "team", "t")
-    assert [trace.name for trace in figure.data] == ["last week", "this week"]
-
-
-def test_weeks_and_budget_words():
-    assert iso_week(date(2026, 1, 1)) == "2026-W01" and iso_week(date(2024, 12, 30)) == "2025-W01"
-    assert week_monday("2026-w11") == date(2026, 3, 9)
-    with pytest.raises(ValueError, match="ISO week"):
-        week_monday("2026-11")
-    assert budget_status(D("1.01"), D("1.5")) == "over"
-    assert budget_status(D("0.5"), D("1.1")) == "at risk"
-    assert budget_status(None, None) == "on track"
-
-
 def test_cells_are_what_the_browser_table_holds():
     assert (
         cell(D("12.30")) == 12.3
@@ -192,62 +134,3 @@ def test_cells_are_what_the_browser_table_holds():
         {"id": 1, "resolved_at": None},
         {"id": 2, "resolved_at": "2026-03-01T00:00:00Z"},
     ]
-
-
-def weekly() -> WeeklyData:
-    teams = compare_frame(
-        {"search": D("552.30"), "<script>": D("1")}, {"search": D("547.05")}, "team"
-    )
-    models = compare_frame({"claude": D("254.88")}, {"claude": D("302.40")}, "model")
-    return WeeklyData(
-        week="2026-W11",
-        start=date(2026, 3, 9),
-        end=date(2026, 3, 16),
-        previous_start=date(2026, 3, 2),
-        previous_end=date(2026, 3, 9),
-        complete=True,
-        teams=teams,
-        models=models,
-        movers=movers_frame(teams, models),
-        budgets=pd.DataFrame(
-            [
-                [
-                    "search",
-                    "all",
-                    D("5000"),
-                    D("2858.30"),
-                    D("0.5717"),
-                    D("4946.77"),
-                    D("0.9894"),
-                    "on track",
-                ]
-            ],
-            columns=[
-                "team",
-                "service",
-                "budget_usd",
-                "spent_usd",
-                "used",
-                "projected_usd",
-                "projected_use",
-                "status",
-            ],
-        ),
-        new_alerts=alerts_frame([]),
-        resolved_alerts=alerts_frame([]),
-    )
-
-
-def test_digest_is_one_self_contained_escaped_document():
-    html = render_weekly_html(
-        weekly(),
-        datetime(2026, 3, 16, 7, tzinfo=UTC),
-        "https://dash.example.com/weekly?week=2026-W11",
-    )
-    assert html.startswith("<!DOCTYPE html>") and "<style>" in html
-    assert 'id="total-this-week">$553.30<' in html and 'id="total-last-week">$547.05<' in html
-    assert "<script" not in html and "&lt;script&gt;" in html
-    assert "-$47.52" in html and "No alert opened this week." in html
-    assert '<a href="https://dash.example.com/weekly?week=2026-W11">' in html
-    text = render_weekly_text(weekly())
-    assert "search: $552.30 (week before $547.05)" in text

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core.db import make_engine, session_factory
 from core.models import Alert, BedrockUsageHourly, CostDaily, Endpoint
-from core.queries import bedrock_reconciliation
+from core.queries.costs import bedrock_reconciliation
 from core.settings import parse_config
 from monitor import demo as demo_module
 from monitor.cli import main

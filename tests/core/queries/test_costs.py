@@ -1,21 +1,18 @@
-"""The read side of costs: lines, spend to date, budget use with projection, Bedrock reconciliation."""
+"""The read side of costs: lines, spend per day and in total, Bedrock reconciliation."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from core.db import upsert
-from core.models import BedrockUsageHourly, Budget, CostDaily
-from core.queries import (
-    bedrock_reconciliation,
-    budget_use,
-    cost_lines,
-    daily_spend_by_team,
-    month_to_date_by_team,
-    spend_by_team,
-    team_projections,
-)
+from core.models import BedrockUsageHourly, CostDaily
+from core.projection import month_bounds
+from core.queries.costs import bedrock_reconciliation, cost_lines, spend_daily, spend_totals
+from tests.dashboard import world
 
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
 BEDROCK = "Amazon Bedrock"
@@ -81,91 +78,17 @@ def test_spend_to_date_per_team_counts_this_month_only(sessions):
         ],
     )
     with sessions() as session:
-        assert month_to_date_by_team(session, NOW) == {
+        assert spend_totals(session, *month_bounds(NOW.date())) == {
             "search": Decimal("3.75"),
             "unattributed": Decimal(7),
         }
-        assert spend_by_team(session, date(2026, 10, 1), date(2026, 12, 1)) == {
+        assert spend_totals(session, date(2026, 10, 1), date(2026, 12, 1)) == {
             "search": Decimal("103.75"),
             "unattributed": Decimal(7),
         }
-        assert daily_spend_by_team(session, date(2026, 11, 1), date(2026, 12, 1), SONNET) == {
-            "search": {date(2026, 11, 1): Decimal("2.5")}
-        }
-
-
-def test_budget_use_and_projection_per_team_and_per_service(sessions):
-    rows = []
-    for day in days(date(2026, 10, 1), NOW.date()):
-        rows += [
-            line(day, BEDROCK, "search", 40),
-            line(day, SAGEMAKER, "search", 10, group="instance_hours"),
+        assert spend_daily(session, date(2026, 11, 1), date(2026, 12, 1), services=[SONNET]) == [
+            (date(2026, 11, 1), "search", Decimal("2.5"))
         ]
-    rows.append(line(NOW.date(), BEDROCK, "search", 5, estimated=True))  # today, still open
-    seed(sessions, rows)
-    seed(
-        sessions,
-        [
-            {
-                "team": "search",
-                "service": "all",
-                "period": "2026-11",
-                "amount_usd": Decimal(1000),
-                "updated_at": NOW,
-            },
-            {
-                "team": "search",
-                "service": BEDROCK,
-                "period": "2026-11",
-                "amount_usd": Decimal(300),
-                "updated_at": NOW,
-            },
-            {
-                "team": "lab",
-                "service": "all",
-                "period": "2026-11",
-                "amount_usd": Decimal(200),
-                "updated_at": NOW,
-            },
-            {
-                "team": "search",
-                "service": "all",
-                "period": "2026-10",
-                "amount_usd": Decimal(1),
-                "updated_at": NOW,
-            },
-        ],
-        Budget,
-    )
-    with sessions() as session:
-        uses = budget_use(session, NOW)
-        projections = team_projections(session, NOW)
-        with_aws = budget_use(session, NOW, {"search": Decimal(2000)})
-    assert [(u.team, u.service, u.budget_usd, u.spent_usd, u.used) for u in uses] == [
-        ("search", BEDROCK, Decimal(300), Decimal("765.00"), Decimal("2.5500")),
-        ("search", "all", Decimal(1000), Decimal("955.00"), Decimal("0.9550")),
-        ("lab", "all", Decimal(200), Decimal("0.00"), Decimal("0.0000")),
-    ]
-    bedrock, everything, lab = (u.projection for u in uses)
-    assert (bedrock.projected_usd, bedrock.crosses_on) == (Decimal("1200.00"), date(2026, 11, 8))
-    assert (everything.projected_usd, everything.crosses_on, everything.over_budget) == (
-        Decimal("1500.00"),
-        date(2026, 11, 21),
-        True,
-    )
-    assert uses[1].projected_use == Decimal("1.5000")
-    assert (lab.projected_usd, lab.crosses_on) == (Decimal("0.00"), None)
-    assert sorted(projections) == ["lab", "search"]
-    assert projections["search"].projected_usd == Decimal("1500.00") and projections[
-        "search"
-    ].budget_usd == Decimal(1000)
-    # AWS's forecast applies to the team's whole budget, not to one service
-    aws = {(u.team, u.service): u.projection for u in with_aws}
-    assert (
-        aws[("search", "all")].projected_usd == Decimal("2950.00")
-        and aws[("search", "all")].method == "aws-forecast"
-    )
-    assert aws[("search", BEDROCK)].projected_usd == Decimal("1200.00")
 
 
 def hour(day: int, h: int, team: str, cost, priced=True):
@@ -205,6 +128,7 @@ def test_bedrock_reconciliation_puts_the_token_estimate_next_to_the_bill_per_tea
     )
     with sessions() as session:
         rows = bedrock_reconciliation(session, date(2026, 11, 2), date(2026, 11, 4))
+        support = bedrock_reconciliation(session, date(2026, 11, 2), date(2026, 11, 4), ["support"])
     assert [
         (r.day.day, r.team, r.estimated_usd, r.billed_usd, r.gap_usd, r.unpriced_hours)
         for r in rows
@@ -213,3 +137,25 @@ def test_bedrock_reconciliation_puts_the_token_estimate_next_to_the_bill_per_tea
         (2, "support", Decimal(0), Decimal(2), Decimal(2), 0),
         (3, "search", Decimal(1), Decimal(0), Decimal(-1), 0),
     ]
+    assert [(r.day.day, r.team, r.billed_usd) for r in support] == [(2, "support", Decimal(2))]
+
+
+def test_spend_daily_and_totals_on_the_world(seeded):
+    first = (world.NOW - timedelta(days=9)).date()
+    after = (world.NOW - timedelta(days=2)).date()
+    with seeded() as session:
+        lines = list(
+            session.scalars(select(CostDaily).where(CostDaily.day >= first, CostDaily.day < after))
+        )
+        daily = spend_daily(session, first, after, "service", teams=["search"])
+        totals = spend_totals(session, first, after, "team", accounts=[world.ACCOUNTS[1]])
+    expected = defaultdict(Decimal)
+    for cost in lines:
+        if cost.team == "search":
+            expected[(cost.day, cost.service)] += cost.amount_usd
+    assert {(day, service): amount for day, service, amount in daily} == dict(expected)
+    assert daily == sorted(daily)
+    assert totals == {
+        team: sum((cost.amount_usd for cost in lines if cost.team == team), Decimal(0))
+        for team in ("support", "unattributed")
+    }

@@ -1,0 +1,197 @@
+"""Bedrock token usage: the hourly rows, their cost per hour, slices per key and day, model usage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.advisor import ModelUsage
+from core.models import BedrockUsageHourly
+from core.queries.common import as_day, between, chosen, usd, utc_day
+
+# The dimensions Bedrock usage can be grouped by, and the column behind each.
+BEDROCK_DIMENSIONS = {
+    "model": BedrockUsageHourly.base_model_id,
+    "model_id": BedrockUsageHourly.model_id,
+    "region": BedrockUsageHourly.region,
+    "team": BedrockUsageHourly.team,
+    "account": BedrockUsageHourly.account_id,
+}
+
+
+def bedrock_usage(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+) -> Iterator[BedrockUsageHourly]:
+    """Hourly Bedrock usage rows in [start, end), oldest first, streamed from the database."""
+    usage = BedrockUsageHourly
+    conditions = between(usage.hour, start, end)
+    conditions += chosen((usage.team, teams), (usage.account_id, accounts), (usage.region, regions))
+    statement = (
+        select(usage)
+        .where(*conditions)
+        .order_by(usage.hour, usage.account_id, usage.region, usage.model_id)
+    )
+    yield from session.scalars(statement.execution_options(yield_per=2000))
+
+
+def bedrock_hourly_cost(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[datetime, str, str, Decimal]]:
+    """(hour, team, base model, estimated USD) for every priced Bedrock hour in [start, end)."""
+    usage = BedrockUsageHourly
+    statement = (
+        select(usage.hour, usage.team, usage.base_model_id, func.sum(usage.estimated_cost_usd))
+        .where(usage.hour >= start, usage.hour < end, usage.priced.is_(True))
+        .group_by(usage.hour, usage.team, usage.base_model_id)
+    )
+    return [
+        (hour, team, model, Decimal(str(cost or 0)))
+        for hour, team, model, cost in session.execute(statement)
+    ]
+
+
+@dataclass(frozen=True)
+class BedrockSlice:
+    """Bedrock usage summed over one key (model, profile, region, team or account), per day or in all."""
+
+    day: date | None
+    key: str
+    invocations: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    client_errors: int
+    server_errors: int
+    throttles: int
+    estimated_cost_usd: Decimal
+    unpriced_hours: int
+
+
+def bedrock_slices(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    by: str = "model",
+    per_day: bool = True,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+) -> list[BedrockSlice]:
+    """Bedrock usage in [start, end) grouped by ``by`` (a BEDROCK_DIMENSIONS key), and by UTC day unless ``per_day`` is False."""
+    usage = BedrockUsageHourly
+    key = BEDROCK_DIMENSIONS[by]
+    conditions: list[Any] = [usage.hour >= start, usage.hour < end]
+    conditions += chosen((usage.team, teams), (usage.account_id, accounts), (usage.region, regions))
+    groups = [utc_day(session, usage.hour).label("day"), key] if per_day else [key]
+    counts = (
+        usage.invocations,
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+        usage.client_errors,
+        usage.server_errors,
+        usage.throttles,
+    )
+    statement = (
+        select(
+            *groups,
+            *(func.sum(column) for column in counts),
+            func.sum(usage.estimated_cost_usd),
+            func.sum(case((usage.priced.is_(False), 1), else_=0)),
+        )
+        .where(*conditions)
+        .group_by(*groups)
+    )
+    result = []
+    for row in session.execute(statement):
+        values = list(row)
+        row_day = as_day(values.pop(0)) if per_day else None
+        name, *sums, cost, unpriced = values
+        n = [int(v or 0) for v in sums]
+        cost_usd, unpriced_hours = usd(cost), int(unpriced or 0)
+        result.append(
+            BedrockSlice(
+                row_day,
+                name,
+                n[0],
+                n[1],
+                n[2],
+                n[3],
+                n[4],
+                n[5],
+                n[6],
+                n[7],
+                cost_usd,
+                unpriced_hours,
+            )
+        )
+    return sorted(result, key=lambda s: (s.day or date.min, -s.estimated_cost_usd, s.key))
+
+
+def model_usage(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    teams: list[str] | None = None,
+    regions: list[str] | None = None,
+) -> list[ModelUsage]:
+    """Per Bedrock model, team and region of ``teams`` and ``regions``: tokens over [start, end) and the busiest hour's tokens."""
+    usage = BedrockUsageHourly
+    per_hour = (
+        select(
+            usage.model_id,
+            usage.base_model_id,
+            usage.team,
+            usage.region,
+            usage.hour,
+            func.sum(usage.input_tokens).label("tokens_in"),
+            func.sum(usage.output_tokens).label("tokens_out"),
+        )
+        .where(usage.hour >= start, usage.hour < end)
+        .where(*chosen((usage.team, teams), (usage.region, regions)))
+        .group_by(usage.model_id, usage.base_model_id, usage.team, usage.region, usage.hour)
+        .subquery()
+    )
+    statement = select(
+        per_hour.c.model_id,
+        per_hour.c.base_model_id,
+        per_hour.c.team,
+        per_hour.c.region,
+        func.sum(per_hour.c.tokens_in),
+        func.sum(per_hour.c.tokens_out),
+        func.max(per_hour.c.tokens_in),
+        func.max(per_hour.c.tokens_out),
+    ).group_by(per_hour.c.model_id, per_hour.c.base_model_id, per_hour.c.team, per_hour.c.region)
+    hours = max(1, int((end - start).total_seconds() // 3600))
+    return sorted(
+        (
+            ModelUsage(
+                model,
+                base,
+                team,
+                region,
+                hours,
+                int(tokens_in or 0),
+                int(tokens_out or 0),
+                int(peak_in or 0),
+                int(peak_out or 0),
+            )
+            for model, base, team, region, tokens_in, tokens_out, peak_in, peak_out in session.execute(
+                statement
+            )
+        ),
+        key=lambda row: (row.team, row.model_id, row.region),
+    )

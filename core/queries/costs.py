@@ -1,0 +1,162 @@
+"""Billed GenAI spend (Cost Explorer lines): the lines, spend per day or in total, and the Bedrock bill next to its estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.models import BedrockUsageHourly, CostDaily
+from core.queries.common import as_day, between, chosen, usd
+from core.services import BEDROCK_SERVICE, MARKETPLACE_SUFFIX
+
+# The dimensions billed spend can be grouped by, and the column behind each.
+COST_DIMENSIONS = {
+    "team": CostDaily.team,
+    "service": CostDaily.service,
+    "account": CostDaily.account_id,
+}
+
+
+def _lines_where(
+    start: date | None,
+    end: date | None,
+    teams: list[str] | None,
+    accounts: list[str] | None,
+    services: list[str] | None,
+) -> list[Any]:
+    """The conditions choosing the lines of the days in [start, end), teams, accounts and services."""
+    return between(CostDaily.day, start, end) + chosen(
+        (CostDaily.team, teams), (CostDaily.account_id, accounts), (CostDaily.service, services)
+    )
+
+
+def cost_lines(
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    services: list[str] | None = None,
+) -> Iterator[CostDaily]:
+    """Cost Explorer lines of the days in [start, end), oldest first, streamed from the database."""
+    statement = (
+        select(CostDaily)
+        .where(*_lines_where(start, end, teams, accounts, services))
+        .order_by(
+            CostDaily.day,
+            CostDaily.account_id,
+            CostDaily.service,
+            CostDaily.usage_group,
+            CostDaily.team,
+        )
+    )
+    yield from session.scalars(statement.execution_options(yield_per=2000))
+
+
+def spend_daily(
+    session: Session,
+    start: date,
+    end: date,
+    by: str = "team",
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    services: list[str] | None = None,
+) -> list[tuple[date, str, Decimal]]:
+    """Billed GenAI spend per day in [start, end) and ``by`` (a COST_DIMENSIONS key), oldest first."""
+    key = COST_DIMENSIONS[by]
+    statement = (
+        select(CostDaily.day, key, func.sum(CostDaily.amount_usd))
+        .where(*_lines_where(start, end, teams, accounts, services))
+        .group_by(CostDaily.day, key)
+    )
+    return sorted(
+        (as_day(day), name, usd(amount)) for day, name, amount in session.execute(statement)
+    )
+
+
+def spend_totals(
+    session: Session,
+    start: date,
+    end: date,
+    by: str = "team",
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+) -> dict[str, Decimal]:
+    """Billed GenAI spend over the days in [start, end) per ``by`` (a COST_DIMENSIONS key)."""
+    key = COST_DIMENSIONS[by]
+    statement = (
+        select(key, func.sum(CostDaily.amount_usd))
+        .where(*_lines_where(start, end, teams, accounts, None))
+        .group_by(key)
+    )
+    return {name: usd(amount) for name, amount in session.execute(statement)}
+
+
+@dataclass(frozen=True)
+class BedrockReconciliation:
+    """One team-day: the Bedrock estimate from token metrics next to the Bedrock bill."""
+
+    day: date
+    team: str
+    estimated_usd: Decimal
+    billed_usd: Decimal
+    unpriced_hours: int
+
+    @property
+    def gap_usd(self) -> Decimal:
+        """Billed minus estimated: positive when the bill is higher than the token estimate."""
+        return self.billed_usd - self.estimated_usd
+
+
+def bedrock_reconciliation(
+    session: Session, start: date, end: date, teams: list[str] | None = None
+) -> list[BedrockReconciliation]:
+    """Per UTC day in [start, end) and team of ``teams``: estimated Bedrock cost (token metrics) vs billed."""
+    usage = BedrockUsageHourly
+    # summed per hour in SQL and folded into UTC days here: a date() of a timestamptz
+    # depends on the Postgres session's time zone
+    hourly = (
+        select(
+            usage.hour,
+            usage.team,
+            func.sum(usage.estimated_cost_usd),
+            func.sum(case((usage.priced.is_(False), 1), else_=0)),
+        )
+        .where(
+            usage.hour >= datetime.combine(start, time(0), tzinfo=UTC),
+            usage.hour < datetime.combine(end, time(0), tzinfo=UTC),
+            *chosen((usage.team, teams)),
+        )
+        .group_by(usage.hour, usage.team)
+    )
+    estimated: dict[tuple[date, str], Decimal] = {}
+    unpriced: dict[tuple[date, str], int] = {}
+    for hour, team, cost, missing in session.execute(hourly):
+        key = (hour.astimezone(UTC).date(), team)
+        estimated[key] = estimated.get(key, Decimal(0)) + usd(cost)
+        unpriced[key] = unpriced.get(key, 0) + int(missing or 0)
+    bedrock = (CostDaily.service == BEDROCK_SERVICE) | CostDaily.service.like(
+        f"%{MARKETPLACE_SUFFIX}"
+    )
+    billed_statement = (
+        select(CostDaily.day, CostDaily.team, func.sum(CostDaily.amount_usd))
+        .where(*_lines_where(start, end, teams, None, None), bedrock)
+        .group_by(CostDaily.day, CostDaily.team)
+    )
+    billed = {(day, team): usd(amount) for day, team, amount in session.execute(billed_statement)}
+    return [
+        BedrockReconciliation(
+            day,
+            team,
+            estimated.get((day, team), Decimal(0)),
+            billed.get((day, team), Decimal(0)),
+            unpriced.get((day, team), 0),
+        )
+        for day, team in sorted(set(estimated) | set(billed))
+    ]

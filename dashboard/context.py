@@ -1,0 +1,82 @@
+"""What every page's view model shares: the request's context, money for display, filter choices.
+
+Money stays Decimal in the view models' frames (object columns); figures and tables turn it
+into floats at the very edge, for plotting and for the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.queries.options import filter_options
+from core.settings import UNATTRIBUTED, MonitorConfig
+from core.timeutil import utcnow
+from dashboard.filters import Filters
+
+EXTENSION = "genai_monitor"
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+DEFAULT_IDLE_HOURS = Decimal(24)
+
+
+@dataclass(frozen=True)
+class DashboardContext:
+    """What every callback needs: sessions on the database, the config and the clock."""
+
+    sessions: sessionmaker[Session]
+    config: MonitorConfig
+    clock: Callable[[], datetime] = utcnow
+
+    def today(self) -> date:
+        """Today's UTC date."""
+        return self.clock().date()
+
+    def config_teams(self) -> list[str]:
+        """The configured teams plus the unattributed bucket, which must never hide."""
+        return sorted({team.name for team in self.config.teams} | {UNATTRIBUTED})
+
+    def idle_threshold_hours(self) -> Decimal:
+        """Hours without a call after which an endpoint counts as idle: the idle rule's ``for``, else 24."""
+        for rule in self.config.alerts.rules:
+            hold = getattr(rule, "for_", None)  # the rule's schema lives with the alerts
+            if rule.kind == "idle_endpoint" and hold is not None:
+                return Decimal(int(hold.total_seconds())) / 3600
+        return DEFAULT_IDLE_HOURS
+
+
+def current_context() -> DashboardContext:
+    """The context of the Dash app serving this request."""
+    from flask import current_app
+
+    context: DashboardContext = current_app.extensions[EXTENSION]
+    return context
+
+
+def cents(value: Decimal | None) -> Decimal | None:
+    """Money rounded to cents for display (None stays None: unknown is not zero)."""
+    return None if value is None else value.quantize(CENT)
+
+
+def as_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as plain dicts."""
+    records: list[dict[str, Any]] = frame.to_dict("records")
+    return records
+
+
+def options_for(
+    context: DashboardContext, session: Session, filters: Filters
+) -> tuple[list[str], list[str], list[str]]:
+    """Teams, accounts and regions to offer in the filters of a view."""
+    start, end = filters.window
+    found = filter_options(session, start, end)
+    teams = sorted(set(found.teams) | set(context.config_teams()))
+    accounts = sorted(set(found.accounts) | {account.id for account in context.config.accounts})
+    regions = sorted(set(found.regions) | set(context.config.regions))
+    return teams, accounts, regions

@@ -1,0 +1,111 @@
+"""The Bedrock page's view model: usage per day and key, totals per key, the estimate next to the bill."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from core.queries.bedrock import BedrockSlice, bedrock_slices
+from core.queries.costs import bedrock_reconciliation
+from dashboard.context import ZERO, cents
+from dashboard.filters import Filters
+
+# the summed counts of a slice, in column order
+COUNTS = [
+    "invocations",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "client_errors",
+    "server_errors",
+    "throttles",
+]
+MODEL_COLUMNS = ["model", *COUNTS, "estimated_cost_usd", "unpriced_hours"]
+DAILY_COLUMNS = ["day", "key", *COUNTS, "estimated_cost_usd"]
+
+
+@dataclass(frozen=True)
+class BedrockData:
+    """Bedrock usage per day and key, totals per key, and the estimate next to the bill per day."""
+
+    by: str
+    daily: pd.DataFrame
+    totals: pd.DataFrame
+    reconciliation: pd.DataFrame
+
+
+def _counts(s: BedrockSlice) -> list[int]:
+    return [getattr(s, name) for name in COUNTS]
+
+
+def bedrock_totals_frame(session: Session, filters: Filters, by: str = "model") -> pd.DataFrame:
+    """Bedrock usage over the window summed per ``by``, costliest first."""
+    start, end = filters.window
+    slices = bedrock_slices(
+        session,
+        start,
+        end,
+        by,
+        False,
+        filters.team_list(),
+        filters.account_list(),
+        filters.region_list(),
+    )
+    rows = [[s.key, *_counts(s), cents(s.estimated_cost_usd), s.unpriced_hours] for s in slices]
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def totals_from_daily(slices: list[BedrockSlice]) -> pd.DataFrame:
+    """Per-day slices folded into one row per key, costliest first (saves a second pass over the hours)."""
+    folded: dict[str, list[Any]] = {}
+    for s in slices:
+        row = folded.setdefault(s.key, [s.key, *[0] * len(COUNTS), ZERO, 0])
+        for index, value in enumerate(
+            (*_counts(s), s.estimated_cost_usd, s.unpriced_hours), start=1
+        ):
+            row[index] += value
+    cost = len(COUNTS) + 1
+    rows = sorted(folded.values(), key=lambda row: (-row[cost], row[0]))
+    for row in rows:
+        row[cost] = cents(row[cost])
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def reconciliation_frame(
+    session: Session, filters: Filters, teams: list[str] | None
+) -> pd.DataFrame:
+    """The Bedrock estimate next to the bill per day (empty under an account or region filter)."""
+    first, after = filters.day_range
+    # the bill has no region: a region filter would make estimate and bill incomparable
+    reconciled: dict[date, list[Decimal]] = {}
+    if not filters.region_list() and not filters.account_list():
+        for row in bedrock_reconciliation(session, first, after, teams):
+            pair = reconciled.setdefault(row.day, [ZERO, ZERO])
+            pair[0] += row.estimated_usd
+            pair[1] += row.billed_usd
+    return pd.DataFrame(
+        [
+            [day, cents(estimated), cents(billed), cents(billed - estimated)]
+            for day, (estimated, billed) in sorted(reconciled.items())
+        ],
+        columns=["day", "estimated_usd", "billed_usd", "gap_usd"],
+    )
+
+
+def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
+    """Everything the Bedrock page shows for these filters, grouped by ``by``."""
+    start, end = filters.window
+    teams, accounts, regions = filters.team_list(), filters.account_list(), filters.region_list()
+    slices = bedrock_slices(session, start, end, by, True, teams, accounts, regions)
+    daily = pd.DataFrame(
+        [[s.day, s.key, *_counts(s), s.estimated_cost_usd] for s in slices],
+        columns=DAILY_COLUMNS,
+    )
+    totals = totals_from_daily(slices)
+    return BedrockData(by, daily, totals, reconciliation_frame(session, filters, teams))

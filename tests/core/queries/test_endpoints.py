@@ -1,0 +1,45 @@
+"""Endpoint lives over a window on the dashboard's world, on SQLite and on Postgres."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from core.queries.endpoints import endpoint_summaries
+from tests.dashboard import world
+
+START = world.NOW.replace(hour=0, minute=0) - timedelta(days=9)
+END = world.NOW.replace(hour=0, minute=0) - timedelta(days=2)
+
+
+@pytest.mark.parametrize("days_back", [0, 3, 20])
+def test_endpoint_summaries_of_a_window_carry_the_idle_streak_as_of_its_end(seeded, days_back):
+    end = world.NOW.replace(minute=0) - timedelta(days=days_back)
+    with seeded() as session:
+        summaries = endpoint_summaries(session, end - timedelta(days=7), end)
+        unbounded = endpoint_summaries(session, end=end)
+    idle = {s.endpoint_name: s.idle_hours for s in summaries}
+    # the window cuts the hours and cost summed, never the idle streak
+    assert idle == {s.endpoint_name: s.idle_hours for s in unbounded if s.endpoint_name in idle}
+    if days_back == 0:
+        assert (
+            idle["support-idle-llm"] == Decimal("59.000000") and idle["search-serverless"] is None
+        )
+        by_name = {s.endpoint_name: s for s in summaries}
+        assert by_name["support-idle-llm"].idle_for(Decimal(59))
+        assert not by_name["support-idle-llm"].idle_for(Decimal(60))
+        assert not by_name["search-serverless"].idle_for(Decimal(0))  # bills per use
+
+
+def test_endpoint_summaries_filters(seeded):
+    with seeded() as session:
+        names = [
+            s.endpoint_name
+            for s in endpoint_summaries(
+                session, START, END, teams=["search"], regions=["us-east-1"]
+            )
+        ]
+        none = endpoint_summaries(session, START, END, accounts=["999999999999"])
+    assert names == ["search-ranker", "search-serverless"] and none == []

@@ -1,0 +1,15 @@
+"""The dashboard's fake world, seeded into each kind of test database."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dashboard import world
+
+
+@pytest.fixture
+def seeded(sessions):
+    """The session factory of a database holding the world."""
+    with sessions.begin() as session:
+        world.seed(session)
+    return sessions
