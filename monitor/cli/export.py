@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from core.queries import alert_rows, bedrock_usage, cost_lines, endpoint_summaries
 from monitor.cli.base import (
@@ -34,60 +36,69 @@ def export() -> None:
     """Export stored data as CSV or JSON."""
 
 
-@export.command("bedrock-usage")
-@click.option("--start", callback=parse_time, help="First hour to include (ISO 8601, UTC).")
-@click.option("--end", callback=parse_time, help="Hours before this time are included.")
-@scope_options
-@output_options
-@click.pass_context
-def export_bedrock_usage(
+def _export(
     ctx: click.Context,
-    start: datetime | None,
-    end: datetime | None,
-    teams: tuple[str, ...],
-    accounts: tuple[str, ...],
-    regions: tuple[str, ...],
+    read: Callable[[Session], Iterable[Any]],
+    record: Callable[[Any], dict[str, Any]],
+    columns: tuple[str, ...],
     fmt: str,
     path: str | None,
 ) -> None:
-    """Hourly Bedrock usage per model, account, region and team, with estimated cost."""
-    require_order(start, end)
-    sessions = app_of(ctx).database()
-    with sessions() as session:
-        rows = bedrock_usage(session, start, end, list(teams), list(accounts), list(regions))
-        write_export((bedrock_usage_record(row) for row in rows), BEDROCK_USAGE_COLUMNS, fmt, path)
+    """Read the rows in one session and write them as export records."""
+    with app_of(ctx).database()() as session:
+        write_export((record(row) for row in read(session)), columns, fmt, path)
 
 
-@export.command("endpoints")
-@click.option(
-    "--start",
-    callback=parse_time,
-    help="Sum hours, invocations and cost from this hour (ISO 8601, UTC).",
-)
-@click.option(
-    "--end",
-    callback=parse_time,
-    help="Sum up to this time; idle hours are the idle streak as of it.",
-)
-@scope_options
-@output_options
-@click.pass_context
-def export_endpoints(
-    ctx: click.Context,
-    start: datetime | None,
-    end: datetime | None,
-    teams: tuple[str, ...],
-    accounts: tuple[str, ...],
-    regions: tuple[str, ...],
-    fmt: str,
-    path: str | None,
+def _scoped_export(
+    name: str,
+    summary: str,
+    start_help: str,
+    end_help: str,
+    query: Callable[..., Iterable[Any]],
+    record: Callable[[Any], dict[str, Any]],
+    columns: tuple[str, ...],
 ) -> None:
-    """SageMaker endpoints: uptime, invocations, idle hours and estimated cost (default: everything stored)."""
-    require_order(start, end)
-    sessions = app_of(ctx).database()
-    with sessions() as session:
-        rows = endpoint_summaries(session, start, end, list(teams), list(accounts), list(regions))
-        write_export((endpoint_record(row) for row in rows), ENDPOINT_COLUMNS, fmt, path)
+    """Add an export of timed rows filtered by --team, --account and --region."""
+
+    @export.command(name, help=summary)
+    @click.option("--start", callback=parse_time, help=start_help)
+    @click.option("--end", callback=parse_time, help=end_help)
+    @scope_options
+    @output_options
+    @click.pass_context
+    def command(
+        ctx: click.Context,
+        start: datetime | None,
+        end: datetime | None,
+        teams: tuple[str, ...],
+        accounts: tuple[str, ...],
+        regions: tuple[str, ...],
+        fmt: str,
+        path: str | None,
+    ) -> None:
+        require_order(start, end)
+        scope = (list(teams), list(accounts), list(regions))
+        _export(ctx, lambda session: query(session, start, end, *scope), record, columns, fmt, path)
+
+
+_scoped_export(
+    "bedrock-usage",
+    "Hourly Bedrock usage per model, account, region and team, with estimated cost.",
+    "First hour to include (ISO 8601, UTC).",
+    "Hours before this time are included.",
+    bedrock_usage,
+    bedrock_usage_record,
+    BEDROCK_USAGE_COLUMNS,
+)
+_scoped_export(
+    "endpoints",
+    "SageMaker endpoints: uptime, invocations, idle hours and estimated cost (default: everything stored).",
+    "Sum hours, invocations and cost from this hour (ISO 8601, UTC).",
+    "Sum up to this time; idle hours are the idle streak as of it.",
+    endpoint_summaries,
+    endpoint_record,
+    ENDPOINT_COLUMNS,
+)
 
 
 @export.command("costs")
@@ -114,10 +125,15 @@ def export_costs(
 ) -> None:
     """Billed GenAI spend from Cost Explorer per day, account, service, usage group and team."""
     require_order(start, end)
-    sessions = app_of(ctx).database()
-    with sessions() as session:
-        rows = cost_lines(session, start, end, list(teams), list(accounts), list(services))
-        write_export((cost_record(row) for row in rows), COST_COLUMNS, fmt, path)
+    scope = (list(teams), list(accounts), list(services))
+    _export(
+        ctx,
+        lambda session: cost_lines(session, start, end, *scope),
+        cost_record,
+        COST_COLUMNS,
+        fmt,
+        path,
+    )
 
 
 @export.command("alerts")
@@ -131,11 +147,11 @@ def export_alerts(
     ctx: click.Context, start: datetime | None, end: datetime | None, fmt: str, path: str | None
 ) -> None:
     """Alert episodes with their state and when they were notified and resolved."""
-    sessions = app_of(ctx).database()
-    with sessions() as session:
-        write_export(
-            (alert_record(a) for a in alert_rows(session, None, start, end)),
-            ALERT_COLUMNS,
-            fmt,
-            path,
-        )
+    _export(
+        ctx,
+        lambda session: alert_rows(session, None, start, end),
+        alert_record,
+        ALERT_COLUMNS,
+        fmt,
+        path,
+    )
