@@ -33,11 +33,10 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from collector.runner import Window
-from core.aws import AwsError, ClientFactoryFn, Target, pages, translated_errors
+from core.aws import ClientFactoryFn, Target, pages
 from core.budgets import sync_budgets
 from core.db import upsert
 from core.models import CostDaily
-from core.registry import SourceDeps, SourceEntry, sources
 from core.services import SAGEMAKER_SERVICE, is_bedrock_service
 from core.settings import UNATTRIBUTED, Duration, MonitorConfig, SourceConfig
 
@@ -425,44 +424,6 @@ class CostExplorerCollector:
         )
         return FetchedWindow(rows, prepared.accounts(), first, last, collected_at)
 
-    def month_forecasts(
-        self,
-        targets: Sequence[Target],
-        teams: Sequence[str],
-        accounts: Sequence[str],
-        services: Sequence[str],
-        today: date,
-    ) -> dict[str, Decimal]:
-        """AWS's rest-of-month forecast per team, summed over targets, each asked only for the
-        accounts it is responsible for; a team some target has no forecast for is left out."""
-        forecasts: dict[str, Decimal] = {}
-        for team in teams:
-            total: Decimal | None = None
-            for target in targets:
-                mine = [
-                    account
-                    for account in accounts
-                    if responsible_for(account, target, self._configured(target))
-                ]
-                if not mine:
-                    continue
-                client = self.clients("ce", target)
-                value = fetch_month_forecast(
-                    client,
-                    tag_key=self.config.attribution.tag_key,
-                    team=team,
-                    accounts=mine,
-                    services=services,
-                    today=today,
-                )
-                if value is None:
-                    total = None
-                    break
-                total = (total or Decimal(0)) + value
-            if total is not None:
-                forecasts[team] = total
-        return forecasts
-
     def load(self, session: Session, fetched: FetchedWindow) -> int:
         """Sync the budgets, delete lines Cost Explorer no longer reports, upsert the window's rows."""
         sync_budgets(session, self.config, fetched.collected_at)
@@ -499,49 +460,3 @@ def remove_stale(session: Session, fetched: FetchedWindow) -> int:
     for start in range(0, len(stale), 500):
         session.execute(delete(CostDaily).where(tuple_(*key).in_(stale[start : start + 500])))
     return len(stale)
-
-
-def fetch_month_forecast(
-    client: Any,
-    *,
-    tag_key: str,
-    team: str,
-    accounts: Sequence[str],
-    services: Sequence[str],
-    today: date,
-) -> Decimal | None:
-    """AWS's forecast (GetCostForecast) of a team's GenAI spend from today to the month's end.
-
-    None where AWS has none: the operation is missing (the local stand-in), denied, or has too
-    little history (DataUnavailableException); the caller then keeps its own projection.
-    """
-    if team == UNATTRIBUTED or not services or not accounts:
-        return None
-    end = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
-    try:
-        with translated_errors("ce", "GetCostForecast"):
-            answer = client.get_cost_forecast(
-                TimePeriod=_time_period(today, end),
-                Metric="UNBLENDED_COST",
-                Granularity="MONTHLY",
-                Filter=_and(
-                    _dimension("LINKED_ACCOUNT", sorted(accounts)),
-                    _dimension("SERVICE", sorted(services)),
-                    {"Tags": {"Key": tag_key, "Values": [team]}},
-                ),
-            )
-    except AwsError as exc:
-        log.warning(
-            "AWS cost forecast unavailable for team %s: %s; using the project's own projection",
-            team,
-            exc,
-        )
-        return None
-    return Decimal(answer["Total"]["Amount"])
-
-
-def _build(deps: SourceDeps) -> CostExplorerCollector:
-    return CostExplorerCollector(deps.config, deps.clients)
-
-
-sources.add(SourceEntry("costs", CostsConfig, _build, offset=timedelta(minutes=20), order=30))

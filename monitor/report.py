@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
@@ -63,3 +64,19 @@ def send_email(name: str, settings: EmailNotifier, mail: EmailMessage) -> None:
         raise ReportError(f"email notifier {name}: SMTP {exc.smtp_code}") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise ReportError(f"email notifier {name}: {type(exc).__name__}") from None
+
+
+def email_digest(
+    targets: Mapping[str, EmailNotifier], week: str, html: str, text: str
+) -> tuple[list[str], list[str]]:
+    """E-mail the digest through each notifier: who got it (``to, ... (name)``) and what failed."""
+    sent, failed = [], []
+    for name, settings in targets.items():
+        try:
+            send_email(
+                name, settings, digest_email(settings, f"GenAI spend, week {week}", html, text)
+            )
+            sent.append(f"{', '.join(settings.to)} ({name})")
+        except ReportError as exc:
+            failed.append(str(exc))
+    return sent, failed

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 
 from collector.cost_explorer import CostExplorerCollector
 from collector.runner import Runner, plan_windows
-from core.aws import ClientFactory, Target, resolve_targets
+from core.aws import ClientFactory, resolve_targets
 from core.models import Budget, CollectorRun, CostDaily
 from core.projection import month_bounds
 from core.queries.costs import spend_totals
@@ -451,42 +451,3 @@ def test_a_denied_account_is_skipped_and_the_others_collected(aws, sessions):
             select(CollectorRun).where(CollectorRun.account_id == "444444444444")
         ).one()
     assert run.status == "skipped" and "AccessDeniedException" in run.message
-
-
-def test_the_aws_forecast_is_used_where_it_exists_and_its_absence_is_handled(aws):
-    collector = CostExplorerCollector(CONFIG, ClientFactory())
-    target = Target(ACCOUNT, "us-east-1")
-    # moto has no GetCostForecast (it answers 500): no forecast, a warning, no crash
-    assert (
-        collector.month_forecasts([target], ["search"], [ACCOUNT], [BEDROCK], date(2026, 11, 20))
-        == {}
-    )
-    assert collector.clients.counter.count("ce", "GetCostForecast") == 1
-
-    ce = boto3.client("ce", region_name="us-east-1")
-    stubber = Stubber(ce)
-    stubber.add_response(
-        "get_cost_forecast",
-        {"Total": {"Amount": "1234.5", "Unit": "USD"}, "ForecastResultsByTime": []},
-        {
-            "TimePeriod": {"Start": "2026-11-20", "End": "2026-12-01"},
-            "Metric": "UNBLENDED_COST",
-            "Granularity": "MONTHLY",
-            "Filter": {
-                "And": [
-                    {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [ACCOUNT]}},
-                    {"Dimensions": {"Key": "SERVICE", "Values": [BEDROCK, SONNET]}},
-                    {"Tags": {"Key": "team", "Values": ["search"]}},
-                ]
-            },
-        },
-    )
-    stubber.activate()
-    collector = CostExplorerCollector(
-        CONFIG, OverridingFactory(ClientFactory(), {("ce", ACCOUNT, "us-east-1"): ce})
-    )
-    forecasts = collector.month_forecasts(
-        [target], ["search", "unattributed"], [ACCOUNT], [SONNET, BEDROCK], date(2026, 11, 20)
-    )
-    assert forecasts == {"search": Decimal("1234.5")}
-    stubber.assert_no_pending_responses()

@@ -16,7 +16,9 @@ from botocore.client import BaseClient
 from botocore.stub import Stubber
 
 from core.aws import Target
+from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
+from monitor.cli.budgets import aws_forecaster
 from monitor.context import AppContext
 from monitor.scheduler import Service
 from tests.helpers import create_sagemaker_endpoint, put_bedrock_metrics
@@ -193,10 +195,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     outcomes = {name: service.collect(name) for name in service.sources}
     outcomes["alerts"] = service.evaluate_alerts()
     # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
-    costs = service.sources["costs"]
-    costs.month_forecasts(
-        costs.targets(app.targets()), ["search"], [ACCOUNT], ["Amazon Bedrock"], now.date()
-    )
+    aws_forecaster(app)(ForecastScope(("search",), (ACCOUNT,), ("Amazon Bedrock",)), now.date())
     app.engine.dispose()
 
     assert outcomes == {

@@ -1,0 +1,39 @@
+"""The `genai-monitor` command line: exit 0 on success, 2 on bad usage or config, 1 on a failed run.
+
+One module per command group; each command parses its options, calls one core or service
+function and formats the answer. ``main`` is the console script's entry point.
+"""
+
+from __future__ import annotations
+
+from monitor.cli import (
+    advise,
+    alerts,
+    budgets,
+    collect,
+    config,
+    dashboard,
+    demo,
+    export,
+    migrate,
+    report,
+    run,
+)
+from monitor.cli.base import BadConfig, Failure, main
+
+for _command in (
+    migrate.migrate,
+    config.config,
+    collect.collect,
+    advise.advise,
+    export.export,
+    budgets.budgets,
+    run.run,
+    demo.demo,
+    dashboard.dashboard_command,
+    report.report,
+    alerts.alerts_group,
+):
+    main.add_command(_command)
+
+__all__ = ["BadConfig", "Failure", "main"]

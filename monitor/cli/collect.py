@@ -1,0 +1,114 @@
+"""`genai-monitor collect`: a one-shot backfill of a window, or the regular incremental cycle."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime
+from typing import Any
+
+import click
+
+from collector.runner import CycleResult, Runner, TargetPlan, Window
+from core.timeutil import iso_utc, utcnow
+from monitor.cli.base import Failure, app_of, parse_since, parse_time, require_order
+from monitor.context import AppContext, SourceChoice
+
+
+def _backfill_window(
+    since: Any, start: datetime | None, end: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    if since is not None and (start or end):
+        raise click.UsageError("give either --since or --start/--end, not both")
+    if end is not None and start is None:
+        raise click.UsageError("--end needs --start")
+    if since is not None:
+        now = utcnow()
+        return now - since, now
+    if start is not None:
+        end = end or utcnow()
+        require_order(start, end)
+    return start, end
+
+
+@click.command()
+@click.argument("source", type=SourceChoice())
+@click.option(
+    "--since", callback=parse_since, help="Backfill this much history up to now, e.g. 7d or 36h."
+)
+@click.option(
+    "--start",
+    callback=parse_time,
+    help="Backfill from this time (ISO 8601, UTC unless an offset is given).",
+)
+@click.option("--end", callback=parse_time, help="Backfill up to this time (default: now).")
+@click.pass_context
+def collect(
+    ctx: click.Context, source: str, since: Any, start: datetime | None, end: datetime | None
+) -> None:
+    """Collect SOURCE from AWS into the database.
+
+    With --since or --start/--end: a one-shot backfill of that window. Without: the regular
+    incremental cycle, from where the last run stopped (re-reading the provisional newest
+    hours), which also fills any gap left while the collector was down.
+    """
+    window_start, window_end = _backfill_window(since, start, end)
+    _collect(app_of(ctx), source, window_start, window_end)
+
+
+def _collect(
+    app: AppContext, source: str, start: datetime | None = None, end: datetime | None = None
+) -> None:
+    sessions = app.database()
+    sources = app.sources()
+    chosen = list(sources) if source == "all" else [source]
+    targets = app.targets()
+    runner = Runner(sessions, app.clients.counter)
+    failed = False
+    for name in chosen:
+        plans = runner.plan(sources[name], sources[name].targets(targets), start, end)
+        result = _run_with_progress(runner, sources[name], plans)
+        _report(result)
+        failed = failed or bool(result.failed)
+    if failed:
+        raise Failure(
+            "some targets failed; what was collected is kept, and the next run retries the rest"
+        )
+
+
+def _run_with_progress(runner: Runner, source: Any, plans: list[TargetPlan]) -> CycleResult:
+    total = sum(len(plan.windows) for plan in plans)
+    show = sys.stderr.isatty() and total > 1
+    bar = (
+        click.progressbar(
+            length=total, label=f"collect {source.name}", file=sys.stderr, show_pos=True
+        )
+        if show
+        else nullcontext()
+    )
+    with bar as progress:
+        on_window: Callable[[TargetPlan, Window], None] | None = None
+        if progress is not None:
+
+            def on_window(plan: TargetPlan, window: Window) -> None:
+                progress.label = (
+                    f"collect {source.name} {plan.target.label} {iso_utc(window.start)[:10]}"
+                )
+                progress.update(1)
+
+        return runner.run(source, plans, on_window)
+
+
+def _report(result: CycleResult) -> None:
+    for outcome in result.outcomes:
+        line = (
+            f"{result.source} {outcome.target.label}: {outcome.status}, {outcome.windows_done} window(s), "
+            f"{outcome.rows} row(s), {outcome.api_calls} API call(s)"
+        )
+        if outcome.message:
+            line += f": {outcome.message}"
+        click.echo(line, err=outcome.status != "succeeded")
+    click.echo(
+        f"{result.source}: {result.rows} row(s) written over {len(result.outcomes)} target(s)"
+    )

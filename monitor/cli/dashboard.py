@@ -1,0 +1,45 @@
+"""`genai-monitor dashboard`: serve the Dash app."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from monitor.cli.base import app_of
+
+log = logging.getLogger("genai-monitor")
+
+
+@click.command("dashboard")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; anything but loopback should sit behind auth or a proxy.",
+)
+@click.option(
+    "--port",
+    default=8050,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+@click.pass_context
+def dashboard_command(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the dashboard (auth from GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or _TRUSTED_HEADER)."""
+    from dashboard.app import auth_from_env, create_app, serve
+
+    app = app_of(ctx)
+    app.database()  # the config loads and the schema is current before anything is served
+    auth = auth_from_env()
+    if host not in {"127.0.0.1", "localhost", "::1"} and not auth.enabled:
+        log.warning(
+            "the dashboard listens on %s without authentication: set GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or put it behind an SSO proxy",
+            host,
+        )
+    click.echo(
+        f"dashboard on http://{host}:{port}/" + (" (authentication on)" if auth.enabled else ""),
+        err=True,
+    )
+    serve(create_app(app.settings.database_url, app.config, auth=auth), host, port)

@@ -1,0 +1,160 @@
+"""`genai-monitor export`: stored data as CSV or JSON, as finance and scripts want it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from core.queries.alerts import alert_rows
+from core.queries.bedrock import bedrock_usage
+from core.queries.costs import cost_lines
+from core.queries.endpoints import endpoint_summaries
+from monitor.cli.base import (
+    app_of,
+    output_options,
+    parse_day,
+    parse_time,
+    require_order,
+    scope_options,
+    write_export,
+)
+from monitor.export import (
+    ALERT_COLUMNS,
+    BEDROCK_USAGE_COLUMNS,
+    COST_COLUMNS,
+    ENDPOINT_COLUMNS,
+    alert_record,
+    bedrock_usage_record,
+    cost_record,
+    endpoint_record,
+)
+
+
+@click.group()
+def export() -> None:
+    """Export stored data as CSV or JSON."""
+
+
+def _export(
+    ctx: click.Context,
+    read: Callable[[Session], Iterable[Any]],
+    record: Callable[[Any], dict[str, Any]],
+    columns: tuple[str, ...],
+    fmt: str,
+    path: str | None,
+) -> None:
+    """Read the rows in one session and write them as export records."""
+    with app_of(ctx).database()() as session:
+        write_export((record(row) for row in read(session)), columns, fmt, path)
+
+
+def _scoped_export(
+    name: str,
+    summary: str,
+    start_help: str,
+    end_help: str,
+    query: Callable[..., Iterable[Any]],
+    record: Callable[[Any], dict[str, Any]],
+    columns: tuple[str, ...],
+) -> None:
+    """Add an export of timed rows filtered by --team, --account and --region."""
+
+    @export.command(name, help=summary)
+    @click.option("--start", callback=parse_time, help=start_help)
+    @click.option("--end", callback=parse_time, help=end_help)
+    @scope_options
+    @output_options
+    @click.pass_context
+    def command(
+        ctx: click.Context,
+        start: datetime | None,
+        end: datetime | None,
+        teams: tuple[str, ...],
+        accounts: tuple[str, ...],
+        regions: tuple[str, ...],
+        fmt: str,
+        path: str | None,
+    ) -> None:
+        require_order(start, end)
+        scope = (list(teams), list(accounts), list(regions))
+        _export(ctx, lambda session: query(session, start, end, *scope), record, columns, fmt, path)
+
+
+_scoped_export(
+    "bedrock-usage",
+    "Hourly Bedrock usage per model, account, region and team, with estimated cost.",
+    "First hour to include (ISO 8601, UTC).",
+    "Hours before this time are included.",
+    bedrock_usage,
+    bedrock_usage_record,
+    BEDROCK_USAGE_COLUMNS,
+)
+_scoped_export(
+    "endpoints",
+    "SageMaker endpoints: uptime, invocations, idle hours and estimated cost (default: everything stored).",
+    "Sum hours, invocations and cost from this hour (ISO 8601, UTC).",
+    "Sum up to this time; idle hours are the idle streak as of it.",
+    endpoint_summaries,
+    endpoint_record,
+    ENDPOINT_COLUMNS,
+)
+
+
+@export.command("costs")
+@click.option("--start", callback=parse_day, help="First day to include (YYYY-MM-DD, UTC).")
+@click.option(
+    "--end", callback=parse_day, help="Days before this day are included (YYYY-MM-DD, UTC)."
+)
+@click.option("--team", "teams", multiple=True, help="Only this team (repeatable).")
+@click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")
+@click.option(
+    "--service", "services", multiple=True, help="Only this Cost Explorer service (repeatable)."
+)
+@output_options
+@click.pass_context
+def export_costs(
+    ctx: click.Context,
+    start: Any,
+    end: Any,
+    teams: tuple[str, ...],
+    accounts: tuple[str, ...],
+    services: tuple[str, ...],
+    fmt: str,
+    path: str | None,
+) -> None:
+    """Billed GenAI spend from Cost Explorer per day, account, service, usage group and team."""
+    require_order(start, end)
+    scope = (list(teams), list(accounts), list(services))
+    _export(
+        ctx,
+        lambda session: cost_lines(session, start, end, *scope),
+        cost_record,
+        COST_COLUMNS,
+        fmt,
+        path,
+    )
+
+
+@export.command("alerts")
+@click.option(
+    "--start", callback=parse_time, help="Alerts opened at or after this time (ISO 8601, UTC)."
+)
+@click.option("--end", callback=parse_time, help="Alerts opened before this time.")
+@output_options
+@click.pass_context
+def export_alerts(
+    ctx: click.Context, start: datetime | None, end: datetime | None, fmt: str, path: str | None
+) -> None:
+    """Alert episodes with their state and when they were notified and resolved."""
+    _export(
+        ctx,
+        lambda session: alert_rows(session, None, start, end),
+        alert_record,
+        ALERT_COLUMNS,
+        fmt,
+        path,
+    )
