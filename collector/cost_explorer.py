@@ -37,6 +37,7 @@ from core.aws import ClientFactoryFn, Target, pages
 from core.budgets import sync_budgets
 from core.db import upsert
 from core.models import CostDaily
+from core.registry import SourceDeps, SourceEntry, sources
 from core.services import SAGEMAKER_SERVICE, is_bedrock_service
 from core.settings import UNATTRIBUTED, Duration, MonitorConfig, SourceConfig
 
@@ -460,3 +461,10 @@ def remove_stale(session: Session, fetched: FetchedWindow) -> int:
     for start in range(0, len(stale), 500):
         session.execute(delete(CostDaily).where(tuple_(*key).in_(stale[start : start + 500])))
     return len(stale)
+
+
+def _build(deps: SourceDeps) -> CostExplorerCollector:
+    return CostExplorerCollector(deps.config, deps.clients)
+
+
+sources.add(SourceEntry("costs", CostsConfig, _build, offset=timedelta(minutes=20), order=30))
