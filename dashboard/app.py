@@ -17,6 +17,7 @@ from flask import Flask, Response, request
 from core.db import make_engine, session_factory
 from core.settings import ConfigError, MonitorConfig
 from core.timeutil import utcnow
+from dashboard.components import register_table_export
 from dashboard.data import EXTENSION, DashboardContext
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 .section h3 { font-size: 15px; margin: 6px 0; }
 .empty { color: #64748b; font-style: italic; }
 .note { color: #64748b; font-size: 12px; }
+.ag-center-cols-viewport { min-height: unset !important; } /* AG Grid's autoHeight keeps 150px for empty grids */
 """
 
 INDEX = (
@@ -173,6 +175,7 @@ def create_app(
         # imported after the app exists, as dash.register_page requires; callbacks bind to this app
         module = importlib.import_module(f"dashboard.pages.{name}")
         module.register_callbacks(app)
+    register_table_export(app)
     app.layout = _shell
     install_auth(app.server, auth)
     return app

@@ -9,7 +9,14 @@ import dash
 from dash import Dash, html
 
 from core.queries import spend_totals
-from dashboard.components import card, graph, page_frame, table_section, usd
+from dashboard.components import (
+    card,
+    graph,
+    highlight_rows,
+    page_frame,
+    table_section,
+    usd,
+)
 from dashboard.data import DashboardContext, TeamData, current_context, options_for, team_data
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
 from dashboard.filters import Filters, FilterSpec, parse_filters
@@ -17,7 +24,7 @@ from dashboard.pages import register_view
 
 PAGE = "teams"
 SPEC = FilterSpec(PAGE, single_team=True)
-IDLE_ROW = {"if": {"filter_query": '{idle} = "yes"'}, "backgroundColor": "#fee2e2"}
+IDLE_ROW = highlight_rows("idle", "yes", backgroundColor="#fee2e2")
 
 
 def layout(**query: Any) -> html.Div:
