@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.advisor import EndpointUsage, ModelUsage
 from core.budgets import ALL_SERVICES, period_of
 from core.models import (
     Alert,
@@ -23,6 +22,7 @@ from core.models import (
     EndpointHourly,
 )
 from core.projection import HISTORY_DAYS, Projection, month_bounds, project_month
+from core.usage import EndpointUsage, ModelUsage
 
 
 def chosen(*filters: tuple[Any, Sequence[str] | None]) -> list[Any]:

@@ -17,6 +17,7 @@ from flask import Flask, Response, request
 from core.db import make_engine, session_factory
 from core.settings import ConfigError, MonitorConfig
 from core.timeutil import utcnow
+from dashboard.advisor_port import ADVISOR_EXTENSION, AdvisorFactory
 from dashboard.components import register_table_export
 from dashboard.data import EXTENSION, DashboardContext
 
@@ -156,8 +157,13 @@ def create_app(
     *,
     auth: AuthSettings | None = None,
     clock: Callable[[], datetime] = utcnow,
+    advisor: AdvisorFactory | None = None,
 ) -> dash.Dash:
-    """The dashboard over the database at ``database_url``; auth from the environment unless given."""
+    """The dashboard over the database at ``database_url``; auth from the environment unless given.
+
+    ``advisor`` makes the hosting advisor for the Advisor page (monitor wires ``advisor.Advisor``
+    in: the dashboard imports core only); without it the page says it is not available.
+    """
     auth = auth_from_env() if auth is None else auth
     app = dash.Dash(
         __name__,
@@ -171,6 +177,7 @@ def create_app(
     )
     sessions = session_factory(make_engine(database_url))
     app.server.extensions[EXTENSION] = DashboardContext(sessions, config, clock)
+    app.server.extensions[ADVISOR_EXTENSION] = advisor
     for name in PAGES:
         # imported after the app exists, as dash.register_page requires; callbacks bind to this app
         module = importlib.import_module(f"dashboard.pages.{name}")

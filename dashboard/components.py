@@ -77,7 +77,7 @@ TIME_FORMATTER = "params.value ? params.value.slice(0, 10) + ' ' + params.value.
 # longest word and the card's spare width goes where the text is long.
 DIGIT_PX = 7.7
 LETTER_PX = 6.9
-HEADER_LETTER_PX = 7.4
+HEADER_LETTER_PX = 8.0  # bold, plus room for the header cell's own padding
 CELL_PADDING_PX = 20
 TEXT_MAX_CHARS = 40  # longer text wraps inside its cell instead of widening the column
 WORD_MAX_CHARS = (
@@ -232,7 +232,7 @@ def table(
 
 def register_table_export(app: Dash) -> None:
     """Every table's Export button downloads its rows (sorted and filtered as shown) as CSV."""
-    app.clientside_callback(
+    app.clientside_callback(  # type: ignore[no-untyped-call]
         "function(clicks) { return clicks ? true : window.dash_clientside.no_update; }",
         Output({"type": GRID, "table": MATCH}, "exportDataAsCsv"),
         Input({"type": EXPORT, "table": MATCH}, "n_clicks"),

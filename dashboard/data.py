@@ -33,6 +33,7 @@ from core.queries import (
 )
 from core.settings import UNATTRIBUTED, IdleEndpointRule, MonitorConfig
 from core.timeutil import utcnow
+from dashboard.advisor_port import AdvisorFactory
 from dashboard.filters import Filters, day_start
 
 EXTENSION = "genai_monitor"
@@ -781,16 +782,15 @@ def _assumption_refs(assumptions: list[Any], register: dict[tuple[str, str, str]
     return ", ".join(refs)
 
 
-def advisor_data(session: Session, filters: Filters, config: MonitorConfig) -> AdvisorData:
+def advisor_data(
+    session: Session, filters: Filters, config: MonitorConfig, make_advisor: AdvisorFactory
+) -> AdvisorData:
     """Break-even per Bedrock workload and hints per endpoint over the days shown, with their assumptions."""
-    from core.advisor import HostingCatalog, break_even, endpoint_hints
-    from core.pricing import InstancePriceCatalog, PriceCatalog
+    from core.pricing import PriceCatalog
     from core.queries import endpoint_usage, model_usage
 
     start, end = filters.window
-    prices = PriceCatalog.load(config.pricing.overrides)
-    hosting = HostingCatalog.load(config.advisor)
-    instances = InstancePriceCatalog.load()
+    advisor = make_advisor(config.advisor, PriceCatalog.load(config.pricing.overrides))
 
     def chosen(team: str, region: str, account: str | None = None) -> bool:
         return (
@@ -804,7 +804,7 @@ def advisor_data(session: Session, filters: Filters, config: MonitorConfig) -> A
     for usage in model_usage(session, start, end):
         if not chosen(usage.team, usage.region):
             continue
-        result = break_even(usage, prices, hosting, instances)
+        result = advisor.break_even(usage)
         saving = ZERO
         if result.bedrock_monthly_usd is not None and result.self_hosted_monthly_usd is not None:
             saving = max(ZERO, result.bedrock_monthly_usd - result.self_hosted_monthly_usd)
@@ -831,7 +831,7 @@ def advisor_data(session: Session, filters: Filters, config: MonitorConfig) -> A
     for usage in endpoint_usage(session, start, end):
         if not chosen(usage.team, usage.region, usage.account_id):
             continue
-        for hint in endpoint_hints(usage, prices, hosting, instances):
+        for hint in advisor.hints(usage):
             hints.append(
                 {
                     "team": hint.team,

@@ -265,7 +265,7 @@ def advise(ctx: click.Context, days: int, fmt: str) -> None:
     import json
     from datetime import timedelta
 
-    from core.advisor import HostingCatalog, break_even, endpoint_hints
+    from advisor import HostingCatalog, break_even, endpoint_hints
     from core.pricing import InstancePriceCatalog
     from core.queries import endpoint_usage, model_usage
     from core.timeutil import floor_hour
@@ -663,7 +663,7 @@ def demo(
         raise Failure("the demo's collection failed for some targets (see above)")
     if no_serve:
         return
-    from dashboard.app import create_app, serve
+    from monitor.dashboard import create_app, serve
 
     click.echo(f"\ndashboard: http://{host}:{port}/  (Ctrl-C stops it)")
     serve(create_app(result.database_url, result.config), host=host, port=port)
@@ -686,7 +686,8 @@ def demo(
 @click.pass_context
 def dashboard_command(ctx: click.Context, host: str, port: int) -> None:
     """Serve the dashboard (auth from GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or _TRUSTED_HEADER)."""
-    from dashboard.app import auth_from_env, create_app, serve
+    from dashboard.app import auth_from_env
+    from monitor.dashboard import create_app, serve
 
     app = _app(ctx)
     app.database()  # the config loads and the schema is current before anything is served
