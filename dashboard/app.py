@@ -175,16 +175,16 @@ def create_app(
         index_string=INDEX,
         include_assets_files=False,
     )
+    app.server.extensions[ADVISOR_EXTENSION] = advisor
     sessions = session_factory(make_engine(database_url))
     app.server.extensions[EXTENSION] = DashboardContext(sessions, config, clock)
-    app.server.extensions[ADVISOR_EXTENSION] = advisor
     for name in PAGES:
         # imported after the app exists, as dash.register_page requires; callbacks bind to this app
         module = importlib.import_module(f"dashboard.pages.{name}")
         module.register_callbacks(app)
-    register_table_export(app)
     app.layout = _shell
     install_auth(app.server, auth)
+    register_table_export(app)
     return app
 
 
