@@ -230,6 +230,32 @@ def test_a_table_downloads_as_csv_with_the_numbers_shown(served, page, tmp_path)
     assert ranker["hours_in_service"] == str(hours)
 
 
+def test_a_table_sorts_and_filters_by_column_and_exports_what_it_shows(served, page, tmp_path):
+    open_page(page, served, "/endpoints", "#endpoints-count")
+    # a click on a header sorts by it, smallest first
+    page.click(
+        "#endpoints-table .ag-header-cell[col-id='estimated_cost_usd'] .ag-header-cell-label"
+    )
+    page.wait_for_selector(
+        "#endpoints-table .ag-header-cell[col-id='estimated_cost_usd'][aria-sort='ascending']"
+    )
+    costs = [money(text) for text in cell_texts(page, "endpoints-table", "estimated_cost_usd")]
+    assert costs == sorted(costs) and len(costs) == 3
+    # the filter under a header keeps the rows that match
+    page.get_by_label("team Filter Input", exact=True).fill("support")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#endpoints-table .ag-row').length === 1"
+    )
+    assert cell_texts(page, "endpoints-table", "endpoint_name") == ["support-idle-llm"]
+    with page.expect_download() as download_info:
+        page.locator("#endpoints-table button.export").click()
+    path = tmp_path / "filtered.csv"
+    download_info.value.save_as(path)
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert [row["endpoint_name"] for row in rows] == ["support-idle-llm"]
+    assert download_info.value.suggested_filename == "endpoints-table.csv"
+
+
 def test_weekly_compares_weeks_and_any_past_week_is_selectable(served, page):
     open_page(page, served, "/weekly", "#weekly-this-week")
     monday = world.TODAY - timedelta(days=world.TODAY.weekday())
