@@ -47,6 +47,22 @@ def _blended_price(
     return (input_tokens * price.input + output_tokens * price.output) / total / MILLION
 
 
+def _bedrock_only(
+    base: dict[str, Any], family: str | None, verdict: str, assumptions: list[Assumption]
+) -> BreakEven:
+    """A workload priced on Bedrock alone: no self-hosted figure to compare."""
+    return BreakEven(
+        **base,
+        family=family,
+        self_hosted=None,
+        instances=0,
+        self_hosted_monthly_usd=None,
+        breakeven_tokens_per_month=None,
+        verdict=verdict,
+        assumptions=assumptions,
+    )
+
+
 def _verdict(
     option: ServingOption,
     count: int,
@@ -113,27 +129,13 @@ def break_even(
         "bedrock_monthly_usd": bedrock,
     }
     if family is None:
-        return BreakEven(
-            **base,
-            family=None,
-            self_hosted=None,
-            instances=0,
-            self_hosted_monthly_usd=None,
-            breakeven_tokens_per_month=None,
-            verdict="no self-hosted equivalent in the catalog (closed or unknown model)",
-            assumptions=common,
+        return _bedrock_only(
+            base, None, "no self-hosted equivalent in the catalog (closed or unknown model)", common
         )
     options = hosting.options(family, instances, usage.region)
     if not options or price is None:
-        return BreakEven(
-            **base,
-            family=family.name,
-            self_hosted=None,
-            instances=0,
-            self_hosted_monthly_usd=None,
-            breakeven_tokens_per_month=None,
-            verdict="not comparable: an instance or token price is missing",
-            assumptions=common,
+        return _bedrock_only(
+            base, family.name, "not comparable: an instance or token price is missing", common
         )
     peak_in, peak_out = (
         Decimal(usage.peak_hour_input_tokens),
