@@ -20,7 +20,6 @@ import statistics
 import sys
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -257,8 +256,6 @@ def main() -> None:
     parser.add_argument("--short-days", type=int, default=90)
     parser.add_argument("--long-days", type=int, default=900)
     args = parser.parse_args()
-    # Dash 4 deprecates DataTable (kept while dash < 5 is pinned); the warning would drown the table
-    warnings.filterwarnings("ignore", message="\\s*The dash_table.DataTable will be removed")
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     names = {
         days: f"gcm_bench_dash_{days}_{uuid.uuid4().hex[:6]}"

@@ -18,6 +18,8 @@ from core.db import make_engine, session_factory
 from core.registry import import_submodules
 from core.settings import ConfigError, MonitorConfig
 from core.timeutil import utcnow
+from dashboard.advisor_port import ADVISOR_EXTENSION, AdvisorFactory
+from dashboard.components import register_table_export
 from dashboard.context import EXTENSION, DashboardContext
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 .section h3 { font-size: 15px; margin: 6px 0; }
 .empty { color: #64748b; font-style: italic; }
 .note { color: #64748b; font-size: 12px; }
+.ag-center-cols-viewport { min-height: unset !important; } /* AG Grid's autoHeight keeps 150px for empty grids */
 """
 
 INDEX = (
@@ -153,8 +156,13 @@ def create_app(
     *,
     auth: AuthSettings | None = None,
     clock: Callable[[], datetime] = utcnow,
+    advisor: AdvisorFactory | None = None,
 ) -> dash.Dash:
-    """The dashboard over the database at ``database_url``; auth from the environment unless given."""
+    """The dashboard over the database at ``database_url``; auth from the environment unless given.
+
+    ``advisor`` makes the hosting advisor for the Advisor page (monitor wires ``advisor.Advisor``
+    in: the dashboard imports core only); without it the page says it is not available.
+    """
     auth = auth_from_env() if auth is None else auth
     app = dash.Dash(
         __name__,
@@ -166,6 +174,7 @@ def create_app(
         index_string=INDEX,
         include_assets_files=False,
     )
+    app.server.extensions[ADVISOR_EXTENSION] = advisor
     sessions = session_factory(make_engine(database_url))
     app.server.extensions[EXTENSION] = DashboardContext(sessions, config, clock)
     import_submodules("dashboard.pages")  # each page module registers itself
@@ -182,6 +191,7 @@ def create_app(
         page.register_callbacks(app)
     app.layout = _shell
     install_auth(app.server, auth)
+    register_table_export(app)
     return app
 
 

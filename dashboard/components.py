@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import dash_ag_grid as dag
 import pandas as pd
-from dash import dash_table, dcc, html
-from dash.dash_table.Format import Format, Scheme
+from dash import MATCH, Dash, Input, Output, dcc, html
 
 from core.timeutil import iso_utc
 
 MONEY_SUFFIX = "_usd"
+MONEY_WORD = "usd"  # bedrock_usd_per_month is money too
+PER_MONTH_TOKENS = "tokens_per_month"
 RATIO_COLUMNS = frozenset({"used", "projected_use", "change"})
 INTEGER_COLUMNS = frozenset(
     {
@@ -51,25 +54,122 @@ def cell(value: Any) -> Any:
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows as JSON-ready dicts for a DataTable."""
+    """A frame's rows as JSON-ready dicts for a table."""
     return [
         {column: cell(value) for column, value in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False)
     ]
 
 
-def _column(name: str) -> dict[str, Any]:
-    label = name.replace("_usd", " (USD)").replace("_", " ")
-    spec: dict[str, Any] = {"name": label, "id": name}
-    if name.endswith(MONEY_SUFFIX):
-        spec.update(type="numeric", format=Format(precision=2, scheme=Scheme.fixed, group=True))
-    elif name in RATIO_COLUMNS:
-        spec.update(type="numeric", format=Format(precision=1, scheme=Scheme.percentage))
-    elif name in INTEGER_COLUMNS:
-        spec.update(type="numeric", format=Format(group=True))
-    elif name in HOURS_COLUMNS:
-        spec.update(type="numeric", format=Format(precision=1, scheme=Scheme.fixed, group=True))
+# How numbers are shown: a d3-format specifier for the browser (AG Grid formats the cells) and
+# the same format in Python's mini-language, to size each column to the widest text it will show.
+NUMBER_FORMATS: dict[str, tuple[str, str]] = {
+    "money": (",.2f", ",.2f"),
+    "ratio": (".1%", ".1%"),
+    "integer": (",", ",.0f"),
+    "hours": (",.1f", ",.1f"),
+}
+TIME_SUFFIXES = ("_at", "_until")
+# times show as "2026-03-18 11:00" (UTC, as every date on the pages); the CSV keeps ISO 8601
+TIME_FORMATTER = "params.value ? params.value.slice(0, 10) + ' ' + params.value.slice(11, 16) : ''"
+# Widths in the 12px table font as chromium draws system-ui: digits are wider than the average
+# letter, headers are bold. Estimated from the data so that no column is narrower than its
+# longest word and the card's spare width goes where the text is long.
+DIGIT_PX = 7.7
+LETTER_PX = 6.9
+HEADER_LETTER_PX = 8.0  # bold, plus room for the header cell's own padding
+CELL_PADDING_PX = 20
+TEXT_MAX_CHARS = 40  # longer text wraps inside its cell instead of widening the column
+WORD_MAX_CHARS = (
+    16  # a longer word (a model id) breaks where it must, so cost columns keep their room
+)
+GRID_THEME = (
+    "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 12, spacing: 4, "
+    "cellHorizontalPadding: 8, headerFontWeight: 600, headerBackgroundColor: '#f1f5f9', "
+    "wrapperBorderRadius: 6})"
+)
+EXPORT = "table-export"
+EXPORT_BUTTON_STYLE = {
+    "fontSize": "12px",
+    "padding": "2px 10px",
+    "marginBottom": "4px",
+    "border": "1px solid #cbd5e1",
+    "borderRadius": "4px",
+    "background": "white",
+    "cursor": "pointer",
+}
+GRID = "table-grid"
+
+
+def _label(name: str) -> str:
+    return name.replace("_usd", " (USD)").replace("_", " ")
+
+
+def _kind(name: str) -> str | None:
+    if name.endswith(MONEY_SUFFIX) or MONEY_WORD in name.split("_"):
+        return "money"
+    if name in RATIO_COLUMNS:
+        return "ratio"
+    if name in INTEGER_COLUMNS or name.endswith(PER_MONTH_TOKENS):
+        return "integer"
+    if name in HOURS_COLUMNS:
+        return "hours"
+    if name.endswith(TIME_SUFFIXES):
+        return "time"
+    return None
+
+
+def _shown_text(value: Any, kind: str | None) -> str:
+    if kind in NUMBER_FORMATS and isinstance(value, int | float):
+        return format(value, NUMBER_FORMATS[kind][1])
+    if kind == "time" and isinstance(value, str):
+        return f"{value[:10]} {value[11:16]}"
+    return str(value)
+
+
+def _text_px(text: str, letter_px: float = LETTER_PX) -> float:
+    return sum(DIGIT_PX if char.isdigit() else letter_px for char in text[:TEXT_MAX_CHARS])
+
+
+def column_widths(name: str, values: Sequence[Any]) -> tuple[int, int]:
+    """The narrowest a column may be (its longest word: text wraps) and the width its longest text wants."""
+    kind = _kind(name)
+    shown = [_shown_text(value, kind) for value in values if value is not None]
+    header = max(_text_px(word, HEADER_LETTER_PX) for word in _label(name).split())
+    word = max(
+        (_text_px(word[:WORD_MAX_CHARS]) for text in shown for word in text.split()), default=0.0
+    )
+    line = max((_text_px(text) for text in shown), default=0.0)
+    return round(max(header, word) + CELL_PADDING_PX), round(max(header, line) + CELL_PADDING_PX)
+
+
+def column_def(name: str, values: Sequence[Any], *, filterable: bool) -> dict[str, Any]:
+    """An AG Grid column: numbers right-aligned and formatted, text wrapped, never narrower than a word."""
+    narrowest, wanted = column_widths(name, values)
+    kind = _kind(name)
+    # flex shares out the card's width in proportion to what each column wants
+    spec: dict[str, Any] = {
+        "field": name,
+        "headerName": _label(name),
+        "minWidth": narrowest,
+        "flex": wanted,
+    }
+    if kind in NUMBER_FORMATS:
+        d3_format = NUMBER_FORMATS[kind][0]
+        formatter = f"params.value == null ? '' : d3.format('{d3_format}')(params.value)"
+        spec.update(type="rightAligned", valueFormatter={"function": formatter})
+    else:
+        spec.update(wrapText=True, autoHeight=True, cellStyle={"overflowWrap": "anywhere"})
+        if kind == "time":
+            spec["valueFormatter"] = {"function": TIME_FORMATTER}
+    if filterable:
+        spec["filter"] = "agNumberColumnFilter" if kind in NUMBER_FORMATS else "agTextColumnFilter"
     return spec
+
+
+def highlight_rows(column: str, value: str, **style: str) -> dict[str, Any]:
+    """A row style for the rows whose ``column`` shows ``value`` (AG Grid's getRowStyle condition)."""
+    return {"condition": f"params.data.{column} === {json.dumps(value)}", "style": style}
 
 
 def table(
@@ -81,28 +181,62 @@ def table(
     sortable: bool = True,
     filterable: bool = False,
     highlight: Sequence[dict[str, Any]] = (),
-) -> dash_table.DataTable:
-    """A DataTable of a frame with an Export (CSV) button; money right-aligned with cents."""
+) -> html.Div:
+    """An AG Grid of a frame with an Export (CSV) button; money right-aligned with cents."""
     shown = list(columns or frame.columns)
-    return dash_table.DataTable(
-        id=component_id,
-        columns=[_column(name) for name in shown],
-        data=records(frame[shown]) if not frame.empty else [],
-        page_size=page_size,
-        sort_action="native" if sortable else "none",
-        filter_action="native" if filterable else "none",
-        export_format="csv",
-        export_headers="ids",
-        style_table={"overflowX": "auto"},
-        style_cell={
-            "fontFamily": "inherit",
-            "fontSize": "13px",
-            "padding": "4px 8px",
-            "textAlign": "left",
+    rows = records(frame[shown]) if not frame.empty else []
+    grid = dag.AgGrid(
+        id={"type": GRID, "table": component_id},
+        columnDefs=[
+            column_def(name, [row[name] for row in rows], filterable=filterable) for name in shown
+        ],
+        rowData=rows,
+        defaultColDef={
+            "sortable": sortable,
+            "floatingFilter": filterable,
+            "resizable": True,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+            # the CSV holds the numbers themselves (1234.5), not the text shown (1,234.50)
+            "useValueFormatterForExport": False,
         },
-        style_cell_conditional=[{"if": {"column_type": "numeric"}, "textAlign": "right"}],
-        style_header={"fontWeight": "600", "backgroundColor": "#f1f5f9"},
-        style_data_conditional=list(highlight),
+        dashGridOptions={
+            "theme": {"function": GRID_THEME},
+            # the grid grows with its rows and draws every row and column of the page:
+            # nothing is hidden behind a scroll bar, and the DOM order is the order shown
+            "domLayout": "autoHeight",
+            "suppressColumnVirtualisation": True,
+            "ensureDomOrder": True,
+            "pagination": len(rows) > page_size,
+            "paginationPageSize": page_size,
+            "paginationPageSizeSelector": False,
+        },
+        getRowStyle={"styleConditions": list(highlight)} if highlight else None,
+        # the header row holds the column ids, as the export command's files do
+        csvExportParams={
+            "fileName": f"{component_id}.csv",
+            "processHeaderCallback": {"function": "params.column.getColDef().field"},
+        },
+        style={"width": "100%", "height": None},
+    )
+    export = html.Button(
+        "Export CSV",
+        id={"type": EXPORT, "table": component_id},
+        className="export",
+        n_clicks=0,
+        style=EXPORT_BUTTON_STYLE,
+    )
+    tools = html.Div(export, style={"display": "flex", "justifyContent": "flex-end"})
+    return html.Div([tools, grid], id=component_id, className="table")
+
+
+def register_table_export(app: Dash) -> None:
+    """Every table's Export button downloads its rows (sorted and filtered as shown) as CSV."""
+    app.clientside_callback(  # type: ignore[no-untyped-call]
+        "function(clicks) { return clicks ? true : window.dash_clientside.no_update; }",
+        Output({"type": GRID, "table": MATCH}, "exportDataAsCsv"),
+        Input({"type": EXPORT, "table": MATCH}, "n_clicks"),
+        prevent_initial_call=True,
     )
 
 

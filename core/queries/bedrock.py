@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.advisor import ModelUsage
 from core.models import BedrockUsageHourly
 from core.queries.common import as_day, between, chosen, usd, utc_day
+from core.usage import ModelUsage
 
 # The dimensions Bedrock usage can be grouped by, and the column behind each.
 BEDROCK_DIMENSIONS = {

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.advisor import EndpointUsage
 from core.models import Endpoint, EndpointHourly
 from core.queries.common import between, chosen
+from core.usage import EndpointUsage
 
 # Endpoint types that bill per use or scale to nothing: never idle waste.
 IDLE_EXEMPT_TYPES = frozenset({"serverless"})

@@ -7,6 +7,7 @@ from typing import Any
 from dash import Dash, html
 
 from core.registry import PageEntry, pages
+from dashboard.advisor_port import current_advisor
 from dashboard.components import card, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
@@ -41,8 +42,17 @@ def layout(**query: Any) -> html.Div:
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
     """Query and render the page body: the callback's whole work."""
+    make_advisor = current_advisor()
+    if make_advisor is None:
+        return html.Div(
+            html.P(
+                "The hosting advisor is not part of this dashboard (serve it with `genai-monitor dashboard`).",
+                className="empty",
+                id=f"{PAGE}-unavailable",
+            )
+        )
     with context.sessions() as session:
-        data = advisor_data(session, filters, context.config)
+        data = advisor_data(session, filters, context.config, make_advisor)
     return render(data)
 
 
@@ -65,7 +75,7 @@ def render(data: AdvisorData) -> html.Div:
             ),
             html.P(
                 "Monthly figures scale the days shown to a month. Every figure names its assumptions (A1, A2, ...), "
-                "listed below with where each is set: the catalogs under core/prices/ and the `advisor` section of the config.",
+                "listed below with where each is set: the catalogs under core/prices/ and advisor/, and the `advisor` section of the config.",
                 className="note",
             ),
             table_section(

@@ -7,7 +7,7 @@ from typing import Any
 from dash import Dash, html
 
 from core.registry import PageEntry, pages
-from dashboard.components import card, table_section, usd
+from dashboard.components import card, highlight_rows, table_section, usd
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import filtered_page, register_view
@@ -15,11 +15,8 @@ from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoints_frame
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
-IDLE_ROW = {
-    "if": {"filter_query": '{idle} = "yes"'},
-    "backgroundColor": "#fee2e2",
-    "fontWeight": "600",
-}
+# a red bar marks the row as bold text did in the old table, without widening the columns
+IDLE_ROW = highlight_rows("idle", "yes", backgroundColor="#fee2e2", boxShadow="inset 4px 0 #dc2626")
 
 
 def layout(**query: Any) -> html.Div:

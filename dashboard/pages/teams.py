@@ -9,7 +9,7 @@ from dash import Dash, html
 
 from core.queries.costs import spend_totals
 from core.registry import PageEntry, pages
-from dashboard.components import card, graph, page_frame, table_section, usd
+from dashboard.components import card, graph, highlight_rows, page_frame, table_section, usd
 from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
 from dashboard.filters import Filters, FilterSpec, parse_filters
@@ -18,7 +18,7 @@ from dashboard.views.teams import TeamData, team_data
 
 PAGE = "teams"
 SPEC = FilterSpec(PAGE, single_team=True)
-IDLE_ROW = {"if": {"filter_query": '{idle} = "yes"'}, "backgroundColor": "#fee2e2"}
+IDLE_ROW = highlight_rows("idle", "yes", backgroundColor="#fee2e2")
 
 
 def layout(**query: Any) -> html.Div:

@@ -9,9 +9,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.pricing import PriceCatalog
 from core.queries.bedrock import model_usage
 from core.queries.endpoints import endpoint_usage
 from core.settings import MonitorConfig
+from dashboard.advisor_port import AdvisorFactory
 from dashboard.context import ZERO
 from dashboard.filters import Filters
 
@@ -74,21 +76,18 @@ def _workload_row(result: Any, register: dict[tuple[str, str, str], int]) -> dic
     }
 
 
-def advisor_data(session: Session, filters: Filters, config: MonitorConfig) -> AdvisorData:
+def advisor_data(
+    session: Session, filters: Filters, config: MonitorConfig, make_advisor: AdvisorFactory
+) -> AdvisorData:
     """Break-even per Bedrock workload and hints per endpoint over the days shown, with their assumptions."""
-    from core.advisor import HostingCatalog, break_even, endpoint_hints
-    from core.pricing import InstancePriceCatalog, PriceCatalog
-
     start, end = filters.window
     teams, accounts, regions = filters.team_list(), filters.account_list(), filters.region_list()
-    prices = PriceCatalog.load(config.pricing.overrides)
-    hosting = HostingCatalog.load(config.advisor)
-    instances = InstancePriceCatalog.load()
+    advisor = make_advisor(config.advisor, PriceCatalog.load(config.pricing.overrides))
 
     register: dict[tuple[str, str, str], int] = {}
     # a workload has no account: the account filter narrows the endpoints only
     workloads = [
-        _workload_row(break_even(usage, prices, hosting, instances), register)
+        _workload_row(advisor.break_even(usage), register)
         for usage in model_usage(session, start, end, teams, regions)
     ]
     hints = [
@@ -101,7 +100,7 @@ def advisor_data(session: Session, filters: Filters, config: MonitorConfig) -> A
             "assumptions": _assumption_refs(hint.assumptions, register),
         }
         for usage in endpoint_usage(session, start, end, teams, accounts, regions)
-        for hint in endpoint_hints(usage, prices, hosting, instances)
+        for hint in advisor.hints(usage)
     ]
     assumptions = [
         {"ref": f"A{number}", "assumption": name, "value": value, "source": source}

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from core.advice import Advice, hosting_advice
+from advisor.advice import Advice, hosting_advice
 from core.timeutil import iso_utc, utcnow
 from monitor.cli.base import app_of
 

@@ -28,7 +28,8 @@ log = logging.getLogger("genai-monitor")
 @click.pass_context
 def dashboard_command(ctx: click.Context, host: str, port: int) -> None:
     """Serve the dashboard (auth from GENAI_MONITOR_DASHBOARD_USER/_PASSWORD or _TRUSTED_HEADER)."""
-    from dashboard.app import auth_from_env, create_app, serve
+    from dashboard.app import auth_from_env
+    from monitor.dashboard import create_app, serve
 
     app = app_of(ctx)
     app.database()  # the config loads and the schema is current before anything is served

@@ -74,7 +74,7 @@ def demo(
         raise Failure("the demo's collection failed for some targets (see above)")
     if no_serve:
         return
-    from dashboard.app import create_app, serve
+    from monitor.dashboard import create_app, serve
 
     click.echo(f"\ndashboard: http://{host}:{port}/  (Ctrl-C stops it)")
     serve(create_app(result.database_url, result.config), host=host, port=port)

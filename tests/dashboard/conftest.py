@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
+from advisor import Advisor
 from core.db import make_engine, session_factory
 from dashboard.app import AuthSettings, create_app
 from monitor.migrate import upgrade
@@ -70,7 +71,13 @@ def seeded_url(
 @pytest.fixture(scope="module")
 def served(seeded_url: str) -> Iterator[Served]:
     """The dashboard (no auth) served from the seeded database, its clock at the world's now."""
-    app = create_app(seeded_url, world.config(), auth=AuthSettings(), clock=lambda: world.NOW)
+    app = create_app(
+        seeded_url,
+        world.config(),
+        auth=AuthSettings(),
+        clock=lambda: world.NOW,
+        advisor=Advisor.load,
+    )
     engine = make_engine(seeded_url)
     with ServerThread(app.server) as server:
         yield Served(

@@ -7,6 +7,7 @@ artifacts/screenshots/.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from datetime import timedelta
@@ -39,14 +40,25 @@ def money(text: str) -> Decimal:
     return Decimal(cleaned)
 
 
+def cells(table_id: str, column: str) -> str:
+    """The selector of a table's body cells in one column (AG Grid; every row and column is drawn)."""
+    return f"#{table_id} .ag-row .ag-cell[col-id='{column}']"
+
+
 def cell_texts(page, table_id: str, column: str) -> list[str]:
-    return page.locator(f"#{table_id} td[data-dash-column='{column}']").all_inner_texts()
+    """A column's cells as shown, top to bottom, once the grid has drawn its rows."""
+    page.wait_for_selector(cells(table_id, column))
+    return page.locator(cells(table_id, column)).all_inner_texts()
 
 
 def open_page(page, served, path: str, ready: str) -> None:
     page.goto(served.url + path)
     page.wait_for_selector(ready)
     page.wait_for_load_state("networkidle")
+    # every table has drawn its rows (AG Grid renders after its script chunk loads)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.table')].every(t => t.querySelector('.ag-row'))"
+    )
 
 
 def choose(page, dropdown_id: str, option: str) -> None:
@@ -139,9 +151,9 @@ def test_a_team_filter_narrows_the_numbers_and_the_url_shares_the_view(served, p
     assert cell_texts(page, "endpoints-table", "endpoint_name") == ["support-idle-llm"]
     # the idle endpoint is flagged and highlighted
     assert cell_texts(page, "endpoints-table", "idle") == ["yes"]
-    background = page.locator(
-        "#endpoints-table td[data-dash-column='endpoint_name']"
-    ).first.evaluate("e => getComputedStyle(e).backgroundColor")
+    background = page.locator("#endpoints-table .ag-row").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
     assert background == "rgb(254, 226, 226)"
     assert page.locator("#endpoints-idle-count").inner_text() == "1"
     # idle hours: in service every hour since the last call, 60 hours before now
@@ -189,7 +201,7 @@ def test_bedrock_view_from_a_url_groups_and_filters(served, page):
 
     # changing the grouping in the page regroups and is kept in the URL
     page.get_by_label("foundation model").check()
-    page.wait_for_selector("#bedrock-totals td[data-dash-column='model']")
+    page.wait_for_selector(cells("bedrock-totals", "model"))
     assert sorted(cell_texts(page, "bedrock-totals", "model")) == sorted(world.MODELS)
     assert parse_qs(urlsplit(page.url).query)["by"] == ["model"]
 
@@ -201,6 +213,7 @@ def test_a_table_downloads_as_csv_with_the_numbers_shown(served, page, tmp_path)
     path = tmp_path / "endpoints.csv"
     download_info.value.save_as(path)
     # the table's export starts with a byte order mark, for spreadsheets
+    assert path.read_bytes().startswith(codecs.BOM_UTF8)
     text = path.read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(text.splitlines()))
     assert sorted(row["endpoint_name"] for row in rows) == [
@@ -215,6 +228,32 @@ def test_a_table_downloads_as_csv_with_the_numbers_shown(served, page, tmp_path)
         Decimal("1.408") * hours
     ).quantize(CENT)
     assert ranker["hours_in_service"] == str(hours)
+
+
+def test_a_table_sorts_and_filters_by_column_and_exports_what_it_shows(served, page, tmp_path):
+    open_page(page, served, "/endpoints", "#endpoints-count")
+    # a click on a header sorts by it, smallest first
+    page.click(
+        "#endpoints-table .ag-header-cell[col-id='estimated_cost_usd'] .ag-header-cell-label"
+    )
+    page.wait_for_selector(
+        "#endpoints-table .ag-header-cell[col-id='estimated_cost_usd'][aria-sort='ascending']"
+    )
+    costs = [money(text) for text in cell_texts(page, "endpoints-table", "estimated_cost_usd")]
+    assert costs == sorted(costs) and len(costs) == 3
+    # the filter under a header keeps the rows that match
+    page.get_by_label("team Filter Input", exact=True).fill("support")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#endpoints-table .ag-row').length === 1"
+    )
+    assert cell_texts(page, "endpoints-table", "endpoint_name") == ["support-idle-llm"]
+    with page.expect_download() as download_info:
+        page.locator("#endpoints-table button.export").click()
+    path = tmp_path / "filtered.csv"
+    download_info.value.save_as(path)
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert [row["endpoint_name"] for row in rows] == ["support-idle-llm"]
+    assert download_info.value.suggested_filename == "endpoints-table.csv"
 
 
 def test_weekly_compares_weeks_and_any_past_week_is_selectable(served, page):
@@ -273,7 +312,7 @@ def test_teams_page_shows_unattributed_spend_as_a_team(served, page):
     page.wait_for_function(
         "() => document.querySelector('#teams-spend').innerText.length > 0 && !location.search.includes('unattributed')"
     )
-    page.wait_for_selector("#teams-endpoints td[data-dash-column='endpoint_name']")
+    page.wait_for_selector(cells("teams-endpoints", "endpoint_name"))
     assert money(page.locator("#teams-idle-waste").inner_text()) > 0
     assert cell_texts(page, "teams-endpoints", "endpoint_name") == ["support-idle-llm"]
 

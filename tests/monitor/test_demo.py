@@ -262,7 +262,8 @@ def test_indexed_get_metric_data_answers_what_moto_answers(aws):
 
 def test_the_demo_dashboard_shows_non_empty_figures_on_every_page(built, browser, tmp_path):
     """The demo, built headless, served as `make demo` serves it, read in a real Chromium."""
-    from dashboard.app import AuthSettings, create_app
+    from dashboard.app import AuthSettings
+    from monitor.dashboard import create_app
     from tests.conftest import SCREENSHOTS
     from tests.dashboard.conftest import ServerThread
 
@@ -286,13 +287,17 @@ def test_the_demo_dashboard_shows_non_empty_figures_on_every_page(built, browser
                 page.goto(served.url + path)
                 page.wait_for_selector(ready)
                 page.wait_for_load_state("networkidle")
+                # every table (AG Grid) has drawn its rows
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('.table')].every(t => t.querySelector('.ag-row'))"
+                )
                 # every Plotly figure on the page has a trace with points
                 points = page.evaluate(
                     "() => Array.from(document.querySelectorAll('.js-plotly-plot')).map("
                     "g => (g.data || []).reduce((n, t) => n + ((t.x || t.values || t.y || []).length), 0))"
                 )
                 assert all(count > 0 for count in points), (path, points)
-                rows = page.locator("td").count()
+                rows = page.locator(".table .ag-row .ag-cell").count()
                 assert points or rows, f"{path} shows neither a figure nor a table row"
                 name = path.strip("/") or "overview"
                 page.screenshot(path=str(SCREENSHOTS / f"demo-{name}.png"), full_page=True)

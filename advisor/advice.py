@@ -1,5 +1,5 @@
 """The hosting advice of a window: break-even per Bedrock workload and right-sizing hints per
-endpoint, from the observed usage (the `advise` command's one call; it moves with the advisor)."""
+endpoint, from the observed usage (the `advise` command's one call)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.advisor import BreakEven, Hint, HostingCatalog, break_even, endpoint_hints
-from core.pricing import InstancePriceCatalog, PriceCatalog
+from advisor.break_even import BreakEven
+from advisor.hints import Hint
+from advisor.service import Advisor
+from core.pricing import PriceCatalog
 from core.queries.bedrock import model_usage
 from core.queries.endpoints import endpoint_usage
 from core.settings import MonitorConfig
@@ -36,16 +38,10 @@ def hosting_advice(
     """Advice on the ``days`` whole hours before ``now``."""
     end = floor_hour(now)
     start = end - timedelta(days=days)
-    hosting = HostingCatalog.load(config.advisor)
-    instances = InstancePriceCatalog.load()
+    advisor = Advisor.load(config.advisor, prices)
     with sessions() as session:
-        workloads = [
-            break_even(usage, prices, hosting, instances)
-            for usage in model_usage(session, start, end)
-        ]
+        workloads = [advisor.break_even(usage) for usage in model_usage(session, start, end)]
         hints = [
-            hint
-            for usage in endpoint_usage(session, start, end)
-            for hint in endpoint_hints(usage, prices, hosting, instances)
+            hint for usage in endpoint_usage(session, start, end) for hint in advisor.hints(usage)
         ]
     return Advice(start, end, workloads, hints)

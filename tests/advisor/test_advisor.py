@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.advisor import EndpointUsage, HostingCatalog, ModelUsage, break_even, endpoint_hints
+from advisor import HostingCatalog, break_even, endpoint_hints
 from core.pricing import InstancePriceCatalog, PriceCatalog
 from core.settings import AdvisorConfig, ServingThroughput
+from core.usage import EndpointUsage, ModelUsage
 
 PRICES = PriceCatalog.from_data(
     {
@@ -78,9 +79,7 @@ def test_steady_heavy_traffic_is_cheaper_self_hosted():
         "peak utilisation target",
         "x.llama-v1 Bedrock price",
     } <= names
-    assert any(
-        a.source.startswith("core/prices/hosting.yaml families.fam") for a in result.assumptions
-    )
+    assert any(a.source.startswith("advisor/hosting.yaml families.fam") for a in result.assumptions)
 
 
 def test_light_traffic_stays_on_bedrock_and_names_the_break_even():
