@@ -17,9 +17,9 @@ from botocore.stub import Stubber
 
 from core.aws import Target
 from core.settings import EnvSettings
+from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from monitor.context import AppContext
 from monitor.scheduler import Service
-from tests.helpers import create_sagemaker_endpoint, put_bedrock_metrics
 
 POLICY = Path(__file__).resolve().parents[2] / "iam" / "collector-policy.json"
 ACCOUNT = "123456789012"
