@@ -21,7 +21,7 @@ from core.queries import (
     spend_totals,
 )
 from dashboard.data import weekly_data
-from tests.dashboard import world
+from demo import small as world
 
 START = world.NOW.replace(hour=0, minute=0) - timedelta(days=9)
 END = world.NOW.replace(hour=0, minute=0) - timedelta(days=2)
