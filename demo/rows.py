@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.alert_state import AlertState
 from core.db import upsert
 from core.models import Alert, Endpoint
 
@@ -174,11 +175,14 @@ def alert(
     state: str,
     opened: datetime,
     seen: datetime,
+    active_since: datetime | None = None,
     resolved: datetime | None = None,
     silenced_until: datetime | None = None,
     message: str | None = None,
 ) -> Alert:
-    """One alert episode of a warning severity, never notified."""
+    """One alert episode of a warning severity, never notified (active and fired since ``active_since``,
+    by default since it opened)."""
+    active_since = active_since or opened
     return Alert(
         rule=rule,
         subject=subject,
@@ -186,8 +190,8 @@ def alert(
         team=team,
         severity="warning",
         state=state,
-        active_since=opened,
-        fired_at=opened if state != "pending" else None,
+        active_since=active_since,
+        fired_at=active_since if state != AlertState.PENDING else None,
         last_seen_at=seen,
         last_notified_at=None,
         resolved_at=resolved,
