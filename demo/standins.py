@@ -133,13 +133,13 @@ def sagemaker_clock(moment: datetime) -> Iterator[None]:
     """Make the in-process moto SageMaker stamp new resources with ``moment`` (it uses real time)."""
     import moto.sagemaker.models as sagemaker_models
 
-    original = sagemaker_models.utcnow
+    original = sagemaker_models.utcnow  # type: ignore[attr-defined]
     # moto's own clock is naive UTC
-    sagemaker_models.utcnow = lambda: moment.astimezone(UTC).replace(tzinfo=None)
+    sagemaker_models.utcnow = lambda: moment.astimezone(UTC).replace(tzinfo=None)  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        sagemaker_models.utcnow = original
+        sagemaker_models.utcnow = original  # type: ignore[attr-defined]
 
 
 # the variables that would point this process's AWS clients elsewhere than the stand-in
