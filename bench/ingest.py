@@ -5,7 +5,7 @@
    (a re-collection), each against a raw COPY of the same rows into a scratch table with the
    same primary key, in the same run. Target: upsert >= 0.5x COPY.
 2. Backfill memory: the Bedrock collector and runner over 100,000 and 1,000,000 datapoints from
-   an in-process CloudWatch stand-in, each in a fresh interpreter; the peak traced memory
+   an in-process CloudWatch answering from arithmetic (`demo.scale`), each in a fresh interpreter; the peak traced memory
    should be flat in the number of datapoints.
 
 Usage: python bench/ingest.py [--rows N] [--rounds R] [--skip-memory]
@@ -22,9 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,43 +32,14 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from core.db import make_engine, session_factory, upsert  # noqa: E402
 from core.models import BedrockUsageHourly  # noqa: E402
+from demo.scale import INGEST_START, ArithmeticCloudWatch, usage_rows  # noqa: E402
 from monitor.migrate import upgrade  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-START = datetime(2025, 1, 1, tzinfo=UTC)
+START = INGEST_START
 COLUMNS = [column.name for column in BedrockUsageHourly.__table__.columns]
-MODELS = 100
-
-
-def usage_rows(start: int, stop: int, salt: int = 0) -> Iterator[dict[str, Any]]:
-    """Rows number ``start`` to ``stop`` (100 models x consecutive hours); ``salt`` changes the values."""
-    collected = START + timedelta(days=500)
-    for index in range(start, stop):
-        model = index % MODELS
-        tokens = 1000 + index % 997 + salt
-        yield {
-            "account_id": "111111111111",
-            "region": "us-east-1" if model % 2 else "eu-west-1",
-            "model_id": f"vendor.model-{model}-v1:0",
-            "hour": START + timedelta(hours=index // MODELS),
-            "base_model_id": f"vendor.model-{model}-v1:0",
-            "team": f"team-{model % 7}",
-            "invocations": 3 + salt,
-            "input_tokens": tokens,
-            "output_tokens": tokens // 4,
-            "cache_read_tokens": 0,
-            "cache_write_tokens": 0,
-            "client_errors": 0,
-            "server_errors": 0,
-            "throttles": 0,
-            "latency_ms_avg": 850.0,
-            "estimated_cost_usd": Decimal(tokens) / Decimal(1000),
-            "priced": True,
-            "provisional": False,
-            "collected_at": collected,
-        }
 
 
 def copy_rows(engine: Any, table: str, count: int) -> float:
@@ -154,61 +123,6 @@ def throughput(count: int, rounds: int) -> None:
         admin.dispose()
 
 
-class StandInCloudWatch:
-    """CloudWatch answering ListMetrics/GetMetricData from arithmetic, so the bench measures us."""
-
-    class _Meta:
-        class _Model:
-            service_name = "cloudwatch"
-
-        service_model = _Model()
-        method_to_api_mapping = {"list_metrics": "ListMetrics", "get_metric_data": "GetMetricData"}
-
-    meta = _Meta()
-
-    def __init__(self, models: int) -> None:
-        from collector.bedrock import METRICS
-
-        self.metrics = list(METRICS)
-        self.models = models
-
-    def list_metrics(self, **_: Any) -> dict[str, Any]:
-        """Every metric for every model, in one page."""
-        return {
-            "Metrics": [
-                {
-                    "Namespace": "AWS/Bedrock",
-                    "MetricName": metric,
-                    "Dimensions": [{"Name": "ModelId", "Value": f"vendor.model-{m}"}],
-                }
-                for m in range(self.models)
-                for metric in self.metrics
-            ]
-        }
-
-    def get_metric_data(
-        self,
-        MetricDataQueries: list[dict[str, Any]],
-        StartTime: datetime,
-        EndTime: datetime,
-        **_: Any,
-    ) -> dict[str, Any]:  # noqa: N803
-        """One value per query per hour of the window."""
-        hours = int((EndTime - StartTime).total_seconds() // 3600)
-        stamps = [StartTime + timedelta(hours=h) for h in range(hours)]
-        return {
-            "MetricDataResults": [
-                {
-                    "Id": query["Id"],
-                    "Timestamps": stamps,
-                    "Values": [float(10 + h % 5) for h in range(hours)],
-                    "StatusCode": "Complete",
-                }
-                for query in MetricDataQueries
-            ]
-        }
-
-
 def backfill_peak(datapoints: int, database_url: str) -> dict[str, float]:
     """Run one backfill of about ``datapoints`` datapoints; return peak traced MiB and rows."""
     import tracemalloc
@@ -224,7 +138,7 @@ def backfill_peak(datapoints: int, database_url: str) -> dict[str, float]:
     engine = make_engine(database_url)
     upgrade(engine)
     sessions = session_factory(engine)
-    cloudwatch = StandInCloudWatch(models)
+    cloudwatch = ArithmeticCloudWatch(models, METRICS)
     config = parse_config("attribution: {discover_inference_profiles: false}", "bench")
     collector = BedrockCollector(config, lambda service, target: cloudwatch, PriceCatalog.load())
     end = START + timedelta(hours=hours)

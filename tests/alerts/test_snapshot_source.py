@@ -17,7 +17,7 @@ from core.db import upsert
 from core.models import Alert, BedrockUsageHourly, CostDaily
 from core.queries.endpoints import endpoint_summaries
 from core.settings import parse_config
-from tests.helpers import create_sagemaker_endpoint, put_sagemaker_invocations
+from demo.seed import create_sagemaker_endpoint, put_sagemaker_invocations
 
 CREATED = datetime(2026, 11, 10, 6, tzinfo=UTC)
 NOW = CREATED + timedelta(hours=48, minutes=20)

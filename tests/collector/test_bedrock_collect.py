@@ -19,7 +19,8 @@ from core.db import DatabaseError
 from core.models import BedrockUsageHourly, CollectorRun
 from core.pricing import PriceCatalog
 from core.settings import parse_config
-from tests.helpers import Clock, OverridingFactory, put_bedrock_metrics
+from demo.seed import put_bedrock_metrics
+from tests.helpers import Clock, OverridingFactory
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SONNET = "anthropic.claude-3-5-sonnet-20241022-v2:0"
@@ -245,7 +246,9 @@ teams: [{name: search}]
         session = boto3.Session(
             credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
         )
-        put_bedrock_metrics("us-east-1", [(HAIKU, "InputTokenCount", at, tokens)], session=session)
+        put_bedrock_metrics(
+            "us-east-1", [(HAIKU, "InputTokenCount", at, tokens)], clients=ClientFactory(session)
+        )
 
     base = ClientFactory()
     denied = boto3.client("cloudwatch", region_name="us-east-1")

@@ -20,14 +20,11 @@ from core.aws import ClientFactory, Target, resolve_targets
 from core.models import CollectorRun, Endpoint, EndpointHourly
 from core.queries.endpoints import endpoint_summaries, idle_endpoints
 from core.settings import parse_config
+from demo.seed import create_sagemaker_endpoint, put_sagemaker_invocations
+from demo.standins import sagemaker_clock
 from monitor.cli import main
 from monitor.export import ENDPOINT_COLUMNS
-from tests.helpers import (
-    Clock,
-    create_sagemaker_endpoint,
-    moto_sagemaker_clock,
-    put_sagemaker_invocations,
-)
+from tests.helpers import Clock
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -494,7 +491,7 @@ def test_an_endpoint_recreated_with_the_same_name_is_a_second_life(aws, sessions
     collect(sessions, factory, CREATED + timedelta(hours=2), CREATED, CREATED + timedelta(hours=2))
     client = boto3.client("sagemaker", region_name=REGION)
     client.delete_endpoint(EndpointName="llm")
-    with moto_sagemaker_clock(CREATED + recreated_after):
+    with sagemaker_clock(CREATED + recreated_after):
         client.create_endpoint(EndpointName="llm", EndpointConfigName="llm-config")
     put_sagemaker_invocations(
         REGION, [("llm", "AllTraffic", CREATED + timedelta(hours=6, minutes=1), 7)]

@@ -20,8 +20,8 @@ from core.aws import (
     resolve_targets,
 )
 from core.settings import parse_config
+from demo.seed import put_bedrock_metrics
 from tests.conftest import RealAwsRequest
-from tests.helpers import put_bedrock_metrics
 
 TARGET = Target("123456789012", "us-east-1")
 

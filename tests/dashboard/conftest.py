@@ -13,12 +13,12 @@ from werkzeug.serving import make_server
 from advisor import Advisor
 from core.db import make_engine, session_factory
 from dashboard.app import AuthSettings, create_app
+from demo import small as world
 from monitor.migrate import upgrade
 from tests.conftest import (
     SCREENSHOTS,  # noqa: F401 - the tests import it from here
     _postgres_database,
 )
-from tests.dashboard import world
 
 
 @dataclass

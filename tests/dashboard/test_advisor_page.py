@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from advisor import Advisor
 from dashboard.app import AuthSettings, create_app
-from tests.dashboard import world
+from demo import small as world
 from tests.dashboard.test_auth import empty_url  # noqa: F401 - a fixture
 
 

@@ -11,8 +11,8 @@ import requests
 from core.db import make_engine
 from core.settings import ConfigError
 from dashboard.app import AuthSettings, auth_from_env, create_app
+from demo import small as world
 from monitor.migrate import upgrade
-from tests.dashboard import world
 from tests.dashboard.conftest import ServerThread
 
 USER, PASSWORD = "finance", "s3cret pass"

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import BedrockUsageHourly, CostDaily
-from tests.dashboard import world
+from demo import small as world
 from tests.dashboard.conftest import SCREENSHOTS
 
 # page path -> an element that appears once its callback has filled the body

@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 
 from core.db import make_engine, session_factory
 from core.models import CostDaily
+from demo import small as world
 from monitor.cli import main
 from monitor.migrate import upgrade
-from tests.dashboard import world
 
 SMTP_CONFIG = (
     world.CONFIG_YAML

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from demo.seed import put_bedrock_metrics
 from monitor.cli import main
 from monitor.export import BEDROCK_USAGE_COLUMNS
-from tests.helpers import put_bedrock_metrics
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"

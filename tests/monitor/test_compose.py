@@ -24,8 +24,8 @@ from sqlalchemy.engine import make_url
 
 from core.db import make_engine, session_factory
 from core.models import BedrockUsageHourly, CollectorRun
+from demo.seed import put_bedrock_metrics
 from tests.conftest import _postgres_database
-from tests.helpers import put_bedrock_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = shutil.which("docker-compose")

@@ -1,14 +1,13 @@
-"""The demo world: built end to end through the CLI at a pinned time, and the stand-in's indexed
-GetMetricData answering exactly what moto's own implementation answers."""
+"""The demo: the world of `demo/` seeded, collected and evaluated end to end, through the CLI too,
+at a pinned time."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import boto3
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -17,17 +16,10 @@ from core.db import make_engine, session_factory
 from core.models import Alert, BedrockUsageHourly, CostDaily, Endpoint
 from core.queries.costs import bedrock_reconciliation
 from core.settings import parse_config
+from demo.world import MODELS, TEAMS
 from monitor import demo as demo_module
 from monitor.cli import main
-from monitor.demo import (
-    MODELS,
-    TEAMS,
-    build_demo,
-    cost_explorer_answers,
-    generate,
-    indexed_metric_data,
-    summary_lines,
-)
+from monitor.demo import build_demo, summary_lines
 
 NOW = datetime(2026, 3, 19, 15, 40, tzinfo=UTC)  # a Thursday in the middle of a month
 DAYS = 21  # enough for the spike rule's 14-day baseline
@@ -151,29 +143,6 @@ def test_every_alert_kind_has_its_case_and_goes_to_the_log_channel(built):
     assert any("open alert(s)" in line for line in lines)
 
 
-def test_cost_explorer_answers_follow_the_collectors_order():
-    world = generate(NOW, 40)
-    windows = [
-        (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)),
-        (datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 20, tzinfo=UTC)),
-    ]
-    answers = cost_explorer_answers(world, windows)
-    monthly = answers[0]["ResultsByTime"]
-    assert [r["TimePeriod"]["Start"] for r in monthly] == ["2026-01-01", "2026-02-01", "2026-03-01"]
-    assert monthly[0]["Groups"] == []  # before the history starts
-    services = sorted(g["Keys"][0] for g in monthly[1]["Groups"])
-    # then one DAILY answer per window and (account, service) with spend, in the collector's (sorted) order
-    assert len(answers) == 1 + 0 + len(services)
-    assert all(len(a["ResultsByTime"]) == 47 for a in answers[1:])
-    total = sum(
-        Decimal(g["Metrics"]["UnblendedCost"]["Amount"])
-        for a in answers[1:]
-        for r in a["ResultsByTime"]
-        for g in r["Groups"]
-    )
-    assert total == sum(item.amount for item in world.cost_items())
-
-
 def test_the_cli_writes_a_valid_config_and_prints_the_summary(tmp_path, monkeypatch):
     monkeypatch.setattr(demo_module, "utcnow", lambda: NOW)
     result = CliRunner().invoke(
@@ -188,76 +157,6 @@ def test_the_cli_writes_a_valid_config_and_prints_the_summary(tmp_path, monkeypa
     )
     assert "Bedrock est." in result.output and "open alert(s)" in result.output
     assert f"database: sqlite:///{(tmp_path / 'd' / 'demo.db').resolve()}" in result.output
-
-
-def test_indexed_get_metric_data_answers_what_moto_answers(aws):
-    client = boto3.client("cloudwatch", region_name="us-east-1")
-    start = datetime(2026, 3, 1, tzinfo=UTC)
-    data = []
-    for minute in range(0, 600, 7):
-        at = start + timedelta(minutes=minute)
-        data.append(
-            {
-                "MetricName": "InputTokenCount",
-                "Dimensions": [{"Name": "ModelId", "Value": "a"}],
-                "Timestamp": at,
-                "Value": minute,
-            }
-        )
-        data.append(
-            {
-                "MetricName": "InputTokenCount",
-                "Dimensions": [{"Name": "ModelId", "Value": "b"}],
-                "Timestamp": at,
-                "Value": 1,
-            }
-        )
-        data.append(
-            {
-                "MetricName": "InvocationLatency",
-                "Dimensions": [{"Name": "ModelId", "Value": "a"}],
-                "Timestamp": at,
-                "Value": 100 + minute % 13,
-            }
-        )
-    client.put_metric_data(Namespace="AWS/Bedrock", MetricData=data)
-    queries = [
-        {
-            "Id": f"q{i}",
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": "AWS/Bedrock",
-                    "MetricName": name,
-                    "Dimensions": [{"Name": "ModelId", "Value": model}],
-                },
-                "Period": period,
-                "Stat": stat,
-            },
-        }
-        for i, (name, model, period, stat) in enumerate(
-            [
-                ("InputTokenCount", "a", 3600, "Sum"),
-                ("InputTokenCount", "b", 300, "Sum"),
-                ("InvocationLatency", "a", 3600, "Average"),
-                ("InvocationLatency", "a", 900, "Maximum"),
-                ("InputTokenCount", "missing", 3600, "Sum"),
-            ]
-        )
-    ]
-
-    def ask(scan: str) -> list:
-        answer = client.get_metric_data(
-            MetricDataQueries=queries,
-            StartTime=start + timedelta(minutes=30),
-            EndTime=start + timedelta(hours=9, minutes=10),
-            ScanBy=scan,
-        )
-        return [(r["Id"], r["Timestamps"], r["Values"]) for r in answer["MetricDataResults"]]
-
-    expected = {scan: ask(scan) for scan in ("TimestampAscending", "TimestampDescending")}
-    assert any(values for _id, _stamps, values in expected["TimestampAscending"])
-    with indexed_metric_data():
-        assert {scan: ask(scan) for scan in expected} == expected
 
 
 def test_the_demo_dashboard_shows_non_empty_figures_on_every_page(built, browser, tmp_path):

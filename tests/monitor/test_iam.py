@@ -18,10 +18,10 @@ from botocore.stub import Stubber
 from core.aws import Target
 from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
+from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from monitor.cli.budgets import aws_forecaster
 from monitor.context import AppContext
 from monitor.scheduler import Service
-from tests.helpers import create_sagemaker_endpoint, put_bedrock_metrics
 
 POLICY = Path(__file__).resolve().parents[2] / "iam" / "collector-policy.json"
 ACCOUNT = "123456789012"

@@ -25,6 +25,7 @@ from core.db import make_engine, session_factory
 from core.models import Alert, BedrockUsageHourly, Endpoint, Notification
 from core.pricing import PriceCatalog
 from core.settings import parse_config
+from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics, put_sagemaker_invocations
 from monitor.migrate import upgrade
 from monitor.scheduler import (
     AdvisoryLocks,
@@ -36,7 +37,6 @@ from monitor.scheduler import (
     target_lock_name,
 )
 from tests.conftest import _postgres_database
-from tests.helpers import create_sagemaker_endpoint, put_bedrock_metrics, put_sagemaker_invocations
 
 ACCOUNT = "123456789012"  # moto's
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dashboard import world
+from demo import small as world
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 from core.alert_state import AlertState
 from core.queries.alerts import alert_rows, alerts_resolved
 from core.queries.options import filter_options
-from tests.dashboard import world
+from demo import small as world
 
 START = world.NOW.replace(hour=0, minute=0) - timedelta(days=9)
 END = world.NOW.replace(hour=0, minute=0) - timedelta(days=2)

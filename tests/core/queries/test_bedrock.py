@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from core.models import BedrockUsageHourly
 from core.queries.bedrock import bedrock_slices
-from tests.dashboard import world
+from demo import small as world
 
 START = world.NOW.replace(hour=0, minute=0) - timedelta(days=9)
 END = world.NOW.replace(hour=0, minute=0) - timedelta(days=2)

@@ -12,7 +12,7 @@ from core.db import upsert
 from core.models import BedrockUsageHourly, CostDaily
 from core.projection import month_bounds
 from core.queries.costs import bedrock_reconciliation, cost_lines, spend_daily, spend_totals
-from tests.dashboard import world
+from demo import small as world
 
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
 BEDROCK = "Amazon Bedrock"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from core.queries.endpoints import endpoint_summaries
-from tests.dashboard import world
+from demo import small as world
 
 START = world.NOW.replace(hour=0, minute=0) - timedelta(days=9)
 END = world.NOW.replace(hour=0, minute=0) - timedelta(days=2)

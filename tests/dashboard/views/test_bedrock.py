@@ -7,7 +7,7 @@ from datetime import timedelta
 from core.queries.bedrock import bedrock_slices
 from dashboard.filters import parse_filters
 from dashboard.views.bedrock import bedrock_totals_frame, totals_from_daily
-from tests.dashboard import world
+from demo import small as world
 
 START = world.NOW.replace(hour=0, minute=0) - timedelta(days=9)
 END = world.NOW.replace(hour=0, minute=0) - timedelta(days=2)

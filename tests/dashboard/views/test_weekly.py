@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.models import BedrockUsageHourly
 from dashboard.figures import week_compare_figure
 from dashboard.views.weekly import compare_frame, iso_week, movers_frame, week_monday, weekly_data
-from tests.dashboard import world
+from demo import small as world
 
 D = Decimal
 
