@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 
 from collector.cloudwatch import Datapoint, MetricSeries
-from collector.sagemaker import Described, endpoint_life, hourly_rows, metric_series, reconcile
+from collector.sagemaker_hours import hourly_rows, metric_series
+from collector.sagemaker_inventory import Described
+from collector.sagemaker_lives import endpoint_life, reconcile
 from core.aws import Target
 from core.pricing import InstancePriceCatalog
 from core.settings import AttributionConfig
@@ -50,6 +52,19 @@ def described(
     return Described(endpoint, config, **extra)
 
 
+def scalable_target(min_capacity: int) -> dict:
+    """One DescribeScalableTargets ScalableTarget of the endpoint ep's AllTraffic variant."""
+    return {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/ep/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "MinCapacity": min_capacity,
+        "MaxCapacity": 4,
+        "RoleARN": "arn:aws:iam::123456789012:role/autoscaling",
+        "CreationTime": T0,
+    }
+
+
 def life(d: Described, seen_at=T0 + timedelta(hours=10)):
     return endpoint_life(d, target=TARGET, attribution=ATTRIBUTION, seen_at=seen_at)
 
@@ -59,8 +74,12 @@ def point(namespace, dims, at, value):
 
 
 def test_a_real_time_endpoint_takes_its_team_from_the_configured_tag_else_the_account_default():
-    tagged = life(described(tags={"cost-team": " search ", "team": "ignored"}))
-    untagged = life(described(tags={"team": "ignored"}))
+    tagged = life(
+        described(
+            tags=[{"Key": "cost-team", "Value": " search "}, {"Key": "team", "Value": "ignored"}]
+        )
+    )
+    untagged = life(described(tags=[{"Key": "team", "Value": "ignored"}]))
     assert (tagged.team, untagged.team) == ("search", "platform")
     assert tagged.endpoint_type == "real-time"
     assert tagged.variants[0] == {
@@ -112,11 +131,11 @@ def test_serverless_async_multi_model_and_inference_component_endpoints_are_told
     to_zero = life(
         described(
             config=async_config,
-            min_capacity={"AllTraffic": 0},
+            scalable_targets=[scalable_target(0)],
             variants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 0}],
         )
     )
-    kept_warm = life(described(config=async_config, min_capacity={"AllTraffic": 1}))
+    kept_warm = life(described(config=async_config, scalable_targets=[scalable_target(1)]))
     unknown = life(described(config=async_config))
     assert (
         to_zero.endpoint_type,
@@ -126,7 +145,7 @@ def test_serverless_async_multi_model_and_inference_component_endpoints_are_told
     assert to_zero.async_inference == async_config["AsyncInferenceConfig"]
     assert (kept_warm.scales_to_zero, unknown.scales_to_zero) == (False, False)
 
-    mme = life(described(multi_model_models={"m"}))
+    mme = life(described(models={"m": {"PrimaryContainer": {"Mode": "MultiModel"}}}))
     assert (mme.endpoint_type, mme.multi_model) == ("multi-model", True)
 
     components = life(
@@ -337,7 +356,7 @@ def test_describe_endpoints_reads_inference_components_and_skips_one_deleted_whi
     import boto3
     from botocore.stub import Stubber
 
-    from collector.sagemaker import describe_endpoints
+    from collector.sagemaker_inventory import describe_endpoints
 
     client = boto3.client("sagemaker", region_name="us-east-1")
     stubber = Stubber(client)
