@@ -7,12 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from collector.cost_explorer import (
-    CostExplorerCollector,
-    PreparedTarget,
-    cost_range,
-    day_range,
-    is_genai_service,
+from collector.cost_explorer import CostExplorerCollector, PreparedTarget, cost_range, day_range
+from collector.cost_explorer_rows import (
     parse_page,
     responsible_for,
     team_of,
@@ -20,6 +16,7 @@ from collector.cost_explorer import (
     usage_group,
 )
 from core.aws import Target
+from core.services import is_genai_service
 from core.settings import parse_config
 
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
