@@ -182,7 +182,7 @@ def test_list_inference_profiles_pages_and_their_tags_become_profiles():
         InferenceProfile(
             profile_id="untagged9",
             arn="arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/untagged9",
-            base_model_id=None,
+            base_model_id=f"arn:aws:bedrock:us-east-1::foundation-model/{LLAMA}",
             name="scratch",
             tags={},
         ),
