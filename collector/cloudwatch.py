@@ -156,10 +156,10 @@ def _check_statuses(page: Mapping[str, Any], names: Mapping[str, str]) -> None:
             )
 
 
-def datapoints(data: MetricData) -> list[Datapoint]:
-    """The datapoints of GetMetricData pages inside their window (pure)."""
+def datapoints(data: MetricData) -> Iterator[Datapoint]:
+    """The datapoints of GetMetricData pages inside their window (pure; streamed, as windows of
+    many series hold many)."""
     by_id = {f"q{n}": item for n, item in enumerate(data.series)}
-    found = []
     for page in data.pages:
         for result in page.get("MetricDataResults", []):
             series = by_id.get(result.get("Id", ""))
@@ -168,13 +168,12 @@ def datapoints(data: MetricData) -> list[Datapoint]:
                     "GetMetricData answered for a query id it was not asked: %r", result.get("Id")
                 )
                 continue
-            found.extend(_result_datapoints(result, series, data.start, data.end))
-    return found
+            yield from _result_datapoints(result, series, data.start, data.end)
 
 
 def _result_datapoints(
     result: Mapping[str, Any], series: MetricSeries, start: datetime, end: datetime
-) -> list[Datapoint]:
+) -> Iterable[Datapoint]:
     timestamps = result.get("Timestamps", [])
     values = result.get("Values", [])
     if len(timestamps) != len(values):
@@ -189,4 +188,4 @@ def _result_datapoints(
         Datapoint(series, as_utc(timestamp), float(value))
         for timestamp, value in zip(timestamps, values, strict=True)
     )
-    return [point for point in points if start <= point.timestamp < end]
+    return (point for point in points if start <= point.timestamp < end)

@@ -47,13 +47,13 @@ def _call(client: Any, method: str, **params: Any) -> dict[str, Any]:
     return answer
 
 
-def _describe_endpoint(sagemaker: Any, target: Target, name: str) -> dict[str, Any] | None:
+def _unless_gone(client: Any, method: str, **params: Any) -> dict[str, Any] | None:
+    """A Describe answer, or None when the resource was deleted meanwhile."""
     try:
-        return _call(sagemaker, "describe_endpoint", EndpointName=name)
+        return _call(client, method, **params)
     except AwsFatal as exc:
         if not _not_found(exc):
             raise
-        log.info("%s: endpoint %s was deleted while listing", target.label, name)
         return None
 
 
@@ -65,14 +65,18 @@ def describe_endpoints(
     result = []
     for page in pages(sagemaker, "list_endpoints", MaxResults=100):
         for summary in page.get("Endpoints", []):
-            endpoint = _describe_endpoint(sagemaker, target, summary["EndpointName"])
-            if endpoint is None or as_utc(endpoint["CreationTime"]) > collected_at:
-                continue  # gone, or created after the snapshot time: the next cycle records it
-            result.append(_describe(sagemaker, autoscaling, target, endpoint, models))
+            name = summary["EndpointName"]
+            endpoint = _unless_gone(sagemaker, "describe_endpoint", EndpointName=name)
+            if endpoint is None:
+                log.info("%s: endpoint %s was deleted while listing", target.label, name)
+                continue
+            if as_utc(endpoint["CreationTime"]) > collected_at:
+                continue  # created after the snapshot time: the next cycle records it
+            result.append(_gather(sagemaker, autoscaling, target, endpoint, models))
     return result
 
 
-def _describe(
+def _gather(
     sagemaker: Any,
     autoscaling: Any | None,
     target: Target,
@@ -103,11 +107,8 @@ def _config(sagemaker: Any, target: Target, endpoint: Mapping[str, Any]) -> dict
     name = endpoint.get("EndpointConfigName")
     if not name:
         return {}
-    try:
-        return _call(sagemaker, "describe_endpoint_config", EndpointConfigName=name)
-    except AwsFatal as exc:
-        if not _not_found(exc):
-            raise
+    config = _unless_gone(sagemaker, "describe_endpoint_config", EndpointConfigName=name)
+    if config is None:
         # a config may be deleted while its endpoint runs: instance types are then unknown
         log.warning(
             "%s: endpoint config %s of %s is gone; its instances are unpriced",
@@ -115,17 +116,14 @@ def _config(sagemaker: Any, target: Target, endpoint: Mapping[str, Any]) -> dict
             name,
             endpoint["EndpointName"],
         )
-        return {}
+    return config or {}
 
 
 def _model(sagemaker: Any, target: Target, model: str) -> dict[str, Any]:
-    try:
-        return _call(sagemaker, "describe_model", ModelName=model)
-    except AwsFatal as exc:
-        if not _not_found(exc):
-            raise
+    described = _unless_gone(sagemaker, "describe_model", ModelName=model)
+    if described is None:
         log.info("%s: model %s is gone; assuming it is single-model", target.label, model)
-        return {}
+    return described or {}
 
 
 def scalable_resource_id(endpoint: str, variant: str) -> str:

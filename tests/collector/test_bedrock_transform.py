@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from collector.bedrock import (
+    COUNT_COLUMNS,
     METRICS,
     NAMESPACE,
     BedrockCollector,
@@ -206,14 +207,7 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
             "hour": hour,
             "base_model_id": HAIKU,
             "team": "unattributed",
-            "invocations": 0,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "cache_read_tokens": 0,
-            "cache_write_tokens": 0,
-            "client_errors": 0,
-            "server_errors": 0,
-            "throttles": 0,
+            **dict.fromkeys(COUNT_COLUMNS, 0),
             "latency_ms_avg": None,
             "priced": True,
             "provisional": False,
