@@ -1,6 +1,7 @@
 """Bedrock token usage: CloudWatch AWS/Bedrock metrics per ModelId and hour -> bedrock_usage_hourly.
 
-fetch (ListMetrics, GetMetricData, ListInferenceProfiles) -> transform (pure) -> load (upsert).
+get (ListMetrics, ListInferenceProfiles + ListTagsForResource once per target; GetMetricData per
+window) -> transform (pure: ``plan_series``, ``inference_profiles``, ``transform``) -> load (upsert).
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.cloudwatch import Datapoint, MetricSeries, get_metric_data, list_metric_dimensions
+from collector.cloudwatch import (
+    Datapoint,
+    MetricData,
+    MetricSeries,
+    Page,
+    datapoints,
+    get_metric_data,
+    list_metrics_pages,
+    metric_dimensions,
+)
 from collector.runner import Window, incremental_range
 from core.aws import AwsError, ClientFactoryFn, Target, pages
 from core.db import upsert
@@ -123,18 +133,50 @@ def transform(
     return rows
 
 
-def fetch_inference_profiles(client: Any) -> list[InferenceProfile]:
-    """Application inference profiles of the target, with their tags."""
-    profiles = []
+def plan_series(list_metrics: Iterable[Page], stored: Iterable[str]) -> list[MetricSeries]:
+    """The series to read: the metrics ListMetrics lists, and every metric of the stored ModelIds
+    it no longer lists (ListMetrics forgets models quiet for two weeks)."""
+    present: set[tuple[str, str]] = set()
+    for metric, dimensions in metric_dimensions(list_metrics, [DIMENSION]):
+        if metric in METRICS:
+            present.add((metric, dict(dimensions)[DIMENSION]))
+    listed = {model_id for _metric, model_id in present}
+    return series_for_models(listed, present) + series_for_models(set(stored) - listed)
+
+
+@dataclass(frozen=True)
+class ProfileAnswers:
+    """ListInferenceProfiles' pages and each profile's ListTagsForResource pages, by ARN."""
+
+    pages: list[Page]
+    tags: dict[str, list[Page]]
+
+
+def get_inference_profiles(client: Any) -> ProfileAnswers:
+    """Read the target's application inference profiles and each one's tags after its page."""
+    answers = ProfileAnswers([], {})
     for page in pages(
         client, "list_inference_profiles", token_param="nextToken", typeEquals="APPLICATION"
     ):
+        answers.pages.append(page)
+        for summary in page.get("inferenceProfileSummaries", []):
+            arn = summary["inferenceProfileArn"]
+            answers.tags[arn] = list(pages(client, "list_tags_for_resource", resourceARN=arn))
+    return answers
+
+
+def inference_profiles(answers: ProfileAnswers) -> list[InferenceProfile]:
+    """Application inference profiles with their tags (pure)."""
+    profiles = []
+    for page in answers.pages:
         for summary in page.get("inferenceProfileSummaries", []):
             arn = summary["inferenceProfileArn"]
             models = summary.get("models") or []
-            tags: dict[str, str] = {}
-            for tag_page in pages(client, "list_tags_for_resource", resourceARN=arn):
-                tags.update({tag["key"]: tag["value"] for tag in tag_page.get("tags", [])})
+            tags = {
+                tag["key"]: tag["value"]
+                for tag_page in answers.tags.get(arn, [])
+                for tag in tag_page.get("tags", [])
+            }
             profiles.append(
                 InferenceProfile(
                     profile_id=summary["inferenceProfileId"],
@@ -191,21 +233,15 @@ class BedrockCollector:
         self, session: Session, target: Target, start: datetime, end: datetime
     ) -> PreparedTarget:
         """Discover the target's series and inference profiles once for all its windows."""
-        cloudwatch = self.clients("cloudwatch", target)
-        present: set[tuple[str, str]] = set()
-        for metric, dimensions in list_metric_dimensions(cloudwatch, NAMESPACE, [DIMENSION]):
-            if metric in METRICS:
-                present.add((metric, dict(dimensions)[DIMENSION]))
-        listed = {model_id for _metric, model_id in present}
-        quiet = stored_model_ids(session, target, start, end) - listed
-        series = series_for_models(listed, present) + series_for_models(quiet)
+        listed = list_metrics_pages(self.clients("cloudwatch", target), NAMESPACE, [DIMENSION])
+        series = plan_series(listed, stored_model_ids(session, target, start, end))
         return PreparedTarget(target, series, self._profiles(target))
 
     def _profiles(self, target: Target) -> dict[str, InferenceProfile]:
         if not self.config.attribution.discover_inference_profiles:
             return {}
         try:
-            profiles = fetch_inference_profiles(self.clients("bedrock", target))
+            answers = get_inference_profiles(self.clients("bedrock", target))
         except AwsError as exc:
             log.warning(
                 "%s: inference profiles unavailable (%s); attributing by the config mapping instead",
@@ -213,17 +249,23 @@ class BedrockCollector:
                 exc,
             )
             return {}
-        return index_profiles(profiles)
+        return index_profiles(inference_profiles(answers))
 
     def fetch(
         self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime
-    ) -> list[dict[str, Any]]:
-        """Read one window's datapoints and transform them into rows."""
+    ) -> MetricData:
+        """Read one window's GetMetricData pages."""
         if not prepared.series:
-            return []
+            return MetricData((), (), start, end)
         cloudwatch = self.clients("cloudwatch", prepared.target)
+        return get_metric_data(cloudwatch, prepared.series, start, end)
+
+    def transform(
+        self, prepared: PreparedTarget, fetched: MetricData, collected_at: datetime
+    ) -> list[dict[str, Any]]:
+        """One window's pages -> one row per (ModelId, hour)."""
         return transform(
-            get_metric_data(cloudwatch, prepared.series, start, end),
+            datapoints(fetched),
             target=prepared.target,
             profiles=prepared.profiles,
             attribution=self.config.attribution,

@@ -1,6 +1,7 @@
 """Cost Explorer spend: daily GetCostAndUsage per account, GenAI service, usage type and team -> cost_daily.
 
-fetch (GetCostAndUsage, paged by NextPageToken) -> transform (pure) -> load (cleanup + upsert).
+get (GetCostAndUsage pages, paged by NextPageToken, as answered) -> transform (pure, in
+``cost_explorer_rows``) -> load (cleanup + upsert).
 
 GetCostAndUsage takes at most two GroupBy keys, and the line we store has four dimensions
 (account, service, usage group, team). The plan, per target (one per account: Cost Explorer is
@@ -22,41 +23,35 @@ the stored history: a regular cycle reads only the days that can still change.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any, Self, cast
 
 from pydantic import Field, model_validator
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from collector.cost_explorer_rows import (
+    CostLine,
+    MonthPairs,
+    months_with_spend,
+    parse_page,
+    transform,
+)
 from collector.runner import Window
 from core.aws import ClientFactoryFn, Target, pages
 from core.budgets import sync_budgets
 from core.db import upsert
 from core.models import CostDaily
 from core.registry import SourceDeps, SourceEntry, sources
-from core.services import SAGEMAKER_SERVICE, is_bedrock_service
-from core.settings import UNATTRIBUTED, Duration, MonitorConfig, SourceConfig
+from core.settings import Duration, MonitorConfig, SourceConfig
 
 log = logging.getLogger(__name__)
 
 REGION = "us-east-1"  # Cost Explorer's one endpoint
 # Cost Explorer keeps 13 months of daily data besides the current one.
 HISTORY_MONTHS = 13
-MICRO = Decimal("0.000001")
-USAGE_GROUPS = (
-    "input_tokens",
-    "output_tokens",
-    "cache",
-    "instance_hours",
-    "serverless",
-    "storage",
-    "other",
-)
-MAX_TEAM_LENGTH = 64
 
 
 class CostsConfig(SourceConfig):
@@ -81,59 +76,6 @@ class CostsConfig(SourceConfig):
             if getattr(self, name) % timedelta(days=1):
                 raise ValueError(f"{name} must be a whole number of days, like 3d")
         return self
-
-
-def is_genai_service(service: str, extra_services: Iterable[str] = ()) -> bool:
-    """Whether a Cost Explorer service name is GenAI spend we collect."""
-    return service in {SAGEMAKER_SERVICE, *extra_services} or is_bedrock_service(service)
-
-
-def usage_group(usage_type: str) -> str:
-    """The usage group of a Cost Explorer usage type, e.g. ``USE1-Claude3.5Sonnet-input-tokens``."""
-    text = usage_type.lower().replace("_", "-")
-    if "cache" in text:
-        return "cache"
-    if "token" in text and "input" in text:
-        return "input_tokens"
-    if "token" in text and "output" in text:
-        return "output_tokens"
-    if "storage" in text or "volumeusage" in text or "-gb-mo" in text:
-        return "storage"
-    if "serverless" in text or text.endswith("ocu") or "-ocu" in text:
-        return "serverless"
-    if any(
-        marker in text
-        for marker in ("host:", "asyncinf:", "esinstance", "instance", "provisioned", "modelunit")
-    ):
-        return "instance_hours"
-    return "other"
-
-
-def team_of(key: str, tag_key: str, default_team: str | None = None) -> str:
-    """The team in a tag group key: ``team$search`` -> search; ``team$`` -> the default or unattributed."""
-    prefix = f"{tag_key}$"
-    value = key[len(prefix) :] if key.startswith(prefix) else key.split("$", 1)[-1]
-    value = value.strip()
-    if not value:
-        return default_team or UNATTRIBUTED
-    if len(value) > MAX_TEAM_LENGTH:
-        log.warning(
-            "cost allocation tag value %r is longer than %d characters: counted as %s",
-            value,
-            MAX_TEAM_LENGTH,
-            UNATTRIBUTED,
-        )
-        return UNATTRIBUTED
-    return value
-
-
-def responsible_for(account_id: str, target: Target, configured: frozenset[str]) -> bool:
-    """Whether this target stores an account's lines: its own, and a payer's unconfigured linked accounts.
-
-    A configured account is collected through its own target only, so a payer and a member
-    listed together never count the member twice.
-    """
-    return account_id == target.account_id or account_id not in configured
 
 
 def midnight(day: date) -> datetime:
@@ -175,96 +117,12 @@ def cost_range(last_end: datetime | None, now: datetime, settings: CostsConfig) 
     return Window(start, end)
 
 
-@dataclass(frozen=True)
-class CostLine:
-    """One group of one day of a GetCostAndUsage answer, before grouping."""
-
-    day: date
-    account_id: str
-    service: str
-    usage_type: str
-    team_key: str
-    unblended: Decimal
-    amortized: Decimal | None
-    estimated: bool
-
-
-def parse_page(page: Mapping[str, Any], account_id: str, service: str) -> list[CostLine]:
-    """The lines of one GetCostAndUsage page grouped by USAGE_TYPE x TAG."""
-    lines = []
-    for result in page.get("ResultsByTime", []):
-        day = date.fromisoformat(result["TimePeriod"]["Start"])
-        for group in result.get("Groups", []):
-            usage_type, team_key = group["Keys"]
-            metrics = group.get("Metrics", {})
-            amortized = metrics.get("AmortizedCost")
-            lines.append(
-                CostLine(
-                    day=day,
-                    account_id=account_id,
-                    service=service,
-                    usage_type=usage_type,
-                    team_key=team_key,
-                    unblended=Decimal(metrics["UnblendedCost"]["Amount"]),
-                    amortized=Decimal(amortized["Amount"]) if amortized else None,
-                    estimated=bool(result.get("Estimated", False)),
-                )
-            )
-    return lines
-
-
-def transform(
-    lines: Iterable[CostLine],
-    *,
-    tag_key: str,
-    default_teams: Mapping[str, str],
-    collected_at: datetime,
-) -> list[dict[str, Any]]:
-    """Sum lines into one row per (day, account, service, usage group, team).
-
-    A day is ``estimated`` when Cost Explorer says so or when it is today or later (still open).
-    """
-    today = collected_at.astimezone(UTC).date()
-    grouped: dict[tuple[date, str, str, str, str], dict[str, Any]] = {}
-    for line in lines:
-        team = team_of(line.team_key, tag_key, default_teams.get(line.account_id))
-        key = (line.day, line.account_id, line.service, usage_group(line.usage_type), team)
-        row = grouped.get(key)
-        if row is None:
-            row = grouped[key] = {
-                "amount_usd": Decimal(0),
-                "amortized_usd": None,
-                "estimated": False,
-            }
-        row["amount_usd"] += line.unblended
-        if line.amortized is not None:
-            row["amortized_usd"] = (row["amortized_usd"] or Decimal(0)) + line.amortized
-        row["estimated"] = row["estimated"] or line.estimated or line.day >= today
-    rows = []
-    for (day, account_id, service, group, team), values in sorted(grouped.items()):
-        amortized = values["amortized_usd"]
-        rows.append(
-            {
-                "day": day,
-                "account_id": account_id,
-                "service": service,
-                "usage_group": group,
-                "team": team,
-                "amount_usd": values["amount_usd"].quantize(MICRO),
-                "amortized_usd": None if amortized is None else amortized.quantize(MICRO),
-                "estimated": values["estimated"],
-                "collected_at": collected_at,
-            }
-        )
-    return rows
-
-
 @dataclass
 class PreparedTarget:
     """What one target needs for its windows: which (account, service) pairs had spend per month."""
 
     target: Target
-    months: list[tuple[date, date, frozenset[tuple[str, str]]]] = field(default_factory=list)
+    months: list[MonthPairs] = field(default_factory=list)
 
     def pairs(self, first: date, end: date) -> list[tuple[str, str]]:
         """The (account, service) pairs with spend in a month overlapping [first, end)."""
@@ -280,6 +138,15 @@ class PreparedTarget:
             {self.target.account_id}
             | {account for *_, pairs in self.months for account, _ in pairs}
         )
+
+
+@dataclass(frozen=True)
+class CostAnswers:
+    """One window's DAILY GetCostAndUsage pages per (account, service), as answered."""
+
+    first: date
+    end: date
+    pages: list[tuple[str, str, list[dict[str, Any]]]]
 
 
 @dataclass
@@ -354,12 +221,8 @@ class CostExplorerCollector:
         first, last = day_range(start, end)
         if first >= last:
             return prepared
-        configured = self._configured(target)
-        extras = self.settings.extra_services
-        months: dict[tuple[date, date], set[tuple[str, str]]] = {}
-        client = self.clients("ce", target)
-        for page in pages(
-            client,
+        monthly = pages(
+            self.clients("ce", target),
             "get_cost_and_usage",
             token_param="NextPageToken",
             TimePeriod=_time_period(first, last),
@@ -369,37 +232,23 @@ class CostExplorerCollector:
                 {"Type": "DIMENSION", "Key": "SERVICE"},
                 {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
             ],
-        ):
-            for result in page.get("ResultsByTime", []):
-                period = (
-                    date.fromisoformat(result["TimePeriod"]["Start"]),
-                    date.fromisoformat(result["TimePeriod"]["End"]),
-                )
-                found = months.setdefault(period, set())
-                for group in result.get("Groups", []):
-                    service, account_id = group["Keys"]
-                    if is_genai_service(service, extras) and responsible_for(
-                        account_id, target, configured
-                    ):
-                        found.add((account_id, service))
-        prepared.months = [
-            (start_day, stop_day, frozenset(pairs))
-            for (start_day, stop_day), pairs in sorted(months.items())
-        ]
+        )
+        prepared.months = months_with_spend(
+            list(monthly), target, self._configured(target), self.settings.extra_services
+        )
         return prepared
 
     def fetch(
         self, prepared: PreparedTarget, start: datetime, end: datetime, collected_at: datetime
-    ) -> FetchedWindow:
-        """Read one window's daily lines per (account, service) and transform them into rows."""
+    ) -> CostAnswers:
+        """Read one window's DAILY pages per (account, service) pair with spend."""
         first, last = day_range(start, end)
+        answers = CostAnswers(first, last, [])
         if first >= last:
-            return FetchedWindow([], frozenset(), first, last, collected_at)
+            return answers
         client = self.clients("ce", prepared.target)
-        tag_key = self.config.attribution.tag_key
-        lines: list[CostLine] = []
         for account_id, service in prepared.pairs(first, last):
-            for page in pages(
+            daily = pages(
                 client,
                 "get_cost_and_usage",
                 token_param="NextPageToken",
@@ -411,19 +260,33 @@ class CostExplorerCollector:
                 ),
                 GroupBy=[
                     {"Type": "DIMENSION", "Key": "USAGE_TYPE"},
-                    {"Type": "TAG", "Key": tag_key},
+                    {"Type": "TAG", "Key": self.config.attribution.tag_key},
                 ],
-            ):
-                lines.extend(parse_page(page, account_id, service))
-        default_teams = (
-            {prepared.target.account_id: prepared.target.default_team}
-            if prepared.target.default_team
-            else {}
-        )
+            )
+            answers.pages.append((account_id, service, list(daily)))
+        return answers
+
+    def transform(
+        self, prepared: PreparedTarget, fetched: CostAnswers, collected_at: datetime
+    ) -> FetchedWindow:
+        """One window's pages -> its rows, replacing the prepared accounts' lines of its days."""
+        if fetched.first >= fetched.end:
+            return FetchedWindow([], frozenset(), fetched.first, fetched.end, collected_at)
+        lines: list[CostLine] = [
+            line
+            for account_id, service, daily in fetched.pages
+            for page in daily
+            for line in parse_page(page, account_id, service)
+        ]
+        target = prepared.target
+        default_teams = {target.account_id: target.default_team} if target.default_team else {}
         rows = transform(
-            lines, tag_key=tag_key, default_teams=default_teams, collected_at=collected_at
+            lines,
+            tag_key=self.config.attribution.tag_key,
+            default_teams=default_teams,
+            collected_at=collected_at,
         )
-        return FetchedWindow(rows, prepared.accounts(), first, last, collected_at)
+        return FetchedWindow(rows, prepared.accounts(), fetched.first, fetched.end, collected_at)
 
     def load(self, session: Session, fetched: FetchedWindow) -> int:
         """Sync the budgets, delete lines Cost Explorer no longer reports, upsert the window's rows."""

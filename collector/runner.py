@@ -24,8 +24,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Source(Protocol):
-    """A collector. The runner calls ``prepare`` once per target, then ``fetch`` (AWS, outside
-    any transaction) and ``load`` (inside the window's transaction) per window."""
+    """A collector. The runner calls ``prepare`` once per target, then per window ``fetch`` (get:
+    AWS's answers, outside any transaction), ``transform`` (pure: answers -> rows) and ``load``
+    (inside the window's transaction)."""
 
     name: str
 
@@ -42,12 +43,16 @@ class Source(Protocol):
 
     def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> Any: ...
 
-    def fetch(
-        self, prepared: Any, start: datetime, end: datetime, collected_at: datetime
-    ) -> Any: ...
+    def fetch(self, prepared: Any, start: datetime, end: datetime, collected_at: datetime) -> Any:
+        """Get one window's answers from AWS, as they came."""
+        ...
 
-    def load(self, session: Session, fetched: Any) -> int:
-        """Write one window's fetched data; returns the rows written."""
+    def transform(self, prepared: Any, fetched: Any, collected_at: datetime) -> Any:
+        """Turn one window's answers into what ``load`` writes (pure: no I/O)."""
+        ...
+
+    def load(self, session: Session, transformed: Any) -> int:
+        """Write one window's rows; returns the rows written."""
         ...
 
 
@@ -198,8 +203,9 @@ class Runner:
             for window in plan.windows:
                 current = window
                 started = self.clock()
-                rows = source.fetch(prepared, window.start, window.end, started)
+                fetched = source.fetch(prepared, window.start, window.end, started)
                 calls = self.counter.total() - calls_before
+                rows = source.transform(prepared, fetched, started)
                 with self.sessions.begin() as session:
                     written = source.load(session, rows)
                     self._record(

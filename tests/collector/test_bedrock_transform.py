@@ -1,12 +1,24 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from collector.bedrock import NAMESPACE, series_for_models, transform
-from collector.cloudwatch import Datapoint, MetricSeries
-from core.aws import Target
+from collector.bedrock import (
+    COUNT_COLUMNS,
+    METRICS,
+    NAMESPACE,
+    BedrockCollector,
+    PreparedTarget,
+    ProfileAnswers,
+    inference_profiles,
+    plan_series,
+    series_for_models,
+    transform,
+)
+from collector.cloudwatch import Datapoint, MetricData, MetricSeries
+from core.aws import ClientFactory, Target
 from core.pricing import PriceCatalog
-from core.settings import AttributionConfig, ProfileMapping
+from core.settings import AttributionConfig, ProfileMapping, parse_config
 from core.teams import InferenceProfile, index_profiles
+from tests.collector.answers import load_answer
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 HOUR = datetime(2026, 10, 5, 10, tzinfo=UTC)
@@ -124,3 +136,111 @@ def test_series_for_models_only_asks_for_present_metrics():
     }
     every = series_for_models(["b"])
     assert len(every) == 9 and {s.stat for s in every} == {"Sum", "Average"}
+
+
+# --- recorded raw answers (tests/data/aws) ---
+
+LLAMA = "meta.llama3-8b-instruct-v1:0"
+PROFILE = "p0s1c2x3y4z5"
+PROFILE_ARN = f"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/{PROFILE}"
+
+
+def recorded_series():
+    return plan_series(load_answer("cloudwatch", "bedrock_list_metrics"), {LLAMA})
+
+
+def recorded_profiles():
+    return inference_profiles(
+        ProfileAnswers(
+            load_answer("bedrock", "list_inference_profiles"),
+            load_answer("bedrock", "list_tags_for_resource"),
+        )
+    )
+
+
+def test_list_metrics_pages_plan_the_listed_series_and_every_metric_of_a_quiet_stored_model():
+    assert [(s.dimension("ModelId"), s.metric_name, s.stat) for s in recorded_series()] == [
+        (HAIKU, "Invocations", "Sum"),
+        (HAIKU, "InputTokenCount", "Sum"),
+        (HAIKU, "OutputTokenCount", "Sum"),
+        (HAIKU, "InvocationLatency", "Average"),
+        (PROFILE, "Invocations", "Sum"),
+        (PROFILE, "OutputTokenCount", "Sum"),
+        (PROFILE, "InvocationThrottles", "Sum"),
+        *[(LLAMA, metric, stat) for metric, (_column, stat) in METRICS.items()],
+    ]
+
+
+def test_list_inference_profiles_pages_and_their_tags_become_profiles():
+    assert recorded_profiles() == [
+        InferenceProfile(
+            profile_id=PROFILE,
+            arn=PROFILE_ARN,
+            base_model_id=f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}",
+            name="search-haiku",
+            tags={"team": "search", "env": "prod"},
+        ),
+        InferenceProfile(
+            profile_id="untagged9",
+            arn="arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/untagged9",
+            base_model_id=f"arn:aws:bedrock:us-east-1::foundation-model/{LLAMA}",
+            name="scratch",
+            tags={},
+        ),
+    ]
+
+
+def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
+    target = Target("123456789012", "us-east-1")
+    series = recorded_series()
+    collector = BedrockCollector(parse_config("", "t.yaml"), ClientFactory(), CATALOG)
+    prepared = PreparedTarget(target, series, index_profiles(recorded_profiles()))
+    pages = load_answer("cloudwatch", "bedrock_get_metric_data")
+    fetched = MetricData(tuple(series), tuple(pages), HOUR, HOUR + timedelta(hours=2))
+    collected_at = HOUR + timedelta(hours=1, minutes=30)
+
+    def row(model_id, hour, **values):
+        return {
+            "account_id": "123456789012",
+            "region": "us-east-1",
+            "model_id": model_id,
+            "hour": hour,
+            "base_model_id": HAIKU,
+            "team": "unattributed",
+            **dict.fromkeys(COUNT_COLUMNS, 0),
+            "latency_ms_avg": None,
+            "priced": True,
+            "provisional": False,
+            "collected_at": collected_at,
+            **values,
+        }
+
+    assert collector.transform(prepared, fetched, collected_at) == [
+        # 2M input tokens at $0.25 and 0.4M output tokens at $1.25 per million
+        row(
+            HAIKU,
+            HOUR,
+            invocations=4,
+            input_tokens=2_000_000,
+            output_tokens=400_000,
+            latency_ms_avg=800.0,
+            estimated_cost_usd=Decimal("1.000000"),
+        ),
+        row(
+            PROFILE,
+            HOUR,
+            team="search",
+            invocations=1,
+            output_tokens=800_000,
+            throttles=2,
+            estimated_cost_usd=Decimal("1.000000"),
+        ),
+        row(
+            HAIKU,
+            HOUR + timedelta(hours=1),
+            invocations=2,
+            input_tokens=1_000_000,
+            estimated_cost_usd=Decimal("0.250000"),
+            provisional=True,
+        ),
+    ]

@@ -8,19 +8,24 @@ from decimal import Decimal
 import pytest
 
 from collector.cost_explorer import (
+    CostAnswers,
     CostExplorerCollector,
     PreparedTarget,
     cost_range,
     day_range,
-    is_genai_service,
+)
+from collector.cost_explorer_rows import (
+    months_with_spend,
     parse_page,
     responsible_for,
     team_of,
     transform,
     usage_group,
 )
-from core.aws import Target
+from core.aws import ClientFactory, Target
+from core.services import is_genai_service
 from core.settings import parse_config
+from tests.collector.answers import load_answer
 
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
 MARKETPLACE = "Claude 3.5 Sonnet (Amazon Bedrock Edition)"
@@ -224,3 +229,67 @@ def test_day_ranges_are_whole_days_within_cost_explorers_history():
     )
     assert day_range(at(2026, 11, 1), at(2026, 11, 3)) == (date(2026, 11, 1), date(2026, 11, 3))
     assert day_range(at(2024, 1, 1), at(2026, 11, 3)) == (date(2025, 10, 1), date(2026, 11, 3))
+
+
+# --- recorded raw answers (tests/data/aws) ---
+
+PAYER = Target("111111111111", "us-east-1", default_team="platform")
+
+
+def test_monthly_pages_give_the_genai_pairs_a_payer_is_responsible_for_per_month():
+    monthly = load_answer("ce", "get_cost_and_usage_monthly")
+    # 333333333333 is configured: its own target collects it; EC2 and Tax are not GenAI
+    configured = frozenset({"111111111111", "333333333333"})
+    assert months_with_spend(monthly, PAYER, configured) == [
+        (
+            date(2026, 10, 1),
+            date(2026, 11, 1),
+            frozenset({("111111111111", "Amazon Bedrock"), ("222222222222", MARKETPLACE)}),
+        ),
+        (date(2026, 11, 1), date(2026, 11, 21), frozenset({("111111111111", "Amazon Bedrock")})),
+    ]
+    assert months_with_spend(monthly, PAYER, configured, ["Tax"])[1][2] == frozenset(
+        {("111111111111", "Amazon Bedrock"), ("111111111111", "Tax")}
+    )
+
+
+def test_daily_pages_become_rows_per_day_usage_group_and_team():
+    collector = CostExplorerCollector(
+        parse_config("collection: {costs: {amortized: true}}", "t.yaml"), ClientFactory()
+    )
+    prepared = PreparedTarget(
+        PAYER, [(date(2026, 11, 1), date(2026, 11, 21), frozenset({("222222222222", MARKETPLACE)}))]
+    )
+    daily = load_answer("ce", "get_cost_and_usage_daily")
+    fetched = CostAnswers(
+        date(2026, 11, 18), date(2026, 11, 20), [("111111111111", "Amazon Bedrock", daily)]
+    )
+    collected_at = datetime(2026, 11, 19, 10, 30, tzinfo=UTC)
+    window = collector.transform(prepared, fetched, collected_at)
+
+    def row(day, group, team, amount, estimated):
+        return {
+            "day": day,
+            "account_id": "111111111111",
+            "service": "Amazon Bedrock",
+            "usage_group": group,
+            "team": team,
+            "amount_usd": Decimal(amount),
+            "amortized_usd": Decimal(amount),
+            "estimated": estimated,
+            "collected_at": collected_at,
+        }
+
+    nov18, nov19 = date(2026, 11, 18), date(2026, 11, 19)
+    assert window.rows == [
+        row(nov18, "input_tokens", "platform", "0.400000", False),  # team$: the account's team
+        row(nov18, "input_tokens", "search", "1.200000", False),
+        row(nov18, "output_tokens", "search", "2.300000", False),
+        row(nov19, "cache", "search", "0.050000", True),
+        row(nov19, "input_tokens", "search", "0.700000", True),
+    ]
+    assert (window.accounts, window.first, window.end) == (
+        frozenset({"111111111111", "222222222222"}),
+        nov18,
+        date(2026, 11, 20),
+    )

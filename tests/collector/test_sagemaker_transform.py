@@ -8,11 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from collector.cloudwatch import Datapoint, MetricSeries
-from collector.sagemaker import Described, endpoint_life, hourly_rows, metric_series, reconcile
+from collector.cloudwatch import Datapoint, MetricData, MetricSeries, datapoints
+from collector.sagemaker_hours import hourly_rows, metric_series
+from collector.sagemaker_inventory import Described
+from collector.sagemaker_lives import endpoint_life, reconcile, snapshot_lives
 from core.aws import Target
 from core.pricing import InstancePriceCatalog
 from core.settings import AttributionConfig
+from tests.collector.answers import load_answer
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 TARGET = Target("123456789012", "us-east-1", default_team="platform")
@@ -50,6 +53,19 @@ def described(
     return Described(endpoint, config, **extra)
 
 
+def scalable_target(min_capacity: int) -> dict:
+    """One DescribeScalableTargets ScalableTarget of the endpoint ep's AllTraffic variant."""
+    return {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/ep/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "MinCapacity": min_capacity,
+        "MaxCapacity": 4,
+        "RoleARN": "arn:aws:iam::123456789012:role/autoscaling",
+        "CreationTime": T0,
+    }
+
+
 def life(d: Described, seen_at=T0 + timedelta(hours=10)):
     return endpoint_life(d, target=TARGET, attribution=ATTRIBUTION, seen_at=seen_at)
 
@@ -59,8 +75,12 @@ def point(namespace, dims, at, value):
 
 
 def test_a_real_time_endpoint_takes_its_team_from_the_configured_tag_else_the_account_default():
-    tagged = life(described(tags={"cost-team": " search ", "team": "ignored"}))
-    untagged = life(described(tags={"team": "ignored"}))
+    tagged = life(
+        described(
+            tags=[{"Key": "cost-team", "Value": " search "}, {"Key": "team", "Value": "ignored"}]
+        )
+    )
+    untagged = life(described(tags=[{"Key": "team", "Value": "ignored"}]))
     assert (tagged.team, untagged.team) == ("search", "platform")
     assert tagged.endpoint_type == "real-time"
     assert tagged.variants[0] == {
@@ -112,11 +132,11 @@ def test_serverless_async_multi_model_and_inference_component_endpoints_are_told
     to_zero = life(
         described(
             config=async_config,
-            min_capacity={"AllTraffic": 0},
+            scalable_targets=[scalable_target(0)],
             variants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 0}],
         )
     )
-    kept_warm = life(described(config=async_config, min_capacity={"AllTraffic": 1}))
+    kept_warm = life(described(config=async_config, scalable_targets=[scalable_target(1)]))
     unknown = life(described(config=async_config))
     assert (
         to_zero.endpoint_type,
@@ -126,7 +146,7 @@ def test_serverless_async_multi_model_and_inference_component_endpoints_are_told
     assert to_zero.async_inference == async_config["AsyncInferenceConfig"]
     assert (kept_warm.scales_to_zero, unknown.scales_to_zero) == (False, False)
 
-    mme = life(described(multi_model_models={"m"}))
+    mme = life(described(models={"m": {"PrimaryContainer": {"Mode": "MultiModel"}}}))
     assert (mme.endpoint_type, mme.multi_model) == ("multi-model", True)
 
     components = life(
@@ -337,7 +357,7 @@ def test_describe_endpoints_reads_inference_components_and_skips_one_deleted_whi
     import boto3
     from botocore.stub import Stubber
 
-    from collector.sagemaker import describe_endpoints
+    from collector.sagemaker_inventory import describe_endpoints
 
     client = boto3.client("sagemaker", region_name="us-east-1")
     stubber = Stubber(client)
@@ -426,4 +446,146 @@ def test_describe_endpoints_reads_inference_components_and_skips_one_deleted_whi
         "inference-components",
         "search",
         "llama",
+    )
+
+
+# --- recorded raw answers (tests/data/aws) ---
+
+CREATED = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
+SNAPSHOT = datetime(2026, 10, 1, 11, tzinfo=UTC)
+
+
+def recorded_described() -> list[Described]:
+    """The Describe answers of four endpoints, as ``describe_endpoints`` gathers them."""
+    endpoints = load_answer("sagemaker", "describe_endpoint")
+    configs = load_answer("sagemaker", "describe_endpoint_config")
+    tags = load_answer("sagemaker", "list_tags")
+    models = load_answer("sagemaker", "describe_model")
+    scalable = load_answer("application-autoscaling", "describe_scalable_targets")
+    found = []
+    for page in load_answer("sagemaker", "list_endpoints"):
+        for summary in page["Endpoints"]:
+            endpoint = endpoints[summary["EndpointName"]]
+            config = configs[endpoint["EndpointConfigName"]]
+            found.append(
+                Described(
+                    endpoint,
+                    config,
+                    tags=[tag for p in tags[endpoint["EndpointArn"]] for tag in p["Tags"]],
+                    models={
+                        v["ModelName"]: models[v["ModelName"]] for v in config["ProductionVariants"]
+                    },
+                    scalable_targets=[
+                        item
+                        for p in scalable.get(endpoint["EndpointName"], [])
+                        for item in p["ScalableTargets"]
+                    ],
+                )
+            )
+    return found
+
+
+def recorded_lives():
+    return snapshot_lives(
+        recorded_described(),
+        [],
+        target=TARGET,
+        attribution=AttributionConfig(),
+        snapshot_at=SNAPSHOT,
+    )
+
+
+def test_describe_answers_become_lives_of_each_endpoint_type():
+    lives = recorded_lives()
+    assert [
+        (life.endpoint_name, life.endpoint_type, life.team, life.scales_to_zero, life.multi_model)
+        for life in lives
+    ] == [
+        ("batch-async", "async", "research", True, False),
+        ("chat-serverless", "serverless", "platform", False, False),
+        ("mme", "multi-model", "platform", False, True),
+        ("search-llm", "real-time", "search", False, False),
+    ]
+    assert lives[3].row() == {
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "endpoint_name": "search-llm",
+        "created_at": CREATED,
+        "endpoint_arn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/search-llm",
+        "endpoint_config_name": "search-llm-config",
+        "endpoint_type": "real-time",
+        "status": "InService",
+        "last_modified_at": CREATED,
+        "deleted_at": None,
+        "team": "search",
+        "tags": {"team": "search"},
+        "variants": [
+            {
+                "variant_name": "AllTraffic",
+                "model_name": "search-llm-model",
+                "instance_type": "ml.g4dn.2xlarge",
+                "instance_count": 2,
+                "desired_instance_count": 2,
+                "serverless": None,
+                "min_capacity": None,
+            }
+        ],
+        "inference_components": [],
+        "async_inference": None,
+        "multi_model": False,
+        "scales_to_zero": False,
+        "last_seen_at": SNAPSHOT,
+    }
+    assert lives[0].async_inference == {"OutputConfig": {"S3OutputPath": "s3://genai-async/out"}}
+    assert lives[0].variants[0]["min_capacity"] == 0
+    assert lives[1].variants[0]["serverless"] == {
+        "memory_mb": 4096,
+        "max_concurrency": 5,
+        "provisioned_concurrency": None,
+    }
+
+
+def test_get_metric_data_pages_become_prorated_priced_endpoint_hours():
+    lives = recorded_lives()
+    start = datetime(2026, 10, 1, 8, tzinfo=UTC)
+    series = metric_series(lives)
+    pages = load_answer("cloudwatch", "sagemaker_get_metric_data")
+    fetched = MetricData(tuple(series), tuple(pages), start, start + timedelta(hours=2))
+    rows = hourly_rows(
+        lives,
+        datapoints(fetched),
+        start=start,
+        end=start + timedelta(hours=2),
+        snapshot_at=SNAPSHOT,
+        catalog=CATALOG,
+        collected_at=SNAPSHOT,
+    )
+    assert [
+        (key[2], row["hour"].hour, row["service_hours"], row["invocations"])
+        + (row["estimated_cost_usd"], row["priced"])
+        for key, row in rows
+    ] == [
+        ("batch-async", 8, Decimal("0.500000"), 0, Decimal("0.368200"), True),
+        ("batch-async", 9, Decimal("1.000000"), 0, Decimal("0.736400"), True),
+        ("chat-serverless", 8, Decimal("0.500000"), 0, None, False),
+        ("chat-serverless", 9, Decimal("1.000000"), 0, None, False),
+        ("mme", 8, Decimal("0.500000"), 0, Decimal("0.115000"), True),
+        ("mme", 9, Decimal("1.000000"), 4, Decimal("0.230000"), True),
+        ("search-llm", 8, Decimal("0.500000"), 12, Decimal("1.052800"), True),
+        ("search-llm", 9, Decimal("1.000000"), 30, Decimal("2.105600"), True),
+    ]
+    assert rows[-1] == (
+        ("123456789012", "us-east-1", "search-llm", CREATED),
+        {
+            "hour": start + timedelta(hours=1),
+            "status": "InService",
+            "instance_type": "ml.g4dn.2xlarge",
+            "instance_count": 2,
+            "service_hours": Decimal("1.000000"),
+            "invocations": 30,
+            "component_invocations": 0,
+            "estimated_cost_usd": Decimal("2.105600"),
+            "priced": True,
+            "collected_at": SNAPSHOT,
+        },
     )
