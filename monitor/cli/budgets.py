@@ -18,7 +18,7 @@ from monitor.context import AppContext
 def aws_forecaster(app: AppContext) -> Forecaster:
     """AWS's forecast through the Cost Explorer collector's targets, each asked only for the
     accounts it collects (so a payer and its members never count an account twice)."""
-    from collector.cost_explorer import responsible_for
+    from collector.cost_explorer_rows import responsible_for
     from core.aws_forecast import ForecastScope, month_forecasts
 
     def forecast(scope: ForecastScope, today: date) -> dict[str, Decimal]:

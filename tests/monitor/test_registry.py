@@ -77,6 +77,9 @@ class ProbeCollector:
         self.windows.append((start, end))
         return []
 
+    def transform(self, prepared: None, fetched: list, collected_at: datetime) -> list:
+        return fetched
+
     def load(self, session: Session, fetched: list) -> int:
         return len(fetched)
 
