@@ -128,6 +128,7 @@ def _statement_upsert(
     update_columns: list[str],
     compared: list[str],
 ) -> None:
+    statement: Any
     if dialect == "postgresql":
         statement = pg_insert(table)
     elif dialect == "sqlite":

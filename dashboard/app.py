@@ -170,7 +170,7 @@ def create_app(
         pages_folder="",
         suppress_callback_exceptions=True,  # pages' components appear only when their page is shown
         title="GenAI cost monitor",
-        update_title=None,
+        update_title="",  # no "Updating..." in the tab while a callback runs
         index_string=INDEX,
         include_assets_files=False,
     )
@@ -180,7 +180,7 @@ def create_app(
     import_submodules("dashboard.pages")  # each page module registers itself
     for page in registry.pages:
         # registered with Dash after the app exists, as dash.register_page requires
-        dash.register_page(
+        dash.register_page(  # type: ignore[no-untyped-call]
             page.module,
             path=page.path,
             name=page.label,

@@ -203,7 +203,7 @@ class FilterSpec:
     def register_url_sync(self, app: Dash) -> None:
         """Mirror the controls into the address bar with history.replaceState: no reload, no re-render."""
         keys = json.dumps([key for key, _component, _prop in self.bindings()])
-        app.clientside_callback(
+        app.clientside_callback(  # type: ignore[no-untyped-call]
             f"""
             function(...values) {{
                 const keys = {keys};

@@ -45,7 +45,7 @@ class SourceChoice(click.Choice):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__([])
 
-    @property  # type: ignore[override]
+    @property
     def choices(self) -> tuple[str, ...]:
         """The registered sources and ``all``."""
         return (*source_names(), "all")

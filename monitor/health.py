@@ -264,7 +264,8 @@ class HealthServer(ThreadingHTTPServer):
     def url(self) -> str:
         """The base URL it listens on."""
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while the scheduler runs and the database answers; the jobs' records either way."""

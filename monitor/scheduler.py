@@ -88,7 +88,7 @@ def next_boundary(
     return EPOCH + offset + timedelta(seconds=(elapsed // step + 1) * step)
 
 
-class AlignedInterval(BaseTrigger):
+class AlignedInterval(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no types
     """Fires once at start, then on every boundary ``EPOCH + offset + k * interval``."""
 
     def __init__(

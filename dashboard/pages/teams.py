@@ -45,7 +45,7 @@ def layout(**query: Any) -> html.Div:
 def view(context: DashboardContext, filters: Filters) -> html.Div:
     """Query and render the page body: the callback's whole work."""
     if not filters.teams:
-        return html.P("Choose a team.", className="empty", id=f"{PAGE}-choose")
+        return html.Div(html.P("Choose a team.", className="empty", id=f"{PAGE}-choose"))
     with context.sessions() as session:
         data = team_data(context, session, filters, filters.teams[0])
     return render(data)
