@@ -8,6 +8,7 @@ from typing import Any
 
 from dash import Dash, Output, html
 
+from core.registry import PageEntry, pages
 from dashboard.components import page_frame
 from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.filters import Filters, FilterSpec, parse_filters
@@ -48,3 +49,29 @@ def register_view(
     def update(*values: Any) -> html.Div:
         context = current_context()
         return view(context, spec.parse(context.today(), values))
+
+
+def add_filtered_page(
+    spec: FilterSpec,
+    module: str,
+    layout: Callable[..., html.Div],
+    view: Callable[[DashboardContext, Filters], html.Div],
+    *,
+    label: str,
+    title: str,
+    order: int,
+    path: str | None = None,
+) -> None:
+    """Register a filtered page named after ``spec``, served at ``path`` (``/<name>`` unless given)."""
+    pages.add(
+        PageEntry(
+            name=spec.page,
+            module=module,
+            path=path or f"/{spec.page}",
+            label=label,
+            title=title,
+            layout=layout,
+            register_callbacks=lambda app: register_view(app, spec, view),
+            order=order,
+        )
+    )

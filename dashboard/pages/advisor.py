@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import html
 
-from core.registry import PageEntry, pages
 from dashboard.advisor_port import current_advisor
 from dashboard.components import card, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_page
 from dashboard.views.advisor import AdvisorData, advisor_data
 
 PAGE = "advisor"
@@ -110,20 +109,6 @@ def render(data: AdvisorData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="advisor",
-        module=__name__,
-        path="/advisor",
-        label="Advisor",
-        title="GenAI cost monitor: advisor",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=6,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Advisor", title="GenAI cost monitor: advisor", order=6
 )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import html
 
-from core.registry import PageEntry, pages
 from dashboard.components import card, table_section
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_page
 from dashboard.views.alerts import AlertsData, alerts_data
 
 PAGE = "alerts"
@@ -89,20 +88,6 @@ def render(data: AlertsData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="alerts",
-        module=__name__,
-        path="/alerts",
-        label="Alerts",
-        title="GenAI cost monitor: alerts",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=5,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Alerts", title="GenAI cost monitor: alerts", order=5
 )

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from dash import Dash, dcc, html
+from dash import dcc, html
 
-from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_page
 from dashboard.views.bedrock import BedrockData, bedrock_data
 
 PAGE = "bedrock"
@@ -152,20 +151,6 @@ def render(data: BedrockData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="bedrock",
-        module=__name__,
-        path="/bedrock",
-        label="Bedrock",
-        title="GenAI cost monitor: Bedrock",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=2,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Bedrock", title="GenAI cost monitor: Bedrock", order=2
 )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import html
 
-from core.registry import PageEntry, pages
 from dashboard.components import card, highlight_rows, table_section, usd
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_page
 from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoints_frame
 
 PAGE = "endpoints"
@@ -74,20 +73,6 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="endpoints",
-        module=__name__,
-        path="/endpoints",
-        label="Endpoints",
-        title="GenAI cost monitor: endpoints",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=3,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Endpoints", title="GenAI cost monitor: endpoints", order=3
 )

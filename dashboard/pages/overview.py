@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import html
 
-from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import budget_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_page
 from dashboard.views.overview import OverviewData, overview_data
 
 PAGE = "overview"
@@ -119,20 +118,13 @@ def render(data: OverviewData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="overview",
-        module=__name__,
-        path="/",
-        label="Overview",
-        title="GenAI cost monitor: overview",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=0,
-    )
+add_filtered_page(
+    SPEC,
+    __name__,
+    layout,
+    view,
+    label="Overview",
+    title="GenAI cost monitor: overview",
+    order=0,
+    path="/",
 )

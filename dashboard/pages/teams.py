@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from dash import Dash, html
+from dash import html
 
 from core.queries.costs import spend_totals
-from core.registry import PageEntry, pages
 from dashboard.components import card, graph, highlight_rows, page_frame, table_section, usd
 from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
 from dashboard.filters import Filters, FilterSpec, parse_filters
-from dashboard.pages import register_view
+from dashboard.pages import add_filtered_page
 from dashboard.views.teams import TeamData, team_data
 
 PAGE = "teams"
@@ -144,20 +143,6 @@ def render(data: TeamData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="teams",
-        module=__name__,
-        path="/teams",
-        label="Teams",
-        title="GenAI cost monitor: teams",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=1,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Teams", title="GenAI cost monitor: teams", order=1
 )

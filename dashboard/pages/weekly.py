@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from dash import Dash, dcc, html
+from dash import dcc, html
 
-from core.registry import PageEntry, pages
 from dashboard.components import card, graph, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import week_compare_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_page
 from dashboard.views.weekly import WeeklyData, iso_week, week_monday, weekly_data
 
 PAGE = "weekly"
@@ -173,20 +172,6 @@ def render(data: WeeklyData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="weekly",
-        module=__name__,
-        path="/weekly",
-        label="Weekly",
-        title="GenAI cost monitor: weekly",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=4,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Weekly", title="GenAI cost monitor: weekly", order=4
 )
