@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dash import html
 
 from dashboard.advisor_port import current_advisor
 from dashboard.components import card, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import add_filtered_page, filtered_page
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.advisor import AdvisorData, advisor_data
 
 PAGE = "advisor"
@@ -29,14 +27,11 @@ WORKLOAD_COLUMNS = [
 ]
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Advisor",
-        "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.",
-        query,
-    )
+layout = filtered_layout(
+    SPEC,
+    "Advisor",
+    "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.",
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dash import html
 
 from dashboard.components import card, table_section
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import add_filtered_page, filtered_page
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.alerts import AlertsData, alerts_data
 
 PAGE = "alerts"
@@ -17,14 +15,11 @@ SPEC = FilterSpec(PAGE, fields=("team",))
 OPEN_COLUMNS = ["id", "severity", "rule", "team", "subject", "opened_at", "fired_at", "message"]
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Alerts",
-        "What needs attention now, and what has settled? (the days shown choose the resolved ones)",
-        query,
-    )
+layout = filtered_layout(
+    SPEC,
+    "Alerts",
+    "What needs attention now, and what has settled? (the days shown choose the resolved ones)",
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:

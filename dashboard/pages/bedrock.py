@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from dash import dcc, html
 
-from dashboard.components import card, graph, table_section, usd
+from dashboard.components import card, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import add_filtered_page, filtered_page
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.bedrock import BedrockData, bedrock_data
 
 PAGE = "bedrock"
@@ -31,14 +30,6 @@ def grouping(filters: Filters) -> str:
     return chosen if chosen in GROUPINGS else "model"
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters and grouping set from the URL."""
-    title = "Which models, inference profiles and regions use the tokens and the money, and does the estimate match the bill?"
-    return filtered_page(
-        SPEC, "Bedrock", title, query, extra_keys=("by",), control=grouping_control
-    )
-
-
 def grouping_control(filters: Filters, _today: date) -> html.Div:
     """The group-by choice."""
     return html.Div(
@@ -54,6 +45,15 @@ def grouping_control(filters: Filters, _today: date) -> html.Div:
         ],
         className="filter",
     )
+
+
+layout = filtered_layout(
+    SPEC,
+    "Bedrock",
+    "Which models, inference profiles and regions use the tokens and the money, and does the estimate match the bill?",
+    extra_keys=("by",),
+    control=grouping_control,
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -102,38 +102,23 @@ def render(data: BedrockData) -> html.Div:
     return html.Div(
         [
             cards,
-            html.Div(
-                [
-                    html.Div(
-                        graph(
-                            f"{PAGE}-cost-graph",
-                            stacked_daily(
-                                data.daily,
-                                "key",
-                                "estimated_cost_usd",
-                                f"Estimated cost per day by {label}",
-                                "No Bedrock usage in the days shown",
-                            ),
-                        ),
-                        className="section",
+            grid(
+                graph_section(
+                    f"{PAGE}-cost-graph",
+                    stacked_daily(
+                        data.daily,
+                        "key",
+                        "estimated_cost_usd",
+                        f"Estimated cost per day by {label}",
+                        "No Bedrock usage in the days shown",
                     ),
-                    html.Div(
-                        graph(f"{PAGE}-tokens-graph", tokens_figure(data.daily)),
-                        className="section",
-                    ),
-                    html.Div(
-                        graph(f"{PAGE}-errors-graph", errors_figure(data.daily)),
-                        className="section",
-                    ),
-                    html.Div(
-                        graph(
-                            f"{PAGE}-reconciliation-graph",
-                            reconciliation_figure(data.reconciliation),
-                        ),
-                        className="section",
-                    ),
-                ],
-                className="grid",
+                ),
+                graph_section(f"{PAGE}-tokens-graph", tokens_figure(data.daily)),
+                graph_section(f"{PAGE}-errors-graph", errors_figure(data.daily)),
+                graph_section(
+                    f"{PAGE}-reconciliation-graph",
+                    reconciliation_figure(data.reconciliation),
+                ),
             ),
             table_section(
                 f"Usage by {label}",

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dash import html
 
 from dashboard.components import card, highlight_rows, table_section, usd
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import add_filtered_page, filtered_page
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoints_frame
 
 PAGE = "endpoints"
@@ -18,14 +16,9 @@ SPEC = FilterSpec(PAGE)
 IDLE_ROW = highlight_rows("idle", "yes", backgroundColor="#fee2e2", boxShadow="inset 4px 0 #dc2626")
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Endpoints",
-        "Which SageMaker endpoint is running and billing while nobody calls it?",
-        query,
-    )
+layout = filtered_layout(
+    SPEC, "Endpoints", "Which SageMaker endpoint is running and billing while nobody calls it?"
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dash import html
 
-from dashboard.components import card, graph, table_section, usd
+from dashboard.components import card, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import budget_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import add_filtered_page, filtered_page
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.overview import OverviewData, overview_data
 
 PAGE = "overview"
 SPEC = FilterSpec(PAGE)
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Overview",
-        "What has each team spent on GenAI this month, will it stay in budget, and what costs most?",
-        query,
-    )
+layout = filtered_layout(
+    SPEC,
+    "Overview",
+    "What has each team spent on GenAI this month, will it stay in budget, and what costs most?",
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -64,48 +59,42 @@ def render(data: OverviewData) -> html.Div:
     return html.Div(
         [
             cards,
-            html.Div(
-                graph(f"{PAGE}-budget-graph", budget_figure(budgets, data.month)),
-                className="section",
-            ),
+            graph_section(f"{PAGE}-budget-graph", budget_figure(budgets, data.month)),
             table_section(
                 f"Budgets {data.month}",
                 f"{PAGE}-budgets",
                 budgets,
                 "No Cost Explorer spend or budgets for this month yet: run `genai-monitor collect costs`.",
             ),
-            html.Div(
-                [
-                    table_section(
-                        "Top models by estimated cost",
-                        f"{PAGE}-models",
-                        data.top_models,
-                        "No Bedrock usage in the days shown.",
-                        columns=[
-                            "model",
-                            "invocations",
-                            "input_tokens",
-                            "output_tokens",
-                            "estimated_cost_usd",
-                        ],
-                    ),
-                    table_section(
-                        "Top endpoints by cost",
-                        f"{PAGE}-endpoints",
-                        data.top_endpoints,
-                        "No SageMaker endpoints in the days shown.",
-                        columns=[
-                            "endpoint_name",
-                            "team",
-                            "status",
-                            "instance_type",
-                            "estimated_cost_usd",
-                            "idle_hours",
-                            "idle_cost_usd",
-                        ],
-                    ),
-                ],
-                className="grid",
+            grid(
+                table_section(
+                    "Top models by estimated cost",
+                    f"{PAGE}-models",
+                    data.top_models,
+                    "No Bedrock usage in the days shown.",
+                    columns=[
+                        "model",
+                        "invocations",
+                        "input_tokens",
+                        "output_tokens",
+                        "estimated_cost_usd",
+                    ],
+                ),
+                table_section(
+                    "Top endpoints by cost",
+                    f"{PAGE}-endpoints",
+                    data.top_endpoints,
+                    "No SageMaker endpoints in the days shown.",
+                    columns=[
+                        "endpoint_name",
+                        "team",
+                        "status",
+                        "instance_type",
+                        "estimated_cost_usd",
+                        "idle_hours",
+                        "idle_cost_usd",
+                    ],
+                ),
             ),
             table_section(
                 "Active alerts",

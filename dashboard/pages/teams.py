@@ -8,7 +8,15 @@ from typing import Any
 from dash import html
 
 from core.queries.costs import spend_totals
-from dashboard.components import card, graph, highlight_rows, page_frame, table_section, usd
+from dashboard.components import (
+    card,
+    graph_section,
+    grid,
+    highlight_rows,
+    page_frame,
+    table_section,
+    usd,
+)
 from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
 from dashboard.filters import Filters, FilterSpec, parse_filters
@@ -70,47 +78,32 @@ def render(data: TeamData) -> html.Div:
     return html.Div(
         [
             cards,
-            html.Div(
-                [
-                    html.Div(
-                        graph(
-                            f"{PAGE}-service-graph",
-                            stacked_daily(
-                                data.spend_by_service,
-                                "service",
-                                "amount_usd",
-                                f"{data.team}: billed spend by service",
-                                "No Cost Explorer spend for this team in the days shown",
-                            ),
-                        ),
-                        className="section",
+            grid(
+                graph_section(
+                    f"{PAGE}-service-graph",
+                    stacked_daily(
+                        data.spend_by_service,
+                        "service",
+                        "amount_usd",
+                        f"{data.team}: billed spend by service",
+                        "No Cost Explorer spend for this team in the days shown",
                     ),
-                    html.Div(
-                        graph(
-                            f"{PAGE}-model-graph",
-                            stacked_daily(
-                                data.cost_by_model,
-                                "model",
-                                "amount_usd",
-                                f"{data.team}: Bedrock estimate by model",
-                                "No Bedrock usage for this team in the days shown",
-                            ),
-                        ),
-                        className="section",
+                ),
+                graph_section(
+                    f"{PAGE}-model-graph",
+                    stacked_daily(
+                        data.cost_by_model,
+                        "model",
+                        "amount_usd",
+                        f"{data.team}: Bedrock estimate by model",
+                        "No Bedrock usage for this team in the days shown",
                     ),
-                    html.Div(
-                        graph(
-                            f"{PAGE}-burn-graph",
-                            burn_down_figure(data.burn_down, data.budget_usd, data.team),
-                        ),
-                        className="section",
-                    ),
-                    html.Div(
-                        graph(f"{PAGE}-endpoint-graph", endpoint_cost_figure(data.endpoints)),
-                        className="section",
-                    ),
-                ],
-                className="grid",
+                ),
+                graph_section(
+                    f"{PAGE}-burn-graph",
+                    burn_down_figure(data.burn_down, data.budget_usd, data.team),
+                ),
+                graph_section(f"{PAGE}-endpoint-graph", endpoint_cost_figure(data.endpoints)),
             ),
             table_section(
                 "Endpoints (idle ones highlighted)",

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from dash import dcc, html
 
-from dashboard.components import card, graph, table_section, usd
+from dashboard.components import card, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import week_compare_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import add_filtered_page, filtered_page
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.weekly import WeeklyData, iso_week, week_monday, weekly_data
 
 PAGE = "weekly"
@@ -25,18 +24,6 @@ def chosen_week(filters: Filters, today: date) -> date:
         return week_monday(filters.extra["week"])
     except (KeyError, ValueError):
         return today - timedelta(days=today.weekday())
-
-
-def layout(**query: Any) -> html.Div:
-    """The page with its week and filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Weekly",
-        "How did this week go against last week, and what moved?",
-        query,
-        extra_keys=("week",),
-        control=week_picker,
-    )
 
 
 def week_picker(filters: Filters, today: date) -> html.Div:
@@ -65,6 +52,15 @@ def week_picker(filters: Filters, today: date) -> html.Div:
         className="filter",
         style={"minWidth": "300px"},
     )
+
+
+layout = filtered_layout(
+    SPEC,
+    "Weekly",
+    "How did this week go against last week, and what moved?",
+    extra_keys=("week",),
+    control=week_picker,
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -111,24 +107,15 @@ def render(data: WeeklyData) -> html.Div:
         [
             html.P(period_label(data), id=f"{PAGE}-period", className="note"),
             cards,
-            html.Div(
-                [
-                    html.Div(
-                        graph(
-                            f"{PAGE}-teams-graph",
-                            week_compare_figure(data.teams, "team", "Billed spend per team"),
-                        ),
-                        className="section",
-                    ),
-                    html.Div(
-                        graph(
-                            f"{PAGE}-models-graph",
-                            week_compare_figure(data.models, "model", "Bedrock estimate per model"),
-                        ),
-                        className="section",
-                    ),
-                ],
-                className="grid",
+            grid(
+                graph_section(
+                    f"{PAGE}-teams-graph",
+                    week_compare_figure(data.teams, "team", "Billed spend per team"),
+                ),
+                graph_section(
+                    f"{PAGE}-models-graph",
+                    week_compare_figure(data.models, "model", "Bedrock estimate per model"),
+                ),
             ),
             table_section("Top movers", f"{PAGE}-movers", data.movers, "Nothing moved."),
             table_section(
@@ -149,24 +136,21 @@ def render(data: WeeklyData) -> html.Div:
                 data.budgets,
                 "No budgets for this month.",
             ),
-            html.Div(
-                [
-                    table_section(
-                        "New alerts",
-                        f"{PAGE}-new",
-                        data.new_alerts,
-                        "No alert opened this week.",
-                        columns=["state", "severity", "rule", "team", "subject", "opened_at"],
-                    ),
-                    table_section(
-                        "Resolved alerts",
-                        f"{PAGE}-resolved",
-                        data.resolved_alerts,
-                        "No alert resolved this week.",
-                        columns=["rule", "team", "subject", "opened_at", "resolved_at"],
-                    ),
-                ],
-                className="grid",
+            grid(
+                table_section(
+                    "New alerts",
+                    f"{PAGE}-new",
+                    data.new_alerts,
+                    "No alert opened this week.",
+                    columns=["state", "severity", "rule", "team", "subject", "opened_at"],
+                ),
+                table_section(
+                    "Resolved alerts",
+                    f"{PAGE}-resolved",
+                    data.resolved_alerts,
+                    "No alert resolved this week.",
+                    columns=["rule", "team", "subject", "opened_at", "resolved_at"],
+                ),
             ),
         ]
     )
