@@ -251,6 +251,11 @@ def card(component_id: str, label: str, value: str, note: str = "") -> html.Div:
     )
 
 
+def card_row(*cards: html.Div) -> html.Div:
+    """Headline numbers in a row."""
+    return html.Div(list(cards), className="cards")
+
+
 def usd(value: Decimal | None) -> str:
     """Money for a headline: $1,234.56 (or n/a when unknown)."""
     return "n/a" if value is None else f"${value:,.2f}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import html
 
 from dashboard.advisor_port import current_advisor
-from dashboard.components import card, table_section, usd
+from dashboard.components import card, card_row, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
@@ -54,18 +54,15 @@ def render(data: AdvisorData) -> html.Div:
     """The page body from its data."""
     return html.Div(
         [
-            html.Div(
-                [
-                    card(f"{PAGE}-workload-count", "Bedrock workloads", str(len(data.workloads))),
-                    card(f"{PAGE}-hint-count", "Endpoint hints", str(len(data.hints))),
-                    card(
-                        f"{PAGE}-saving",
-                        "Possible saving a month",
-                        usd(data.monthly_saving),
-                        "the best suggestion per endpoint, and self-hosting where cheaper",
-                    ),
-                ],
-                className="cards",
+            card_row(
+                card(f"{PAGE}-workload-count", "Bedrock workloads", str(len(data.workloads))),
+                card(f"{PAGE}-hint-count", "Endpoint hints", str(len(data.hints))),
+                card(
+                    f"{PAGE}-saving",
+                    "Possible saving a month",
+                    usd(data.monthly_saving),
+                    "the best suggestion per endpoint, and self-hosting where cheaper",
+                ),
             ),
             html.P(
                 "Monthly figures scale the days shown to a month. Every figure names its assumptions (A1, A2, ...), "

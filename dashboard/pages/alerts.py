@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.components import card, table_section
+from dashboard.components import card, card_row, table_section
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
@@ -33,18 +33,15 @@ def render(data: AlertsData) -> html.Div:
     """The page body from its data."""
     return html.Div(
         [
-            html.Div(
-                [
-                    card(f"{PAGE}-firing-count", "Firing", str(len(data.firing))),
-                    card(f"{PAGE}-pending-count", "Pending", str(len(data.pending))),
-                    card(f"{PAGE}-silenced-count", "Silenced", str(len(data.silenced))),
-                    card(
-                        f"{PAGE}-resolved-count",
-                        "Resolved in the days shown",
-                        str(len(data.resolved)),
-                    ),
-                ],
-                className="cards",
+            card_row(
+                card(f"{PAGE}-firing-count", "Firing", str(len(data.firing))),
+                card(f"{PAGE}-pending-count", "Pending", str(len(data.pending))),
+                card(f"{PAGE}-silenced-count", "Silenced", str(len(data.silenced))),
+                card(
+                    f"{PAGE}-resolved-count",
+                    "Resolved in the days shown",
+                    str(len(data.resolved)),
+                ),
             ),
             table_section(
                 "Firing", f"{PAGE}-firing", data.firing, "Nothing is firing.", columns=OPEN_COLUMNS

@@ -6,7 +6,7 @@ from datetime import date
 
 from dash import dcc, html
 
-from dashboard.components import card, graph_section, grid, table_section, usd
+from dashboard.components import card, card_row, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
 from dashboard.filters import Filters, FilterSpec
@@ -71,33 +71,30 @@ def render(data: BedrockData) -> html.Div:
         sum(v for v in totals["estimated_cost_usd"] if v is not None) if not totals.empty else None
     )
     unpriced = int(totals["unpriced_hours"].sum()) if not totals.empty else 0
-    cards = html.Div(
-        [
-            card(
-                f"{PAGE}-estimate",
-                "Estimated cost in the days shown",
-                usd(estimate),
-                f"{unpriced} unpriced model-hour(s)" if unpriced else "every hour priced",
-            ),
-            card(
-                f"{PAGE}-invocations",
-                "Invocations",
-                f"{int(totals['invocations'].sum()):,}" if not totals.empty else "0",
-            ),
-            card(
-                f"{PAGE}-tokens",
-                "Input / output tokens",
-                f"{int(totals['input_tokens'].sum()):,} / {int(totals['output_tokens'].sum()):,}"
-                if not totals.empty
-                else "0 / 0",
-            ),
-            card(
-                f"{PAGE}-throttles",
-                "Throttles",
-                f"{int(totals['throttles'].sum()):,}" if not totals.empty else "0",
-            ),
-        ],
-        className="cards",
+    cards = card_row(
+        card(
+            f"{PAGE}-estimate",
+            "Estimated cost in the days shown",
+            usd(estimate),
+            f"{unpriced} unpriced model-hour(s)" if unpriced else "every hour priced",
+        ),
+        card(
+            f"{PAGE}-invocations",
+            "Invocations",
+            f"{int(totals['invocations'].sum()):,}" if not totals.empty else "0",
+        ),
+        card(
+            f"{PAGE}-tokens",
+            "Input / output tokens",
+            f"{int(totals['input_tokens'].sum()):,} / {int(totals['output_tokens'].sum()):,}"
+            if not totals.empty
+            else "0 / 0",
+        ),
+        card(
+            f"{PAGE}-throttles",
+            "Throttles",
+            f"{int(totals['throttles'].sum()):,}" if not totals.empty else "0",
+        ),
     )
     return html.Div(
         [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.components import card, highlight_rows, table_section, usd
+from dashboard.components import card, card_row, highlight_rows, table_section, usd
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
@@ -35,14 +35,11 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     waste = (
         sum((v for v in idle["idle_cost_usd"] if v is not None), ZERO) if not idle.empty else ZERO
     )
-    cards = html.Div(
-        [
-            card(f"{PAGE}-count", "Endpoints", str(len(frame))),
-            card(f"{PAGE}-idle-count", f"Idle {threshold:g}h or more", str(len(idle))),
-            card(f"{PAGE}-cost", "Cost in the days shown", usd(cost)),
-            card(f"{PAGE}-idle-waste", "Idle waste", usd(waste), "cost of the idle streaks"),
-        ],
-        className="cards",
+    cards = card_row(
+        card(f"{PAGE}-count", "Endpoints", str(len(frame))),
+        card(f"{PAGE}-idle-count", f"Idle {threshold:g}h or more", str(len(idle))),
+        card(f"{PAGE}-cost", "Cost in the days shown", usd(cost)),
+        card(f"{PAGE}-idle-waste", "Idle waste", usd(waste), "cost of the idle streaks"),
     )
     return html.Div(
         [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.components import card, graph_section, grid, table_section, usd
+from dashboard.components import card, card_row, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import budget_figure
 from dashboard.filters import Filters, FilterSpec
@@ -36,25 +36,22 @@ def render(data: OverviewData) -> html.Div:
     budget_total = (
         sum(v for v in budgets["budget_usd"] if v is not None) if not budgets.empty else None
     )
-    cards = html.Div(
-        [
-            card(
-                f"{PAGE}-month-spent",
-                f"Spent {data.month} (billed, to {data.as_of})",
-                usd(data.month_spent_usd),
-            ),
-            card(f"{PAGE}-month-projected", "Projected month-end", usd(month_projected)),
-            card(f"{PAGE}-month-budget", "Budgets this month", usd(budget_total or None)),
-            card(f"{PAGE}-window-spend", "Billed in the days shown", usd(data.window_spend_usd)),
-            card(
-                f"{PAGE}-window-estimate",
-                "Bedrock estimate in the days shown",
-                usd(data.window_estimate_usd),
-                "from token metrics",
-            ),
-            card(f"{PAGE}-alert-count", "Firing or pending alerts", str(len(data.alerts))),
-        ],
-        className="cards",
+    cards = card_row(
+        card(
+            f"{PAGE}-month-spent",
+            f"Spent {data.month} (billed, to {data.as_of})",
+            usd(data.month_spent_usd),
+        ),
+        card(f"{PAGE}-month-projected", "Projected month-end", usd(month_projected)),
+        card(f"{PAGE}-month-budget", "Budgets this month", usd(budget_total or None)),
+        card(f"{PAGE}-window-spend", "Billed in the days shown", usd(data.window_spend_usd)),
+        card(
+            f"{PAGE}-window-estimate",
+            "Bedrock estimate in the days shown",
+            usd(data.window_estimate_usd),
+            "from token metrics",
+        ),
+        card(f"{PAGE}-alert-count", "Firing or pending alerts", str(len(data.alerts))),
     )
     return html.Div(
         [

@@ -10,6 +10,7 @@ from dash import html
 from core.queries.costs import spend_totals
 from dashboard.components import (
     card,
+    card_row,
     graph_section,
     grid,
     highlight_rows,
@@ -61,19 +62,16 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
 def render(data: TeamData) -> html.Div:
     """The page body from its data."""
     idle_count = int(data.endpoints["idle"].sum()) if not data.endpoints.empty else 0
-    cards = html.Div(
-        [
-            card(f"{PAGE}-spend", f"{data.team}: billed in the days shown", usd(data.spend_usd)),
-            card(f"{PAGE}-budget", "Budget this month", usd(data.budget_usd)),
-            card(f"{PAGE}-projected", "Projected month-end", usd(data.projected_usd)),
-            card(
-                f"{PAGE}-idle-waste",
-                "Idle endpoint waste",
-                usd(data.idle_waste_usd),
-                f"{idle_count} idle endpoint(s), streak cost",
-            ),
-        ],
-        className="cards",
+    cards = card_row(
+        card(f"{PAGE}-spend", f"{data.team}: billed in the days shown", usd(data.spend_usd)),
+        card(f"{PAGE}-budget", "Budget this month", usd(data.budget_usd)),
+        card(f"{PAGE}-projected", "Projected month-end", usd(data.projected_usd)),
+        card(
+            f"{PAGE}-idle-waste",
+            "Idle endpoint waste",
+            usd(data.idle_waste_usd),
+            f"{idle_count} idle endpoint(s), streak cost",
+        ),
     )
     return html.Div(
         [

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from dash import dcc, html
 
-from dashboard.components import card, graph_section, grid, table_section, usd
+from dashboard.components import card, card_row, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import week_compare_figure
 from dashboard.filters import Filters, FilterSpec
@@ -89,19 +89,16 @@ def period_label(data: WeeklyData) -> str:
 def render(data: WeeklyData) -> html.Div:
     """The page body from its data."""
     change = data.total_this_week - data.total_last_week
-    cards = html.Div(
-        [
-            card(f"{PAGE}-this-week", "Billed this week", usd(data.total_this_week)),
-            card(f"{PAGE}-last-week", "Billed the week before", usd(data.total_last_week)),
-            card(
-                f"{PAGE}-change",
-                "Change",
-                ("+" if change > 0 else "") + usd(change).replace("$-", "-$"),
-            ),
-            card(f"{PAGE}-new-alerts", "New alerts", str(len(data.new_alerts))),
-            card(f"{PAGE}-resolved-alerts", "Resolved alerts", str(len(data.resolved_alerts))),
-        ],
-        className="cards",
+    cards = card_row(
+        card(f"{PAGE}-this-week", "Billed this week", usd(data.total_this_week)),
+        card(f"{PAGE}-last-week", "Billed the week before", usd(data.total_last_week)),
+        card(
+            f"{PAGE}-change",
+            "Change",
+            ("+" if change > 0 else "") + usd(change).replace("$-", "-$"),
+        ),
+        card(f"{PAGE}-new-alerts", "New alerts", str(len(data.new_alerts))),
+        card(f"{PAGE}-resolved-alerts", "Resolved alerts", str(len(data.resolved_alerts))),
     )
     return html.Div(
         [
