@@ -7,7 +7,7 @@ window) -> transform (pure: ``plan_series``, ``inference_profiles``, ``transform
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from collector.cloudwatch import (
     list_metrics_pages,
     metric_dimensions,
 )
-from collector.runner import Window, incremental_range
+from collector.runner import HourlyRegionalSource
 from core.aws import AwsError, ClientFactoryFn, Target, pages
 from core.db import upsert
 from core.models import BedrockUsageHourly
@@ -204,7 +204,7 @@ def stored_model_ids(session: Session, target: Target, start: datetime, end: dat
     return set(session.scalars(statement))
 
 
-class BedrockCollector:
+class BedrockCollector(HourlyRegionalSource):
     """Collects hourly Bedrock token usage for one target at a time."""
 
     name = "bedrock"
@@ -215,19 +215,6 @@ class BedrockCollector:
         self.config = config
         self.clients = clients
         self.catalog = catalog
-
-    @property
-    def settings(self) -> SourceConfig:
-        """This source's collection settings."""
-        return self.config.collection.source(self.name)
-
-    def targets(self, configured: Sequence[Target]) -> list[Target]:
-        """Bedrock is regional: every configured (account, region)."""
-        return list(configured)
-
-    def incremental_range(self, last_end: datetime | None, now: datetime) -> Window:
-        """From the watermark less the lookback (the newest hours are provisional) to this hour's end."""
-        return incremental_range(last_end, now, self.settings)
 
     def prepare(
         self, session: Session, target: Target, start: datetime, end: datetime

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Self, cast
 
@@ -196,14 +196,7 @@ class CostExplorerCollector:
         chosen: dict[str, Target] = {}
         for target in configured:
             if target.account_id not in chosen:
-                chosen[target.account_id] = Target(
-                    account_id=target.account_id,
-                    region=REGION,
-                    role_arn=target.role_arn,
-                    external_id=target.external_id,
-                    account_name=target.account_name,
-                    default_team=target.default_team,
-                )
+                chosen[target.account_id] = replace(target, region=REGION)
         return list(chosen.values())
 
     def incremental_range(self, last_end: datetime | None, now: datetime) -> Window:

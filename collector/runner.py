@@ -15,7 +15,7 @@ from core.aws import ApiCallCounter, AwsDenied, AwsError, Target
 from core.db import DatabaseError, upsert
 from core.models import CollectorRun
 from core.queries.runs import watermark
-from core.settings import SourceConfig
+from core.settings import MonitorConfig, SourceConfig
 from core.timeutil import ceil_hour, floor_hour, utcnow
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,28 @@ def incremental_range(last_end: datetime | None, now: datetime, settings: Source
     else:
         start = min(last_end, end) - settings.lookback
     return Window(floor_hour(start), end)
+
+
+class HourlyRegionalSource:
+    """What every hourly CloudWatch source does alike: its settings under `collection.<name>`,
+    every configured (account, region) as a target, and the hourly incremental range."""
+
+    name: str
+    config: MonitorConfig
+
+    @property
+    def settings(self) -> SourceConfig:
+        """This source's collection settings."""
+        return self.config.collection.source(self.name)
+
+    def targets(self, configured: Sequence[Target]) -> list[Target]:
+        """The source is regional: every configured (account, region)."""
+        return list(configured)
+
+    def incremental_range(self, last_end: datetime | None, now: datetime) -> Window:
+        """From the watermark less the lookback (metrics arrive late, the newest hours are
+        provisional) to this hour's end."""
+        return incremental_range(last_end, now, self.settings)
 
 
 def backfill_range(start: datetime, end: datetime, now: datetime) -> Window:

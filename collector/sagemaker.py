@@ -13,7 +13,6 @@ what was seen then (a closer observation than today's).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from collector.cloudwatch import MetricData, datapoints, get_metric_data
-from collector.runner import Window, incremental_range
+from collector.runner import HourlyRegionalSource
 from collector.sagemaker_hours import HOUR, LifeKey, hourly_rows, metric_series
 from collector.sagemaker_inventory import Described, describe_endpoints
 from collector.sagemaker_lives import EndpointLife, active_lives, snapshot_lives
@@ -78,7 +77,7 @@ def stored_lives(
     return [EndpointLife.from_model(model) for model in session.scalars(statement)]
 
 
-class SageMakerCollector:
+class SageMakerCollector(HourlyRegionalSource):
     """Collects SageMaker endpoint inventory and hourly uptime, invocations and cost per target."""
 
     name = "sagemaker"
@@ -92,19 +91,6 @@ class SageMakerCollector:
         self.config = config
         self.clients = clients
         self.catalog = catalog or InstancePriceCatalog.load()
-
-    @property
-    def settings(self) -> SourceConfig:
-        """This source's collection settings."""
-        return self.config.collection.source(self.name)
-
-    def targets(self, configured: Sequence[Target]) -> list[Target]:
-        """SageMaker is regional: every configured (account, region)."""
-        return list(configured)
-
-    def incremental_range(self, last_end: datetime | None, now: datetime) -> Window:
-        """From the watermark less the lookback (metrics arrive late) to this hour's end."""
-        return incremental_range(last_end, now, self.settings)
 
     def prepare(
         self, session: Session, target: Target, start: datetime, end: datetime

@@ -12,27 +12,14 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import MATCH, Dash, Input, Output, dcc, html
 
+from core.queries.bedrock import SLICE_COUNTS
 from core.timeutil import iso_utc
 
 MONEY_SUFFIX = "_usd"
 MONEY_WORD = "usd"  # bedrock_usd_per_month is money too
 PER_MONTH_TOKENS = "tokens_per_month"
 RATIO_COLUMNS = frozenset({"used", "projected_use", "change"})
-INTEGER_COLUMNS = frozenset(
-    {
-        "invocations",
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_write_tokens",
-        "client_errors",
-        "server_errors",
-        "throttles",
-        "unpriced_hours",
-        "instance_count",
-        "id",
-    }
-)
+INTEGER_COLUMNS = frozenset({*SLICE_COUNTS, "unpriced_hours", "instance_count", "id"})
 HOURS_COLUMNS = frozenset({"hours_in_service", "idle_hours"})
 
 
@@ -264,6 +251,11 @@ def card(component_id: str, label: str, value: str, note: str = "") -> html.Div:
     )
 
 
+def card_row(*cards: html.Div) -> html.Div:
+    """Headline numbers in a row."""
+    return html.Div(list(cards), className="cards")
+
+
 def usd(value: Decimal | None) -> str:
     """Money for a headline: $1,234.56 (or n/a when unknown)."""
     return "n/a" if value is None else f"${value:,.2f}"
@@ -274,6 +266,16 @@ def graph(component_id: str, figure: Any) -> dcc.Graph:
     return dcc.Graph(
         id=component_id, figure=figure, config={"displaylogo": False, "displayModeBar": "hover"}
     )
+
+
+def graph_section(component_id: str, figure: Any) -> html.Div:
+    """A figure in a section of its own."""
+    return html.Div(graph(component_id, figure), className="section")
+
+
+def grid(*sections: Any) -> html.Div:
+    """Sections side by side."""
+    return html.Div(list(sections), className="grid")
 
 
 def page_frame(page: str, title: str, question: str, controls: Any, body_id: str) -> html.Div:

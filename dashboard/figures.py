@@ -56,23 +56,26 @@ def empty_figure(message: str, title: str = "") -> go.Figure:
     return figure
 
 
+def _side_by_side(frame: pd.DataFrame, x: str, bars: list[tuple[str, str, str]]) -> go.Figure:
+    """Bars side by side over ``frame[x]``, one series per (name, column of money, colour)."""
+    figure = go.Figure()
+    for name, column, colour in bars:
+        figure.add_bar(name=name, x=frame[x], y=_floats(frame[column]), marker_color=colour)
+    return figure
+
+
 def budget_figure(budgets: pd.DataFrame, month: str) -> go.Figure:
     """Per team: spent so far and projected month-end as bars, the budget as a marker line."""
     title = f"GenAI spend {month} per team: actual, projected, budget"
     if budgets.empty:
         return empty_figure("No Cost Explorer spend or budgets for this month yet", title)
-    figure = go.Figure()
-    figure.add_bar(
-        name="spent so far",
-        x=budgets["team"],
-        y=_floats(budgets["spent_usd"]),
-        marker_color=PALETTE[0],
-    )
-    figure.add_bar(
-        name="projected month-end",
-        x=budgets["team"],
-        y=_floats(budgets["projected_usd"]),
-        marker_color="#93c5fd",
+    figure = _side_by_side(
+        budgets,
+        "team",
+        [
+            ("spent so far", "spent_usd", PALETTE[0]),
+            ("projected month-end", "projected_usd", "#93c5fd"),
+        ],
     )
     with_budget = budgets[budgets["budget_usd"].notna()]
     if not with_budget.empty:
@@ -224,12 +227,10 @@ def week_compare_figure(frame: pd.DataFrame, key: str, title: str) -> go.Figure:
     """This week next to last week per ``key``."""
     if frame.empty:
         return empty_figure("No spend in either week", title)
-    figure = go.Figure()
-    figure.add_bar(
-        name="last week", x=frame[key], y=_floats(frame["last_week_usd"]), marker_color="#cbd5e1"
-    )
-    figure.add_bar(
-        name="this week", x=frame[key], y=_floats(frame["this_week_usd"]), marker_color=PALETTE[0]
+    figure = _side_by_side(
+        frame,
+        key,
+        [("last week", "last_week_usd", "#cbd5e1"), ("this week", "this_week_usd", PALETTE[0])],
     )
     figure.update_layout(**LAYOUT, title=title, barmode="group", yaxis_title="USD")
     return figure
@@ -245,18 +246,10 @@ def endpoint_cost_figure(endpoints: pd.DataFrame) -> go.Figure:
         .sort_values("_cost", ascending=False)
         .head(15)
     )
-    figure = go.Figure()
-    figure.add_bar(
-        name="cost",
-        x=top["endpoint_name"],
-        y=_floats(top["estimated_cost_usd"]),
-        marker_color=PALETTE[0],
-    )
-    figure.add_bar(
-        name="idle waste",
-        x=top["endpoint_name"],
-        y=_floats(top["idle_cost_usd"]),
-        marker_color=PALETTE[3],
+    figure = _side_by_side(
+        top,
+        "endpoint_name",
+        [("cost", "estimated_cost_usd", PALETTE[0]), ("idle waste", "idle_cost_usd", PALETTE[3])],
     )
     figure.update_layout(**LAYOUT, title=title, barmode="group", yaxis_title="USD")
     return figure

@@ -6,8 +6,9 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -36,32 +37,35 @@ BEDROCK_USAGE_COLUMNS = (
     "cache_write_tokens",
 )
 
+# how one column is written, from the value as stored
+Format = Callable[[Any], Any]
+
 
 def money(value: Decimal | None) -> str | None:
     """USD as a decimal string (never a float), or None when unknown."""
     return None if value is None else format(value, "f")
 
 
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else iso_utc(value)
+
+
+def _isoformat(value: date) -> str:
+    return value.isoformat()
+
+
+def _fields(row: Any, columns: Iterable[str], formats: Mapping[str, Format]) -> dict[str, Any]:
+    """``columns`` read off ``row`` by name, each through its format where it has one."""
+    record = {}
+    for column in columns:
+        value = getattr(row, column)
+        record[column] = formats[column](value) if column in formats else value
+    return record
+
+
 def bedrock_usage_record(row: BedrockUsageHourly) -> dict[str, Any]:
     """One bedrock-usage export record."""
-    return {
-        "hour": iso_utc(row.hour),
-        "account_id": row.account_id,
-        "region": row.region,
-        "model_id": row.model_id,
-        "base_model_id": row.base_model_id,
-        "team": row.team,
-        "invocations": row.invocations,
-        "input_tokens": row.input_tokens,
-        "output_tokens": row.output_tokens,
-        "client_errors": row.client_errors,
-        "server_errors": row.server_errors,
-        "throttles": row.throttles,
-        "estimated_cost_usd": money(row.estimated_cost_usd),
-        "priced": row.priced,
-        "cache_read_tokens": row.cache_read_tokens,
-        "cache_write_tokens": row.cache_write_tokens,
-    }
+    return _fields(row, BEDROCK_USAGE_COLUMNS, {"hour": iso_utc, "estimated_cost_usd": money})
 
 
 # The DESIGN.md §3 contract, then columns added since (appended, never reordered).
@@ -107,26 +111,16 @@ def _endpoint_note(row: EndpointSummary) -> str | None:
 
 def endpoint_record(row: EndpointSummary) -> dict[str, Any]:
     """One endpoints export record."""
-    return {
-        "account_id": row.account_id,
-        "region": row.region,
-        "endpoint_name": row.endpoint_name,
-        "team": row.team,
-        "endpoint_type": row.endpoint_type,
-        "status": row.status,
-        "instance_type": row.instance_type,
-        "instance_count": row.instance_count,
-        "created_at": iso_utc(row.created_at),
-        "deleted_at": iso_utc(row.deleted_at) if row.deleted_at else None,
-        "hours_in_service": _hours(row.hours_in_service),
-        "invocations": row.invocations,
-        "last_invocation_at": iso_utc(row.last_invocation_at) if row.last_invocation_at else None,
-        "idle_hours": _hours(row.idle_hours),
-        "estimated_cost_usd": money(row.estimated_cost_usd),
-        "idle_cost_usd": money(row.idle_cost_usd),
-        "priced": row.priced,
-        "note": _endpoint_note(row),
+    formats: dict[str, Format] = {
+        "created_at": iso_utc,
+        "deleted_at": _when,
+        "hours_in_service": _hours,
+        "last_invocation_at": _when,
+        "idle_hours": _hours,
+        "estimated_cost_usd": money,
+        "idle_cost_usd": money,
     }
+    return {**_fields(row, ENDPOINT_COLUMNS[:-1], formats), "note": _endpoint_note(row)}
 
 
 ALERT_COLUMNS = (
@@ -144,17 +138,8 @@ ALERT_COLUMNS = (
 
 def alert_record(alert: Alert) -> dict[str, Any]:
     """One alerts export record."""
-    return {
-        "rule": alert.rule,
-        "subject": alert.subject,
-        "team": alert.team,
-        "severity": alert.severity,
-        "state": alert.state,
-        "opened_at": iso_utc(alert.opened_at),
-        "last_notified_at": iso_utc(alert.last_notified_at) if alert.last_notified_at else None,
-        "resolved_at": iso_utc(alert.resolved_at) if alert.resolved_at else None,
-        "message": alert.message,
-    }
+    formats = {"opened_at": iso_utc, "last_notified_at": _when, "resolved_at": _when}
+    return _fields(alert, ALERT_COLUMNS, formats)
 
 
 def _csv_value(value: Any) -> Any:
@@ -225,12 +210,4 @@ COST_COLUMNS = (
 
 def cost_record(row: Any) -> dict[str, Any]:
     """One costs export record from a cost_daily row (day as YYYY-MM-DD, money as a decimal string)."""
-    return {
-        "day": row.day.isoformat(),
-        "account_id": row.account_id,
-        "service": row.service,
-        "usage_group": row.usage_group,
-        "team": row.team,
-        "amount_usd": money(row.amount_usd),
-        "estimated": row.estimated,
-    }
+    return _fields(row, COST_COLUMNS, {"day": _isoformat, "amount_usd": money})

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import make_engine, session_factory
 from core.models import Base
+from demo import small as small_world
 from monitor.context import load_plugins
 from monitor.migrate import upgrade
 
@@ -152,6 +153,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 def sessions(engine: Engine) -> sessionmaker[Session]:
     """A session factory on the test database."""
     return session_factory(engine)
+
+
+@pytest.fixture
+def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The session factory of a database holding the dashboard's small world (demo.small)."""
+    with sessions.begin() as session:
+        small_world.seed(session)
+    return sessions
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,18 @@
-"""What every channel receives and how it reports failure; HTTP posting shared by the web channels."""
+"""What every channel receives, how it fails and registers; HTTP posting for the web channels."""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from core.registry import NotifierEntry, notifiers
 
 USER_AGENT = "genai-cost-monitor"
 SOURCE = "genai-cost-monitor"
@@ -72,6 +77,28 @@ class Notifier(Protocol):
     def send(self, message: Message) -> None:
         """Deliver one message."""
         ...
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class Channel(Generic[SettingsT]):
+    """A channel made from its configured name and its settings alone."""
+
+    def __init__(self, name: str, settings: SettingsT) -> None:
+        self.name = name
+        self.settings = settings
+
+
+def add_channel(
+    kind: str, settings: type[BaseModel], channel: Callable[[str, Any], Notifier], order: int
+) -> None:
+    """Register notifier type ``kind``: a ``channel(name, settings)`` that needs no AWS client."""
+    notifiers.add(
+        NotifierEntry(
+            kind, settings, lambda name, config, _clients: channel(name, config), order=order
+        )
+    )
 
 
 def post_json(

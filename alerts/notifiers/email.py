@@ -10,8 +10,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from alerts.notifiers.base import DeliveryError, Message
-from core.registry import NotifierEntry, notifiers
+from alerts.notifiers.base import Channel, DeliveryError, Message, add_channel
 from core.settings import NotifierSettings
 
 
@@ -41,12 +40,8 @@ def email_message(message: Message, settings: EmailNotifier) -> EmailMessage:
     return mail
 
 
-class EmailChannel:
+class EmailChannel(Channel[EmailNotifier]):
     """Sends each message as one plain-text e-mail."""
-
-    def __init__(self, name: str, settings: EmailNotifier) -> None:
-        self.name = name
-        self.settings = settings
 
     def send(self, message: Message) -> None:
         """Send the e-mail."""
@@ -83,11 +78,4 @@ def smtp_send(settings: EmailNotifier, mail: EmailMessage) -> None:
         smtp.send_message(mail)
 
 
-notifiers.add(
-    NotifierEntry(
-        "email",
-        EmailNotifier,
-        lambda name, settings, _clients: EmailChannel(name, settings),
-        order=30,
-    )
-)
+add_channel("email", EmailNotifier, EmailChannel, order=30)

@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from alerts.notifiers.base import SOURCE, AlertItem, Message, post_json
-from core.registry import NotifierEntry, notifiers
+from alerts.notifiers.base import SOURCE, AlertItem, Channel, Message, add_channel, post_json
 from core.settings import NotifierSettings
 
 
@@ -43,12 +42,8 @@ def pagerduty_event(alert: AlertItem, kind: str, routing_key: str) -> dict[str, 
     return event
 
 
-class PagerDutyChannel:
+class PagerDutyChannel(Channel[PagerDutyNotifier]):
     """Sends each alert of a message as its own event (PagerDuty has no multi-alert event)."""
-
-    def __init__(self, name: str, settings: PagerDutyNotifier) -> None:
-        self.name = name
-        self.settings = settings
 
     def send(self, message: Message) -> None:
         """Send every alert's event; a retry re-sends all of them, which the dedup key makes harmless."""
@@ -61,11 +56,4 @@ class PagerDutyChannel:
             )
 
 
-notifiers.add(
-    NotifierEntry(
-        "pagerduty",
-        PagerDutyNotifier,
-        lambda name, settings, _clients: PagerDutyChannel(name, settings),
-        order=20,
-    )
-)
+add_channel("pagerduty", PagerDutyNotifier, PagerDutyChannel, order=20)

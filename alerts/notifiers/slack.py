@@ -6,8 +6,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from alerts.notifiers.base import Message, post_json
-from core.registry import NotifierEntry, notifiers
+from alerts.notifiers.base import Channel, Message, add_channel, post_json
 from core.settings import NotifierSettings
 
 
@@ -52,12 +51,8 @@ def slack_payload(message: Message) -> dict[str, object]:
     return {"text": message.text[:3000], "blocks": blocks}
 
 
-class SlackChannel:
+class SlackChannel(Channel[SlackNotifier]):
     """Posts to a Slack incoming webhook (Slack has no idempotency key: the outbox sends once)."""
-
-    def __init__(self, name: str, settings: SlackNotifier) -> None:
-        self.name = name
-        self.settings = settings
 
     def send(self, message: Message) -> None:
         """Post the message."""
@@ -69,11 +64,4 @@ class SlackChannel:
         )
 
 
-notifiers.add(
-    NotifierEntry(
-        "slack",
-        SlackNotifier,
-        lambda name, settings, _clients: SlackChannel(name, settings),
-        order=10,
-    )
-)
+add_channel("slack", SlackNotifier, SlackChannel, order=10)

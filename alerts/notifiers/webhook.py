@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from alerts.notifiers.base import SOURCE, Message, post_json
-from core.registry import NotifierEntry, notifiers
+from alerts.notifiers.base import SOURCE, Channel, Message, add_channel, post_json
 from core.settings import NotifierSettings
 
 
@@ -46,12 +45,8 @@ def webhook_payload(message: Message) -> dict[str, Any]:
     }
 
 
-class WebhookChannel:
+class WebhookChannel(Channel[WebhookNotifier]):
     """POSTs the message as JSON."""
-
-    def __init__(self, name: str, settings: WebhookNotifier) -> None:
-        self.name = name
-        self.settings = settings
 
     def send(self, message: Message) -> None:
         """Post the message."""
@@ -66,11 +61,4 @@ class WebhookChannel:
         )
 
 
-notifiers.add(
-    NotifierEntry(
-        "webhook",
-        WebhookNotifier,
-        lambda name, settings, _clients: WebhookChannel(name, settings),
-        order=40,
-    )
-)
+add_channel("webhook", WebhookNotifier, WebhookChannel, order=40)

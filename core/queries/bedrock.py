@@ -61,6 +61,19 @@ def bedrock_hourly_cost(
     ]
 
 
+# the counts a slice sums, in the order of its fields
+SLICE_COUNTS = (
+    "invocations",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "client_errors",
+    "server_errors",
+    "throttles",
+)
+
+
 @dataclass(frozen=True)
 class BedrockSlice:
     """Bedrock usage summed over one key (model, profile, region, team or account), per day or in all."""
@@ -95,16 +108,7 @@ def bedrock_slices(
     conditions: list[Any] = [usage.hour >= start, usage.hour < end]
     conditions += chosen((usage.team, teams), (usage.account_id, accounts), (usage.region, regions))
     groups = [utc_day(session, usage.hour).label("day"), key] if per_day else [key]
-    counts = (
-        usage.invocations,
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.cache_read_tokens,
-        usage.cache_write_tokens,
-        usage.client_errors,
-        usage.server_errors,
-        usage.throttles,
-    )
+    counts = [getattr(usage, name) for name in SLICE_COUNTS]
     statement = (
         select(
             *groups,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly, CostDaily
@@ -34,6 +34,12 @@ def _lines_where(
     return between(CostDaily.day, start, end) + chosen(
         (CostDaily.team, teams), (CostDaily.account_id, accounts), (CostDaily.service, services)
     )
+
+
+def _spend_by(by: str, first: tuple[Any, ...], where: list[Any]) -> Select[Any]:
+    """Billed spend of the lines ``where`` chooses, summed per the ``first`` columns and ``by``."""
+    key = COST_DIMENSIONS[by]
+    return select(*first, key, func.sum(CostDaily.amount_usd)).where(*where).group_by(*first, key)
 
 
 def cost_lines(
@@ -69,12 +75,7 @@ def spend_daily(
     services: list[str] | None = None,
 ) -> list[tuple[date, str, Decimal]]:
     """Billed GenAI spend per day in [start, end) and ``by`` (a COST_DIMENSIONS key), oldest first."""
-    key = COST_DIMENSIONS[by]
-    statement = (
-        select(CostDaily.day, key, func.sum(CostDaily.amount_usd))
-        .where(*_lines_where(start, end, teams, accounts, services))
-        .group_by(CostDaily.day, key)
-    )
+    statement = _spend_by(by, (CostDaily.day,), _lines_where(start, end, teams, accounts, services))
     return sorted(
         (as_day(day), name, usd(amount)) for day, name, amount in session.execute(statement)
     )
@@ -89,12 +90,7 @@ def spend_totals(
     accounts: list[str] | None = None,
 ) -> dict[str, Decimal]:
     """Billed GenAI spend over the days in [start, end) per ``by`` (a COST_DIMENSIONS key)."""
-    key = COST_DIMENSIONS[by]
-    statement = (
-        select(key, func.sum(CostDaily.amount_usd))
-        .where(*_lines_where(start, end, teams, accounts, None))
-        .group_by(key)
-    )
+    statement = _spend_by(by, (), _lines_where(start, end, teams, accounts, None))
     return {name: usd(amount) for name, amount in session.execute(statement)}
 
 

@@ -8,34 +8,38 @@ from typing import Any
 
 from dash import Dash, Output, html
 
+from core.registry import PageEntry, pages
 from dashboard.components import page_frame
 from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.filters import Filters, FilterSpec, parse_filters
 
 
-def filtered_page(
+def filtered_layout(
     spec: FilterSpec,
-    title: str,
+    heading: str,
     question: str,
-    query: dict[str, Any],
     *,
     extra_keys: tuple[str, ...] = (),
     control: Callable[[Filters, date], Any] | None = None,
-) -> html.Div:
-    """A page of filters set from the URL's ``query``, plus an optional control of its own."""
-    context = current_context()
-    today = context.today()
-    filters = parse_filters(query, today, extra_keys=extra_keys)
-    with context.sessions() as session:
-        teams, accounts, regions = options_for(context, session, filters)
-    extra = [control(filters, today)] if control else []
-    return page_frame(
-        spec.page,
-        title,
-        question,
-        spec.bar(filters, teams, accounts, regions, *extra),
-        f"{spec.page}-body",
-    )
+) -> Callable[..., html.Div]:
+    """The layout of a page of filters set from the URL's query, plus an optional control of its own."""
+
+    def layout(**query: Any) -> html.Div:
+        context = current_context()
+        today = context.today()
+        filters = parse_filters(query, today, extra_keys=extra_keys)
+        with context.sessions() as session:
+            teams, accounts, regions = options_for(context, session, filters)
+        extra = [control(filters, today)] if control else []
+        return page_frame(
+            spec.page,
+            heading,
+            question,
+            spec.bar(filters, teams, accounts, regions, *extra),
+            f"{spec.page}-body",
+        )
+
+    return layout
 
 
 def register_view(
@@ -48,3 +52,29 @@ def register_view(
     def update(*values: Any) -> html.Div:
         context = current_context()
         return view(context, spec.parse(context.today(), values))
+
+
+def add_filtered_page(
+    spec: FilterSpec,
+    module: str,
+    layout: Callable[..., html.Div],
+    view: Callable[[DashboardContext, Filters], html.Div],
+    *,
+    label: str,
+    title: str,
+    order: int,
+    path: str | None = None,
+) -> None:
+    """Register a filtered page named after ``spec``, served at ``path`` (``/<name>`` unless given)."""
+    pages.add(
+        PageEntry(
+            name=spec.page,
+            module=module,
+            path=path or f"/{spec.page}",
+            label=label,
+            title=title,
+            layout=layout,
+            register_callbacks=lambda app: register_view(app, spec, view),
+            order=order,
+        )
+    )

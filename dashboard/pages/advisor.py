@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dash import html
 
-from dash import Dash, html
-
-from core.registry import PageEntry, pages
 from dashboard.advisor_port import current_advisor
-from dashboard.components import card, table_section, usd
+from dashboard.components import card, card_row, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.advisor import AdvisorData, advisor_data
 
 PAGE = "advisor"
@@ -30,14 +27,11 @@ WORKLOAD_COLUMNS = [
 ]
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Advisor",
-        "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.",
-        query,
-    )
+layout = filtered_layout(
+    SPEC,
+    "Advisor",
+    "Pay per token or pay for compute? What each workload would cost the other way, and where they break even.",
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -60,18 +54,15 @@ def render(data: AdvisorData) -> html.Div:
     """The page body from its data."""
     return html.Div(
         [
-            html.Div(
-                [
-                    card(f"{PAGE}-workload-count", "Bedrock workloads", str(len(data.workloads))),
-                    card(f"{PAGE}-hint-count", "Endpoint hints", str(len(data.hints))),
-                    card(
-                        f"{PAGE}-saving",
-                        "Possible saving a month",
-                        usd(data.monthly_saving),
-                        "the best suggestion per endpoint, and self-hosting where cheaper",
-                    ),
-                ],
-                className="cards",
+            card_row(
+                card(f"{PAGE}-workload-count", "Bedrock workloads", str(len(data.workloads))),
+                card(f"{PAGE}-hint-count", "Endpoint hints", str(len(data.hints))),
+                card(
+                    f"{PAGE}-saving",
+                    "Possible saving a month",
+                    usd(data.monthly_saving),
+                    "the best suggestion per endpoint, and self-hosting where cheaper",
+                ),
             ),
             html.P(
                 "Monthly figures scale the days shown to a month. Every figure names its assumptions (A1, A2, ...), "
@@ -110,20 +101,6 @@ def render(data: AdvisorData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="advisor",
-        module=__name__,
-        path="/advisor",
-        label="Advisor",
-        title="GenAI cost monitor: advisor",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=6,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Advisor", title="GenAI cost monitor: advisor", order=6
 )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dash import html
 
-from dash import Dash, html
-
-from core.registry import PageEntry, pages
-from dashboard.components import card, table_section
+from dashboard.components import card, card_row, table_section
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.alerts import AlertsData, alerts_data
 
 PAGE = "alerts"
@@ -18,14 +15,11 @@ SPEC = FilterSpec(PAGE, fields=("team",))
 OPEN_COLUMNS = ["id", "severity", "rule", "team", "subject", "opened_at", "fired_at", "message"]
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Alerts",
-        "What needs attention now, and what has settled? (the days shown choose the resolved ones)",
-        query,
-    )
+layout = filtered_layout(
+    SPEC,
+    "Alerts",
+    "What needs attention now, and what has settled? (the days shown choose the resolved ones)",
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -39,18 +33,15 @@ def render(data: AlertsData) -> html.Div:
     """The page body from its data."""
     return html.Div(
         [
-            html.Div(
-                [
-                    card(f"{PAGE}-firing-count", "Firing", str(len(data.firing))),
-                    card(f"{PAGE}-pending-count", "Pending", str(len(data.pending))),
-                    card(f"{PAGE}-silenced-count", "Silenced", str(len(data.silenced))),
-                    card(
-                        f"{PAGE}-resolved-count",
-                        "Resolved in the days shown",
-                        str(len(data.resolved)),
-                    ),
-                ],
-                className="cards",
+            card_row(
+                card(f"{PAGE}-firing-count", "Firing", str(len(data.firing))),
+                card(f"{PAGE}-pending-count", "Pending", str(len(data.pending))),
+                card(f"{PAGE}-silenced-count", "Silenced", str(len(data.silenced))),
+                card(
+                    f"{PAGE}-resolved-count",
+                    "Resolved in the days shown",
+                    str(len(data.resolved)),
+                ),
             ),
             table_section(
                 "Firing", f"{PAGE}-firing", data.firing, "Nothing is firing.", columns=OPEN_COLUMNS
@@ -89,20 +80,6 @@ def render(data: AlertsData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="alerts",
-        module=__name__,
-        path="/alerts",
-        label="Alerts",
-        title="GenAI cost monitor: alerts",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=5,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Alerts", title="GenAI cost monitor: alerts", order=5
 )

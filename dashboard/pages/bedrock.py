@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from dash import Dash, dcc, html
+from dash import dcc, html
 
-from core.registry import PageEntry, pages
-from dashboard.components import card, graph, table_section, usd
+from dashboard.components import card, card_row, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.bedrock import BedrockData, bedrock_data
 
 PAGE = "bedrock"
@@ -32,14 +30,6 @@ def grouping(filters: Filters) -> str:
     return chosen if chosen in GROUPINGS else "model"
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters and grouping set from the URL."""
-    title = "Which models, inference profiles and regions use the tokens and the money, and does the estimate match the bill?"
-    return filtered_page(
-        SPEC, "Bedrock", title, query, extra_keys=("by",), control=grouping_control
-    )
-
-
 def grouping_control(filters: Filters, _today: date) -> html.Div:
     """The group-by choice."""
     return html.Div(
@@ -57,6 +47,15 @@ def grouping_control(filters: Filters, _today: date) -> html.Div:
     )
 
 
+layout = filtered_layout(
+    SPEC,
+    "Bedrock",
+    "Which models, inference profiles and regions use the tokens and the money, and does the estimate match the bill?",
+    extra_keys=("by",),
+    control=grouping_control,
+)
+
+
 def view(context: DashboardContext, filters: Filters) -> html.Div:
     """Query and render the page body: the callback's whole work."""
     with context.sessions() as session:
@@ -72,69 +71,51 @@ def render(data: BedrockData) -> html.Div:
         sum(v for v in totals["estimated_cost_usd"] if v is not None) if not totals.empty else None
     )
     unpriced = int(totals["unpriced_hours"].sum()) if not totals.empty else 0
-    cards = html.Div(
-        [
-            card(
-                f"{PAGE}-estimate",
-                "Estimated cost in the days shown",
-                usd(estimate),
-                f"{unpriced} unpriced model-hour(s)" if unpriced else "every hour priced",
-            ),
-            card(
-                f"{PAGE}-invocations",
-                "Invocations",
-                f"{int(totals['invocations'].sum()):,}" if not totals.empty else "0",
-            ),
-            card(
-                f"{PAGE}-tokens",
-                "Input / output tokens",
-                f"{int(totals['input_tokens'].sum()):,} / {int(totals['output_tokens'].sum()):,}"
-                if not totals.empty
-                else "0 / 0",
-            ),
-            card(
-                f"{PAGE}-throttles",
-                "Throttles",
-                f"{int(totals['throttles'].sum()):,}" if not totals.empty else "0",
-            ),
-        ],
-        className="cards",
+    cards = card_row(
+        card(
+            f"{PAGE}-estimate",
+            "Estimated cost in the days shown",
+            usd(estimate),
+            f"{unpriced} unpriced model-hour(s)" if unpriced else "every hour priced",
+        ),
+        card(
+            f"{PAGE}-invocations",
+            "Invocations",
+            f"{int(totals['invocations'].sum()):,}" if not totals.empty else "0",
+        ),
+        card(
+            f"{PAGE}-tokens",
+            "Input / output tokens",
+            f"{int(totals['input_tokens'].sum()):,} / {int(totals['output_tokens'].sum()):,}"
+            if not totals.empty
+            else "0 / 0",
+        ),
+        card(
+            f"{PAGE}-throttles",
+            "Throttles",
+            f"{int(totals['throttles'].sum()):,}" if not totals.empty else "0",
+        ),
     )
     return html.Div(
         [
             cards,
-            html.Div(
-                [
-                    html.Div(
-                        graph(
-                            f"{PAGE}-cost-graph",
-                            stacked_daily(
-                                data.daily,
-                                "key",
-                                "estimated_cost_usd",
-                                f"Estimated cost per day by {label}",
-                                "No Bedrock usage in the days shown",
-                            ),
-                        ),
-                        className="section",
+            grid(
+                graph_section(
+                    f"{PAGE}-cost-graph",
+                    stacked_daily(
+                        data.daily,
+                        "key",
+                        "estimated_cost_usd",
+                        f"Estimated cost per day by {label}",
+                        "No Bedrock usage in the days shown",
                     ),
-                    html.Div(
-                        graph(f"{PAGE}-tokens-graph", tokens_figure(data.daily)),
-                        className="section",
-                    ),
-                    html.Div(
-                        graph(f"{PAGE}-errors-graph", errors_figure(data.daily)),
-                        className="section",
-                    ),
-                    html.Div(
-                        graph(
-                            f"{PAGE}-reconciliation-graph",
-                            reconciliation_figure(data.reconciliation),
-                        ),
-                        className="section",
-                    ),
-                ],
-                className="grid",
+                ),
+                graph_section(f"{PAGE}-tokens-graph", tokens_figure(data.daily)),
+                graph_section(f"{PAGE}-errors-graph", errors_figure(data.daily)),
+                graph_section(
+                    f"{PAGE}-reconciliation-graph",
+                    reconciliation_figure(data.reconciliation),
+                ),
             ),
             table_section(
                 f"Usage by {label}",
@@ -152,20 +133,6 @@ def render(data: BedrockData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="bedrock",
-        module=__name__,
-        path="/bedrock",
-        label="Bedrock",
-        title="GenAI cost monitor: Bedrock",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=2,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Bedrock", title="GenAI cost monitor: Bedrock", order=2
 )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dash import html
 
-from dash import Dash, html
-
-from core.registry import PageEntry, pages
-from dashboard.components import card, highlight_rows, table_section, usd
+from dashboard.components import card, card_row, highlight_rows, table_section, usd
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoints_frame
 
 PAGE = "endpoints"
@@ -19,14 +16,9 @@ SPEC = FilterSpec(PAGE)
 IDLE_ROW = highlight_rows("idle", "yes", backgroundColor="#fee2e2", boxShadow="inset 4px 0 #dc2626")
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Endpoints",
-        "Which SageMaker endpoint is running and billing while nobody calls it?",
-        query,
-    )
+layout = filtered_layout(
+    SPEC, "Endpoints", "Which SageMaker endpoint is running and billing while nobody calls it?"
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -43,14 +35,11 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     waste = (
         sum((v for v in idle["idle_cost_usd"] if v is not None), ZERO) if not idle.empty else ZERO
     )
-    cards = html.Div(
-        [
-            card(f"{PAGE}-count", "Endpoints", str(len(frame))),
-            card(f"{PAGE}-idle-count", f"Idle {threshold:g}h or more", str(len(idle))),
-            card(f"{PAGE}-cost", "Cost in the days shown", usd(cost)),
-            card(f"{PAGE}-idle-waste", "Idle waste", usd(waste), "cost of the idle streaks"),
-        ],
-        className="cards",
+    cards = card_row(
+        card(f"{PAGE}-count", "Endpoints", str(len(frame))),
+        card(f"{PAGE}-idle-count", f"Idle {threshold:g}h or more", str(len(idle))),
+        card(f"{PAGE}-cost", "Cost in the days shown", usd(cost)),
+        card(f"{PAGE}-idle-waste", "Idle waste", usd(waste), "cost of the idle streaks"),
     )
     return html.Div(
         [
@@ -74,20 +63,6 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="endpoints",
-        module=__name__,
-        path="/endpoints",
-        label="Endpoints",
-        title="GenAI cost monitor: endpoints",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=3,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Endpoints", title="GenAI cost monitor: endpoints", order=3
 )

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dash import html
 
-from dash import Dash, html
-
-from core.registry import PageEntry, pages
-from dashboard.components import card, graph, table_section, usd
+from dashboard.components import card, card_row, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import budget_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.overview import OverviewData, overview_data
 
 PAGE = "overview"
 SPEC = FilterSpec(PAGE)
 
 
-def layout(**query: Any) -> html.Div:
-    """The page with its filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Overview",
-        "What has each team spent on GenAI this month, will it stay in budget, and what costs most?",
-        query,
-    )
+layout = filtered_layout(
+    SPEC,
+    "Overview",
+    "What has each team spent on GenAI this month, will it stay in budget, and what costs most?",
+)
 
 
 def view(context: DashboardContext, filters: Filters) -> html.Div:
@@ -42,71 +36,62 @@ def render(data: OverviewData) -> html.Div:
     budget_total = (
         sum(v for v in budgets["budget_usd"] if v is not None) if not budgets.empty else None
     )
-    cards = html.Div(
-        [
-            card(
-                f"{PAGE}-month-spent",
-                f"Spent {data.month} (billed, to {data.as_of})",
-                usd(data.month_spent_usd),
-            ),
-            card(f"{PAGE}-month-projected", "Projected month-end", usd(month_projected)),
-            card(f"{PAGE}-month-budget", "Budgets this month", usd(budget_total or None)),
-            card(f"{PAGE}-window-spend", "Billed in the days shown", usd(data.window_spend_usd)),
-            card(
-                f"{PAGE}-window-estimate",
-                "Bedrock estimate in the days shown",
-                usd(data.window_estimate_usd),
-                "from token metrics",
-            ),
-            card(f"{PAGE}-alert-count", "Firing or pending alerts", str(len(data.alerts))),
-        ],
-        className="cards",
+    cards = card_row(
+        card(
+            f"{PAGE}-month-spent",
+            f"Spent {data.month} (billed, to {data.as_of})",
+            usd(data.month_spent_usd),
+        ),
+        card(f"{PAGE}-month-projected", "Projected month-end", usd(month_projected)),
+        card(f"{PAGE}-month-budget", "Budgets this month", usd(budget_total or None)),
+        card(f"{PAGE}-window-spend", "Billed in the days shown", usd(data.window_spend_usd)),
+        card(
+            f"{PAGE}-window-estimate",
+            "Bedrock estimate in the days shown",
+            usd(data.window_estimate_usd),
+            "from token metrics",
+        ),
+        card(f"{PAGE}-alert-count", "Firing or pending alerts", str(len(data.alerts))),
     )
     return html.Div(
         [
             cards,
-            html.Div(
-                graph(f"{PAGE}-budget-graph", budget_figure(budgets, data.month)),
-                className="section",
-            ),
+            graph_section(f"{PAGE}-budget-graph", budget_figure(budgets, data.month)),
             table_section(
                 f"Budgets {data.month}",
                 f"{PAGE}-budgets",
                 budgets,
                 "No Cost Explorer spend or budgets for this month yet: run `genai-monitor collect costs`.",
             ),
-            html.Div(
-                [
-                    table_section(
-                        "Top models by estimated cost",
-                        f"{PAGE}-models",
-                        data.top_models,
-                        "No Bedrock usage in the days shown.",
-                        columns=[
-                            "model",
-                            "invocations",
-                            "input_tokens",
-                            "output_tokens",
-                            "estimated_cost_usd",
-                        ],
-                    ),
-                    table_section(
-                        "Top endpoints by cost",
-                        f"{PAGE}-endpoints",
-                        data.top_endpoints,
-                        "No SageMaker endpoints in the days shown.",
-                        columns=[
-                            "endpoint_name",
-                            "team",
-                            "status",
-                            "instance_type",
-                            "estimated_cost_usd",
-                            "idle_hours",
-                            "idle_cost_usd",
-                        ],
-                    ),
-                ],
-                className="grid",
+            grid(
+                table_section(
+                    "Top models by estimated cost",
+                    f"{PAGE}-models",
+                    data.top_models,
+                    "No Bedrock usage in the days shown.",
+                    columns=[
+                        "model",
+                        "invocations",
+                        "input_tokens",
+                        "output_tokens",
+                        "estimated_cost_usd",
+                    ],
+                ),
+                table_section(
+                    "Top endpoints by cost",
+                    f"{PAGE}-endpoints",
+                    data.top_endpoints,
+                    "No SageMaker endpoints in the days shown.",
+                    columns=[
+                        "endpoint_name",
+                        "team",
+                        "status",
+                        "instance_type",
+                        "estimated_cost_usd",
+                        "idle_hours",
+                        "idle_cost_usd",
+                    ],
+                ),
             ),
             table_section(
                 "Active alerts",
@@ -119,20 +104,13 @@ def render(data: OverviewData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="overview",
-        module=__name__,
-        path="/",
-        label="Overview",
-        title="GenAI cost monitor: overview",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=0,
-    )
+add_filtered_page(
+    SPEC,
+    __name__,
+    layout,
+    view,
+    label="Overview",
+    title="GenAI cost monitor: overview",
+    order=0,
+    path="/",
 )

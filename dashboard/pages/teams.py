@@ -5,15 +5,23 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from dash import Dash, html
+from dash import html
 
 from core.queries.costs import spend_totals
-from core.registry import PageEntry, pages
-from dashboard.components import card, graph, highlight_rows, page_frame, table_section, usd
+from dashboard.components import (
+    card,
+    card_row,
+    graph_section,
+    grid,
+    highlight_rows,
+    page_frame,
+    table_section,
+    usd,
+)
 from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
 from dashboard.filters import Filters, FilterSpec, parse_filters
-from dashboard.pages import register_view
+from dashboard.pages import add_filtered_page
 from dashboard.views.teams import TeamData, team_data
 
 PAGE = "teams"
@@ -54,64 +62,46 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
 def render(data: TeamData) -> html.Div:
     """The page body from its data."""
     idle_count = int(data.endpoints["idle"].sum()) if not data.endpoints.empty else 0
-    cards = html.Div(
-        [
-            card(f"{PAGE}-spend", f"{data.team}: billed in the days shown", usd(data.spend_usd)),
-            card(f"{PAGE}-budget", "Budget this month", usd(data.budget_usd)),
-            card(f"{PAGE}-projected", "Projected month-end", usd(data.projected_usd)),
-            card(
-                f"{PAGE}-idle-waste",
-                "Idle endpoint waste",
-                usd(data.idle_waste_usd),
-                f"{idle_count} idle endpoint(s), streak cost",
-            ),
-        ],
-        className="cards",
+    cards = card_row(
+        card(f"{PAGE}-spend", f"{data.team}: billed in the days shown", usd(data.spend_usd)),
+        card(f"{PAGE}-budget", "Budget this month", usd(data.budget_usd)),
+        card(f"{PAGE}-projected", "Projected month-end", usd(data.projected_usd)),
+        card(
+            f"{PAGE}-idle-waste",
+            "Idle endpoint waste",
+            usd(data.idle_waste_usd),
+            f"{idle_count} idle endpoint(s), streak cost",
+        ),
     )
     return html.Div(
         [
             cards,
-            html.Div(
-                [
-                    html.Div(
-                        graph(
-                            f"{PAGE}-service-graph",
-                            stacked_daily(
-                                data.spend_by_service,
-                                "service",
-                                "amount_usd",
-                                f"{data.team}: billed spend by service",
-                                "No Cost Explorer spend for this team in the days shown",
-                            ),
-                        ),
-                        className="section",
+            grid(
+                graph_section(
+                    f"{PAGE}-service-graph",
+                    stacked_daily(
+                        data.spend_by_service,
+                        "service",
+                        "amount_usd",
+                        f"{data.team}: billed spend by service",
+                        "No Cost Explorer spend for this team in the days shown",
                     ),
-                    html.Div(
-                        graph(
-                            f"{PAGE}-model-graph",
-                            stacked_daily(
-                                data.cost_by_model,
-                                "model",
-                                "amount_usd",
-                                f"{data.team}: Bedrock estimate by model",
-                                "No Bedrock usage for this team in the days shown",
-                            ),
-                        ),
-                        className="section",
+                ),
+                graph_section(
+                    f"{PAGE}-model-graph",
+                    stacked_daily(
+                        data.cost_by_model,
+                        "model",
+                        "amount_usd",
+                        f"{data.team}: Bedrock estimate by model",
+                        "No Bedrock usage for this team in the days shown",
                     ),
-                    html.Div(
-                        graph(
-                            f"{PAGE}-burn-graph",
-                            burn_down_figure(data.burn_down, data.budget_usd, data.team),
-                        ),
-                        className="section",
-                    ),
-                    html.Div(
-                        graph(f"{PAGE}-endpoint-graph", endpoint_cost_figure(data.endpoints)),
-                        className="section",
-                    ),
-                ],
-                className="grid",
+                ),
+                graph_section(
+                    f"{PAGE}-burn-graph",
+                    burn_down_figure(data.burn_down, data.budget_usd, data.team),
+                ),
+                graph_section(f"{PAGE}-endpoint-graph", endpoint_cost_figure(data.endpoints)),
             ),
             table_section(
                 "Endpoints (idle ones highlighted)",
@@ -144,20 +134,6 @@ def render(data: TeamData) -> html.Div:
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="teams",
-        module=__name__,
-        path="/teams",
-        label="Teams",
-        title="GenAI cost monitor: teams",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=1,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Teams", title="GenAI cost monitor: teams", order=1
 )

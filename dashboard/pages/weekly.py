@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
-from dash import Dash, dcc, html
+from dash import dcc, html
 
-from core.registry import PageEntry, pages
-from dashboard.components import card, graph, table_section, usd
+from dashboard.components import card, card_row, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import week_compare_figure
 from dashboard.filters import Filters, FilterSpec
-from dashboard.pages import filtered_page, register_view
+from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.weekly import WeeklyData, iso_week, week_monday, weekly_data
 
 PAGE = "weekly"
@@ -26,18 +24,6 @@ def chosen_week(filters: Filters, today: date) -> date:
         return week_monday(filters.extra["week"])
     except (KeyError, ValueError):
         return today - timedelta(days=today.weekday())
-
-
-def layout(**query: Any) -> html.Div:
-    """The page with its week and filters set from the URL."""
-    return filtered_page(
-        SPEC,
-        "Weekly",
-        "How did this week go against last week, and what moved?",
-        query,
-        extra_keys=("week",),
-        control=week_picker,
-    )
 
 
 def week_picker(filters: Filters, today: date) -> html.Div:
@@ -68,6 +54,15 @@ def week_picker(filters: Filters, today: date) -> html.Div:
     )
 
 
+layout = filtered_layout(
+    SPEC,
+    "Weekly",
+    "How did this week go against last week, and what moved?",
+    extra_keys=("week",),
+    control=week_picker,
+)
+
+
 def view(context: DashboardContext, filters: Filters) -> html.Div:
     """Query and render the page body: the callback's whole work."""
     monday = chosen_week(filters, context.today())
@@ -94,42 +89,30 @@ def period_label(data: WeeklyData) -> str:
 def render(data: WeeklyData) -> html.Div:
     """The page body from its data."""
     change = data.total_this_week - data.total_last_week
-    cards = html.Div(
-        [
-            card(f"{PAGE}-this-week", "Billed this week", usd(data.total_this_week)),
-            card(f"{PAGE}-last-week", "Billed the week before", usd(data.total_last_week)),
-            card(
-                f"{PAGE}-change",
-                "Change",
-                ("+" if change > 0 else "") + usd(change).replace("$-", "-$"),
-            ),
-            card(f"{PAGE}-new-alerts", "New alerts", str(len(data.new_alerts))),
-            card(f"{PAGE}-resolved-alerts", "Resolved alerts", str(len(data.resolved_alerts))),
-        ],
-        className="cards",
+    cards = card_row(
+        card(f"{PAGE}-this-week", "Billed this week", usd(data.total_this_week)),
+        card(f"{PAGE}-last-week", "Billed the week before", usd(data.total_last_week)),
+        card(
+            f"{PAGE}-change",
+            "Change",
+            ("+" if change > 0 else "") + usd(change).replace("$-", "-$"),
+        ),
+        card(f"{PAGE}-new-alerts", "New alerts", str(len(data.new_alerts))),
+        card(f"{PAGE}-resolved-alerts", "Resolved alerts", str(len(data.resolved_alerts))),
     )
     return html.Div(
         [
             html.P(period_label(data), id=f"{PAGE}-period", className="note"),
             cards,
-            html.Div(
-                [
-                    html.Div(
-                        graph(
-                            f"{PAGE}-teams-graph",
-                            week_compare_figure(data.teams, "team", "Billed spend per team"),
-                        ),
-                        className="section",
-                    ),
-                    html.Div(
-                        graph(
-                            f"{PAGE}-models-graph",
-                            week_compare_figure(data.models, "model", "Bedrock estimate per model"),
-                        ),
-                        className="section",
-                    ),
-                ],
-                className="grid",
+            grid(
+                graph_section(
+                    f"{PAGE}-teams-graph",
+                    week_compare_figure(data.teams, "team", "Billed spend per team"),
+                ),
+                graph_section(
+                    f"{PAGE}-models-graph",
+                    week_compare_figure(data.models, "model", "Bedrock estimate per model"),
+                ),
             ),
             table_section("Top movers", f"{PAGE}-movers", data.movers, "Nothing moved."),
             table_section(
@@ -150,43 +133,26 @@ def render(data: WeeklyData) -> html.Div:
                 data.budgets,
                 "No budgets for this month.",
             ),
-            html.Div(
-                [
-                    table_section(
-                        "New alerts",
-                        f"{PAGE}-new",
-                        data.new_alerts,
-                        "No alert opened this week.",
-                        columns=["state", "severity", "rule", "team", "subject", "opened_at"],
-                    ),
-                    table_section(
-                        "Resolved alerts",
-                        f"{PAGE}-resolved",
-                        data.resolved_alerts,
-                        "No alert resolved this week.",
-                        columns=["rule", "team", "subject", "opened_at", "resolved_at"],
-                    ),
-                ],
-                className="grid",
+            grid(
+                table_section(
+                    "New alerts",
+                    f"{PAGE}-new",
+                    data.new_alerts,
+                    "No alert opened this week.",
+                    columns=["state", "severity", "rule", "team", "subject", "opened_at"],
+                ),
+                table_section(
+                    "Resolved alerts",
+                    f"{PAGE}-resolved",
+                    data.resolved_alerts,
+                    "No alert resolved this week.",
+                    columns=["rule", "team", "subject", "opened_at", "resolved_at"],
+                ),
             ),
         ]
     )
 
 
-def register_callbacks(app: Dash) -> None:
-    """Bind the page's callbacks to ``app``."""
-    register_view(app, SPEC, view)
-
-
-pages.add(
-    PageEntry(
-        name="weekly",
-        module=__name__,
-        path="/weekly",
-        label="Weekly",
-        title="GenAI cost monitor: weekly",
-        layout=layout,
-        register_callbacks=register_callbacks,
-        order=4,
-    )
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Weekly", title="GenAI cost monitor: weekly", order=4
 )

@@ -10,22 +10,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core.queries.bedrock import BedrockSlice, bedrock_slices
+from core.queries.bedrock import SLICE_COUNTS, BedrockSlice, bedrock_slices
 from core.queries.costs import bedrock_reconciliation
 from dashboard.context import ZERO, cents
 from dashboard.filters import Filters
 
 # the summed counts of a slice, in column order
-COUNTS = [
-    "invocations",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "client_errors",
-    "server_errors",
-    "throttles",
-]
+COUNTS = list(SLICE_COUNTS)
 MODEL_COLUMNS = ["model", *COUNTS, "estimated_cost_usd", "unpriced_hours"]
 DAILY_COLUMNS = ["day", "key", *COUNTS, "estimated_cost_usd"]
 

@@ -114,6 +114,26 @@ def scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
+def listen_options(
+    *, port: int, host_help: str, port_help: str, lowest_port: int = 1
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--host (loopback unless told) and --port of a server the command starts."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--port",
+            default=port,
+            show_default=True,
+            type=click.IntRange(lowest_port, 65535),
+            help=port_help,
+        )(command)
+        return click.option("--host", default="127.0.0.1", show_default=True, help=host_help)(
+            command
+        )
+
+    return decorate
+
+
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--format csv|json and -o FILE."""
     command = click.option(

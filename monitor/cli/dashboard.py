@@ -6,24 +6,16 @@ import logging
 
 import click
 
-from monitor.cli.base import app_of
+from monitor.cli.base import app_of, listen_options
 
 log = logging.getLogger("genai-monitor")
 
 
 @click.command("dashboard")
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind; anything but loopback should sit behind auth or a proxy.",
-)
-@click.option(
-    "--port",
-    default=8050,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port to listen on.",
+@listen_options(
+    port=8050,
+    host_help="Address to bind; anything but loopback should sit behind auth or a proxy.",
+    port_help="Port to listen on.",
 )
 @click.pass_context
 def dashboard_command(ctx: click.Context, host: str, port: int) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.base import Failure
+from monitor.cli.base import Failure, listen_options
 
 
 @click.command()
@@ -29,15 +29,10 @@ from monitor.cli.base import Failure
     "--database-url",
     help="Collect into this database instead of demo-data/demo.db (it is written to, so not production).",
 )
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address the dashboard listens on."
-)
-@click.option(
-    "--port",
-    default=8050,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port the dashboard listens on.",
+@listen_options(
+    port=8050,
+    host_help="Address the dashboard listens on.",
+    port_help="Port the dashboard listens on.",
 )
 @click.option(
     "--no-serve",

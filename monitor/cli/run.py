@@ -6,22 +6,15 @@ import logging
 
 import click
 
-from monitor.cli.base import Failure, app_of
+from monitor.cli.base import Failure, app_of, listen_options
 
 
 @click.command()
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address of the /healthz and /metrics endpoint (0.0.0.0 in a container).",
-)
-@click.option(
-    "--port",
-    default=9108,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port of the /healthz and /metrics endpoint (0: any free port).",
+@listen_options(
+    port=9108,
+    host_help="Address of the /healthz and /metrics endpoint (0.0.0.0 in a container).",
+    port_help="Port of the /healthz and /metrics endpoint (0: any free port).",
+    lowest_port=0,
 )
 @click.pass_context
 def run(ctx: click.Context, host: str, port: int) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from dashboard.digest import render_weekly_html, render_weekly_text
 from dashboard.views.alerts import alerts_frame
-from dashboard.views.weekly import WeeklyData, compare_frame, movers_frame
+from dashboard.views.weekly import BUDGET_COLUMNS, WeeklyData, compare_frame, movers_frame
 
 D = Decimal
 
@@ -42,16 +42,7 @@ def weekly() -> WeeklyData:
                     "on track",
                 ]
             ],
-            columns=[
-                "team",
-                "service",
-                "budget_usd",
-                "spent_usd",
-                "used",
-                "projected_usd",
-                "projected_use",
-                "status",
-            ],
+            columns=BUDGET_COLUMNS,
         ),
         new_alerts=alerts_frame([]),
         resolved_alerts=alerts_frame([]),

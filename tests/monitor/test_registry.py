@@ -3,7 +3,7 @@ config schema, the scheduler, the CLI, `config check` (secrets masked) and the d
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from collector.runner import Window, incremental_range
+from collector.runner import HourlyRegionalSource
 from core import registry
 from core.aws import Target
 from core.models import CollectorRun
@@ -51,7 +51,7 @@ class ProbeSettings(SourceConfig):
     api_token: SecretStr | None = None
 
 
-class ProbeCollector:
+class ProbeCollector(HourlyRegionalSource):
     """The smallest collector: one target per configured one, a window of nothing."""
 
     name = "probe"
@@ -59,16 +59,6 @@ class ProbeCollector:
     def __init__(self, deps: Any) -> None:
         self.config = deps.config
         self.windows: list[tuple[datetime, datetime]] = []
-
-    @property
-    def settings(self) -> SourceConfig:
-        return self.config.collection.source(self.name)
-
-    def targets(self, configured: Sequence[Target]) -> list[Target]:
-        return list(configured)
-
-    def incremental_range(self, last_end: datetime | None, now: datetime) -> Window:
-        return incremental_range(last_end, now, self.settings)
 
     def prepare(self, session: Session, target: Target, start: datetime, end: datetime) -> None:
         return None
