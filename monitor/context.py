@@ -6,13 +6,11 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector.runner import Source
-from core import registry
 from core.aws import ClientFactory, Target, resolve_targets
 from core.db import DatabaseError, describe_url, make_engine, ping, session_factory
 from core.pricing import PriceCatalog
@@ -23,36 +21,17 @@ from monitor.migrate import current_revision, head_revision, upgrade
 log = logging.getLogger(__name__)
 
 
+# the packages whose modules register sources, rules and notifiers (pages load with the dashboard)
+PLUGIN_PACKAGES = ("collector", "alerts.rules", "alerts.notifiers")
+
+
 def load_plugins() -> None:
     """Import every collector, alert rule and notifier module: each registers itself."""
     for package in PLUGIN_PACKAGES:
         import_submodules(package)
 
 
-# the packages whose modules register sources, rules and notifiers (pages load with the dashboard)
-PLUGIN_PACKAGES = ("collector", "alerts.rules", "alerts.notifiers")
 load_plugins()
-
-
-def source_names() -> list[str]:
-    """The names `genai-monitor collect` accepts (besides `all`), in the order `all` runs them."""
-    return registry.sources.names()
-
-
-class SourceChoice(click.Choice):  # type: ignore[type-arg]
-    """`collect`'s SOURCE: every registered source and `all`, read when the command runs."""
-
-    def __init__(self) -> None:
-        super().__init__([])
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        """The registered sources and ``all``."""
-        return (*source_names(), "all")
-
-    @choices.setter
-    def choices(self, _value: object) -> None:
-        """The choices come from the registry; what click's constructor sets is ignored."""
 
 
 @dataclass

@@ -11,9 +11,26 @@ from typing import Any
 import click
 
 from collector.runner import CycleResult, Runner, TargetPlan, Window
+from core import registry
 from core.timeutil import iso_utc, utcnow
 from monitor.cli.base import Failure, app_of, parse_since, parse_time, require_order
-from monitor.context import AppContext, SourceChoice
+from monitor.context import AppContext
+
+
+class SourceChoice(click.Choice):  # type: ignore[type-arg]
+    """`collect`'s SOURCE: every registered source and `all`, read when the command runs."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The registered sources and ``all``."""
+        return (*registry.sources.names(), "all")
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        """The choices come from the registry; what click's constructor sets is ignored."""
 
 
 def _backfill_window(
