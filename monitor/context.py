@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector.runner import Source
+from core import registry
 from core.aws import ClientFactory, Target, resolve_targets
 from core.db import DatabaseError, describe_url, make_engine, ping, session_factory
 from core.pricing import PriceCatalog
