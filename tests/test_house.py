@@ -31,6 +31,12 @@ def source_files() -> list[Path]:
     return files
 
 
+def measured_files() -> list[Path]:
+    """What the size and complexity limits cover: every source file but migration versions and tests."""
+    extra = [*sorted((ROOT / "bench").glob("*.py")), *sorted((ROOT / "migrations").glob("*.py"))]
+    return source_files() + extra
+
+
 def project_imports(path: Path) -> set[str]:
     """The top-level project packages a module imports."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -47,13 +53,13 @@ def test_the_tree_has_sources() -> None:
     assert len(source_files()) > 30
 
 
-@pytest.mark.parametrize("path", source_files(), ids=lambda path: str(path.relative_to(ROOT)))
+@pytest.mark.parametrize("path", measured_files(), ids=lambda path: str(path.relative_to(ROOT)))
 def test_no_source_file_is_over_the_line_limit(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES})"
 
 
-@pytest.mark.parametrize("path", source_files(), ids=lambda path: str(path.relative_to(ROOT)))
+@pytest.mark.parametrize("path", measured_files(), ids=lambda path: str(path.relative_to(ROOT)))
 def test_no_function_is_too_complex(path: Path) -> None:
     blocks = cc_visit(path.read_text(encoding="utf-8"))
     complex_ = [
