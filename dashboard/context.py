@@ -10,9 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.queries.options import filter_options
@@ -62,12 +60,6 @@ def current_context() -> DashboardContext:
 def cents(value: Decimal | None) -> Decimal | None:
     """Money rounded to cents for display (None stays None: unknown is not zero)."""
     return None if value is None else value.quantize(CENT)
-
-
-def as_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows as plain dicts."""
-    records: list[dict[str, Any]] = frame.to_dict("records")
-    return records
 
 
 def options_for(

@@ -24,28 +24,15 @@ from core.settings import EnvSettings, MonitorConfig
 from core.timeutil import utcnow
 from demo.config import demo_config
 from demo.cost_explorer import cost_explorer
-from demo.generate import World, generate
+from demo.generate import generate
 from demo.seed import seed_endpoints, seed_metrics
-from demo.standins import indexed_metric_data, local_aws
-from demo.world import DEFAULT_DAYS, MODELS, TEAMS
+from demo.standins import local_aws
+from demo.world import DEFAULT_DAYS
 
 if TYPE_CHECKING:
     from monitor.context import AppContext
 
-# the demo's world and stand-ins, as this module exported them before they moved to `demo/`
-__all__ = [
-    "DEFAULT_DAYS",
-    "MODELS",
-    "TEAMS",
-    "DemoResult",
-    "World",
-    "build_demo",
-    "demo_config",
-    "generate",
-    "indexed_metric_data",
-    "local_aws",
-    "summary_lines",
-]
+__all__ = ["DemoResult", "build_demo", "summary_lines"]
 
 log = logging.getLogger(__name__)
 
