@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from core import registry
+from core.config_env import MissingVariable, substitute_env
 from core.config_errors import describe_validation_error
 from core.timeutil import parse_duration
 
@@ -37,7 +38,6 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _TEAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,63}$")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 UNATTRIBUTED = "unattributed"
 
@@ -57,8 +57,18 @@ def _duration(value: Any) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
+def _number(value: Any) -> Any:
+    if isinstance(value, bool):  # YAML's true would otherwise be a budget of 1.0
+        raise ValueError(f"expected a number, not {str(value).lower()}")
+    return value
+
+
+# a number in the config: a boolean is refused, and (with allow_inf_nan off) so are .inf and .nan
+Number = Annotated[float, BeforeValidator(_number)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class AccountConfig(_Strict):
@@ -113,9 +123,9 @@ class AttributionConfig(_Strict):
 
 class TeamConfig(_Strict):
     name: str
-    monthly_budget_usd: float | None = Field(default=None, ge=0)
+    monthly_budget_usd: Number | None = Field(default=None, ge=0)
     # a monthly budget for one Cost Explorer service of this team, e.g. {"Amazon Bedrock": 3000}
-    monthly_service_budgets_usd: dict[str, Annotated[float, Field(ge=0)]] = Field(
+    monthly_service_budgets_usd: dict[str, Annotated[Number, Field(ge=0)]] = Field(
         default_factory=dict
     )
     routes: list[str] | None = None
@@ -161,10 +171,10 @@ class CollectionConfig(_Strict):
 
 
 class PriceOverride(_Strict):
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(default=0, ge=0)
-    cache_read_per_mtok: float | None = Field(default=None, ge=0)
-    cache_write_per_mtok: float | None = Field(default=None, ge=0)
+    input_per_mtok: Number = Field(ge=0)
+    output_per_mtok: Number = Field(default=0, ge=0)
+    cache_read_per_mtok: Number | None = Field(default=None, ge=0)
+    cache_write_per_mtok: Number | None = Field(default=None, ge=0)
     regions: list[str] | None = None  # absent: every region
 
 
@@ -195,6 +205,13 @@ class AlertsConfig(_Strict):
     repeat_interval: Duration = timedelta(hours=4)
     default_route: list[str] = Field(default_factory=list)
     rules: list[RuleSettings] = Field(default_factory=list)
+
+    @field_validator("interval")
+    @classmethod
+    def _positive_interval(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
 
     @field_validator("rules")
     @classmethod
@@ -378,31 +395,6 @@ def env_settings(environ: dict[str, str] | None = None) -> EnvSettings:
     )
 
 
-def _substitute_env(node: Any, path: str, environ: dict[str, str]) -> Any:
-    """Replace ``${NAME}`` in every string with the environment variable NAME."""
-    if isinstance(node, dict):
-        return {
-            key: _substitute_env(value, f"{path}.{key}" if path else str(key), environ)
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [
-            _substitute_env(value, f"{path}[{index}]", environ) for index, value in enumerate(node)
-        ]
-    if isinstance(node, str):
-
-        def lookup(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in environ:
-                raise ConfigError(
-                    f"{path}: refers to ${{{name}}}, but the environment variable {name} is not set"
-                )
-            return environ[name]
-
-        return _ENV_REF.sub(lookup, node)
-    return node
-
-
 def parse_config(
     text: str, source: str = "<config>", environ: dict[str, str] | None = None
 ) -> MonitorConfig:
@@ -421,8 +413,8 @@ def parse_config(
             f"{source}: expected a mapping of keys at the top level, got {type(raw).__name__}"
         )
     try:
-        raw = _substitute_env(raw, "", dict(os.environ if environ is None else environ))
-    except ConfigError as exc:
+        raw = substitute_env(raw, "", dict(os.environ if environ is None else environ))
+    except MissingVariable as exc:
         raise ConfigError(f"{source}: {exc}") from None
     try:
         return config_model().model_validate(raw)
@@ -442,6 +434,10 @@ def load_config(
         return default_config()
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: the config file is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
     return parse_config(text, str(path), environ)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# ten years: longer than any window, retention or silence means, and far from timedelta's limits
+MAX_DURATION = timedelta(days=3650)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -14,7 +16,12 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"expected a duration like 90m, 24h or 7d, got {text!r}")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(
+            f"expected a duration of at most {MAX_DURATION.days}d, got {text.strip()!r}"
+        )
+    return timedelta(seconds=seconds)
 
 
 def utcnow() -> datetime:

@@ -22,7 +22,10 @@ class ReportError(Exception):
 def report_week(week: str | None, now: datetime) -> date:
     """The Monday of ``week`` (``YYYY-Www``), or of the last complete week."""
     if week:
-        return week_monday(week)
+        monday = week_monday(week)
+        if monday > now.date():
+            raise ValueError(f"week {week} has not begun yet")
+        return monday
     today = now.date()
     return today - timedelta(days=today.weekday() + 7)
 

@@ -36,7 +36,7 @@ from collector.runner import Runner, Source
 from core import registry
 from core.aws import AwsError
 from core.db import DatabaseError, ping
-from core.settings import ConfigError, MonitorConfig
+from core.settings import MonitorConfig
 from core.timeutil import utcnow
 from monitor.context import AppContext
 from monitor.health import HealthServer, HealthState, ServiceMetrics
@@ -73,8 +73,6 @@ def job_specs(config: MonitorConfig, sources: Mapping[str, Source]) -> list[JobS
         # a registered source's offset past the boundary; sub-hourly jobs fire on the boundary
         offset = registry.sources[name].offset if interval >= timedelta(hours=1) else timedelta(0)
         specs.append(JobSpec(name, interval, offset))
-    if config.alerts.interval <= timedelta(0):
-        raise ConfigError("alerts.interval: must be longer than zero")
     specs.append(JobSpec(ALERTS_JOB, config.alerts.interval))
     return specs
 

@@ -11,14 +11,16 @@ from pydantic import Field
 from alerts.rules.base import Finding, money
 from alerts.snapshot import Snapshot
 from core.registry import RuleEntry, rules
-from core.settings import Duration, RuleSettings
+from core.settings import Duration, Number, RuleSettings
 
 
 class BudgetThresholdRule(RuleSettings):
     """`{kind: budget_threshold}`: once per period for each fraction of the budget reached."""
 
     kind: Literal["budget_threshold"]
-    thresholds: list[Annotated[float, Field(gt=0)]] = Field(default_factory=lambda: [0.5, 0.8, 1.0])
+    thresholds: list[Annotated[Number, Field(gt=0)]] = Field(
+        default_factory=lambda: [0.5, 0.8, 1.0]
+    )
     repeat_interval: Duration | None = timedelta(0)  # each threshold is told once per period
     notify_resolved: bool = False
 

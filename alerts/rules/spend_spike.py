@@ -12,17 +12,17 @@ from pydantic import Field
 from alerts.rules.base import Finding, money
 from alerts.snapshot import Snapshot
 from core.registry import RuleEntry, rules
-from core.settings import Duration, RuleSettings
+from core.settings import Duration, Number, RuleSettings
 
 
 class SpendSpikeRule(RuleSettings):
     """`{kind: spend_spike}`: the newest day over ``factor`` x the median of the days before."""
 
     kind: Literal["spend_spike"]
-    factor: float = Field(default=3.0, gt=1)
+    factor: Number = Field(default=3.0, gt=1)
     baseline_days: int = Field(default=14, ge=3)
     # a spike must also be this many dollars above the baseline, so $0.01 -> $0.05 stays quiet
-    min_increase_usd: float = Field(default=20, ge=0)
+    min_increase_usd: Number = Field(default=20, ge=0)
     repeat_interval: Duration | None = timedelta(0)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -86,8 +86,15 @@ def parse_time(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 def parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
-    """Option callback: a duration such as 7d or 36h."""
-    return _parsed(parse_duration, value)
+    """Option callback: a duration such as 7d or 36h, longer than zero."""
+    return _parsed(_positive_duration, value)
+
+
+def _positive_duration(text: str) -> timedelta:
+    duration = parse_duration(text)
+    if duration <= timedelta(0):
+        raise ValueError(f"expected a duration longer than zero, got {text!r}")
+    return duration
 
 
 def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:

@@ -44,6 +44,8 @@ def _backfill_window(
         now = utcnow()
         return now - since, now
     if start is not None:
+        if start >= utcnow():
+            raise click.UsageError("--start is in the future: there is nothing to collect yet")
         end = end or utcnow()
         require_order(start, end)
     return start, end

@@ -150,6 +150,7 @@ def export_alerts(
     ctx: click.Context, start: datetime | None, end: datetime | None, fmt: str, path: str | None
 ) -> None:
     """Alert episodes with their state and when they were notified and resolved."""
+    require_order(start, end)
     _export(
         ctx,
         lambda session: alert_rows(session, None, start, end),

@@ -98,3 +98,39 @@ def test_env_settings_defaults_and_overrides():
     )
     assert custom.database_url == "postgresql://db/x"
     assert custom.config_path_explicit
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("teams: [{name: a, monthly_budget_usd: .inf}]", "finite number"),
+        ("teams: [{name: a, monthly_budget_usd: .nan}]", "finite number"),
+        ("teams: [{name: a, monthly_budget_usd: true}]", "a number, not true"),
+        ("teams: [{name: a, monthly_service_budgets_usd: {Amazon Bedrock: false}}]", "a number"),
+        ("pricing: {overrides: {m: {input_per_mtok: .inf}}}", "finite number"),
+        ("alerts: {rules: [{kind: spend_spike, factor: .inf}]}", "finite number"),
+        ("alerts: {rules: [{kind: budget_threshold, thresholds: [true]}]}", "a number"),
+        ("alerts: {interval: 0s}", "alerts.interval: must be longer than zero"),
+        ("collection: {bedrock: {lookback: 99999999999999d}}", "at most 3650d"),
+        ("alerts: {repeat_interval: 999999999999999999999w}", "at most 3650d"),
+    ],
+)
+def test_values_that_would_crash_or_mean_nothing_are_refused_at_load(text, message):
+    with pytest.raises(ConfigError) as refused:
+        parse_config(text, "x.yaml")
+    assert message in str(refused.value)
+    assert str(refused.value).startswith("x.yaml: ")
+
+
+def test_numbers_from_the_environment_still_load(monkeypatch):
+    config = parse_config(
+        "teams: [{name: a, monthly_budget_usd: '${BUDGET}'}]", "x.yaml", {"BUDGET": "1500.5"}
+    )
+    assert config.teams[0].monthly_budget_usd == 1500.5
+
+
+def test_a_config_file_that_is_not_utf8_is_a_config_error(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("teams: [{name: caf\xe9}]\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(EnvSettings("sqlite://", path, True))

@@ -169,10 +169,20 @@ def test_config_check_prints_the_resolved_config_with_secrets_masked(cli, monkey
         ["collect", "bedrock", "--start", "2026-10-02", "--end", "2026-10-01"],
         ["collect", "everything"],
         ["export", "bedrock-usage", "--format", "xml"],
+        # found in hardening (#17): each of these crashed or was accepted with exit 0
+        ["collect", "bedrock", "--since", "1000000d"],
+        ["collect", "bedrock", "--since", "0d"],
+        ["collect", "bedrock", "--start", "2099-01-01", "--end", "2099-01-02"],
+        ["alerts", "silence", "add", "--for", "1000000000d"],
+        ["alerts", "silence", "add", "--for", "0s"],
+        ["report", "weekly", "--week", "2099-W01"],
+        ["export", "alerts", "--start", "2026-10-02", "--end", "2026-10-01"],
     ],
 )
 def test_bad_usage_exits_2(cli, args):
-    assert cli(*args).exit_code == 2
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Error: " in result.output
 
 
 @pytest.mark.parametrize(
