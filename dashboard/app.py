@@ -21,6 +21,7 @@ from core.timeutil import utcnow
 from dashboard.advisor_port import ADVISOR_EXTENSION, AdvisorFactory
 from dashboard.components import register_table_export
 from dashboard.context import EXTENSION, DashboardContext
+from dashboard.security import FailureThrottle, install_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +79,29 @@ def _admitted(auth: AuthSettings) -> bool:
     return False
 
 
-def install_auth(server: Flask, auth: AuthSettings) -> None:
-    """Refuse every request, Dash's callback and asset routes included, that lacks valid credentials."""
+def install_auth(
+    server: Flask, auth: AuthSettings, throttle: FailureThrottle | None = None
+) -> None:
+    """Refuse every request, Dash's callback and asset routes included, that lacks valid credentials;
+    a client that keeps sending wrong passwords is refused (429) for a while."""
     if not auth.enabled:
         return
+    throttle = throttle or FailureThrottle()
 
     def check() -> Response | None:
+        client = request.remote_addr or "unknown"
+        wait = throttle.retry_after(client)
+        if wait > 0:
+            return Response(
+                "too many failed logins; try again later\n",
+                status=429,
+                headers={"Retry-After": str(int(wait) + 1)},
+                mimetype="text/plain",
+            )
         if _admitted(auth):
             return None
+        if request.authorization is not None:
+            throttle.failed(client)  # credentials were given, and they were wrong
         headers = (
             {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'} if auth.username else {}
         )
@@ -191,6 +207,7 @@ def create_app(
         page.register_callbacks(app)
     app.layout = _shell
     install_auth(app.server, auth)
+    install_security_headers(app.server)
     register_table_export(app)
     return app
 
