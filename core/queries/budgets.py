@@ -82,8 +82,12 @@ class BudgetUse:
     service: str
     period: str
     budget_usd: Decimal
-    spent_usd: Decimal
     projection: Projection
+
+    @property
+    def spent_usd(self) -> Decimal:
+        """Billed spend so far this month."""
+        return self.projection.spent_usd
 
     @property
     def used(self) -> Decimal | None:
@@ -127,7 +131,6 @@ def budget_use(
                 budget.service,
                 period,
                 budget.amount_usd,
-                projection.spent_usd,
                 projection,
             )
         )

@@ -26,7 +26,7 @@ def daily(amount: str) -> dict[date, Decimal]:
 
 def test_budgets_come_first_then_teams_without_a_budget_that_spend():
     budgeted = project_month(daily("60"), TODAY, Decimal(1000))
-    use = BudgetUse("search", "all", "2026-11", Decimal(1000), budgeted.spent_usd, budgeted)
+    use = BudgetUse("search", "all", "2026-11", Decimal(1000), budgeted)
     projections = {
         "search": budgeted,
         "support": project_month(daily("10"), TODAY),
