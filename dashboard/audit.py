@@ -6,7 +6,6 @@ sees every one; the filters are those the request was answered with, after scopi
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -28,20 +27,19 @@ _TARGET_CHARS = 512
 
 def describe(payload: Any) -> tuple[str, str]:
     """(action, target) of a callback request: a page view, a CSV export or another data callback."""
-    output = str(payload.get("output", "")) if isinstance(payload, dict) else ""
+    if not isinstance(payload, dict):
+        return "callback", ""
+    output = str(payload.get("output", ""))
+    inputs = [item for item in payload.get("inputs") or [] if isinstance(item, dict)]
     if PAGES_OUTPUT in output:
-        inputs = payload.get("inputs") or []
         paths = [
-            str(item.get("value") or "")
-            for item in inputs
-            if isinstance(item, dict) and item.get("property") == "pathname"
+            str(item.get("value") or "") for item in inputs if item.get("property") == "pathname"
         ]
         return "page", (paths[0] if paths else "")
-    if EXPORT_LOG in output:
-        try:
-            return "export", str(json.loads(output.rsplit(".", 1)[0])["table"])
-        except (ValueError, KeyError, TypeError):
-            return "export", output
+    for item in inputs:
+        component = item.get("id")
+        if isinstance(component, dict) and component.get("type") == EXPORT_LOG:
+            return "export", str(component.get("table", ""))
     return "callback", output
 
 
