@@ -235,3 +235,39 @@ def test_pages_callbacks_and_exports_are_in_the_audit_log(scoped_app):
         ("callback", "alerts-body.children"),
         ("export", "overview-budgets"),
     }
+
+
+def test_in_a_browser_the_viewer_of_a_is_offered_and_shown_only_a(scoped_app, browser, tmp_path):
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        accept_downloads=True,
+        extra_http_headers=world.VIEWER_A,
+    )
+    context.set_default_timeout(20000)
+    page = context.new_page()
+    try:
+        with ServerThread(scoped_app.server) as server:
+            page.goto(f"{server.url}/teams?team={world.TEAM_B}")
+            page.wait_for_selector("#teams-spend")
+            page.wait_for_load_state("networkidle")
+            # the body's DOM (the head's meta tags echo the address typed, not data)
+            assert not world.leaks(page.inner_html("body"))
+            assert world.TEAM_A in page.inner_text("#teams-page")
+            assert f"team={world.TEAM_A}" in page.url
+            page.click("#teams-team")
+            options = page.get_by_role("option").all_inner_texts()
+            assert options == [world.TEAM_A]
+            page.keyboard.press("Escape")
+
+            page.goto(f"{server.url}/?team={world.TEAM_B}")
+            page.wait_for_selector("#overview-budgets .ag-row")
+            with page.expect_download() as download_info:
+                page.locator("#overview-budgets button.export").click()
+            path = tmp_path / "budgets.csv"
+            download_info.value.save_as(path)
+            rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+            assert [row["team"] for row in rows] == [world.TEAM_A]
+            assert not world.leaks(path.read_text(encoding="utf-8-sig"))
+            assert not world.leaks(page.inner_html("body"))
+    finally:
+        context.close()
