@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.access_settings import DashboardConfig
 from core.db import make_engine, session_factory
 from core.models import DashboardAudit
-from core.settings import ConfigError, parse_config
+from core.settings import ConfigError
 from dashboard.access import Viewer, narrow, viewer_for
 from dashboard.app import AuthSettings, create_app
 from dashboard.filters import Filters
@@ -17,7 +17,7 @@ from monitor.migrate import upgrade
 from tests.conftest import _postgres_database
 from tests.dashboard import two_teams as world
 from tests.dashboard.conftest import ServerThread
-from tests.dashboard.test_team_scope import CALLBACK, START, END
+from tests.dashboard.two_teams import CALLBACK, overview, with_dashboard
 
 A, B = world.TEAM_A, world.TEAM_B
 
@@ -36,30 +36,6 @@ def db_url(request, tmp_path_factory):
             world.seed(session)
         engine.dispose()
         yield url
-
-
-def with_dashboard(dashboard_yaml: str):
-    """The two-team config with its `dashboard:` section replaced."""
-    head = world.CONFIG.split("dashboard:")[0]
-    return parse_config(head + dashboard_yaml)
-
-
-def overview(teams: list[str]) -> dict:
-    """The Overview body's callback asking for ``teams`` ([] for all)."""
-    inputs = [
-        {"id": "overview-dates", "property": "start_date", "value": START},
-        {"id": "overview-dates", "property": "end_date", "value": END},
-        {"id": "overview-team", "property": "value", "value": teams},
-        {"id": "overview-account", "property": "value", "value": []},
-        {"id": "overview-region", "property": "value", "value": []},
-    ]
-    return {
-        "output": "overview-body.children",
-        "outputs": {"id": "overview-body", "property": "children"},
-        "inputs": inputs,
-        "changedPropIds": [],
-        "state": [],
-    }
 
 
 def test_roles_and_team_groups_decide_what_a_user_sees():

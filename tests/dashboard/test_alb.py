@@ -19,8 +19,7 @@ from core.db import make_engine, session_factory
 from dashboard.app import AuthSettings, create_app
 from monitor.migrate import upgrade
 from tests.dashboard import two_teams as world
-from tests.dashboard.test_access import overview, with_dashboard
-from tests.dashboard.test_team_scope import CALLBACK
+from tests.dashboard.two_teams import CALLBACK, overview, with_dashboard
 
 ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/gcm/50dc6c495c0c9188"
 KID = "6f9d3ba1-8f4e-4a1b-9b43-0c1f5e3c2a10"

@@ -28,8 +28,7 @@ from tests.conftest import _postgres_database
 from tests.dashboard import two_teams as world
 from tests.dashboard.conftest import ServerThread
 
-CALLBACK = "/_dash-update-component"
-START, END = "2026-02-20", "2026-03-18"
+CALLBACK, START, END = world.CALLBACK, world.START, world.END
 TEAM_ASKS: list[Any] = [
     [world.TEAM_B],
     [world.TEAM_A, world.TEAM_B],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,8 @@ from demo.rows import (
 )
 
 NOW = datetime(2026, 3, 18, 12, 30, tzinfo=UTC)
+CALLBACK = "/_dash-update-component"
+START, END = "2026-02-20", "2026-03-18"
 TEAM_A, TEAM_B = "alpha-squad", "zulu-vault"
 DAYS = 20
 HOURS = 48  # of endpoint history, up to NOW
@@ -80,6 +83,12 @@ NOBODY = {"X-Forwarded-User": "eve@example.com", "X-Forwarded-Groups": "staff,co
 def config() -> MonitorConfig:
     """The config of this world."""
     return parse_config(CONFIG)
+
+
+def with_dashboard(dashboard_yaml: str) -> MonitorConfig:
+    """The two-team config with its `dashboard:` section replaced."""
+    head = CONFIG.split("dashboard:")[0]
+    return parse_config(head + dashboard_yaml)
 
 
 def seed(session: Session) -> None:
@@ -202,3 +211,21 @@ def team_b_tokens() -> list[str]:
 def leaks(text: str) -> list[str]:
     """Team B's tokens found in ``text``."""
     return [token for token in team_b_tokens() if token in text]
+
+
+def overview(teams: list[str]) -> dict[str, Any]:
+    """The Overview body's callback asking for ``teams`` ([] for all)."""
+    inputs = [
+        {"id": "overview-dates", "property": "start_date", "value": START},
+        {"id": "overview-dates", "property": "end_date", "value": END},
+        {"id": "overview-team", "property": "value", "value": teams},
+        {"id": "overview-account", "property": "value", "value": []},
+        {"id": "overview-region", "property": "value", "value": []},
+    ]
+    return {
+        "output": "overview-body.children",
+        "outputs": {"id": "overview-body", "property": "children"},
+        "inputs": inputs,
+        "changedPropIds": [],
+        "state": [],
+    }
