@@ -41,7 +41,6 @@ class AlbKeys:
         self.timeout = timeout
         self._keys: dict[str, EllipticCurvePublicKey] = {}
         self._lock = threading.Lock()
-        self.fetches = 0
 
     def key(self, kid: str) -> EllipticCurvePublicKey:
         """The public key of ``kid``; AlbTokenError if it cannot be fetched or is no EC key."""
@@ -58,7 +57,6 @@ class AlbKeys:
 
     def _fetch(self, kid: str) -> EllipticCurvePublicKey:
         url = self.url_template.format(region=self.region, kid=kid)
-        self.fetches += 1
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as answer:  # noqa: S310
                 pem = answer.read(_MAX_KEY_BYTES)

@@ -79,21 +79,29 @@ class AccessPolicy:
 def access_policy(auth: AuthSettings, dashboard: DashboardConfig) -> AccessPolicy:
     """How requests are authenticated; the GENAI_MONITOR_DASHBOARD_* variables work as they always did."""
     config = dashboard.auth
-    proxies = tuple(config.trusted_proxies) if config and config.trusted_proxies else None
-    if config is not None and config.mode == "basic" and not auth.username:
-        raise ConfigError(f"dashboard.auth.mode basic needs {ENV_USER} and {ENV_PASSWORD}")
-    if config is not None and config.mode == "trusted_header":
-        return AccessPolicy(
-            auth,
-            dashboard,
-            auth.trusted_header or config.user_header,
-            config.groups_header,
-            proxies or LOOPBACK,
-        )
-    if config is not None and config.mode == "alb_oidc":
+    if config is None or config.mode == "basic":
+        if config is not None and not auth.username:
+            raise ConfigError(f"dashboard.auth.mode basic needs {ENV_USER} and {ENV_PASSWORD}")
+        return _env_policy(auth, dashboard)
+    proxies = tuple(config.trusted_proxies) if config.trusted_proxies else None
+    if config.mode == "alb_oidc":
         return AccessPolicy(auth, dashboard, proxies=proxies, alb=AlbVerifier(config))
+    return AccessPolicy(
+        auth,
+        dashboard,
+        auth.trusted_header or config.user_header,
+        config.groups_header,
+        proxies or LOOPBACK,
+    )
+
+
+def _env_policy(auth: AuthSettings, dashboard: DashboardConfig) -> AccessPolicy:
+    """The environment's basic auth or trusted header, as always."""
     groups_header = DEFAULT_GROUPS_HEADER if auth.trusted_header and dashboard.maps_groups else None
-    return AccessPolicy(auth, dashboard, auth.trusted_header, groups_header)
+    policy = AccessPolicy(auth, dashboard, auth.trusted_header, groups_header)
+    if dashboard.maps_groups and not policy.enabled:
+        log.warning("dashboard.roles and team_groups need authentication: everyone is an admin")
+    return policy
 
 
 def _plain(text: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
