@@ -275,3 +275,19 @@ class Silence(Base):
     ends_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(128))
     comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class DashboardAudit(Base):
+    """One dashboard request that served data: who (user, role), when, what and with which filters."""
+
+    __tablename__ = "dashboard_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    user: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))  # page, callback or export
+    target: Mapped[str] = mapped_column(String(512))  # the page path, callback output or table
+    filters: Mapped[str] = mapped_column(Text, default="")  # as a URL query string
+
+    __table_args__ = (Index("ix_dashboard_audit_at", "at"),)

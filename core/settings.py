@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from core import registry
+from core.access_settings import DashboardConfig, check_team_groups
 from core.config_env import MissingVariable, substitute_env
 from core.config_errors import describe_validation_error
 from core.timeutil import parse_duration
@@ -270,6 +271,7 @@ class MonitorConfig(_Strict):
     alerts: AlertsConfig = AlertsConfig()
     notifiers: dict[str, NotifierSettings] = Field(default_factory=dict)
     advisor: AdvisorConfig = AdvisorConfig()
+    dashboard: DashboardConfig = DashboardConfig()
 
     @field_validator("regions")
     @classmethod
@@ -288,6 +290,7 @@ class MonitorConfig(_Strict):
         _check_unique(self)
         _check_routes(self)
         _check_team_names(self)
+        check_team_groups(self.dashboard, {team.name for team in self.teams})
         return self
 
 

@@ -1,115 +1,27 @@
-"""The Dash app: a small factory, the page shell, and authentication covering every route."""
+"""The Dash app: a small factory and the page shell, with authentication, scoping and the audit log."""
 
 from __future__ import annotations
 
-import hmac
 import logging
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 
 import dash
 from dash import dcc, html
-from flask import Flask, Response, request
 
 from core import registry
 from core.db import make_engine, session_factory
 from core.registry import import_submodules
-from core.settings import ConfigError, MonitorConfig
+from core.settings import MonitorConfig
 from core.timeutil import utcnow
 from dashboard.advisor_port import ADVISOR_EXTENSION, AdvisorFactory
+from dashboard.audit import install_audit
+from dashboard.auth import AuthSettings, auth_from_env, install_auth
 from dashboard.components import register_table_export
 from dashboard.context import EXTENSION, DashboardContext
-from dashboard.security import FailureThrottle, install_security_headers
+from dashboard.security import install_security_headers
 
 log = logging.getLogger(__name__)
-
-
-ENV_USER = "GENAI_MONITOR_DASHBOARD_USER"
-ENV_PASSWORD = "GENAI_MONITOR_DASHBOARD_PASSWORD"
-ENV_TRUSTED_HEADER = "GENAI_MONITOR_DASHBOARD_TRUSTED_HEADER"
-ENV_ALLOWED_USERS = "GENAI_MONITOR_DASHBOARD_ALLOWED_USERS"
-REALM = "genai-cost-monitor"
-
-
-@dataclass(frozen=True)
-class AuthSettings:
-    """Who may see the dashboard: basic auth, a trusted header set by an SSO proxy, or both (either admits)."""
-
-    username: str | None = None
-    password: str | None = None
-    # a header such as X-Forwarded-User that the reverse proxy sets after SSO (and strips from clients)
-    trusted_header: str | None = None
-    # with a trusted header: only these users (empty: anyone the proxy admits)
-    allowed_users: tuple[str, ...] = ()
-
-    @property
-    def enabled(self) -> bool:
-        """Whether any authentication is required."""
-        return bool(self.username or self.trusted_header)
-
-
-def auth_from_env(environ: Mapping[str, str] | None = None) -> AuthSettings:
-    """Authentication from the environment; a user without a password (or the reverse) is a config error."""
-    env = os.environ if environ is None else environ
-    user, password = env.get(ENV_USER) or None, env.get(ENV_PASSWORD) or None
-    if bool(user) != bool(password):
-        raise ConfigError(f"set both {ENV_USER} and {ENV_PASSWORD} for basic auth, or neither")
-    allowed = tuple(
-        name.strip() for name in (env.get(ENV_ALLOWED_USERS) or "").split(",") if name.strip()
-    )
-    return AuthSettings(user, password, env.get(ENV_TRUSTED_HEADER) or None, allowed)
-
-
-def _admitted(auth: AuthSettings) -> bool:
-    if auth.trusted_header:
-        user = request.headers.get(auth.trusted_header, "").strip()
-        if user and (not auth.allowed_users or user in auth.allowed_users):
-            return True
-    if auth.username and auth.password:
-        given = request.authorization
-        if given is not None and given.type == "basic":
-            # compare both in constant time, whatever the first comparison says
-            user_ok = hmac.compare_digest((given.username or "").encode(), auth.username.encode())
-            password_ok = hmac.compare_digest(
-                (given.password or "").encode(), auth.password.encode()
-            )
-            return user_ok and password_ok
-    return False
-
-
-def install_auth(
-    server: Flask, auth: AuthSettings, throttle: FailureThrottle | None = None
-) -> None:
-    """Refuse every request, Dash's callback and asset routes included, that lacks valid credentials;
-    a client that keeps sending wrong passwords is refused (429) for a while."""
-    if not auth.enabled:
-        return
-    throttle = throttle or FailureThrottle()
-
-    def check() -> Response | None:
-        client = request.remote_addr or "unknown"
-        wait = throttle.retry_after(client)
-        if wait > 0:
-            return Response(
-                "too many failed logins; try again later\n",
-                status=429,
-                headers={"Retry-After": str(int(wait) + 1)},
-                mimetype="text/plain",
-            )
-        if _admitted(auth):
-            return None
-        if request.authorization is not None:
-            throttle.failed(client)  # credentials were given, and they were wrong
-        headers = (
-            {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'} if auth.username else {}
-        )
-        return Response(
-            "authentication required\n", status=401, headers=headers, mimetype="text/plain"
-        )
-
-    server.before_request(check)
 
 
 STYLE = """
@@ -206,8 +118,9 @@ def create_app(
         )
         page.register_callbacks(app)
     app.layout = _shell
-    install_auth(app.server, auth)
+    install_auth(app.server, auth, dashboard=config.dashboard)
     install_security_headers(app.server)
+    install_audit(app.server, sessions, clock)  # after the headers: they run in reverse order
     register_table_export(app)
     return app
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash_ag_grid as dag
 import pandas as pd
@@ -14,6 +15,10 @@ from dash import MATCH, Dash, Input, Output, dcc, html
 
 from core.queries.bedrock import SLICE_COUNTS
 from core.timeutil import iso_utc
+from dashboard.access import scoped
+from dashboard.audit import EXPORT_LOG
+from dashboard.context import current_context
+from dashboard.filters import parse_filters
 
 MONEY_SUFFIX = "_usd"
 MONEY_WORD = "usd"  # bedrock_usd_per_month is money too
@@ -213,18 +218,40 @@ def table(
         n_clicks=0,
         style=EXPORT_BUTTON_STYLE,
     )
-    tools = html.Div(export, style={"display": "flex", "justifyContent": "flex-end"})
+    tools = html.Div(
+        [export, dcc.Store(id={"type": EXPORT_LOG, "table": component_id})],
+        style={"display": "flex", "justifyContent": "flex-end"},
+    )
     return html.Div([tools, grid], id=component_id, className="table")
 
 
 def register_table_export(app: Dash) -> None:
-    """Every table's Export button downloads its rows (sorted and filtered as shown) as CSV."""
+    """Every table's Export button downloads its rows (sorted and filtered as shown) as CSV.
+
+    The browser makes the CSV from the rows the page's callback sent (already narrowed to the
+    viewer's teams); the click also tells the server, which writes it to the audit log.
+    """
     app.clientside_callback(  # type: ignore[no-untyped-call]
-        "function(clicks) { return clicks ? true : window.dash_clientside.no_update; }",
+        """function(clicks) {
+            if (!clicks) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+            return [true, {query: window.location.search, clicks: clicks}];
+        }""",
         Output({"type": GRID, "table": MATCH}, "exportDataAsCsv"),
+        Output({"type": EXPORT_LOG, "table": MATCH}, "data"),
         Input({"type": EXPORT, "table": MATCH}, "n_clicks"),
         prevent_initial_call=True,
     )
+
+    @app.callback(
+        Output({"type": EXPORT, "table": MATCH}, "disabled"),
+        Input({"type": EXPORT_LOG, "table": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
+    def exported(data: Any) -> bool:
+        query = str(data.get("query") or "") if isinstance(data, dict) else ""
+        # the filters the export was made under, as the audit log keeps them
+        scoped(parse_filters(dict(parse_qsl(query.lstrip("?"))), current_context().today()))
+        return False
 
 
 def table_section(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.queries.options import filter_options
 from core.settings import UNATTRIBUTED, MonitorConfig
 from core.timeutil import utcnow
+from dashboard.access import current_viewer, visible
 from dashboard.filters import Filters
 
 EXTENSION = "genai_monitor"
@@ -65,10 +66,12 @@ def cents(value: Decimal | None) -> Decimal | None:
 def options_for(
     context: DashboardContext, session: Session, filters: Filters
 ) -> tuple[list[str], list[str], list[str]]:
-    """Teams, accounts and regions to offer in the filters of a view."""
+    """Teams, accounts and regions to offer in the filters of a view, as far as its viewer may see."""
+    viewer = current_viewer()
     start, end = filters.window
-    found = filter_options(session, start, end)
-    teams = sorted(set(found.teams) | set(context.config_teams()))
-    accounts = sorted(set(found.accounts) | {account.id for account in context.config.accounts})
+    found = filter_options(session, start, end, viewer.teams)
+    teams = visible(set(found.teams) | set(context.config_teams()), viewer)
+    configured = {a.id for a in context.config.accounts if a.team is None or viewer.sees(a.team)}
+    accounts = sorted(set(found.accounts) | configured)
     regions = sorted(set(found.regions) | set(context.config.regions))
-    return teams, accounts, regions
+    return sorted(teams), accounts, regions

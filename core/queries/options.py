@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly, Budget, CostDaily, Endpoint
+from core.queries.common import chosen
 
 
 @dataclass(frozen=True)
@@ -20,18 +22,27 @@ class FilterOptions:
     regions: list[str]
 
 
-def filter_options(session: Session, start: datetime, end: datetime) -> FilterOptions:
-    """Teams, accounts and regions with data in [start, end) or a known endpoint or budget."""
+def filter_options(
+    session: Session, start: datetime, end: datetime, teams: Sequence[str] | None = None
+) -> FilterOptions:
+    """Teams, accounts and regions with data in [start, end) or a known endpoint or budget (of ``teams``)."""
     usage = BedrockUsageHourly
-    in_window = (usage.hour >= start, usage.hour < end)
-    days = (CostDaily.day >= start.date(), CostDaily.day < end.date() + timedelta(days=1))
-    teams = set(session.scalars(select(usage.team).where(*in_window).distinct()))
-    teams |= set(session.scalars(select(CostDaily.team).where(*days).distinct()))
-    teams |= set(session.scalars(select(Endpoint.team).distinct()))
-    teams |= set(session.scalars(select(Budget.team).distinct()))
+    in_window = (usage.hour >= start, usage.hour < end, *chosen((usage.team, teams)))
+    days = (
+        CostDaily.day >= start.date(),
+        CostDaily.day < end.date() + timedelta(days=1),
+        *chosen((CostDaily.team, teams)),
+    )
+    endpoints = chosen((Endpoint.team, teams))
+    found = set(session.scalars(select(usage.team).where(*in_window).distinct()))
+    found |= set(session.scalars(select(CostDaily.team).where(*days).distinct()))
+    found |= set(session.scalars(select(Endpoint.team).where(*endpoints).distinct()))
+    found |= set(
+        session.scalars(select(Budget.team).where(*chosen((Budget.team, teams))).distinct())
+    )
     accounts = set(session.scalars(select(usage.account_id).where(*in_window).distinct()))
     accounts |= set(session.scalars(select(CostDaily.account_id).where(*days).distinct()))
-    accounts |= set(session.scalars(select(Endpoint.account_id).distinct()))
+    accounts |= set(session.scalars(select(Endpoint.account_id).where(*endpoints).distinct()))
     regions = set(session.scalars(select(usage.region).where(*in_window).distinct()))
-    regions |= set(session.scalars(select(Endpoint.region).distinct()))
-    return FilterOptions(sorted(teams), sorted(accounts), sorted(regions))
+    regions |= set(session.scalars(select(Endpoint.region).where(*endpoints).distinct()))
+    return FilterOptions(sorted(found), sorted(accounts), sorted(regions))

@@ -9,6 +9,7 @@ from typing import Any
 from dash import Dash, Output, html
 
 from core.registry import PageEntry, pages
+from dashboard.access import scoped
 from dashboard.components import page_frame
 from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.filters import Filters, FilterSpec, parse_filters
@@ -27,7 +28,7 @@ def filtered_layout(
     def layout(**query: Any) -> html.Div:
         context = current_context()
         today = context.today()
-        filters = parse_filters(query, today, extra_keys=extra_keys)
+        filters = scoped(parse_filters(query, today, extra_keys=extra_keys))
         with context.sessions() as session:
             teams, accounts, regions = options_for(context, session, filters)
         extra = [control(filters, today)] if control else []
@@ -51,7 +52,7 @@ def register_view(
     @app.callback(Output(f"{spec.page}-body", "children"), spec.inputs())
     def update(*values: Any) -> html.Div:
         context = current_context()
-        return view(context, spec.parse(context.today(), values))
+        return view(context, scoped(spec.parse(context.today(), values)))
 
 
 def add_filtered_page(

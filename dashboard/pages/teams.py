@@ -8,6 +8,7 @@ from typing import Any
 from dash import html
 
 from core.queries.costs import spend_totals
+from dashboard.access import scoped
 from dashboard.components import (
     card,
     card_row,
@@ -32,11 +33,11 @@ IDLE_ROW = highlight_rows("idle", "yes", backgroundColor="#fee2e2")
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL; without a team, the biggest spender of the window."""
     context = current_context()
-    filters = parse_filters(query, context.today())
+    filters = scoped(parse_filters(query, context.today()))
     with context.sessions() as session:
         teams, accounts, regions = options_for(context, session, filters)
         if not filters.teams:
-            spend = spend_totals(session, *filters.day_range)
+            spend = spend_totals(session, *filters.day_range, "team", filters.team_list())
             top = (
                 max(spend, key=lambda team: spend[team]) if spend else (teams[0] if teams else None)
             )
