@@ -43,15 +43,23 @@ def alerts_evaluate(ctx: click.Context, dry_run: bool) -> None:
         )
     click.echo(
         f"{len(app.config.alerts.rules)} rule(s) evaluated: {summary.count('opened')} opened, {summary.count('fired')} fired, "
-        f"{summary.count('resolved')} resolved, {summary.count('notify')} notification(s) queued"
-        + (
-            ""
-            if dry_run
-            else f", {report.delivered} delivered, {report.failed} failed (retried later)"
-        )
+        f"{summary.count('resolved')} resolved, {summary.count('inhibited')} inhibited, "
+        f"{summary.count('notify')} notification(s) queued"
+        + ("" if dry_run else f", {report.delivered} delivered, {report.failed} failed")
     )
-    for error in sorted(set(report.errors)):
-        click.echo(f"delivery failed: {error}", err=True)
+    if report.failed:
+        attempted = report.delivered + report.failed
+        click.echo(
+            f"{report.failed} of {attempted} notification(s) failed: {'; '.join(sorted(set(report.errors)))}",
+            err=True,
+        )
+        if report.unknown:
+            click.echo(
+                f"{report.unknown} of them were sent without an answer in time (outcome unknown): "
+                "idempotent channels get them again with the same key, others never twice",
+                err=True,
+            )
+        ctx.exit(1)
 
 
 @alerts_group.command("list")

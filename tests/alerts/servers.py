@@ -59,6 +59,8 @@ class HttpRecorder:
                         )
                 if not seen:
                     time.sleep(recorder.delay)
+                with lock:
+                    recorder.intervals.append((arrived, time.monotonic()))
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -66,8 +68,6 @@ class HttpRecorder:
                     self.wfile.write(b'{"status": "success"}')
                 except OSError:
                     pass  # the client gave up waiting: what it sent was processed all the same
-                with lock:
-                    recorder.intervals.append((arrived, time.monotonic()))
 
             def log_message(self, *args: Any) -> None:
                 return

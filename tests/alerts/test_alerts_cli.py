@@ -115,3 +115,16 @@ def test_evaluate_list_silence_and_export(cli, sessions, http):
 def test_config_check_masks_webhook_headers(cli):
     result = cli("config", "check")
     assert result.exit_code == 0 and "TOPSECRET" not in result.output
+
+
+def test_evaluate_exits_1_with_the_count_when_a_delivery_fails(cli, sessions, http):
+    seed_runs(sessions)
+    http.status = 500
+    failed = cli("alerts", "evaluate")
+    assert failed.exit_code == 1
+    assert "1 delivered" not in failed.output and "0 delivered, 1 failed" in failed.output
+    assert "1 of 1 notification(s) failed: webhook notifier hook answered HTTP 500" in failed.output
+    # the retry is not due yet: nothing to deliver is a success
+    http.status = 200
+    quiet = cli("alerts", "evaluate")
+    assert quiet.exit_code == 0 and "0 delivered, 0 failed" in quiet.output

@@ -116,7 +116,9 @@ def test_a_slow_smtp_server_gets_each_mail_once_with_a_stable_message_id(session
     finally:
         controller.stop()
     ids = [mail["Message-ID"] for _to, mail in inbox.messages]
-    print(f"\n5 mails to a {SLOW} s-slow SMTP server, timeout {TIMEOUT} s: {duplicates(ids)} copies")
+    print(
+        f"\n5 mails to a {SLOW} s-slow SMTP server, timeout {TIMEOUT} s: {duplicates(ids)} copies"
+    )
     assert len(ids) == 5 and duplicates(ids) == 0
     assert all(n.unknown_outcomes == 1 and n.delivered_at for n in rows(sessions))
 
