@@ -136,9 +136,7 @@ def post_json(
         raise DeliveryError(f"{what} unreachable: {type(exc.reason).__name__}") from None
     except (TimeoutError, ConnectionError, http.client.HTTPException):
         # the request went out and the answer did not come back: the receiver may have acted
-        raise DeliveryError(
-            f"{what} sent, no answer within {timeout:g} s", unknown=True
-        ) from None
+        raise DeliveryError(f"{what} sent, no answer within {timeout:g} s", unknown=True) from None
     with response:
         try:
             return bytes(response.read())

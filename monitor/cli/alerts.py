@@ -67,18 +67,20 @@ def alerts_evaluate(ctx: click.Context, dry_run: bool) -> None:
     "--state",
     "states",
     multiple=True,
-    type=click.Choice(["pending", "firing", "silenced", "resolved"]),
-    help="Only these states (repeatable; default: all open ones).",
+    type=click.Choice(["pending", "firing", "silenced", "inhibited", "resolved"]),
+    help="Only these states (repeatable; default: pending, firing and silenced).",
 )
-@click.option("--all", "show_all", is_flag=True, help="Every state, resolved included.")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Every state, resolved and inhibited included."
+)
 @click.pass_context
 def alerts_list(ctx: click.Context, states: tuple[str, ...], show_all: bool) -> None:
-    """List alerts, newest first."""
+    """List alerts, newest first (those inhibited by a higher one only with --all or --state)."""
     from core.queries.alerts import alert_rows
 
     chosen = None if show_all else list(states or ("pending", "firing", "silenced"))
     with app_of(ctx).database()() as session:
-        rows = alert_rows(session, chosen)
+        rows = alert_rows(session, chosen, inhibited=show_all or bool(states))
         for alert in rows:
             click.echo(
                 f"{alert.id:>5}  {alert.state:<9} {alert.severity:<8} {alert.rule:<17} {alert.team:<14} {alert.message}"

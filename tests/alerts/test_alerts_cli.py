@@ -128,3 +128,38 @@ def test_evaluate_exits_1_with_the_count_when_a_delivery_fails(cli, sessions, ht
     http.status = 200
     quiet = cli("alerts", "evaluate")
     assert quiet.exit_code == 0 and "0 delivered, 0 failed" in quiet.output
+
+
+def test_list_and_export_show_inhibited_alerts_only_on_request(cli, sessions):
+    from core.models import Alert
+
+    now = utcnow()
+    with sessions.begin() as session:
+        for percent, state, by in ((100, "firing", None), (80, "inhibited", "search/m/100%")):
+            session.add(
+                Alert(
+                    rule="budget_threshold",
+                    subject=f"search/m/{percent}%",
+                    opened_at=now,
+                    team="search",
+                    severity="warning",
+                    state=state,
+                    active_since=now,
+                    last_seen_at=now,
+                    message=f"past the {percent}% threshold",
+                    details={},
+                    inhibited_by=by,
+                )
+            )
+
+    def subjects(*args):
+        return [
+            r["subject"]
+            for r in json.loads(cli("export", "alerts", "--format", "json", *args).stdout)
+        ]
+
+    assert subjects() == ["search/m/100%"]
+    assert sorted(subjects("--inhibited")) == ["search/m/100%", "search/m/80%"]
+    assert "80%" not in cli("alerts", "list").output
+    assert "80% threshold" in cli("alerts", "list", "--state", "inhibited").output
+    assert "80% threshold" in cli("alerts", "list", "--all").output
