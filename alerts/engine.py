@@ -15,7 +15,6 @@ from core.alert_state import OPEN_STATES, AlertState
 from core.models import Alert, Notification, Silence
 from core.settings import MonitorConfig
 
-
 # the states in which an alert inhibits the lower ones of its group: its condition is confirmed
 STANDING_STATES = (AlertState.FIRING, AlertState.SILENCED)
 
