@@ -15,12 +15,15 @@ from core.alert_state import OPEN_STATES, AlertState
 from core.models import Alert, Notification, Silence
 from core.settings import MonitorConfig
 
+# the states in which an alert inhibits the lower ones of its group: its condition is confirmed
+STANDING_STATES = (AlertState.FIRING, AlertState.SILENCED)
+
 
 @dataclass
 class Change:
     """One thing an evaluation did, for the CLI's report and --dry-run."""
 
-    what: str  # opened, fired, resolved, silenced, notify
+    what: str  # opened, fired, resolved, silenced, inhibited, notify
     rule: str
     subject: str
     detail: str = ""
@@ -111,9 +114,14 @@ class AlertEngine:
         now: datetime,
         summary: EvaluationSummary,
     ) -> set[tuple[str, str]]:
-        """Open an alert for each new finding and advance every found one; returns their keys."""
+        """Open an alert for each new finding and advance every found one; returns their keys.
+
+        The findings of an inhibition group go highest rank first: once one of them fires (or
+        is silenced), the lower ones are inhibited.
+        """
         seen: set[tuple[str, str]] = set()
-        for finding in findings:
+        standing: dict[tuple[str, str], str] = {}  # (rule, inhibit group) -> its firing subject
+        for finding in sorted(findings, key=lambda f: -f.rank if f.inhibit_group else 0.0):
             key = (finding.rule, finding.subject)
             seen.add(key)
             alert = open_alerts.get(key)
@@ -122,7 +130,13 @@ class AlertEngine:
                 summary.changes.append(
                     Change("opened", finding.rule, finding.subject, finding.message)
                 )
+            group = (finding.rule, finding.inhibit_group or "")
+            if finding.inhibit_group is not None and group in standing:
+                self._inhibit(alert, finding, standing[group], now, summary)
+                continue
             self._advance(alert, finding, silences, now, summary)
+            if finding.inhibit_group is not None and alert.state in STANDING_STATES:
+                standing[group] = alert.subject
         return seen
 
     def _resolve_cleared(
@@ -163,14 +177,9 @@ class AlertEngine:
         session.add(alert)
         return alert
 
-    def _advance(
-        self,
-        alert: Alert,
-        finding: Finding,
-        silences: list[Silence],
-        now: datetime,
-        summary: EvaluationSummary,
-    ) -> None:
+    @staticmethod
+    def _update(alert: Alert, finding: Finding, now: datetime) -> None:
+        """Take the finding's latest description of the alert."""
         alert.team, alert.severity, alert.message, alert.details = (
             finding.team,
             finding.severity,
@@ -180,6 +189,26 @@ class AlertEngine:
         alert.last_seen_at = now
         if finding.active_since is not None:
             alert.active_since = finding.active_since
+
+    def _inhibit(
+        self, alert: Alert, finding: Finding, by: str, now: datetime, summary: EvaluationSummary
+    ) -> None:
+        """Hold an alert under a higher one of its group: shown only on request, never told."""
+        self._update(alert, finding, now)
+        if alert.state != AlertState.INHIBITED:
+            summary.changes.append(Change("inhibited", alert.rule, alert.subject, f"by {by}"))
+        alert.state, alert.inhibited_by, alert.silenced_until = AlertState.INHIBITED, by, None
+
+    def _advance(
+        self,
+        alert: Alert,
+        finding: Finding,
+        silences: list[Silence],
+        now: datetime,
+        summary: EvaluationSummary,
+    ) -> None:
+        self._update(alert, finding, now)
+        alert.inhibited_by = None
         ends = [
             s.ends_at
             for s in silences

@@ -56,5 +56,9 @@ def cycle(
 ) -> tuple[EvaluationSummary, DeliveryReport]:
     """Evaluate, then deliver what is due (nothing is delivered on a dry run)."""
     summary = evaluate_once(sessions, config, snapshot_of, clock(), dry_run)
-    report = DeliveryReport() if dry_run else deliver(sessions, channels, clock)
+    report = (
+        DeliveryReport()
+        if dry_run
+        else deliver(sessions, channels, clock, config.alerts.delivery_workers)
+    )
     return summary, report

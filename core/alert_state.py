@@ -11,8 +11,11 @@ class AlertState(StrEnum):
     PENDING = "pending"  # the condition holds, but not yet for the rule's `for`
     FIRING = "firing"
     SILENCED = "silenced"  # firing under a silence: nobody is notified
+    # the condition holds, but a firing alert of the same group ranks higher (e.g. 100% of a
+    # budget over its 50%): not shown by default, nobody is notified (Alertmanager's inhibition)
+    INHIBITED = "inhibited"
     RESOLVED = "resolved"
 
 
 # the states of an episode that has not ended
-OPEN_STATES = (AlertState.FIRING, AlertState.PENDING, AlertState.SILENCED)
+OPEN_STATES = (AlertState.FIRING, AlertState.PENDING, AlertState.SILENCED, AlertState.INHIBITED)

@@ -231,6 +231,8 @@ class Alert(Base):
     silenced_until: Mapped[datetime | None]
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the subject of the higher alert that inhibits it (kept once resolved: history, not news)
+    inhibited_by: Mapped[str | None] = mapped_column(String(512))
 
     __table_args__ = (
         UniqueConstraint("rule", "subject", "opened_at"),
@@ -253,8 +255,12 @@ class Notification(Base):
     created_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
+    # when the outbox was done with it: delivered, or sent without an answer and not re-sent
+    # (then last_error says so)
     delivered_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # attempts that went out but got no answer in time (the receiver may have processed them)
+    unknown_outcomes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("alert_id", "channel", "kind", "sequence"),

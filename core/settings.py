@@ -205,6 +205,8 @@ class AlertsConfig(_Strict):
     interval: Duration = timedelta(minutes=5)
     repeat_interval: Duration = timedelta(hours=4)
     default_route: list[str] = Field(default_factory=list)
+    # channels delivered to at once (each channel's messages go out one by one, in order)
+    delivery_workers: int = Field(default=8, ge=1, le=64, strict=True)
     rules: list[RuleSettings] = Field(default_factory=list)
 
     @field_validator("interval")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -19,11 +20,16 @@ SOURCE = "genai-cost-monitor"
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered; the text never contains a secret (no URLs, no keys)."""
+    """A message could not be delivered; the text never contains a secret (no URLs, no keys).
 
-    def __init__(self, message: str, retryable: bool = True) -> None:
+    ``unknown``: the message went out but no answer came in time, so the receiver may well have
+    processed it (a slow receiver); the outbox re-sends it only to a channel that is idempotent.
+    """
+
+    def __init__(self, message: str, retryable: bool = True, unknown: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.unknown = unknown
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,9 @@ class Notifier(Protocol):
     """A channel: sends a message or raises DeliveryError."""
 
     name: str
+    # the receiver drops a re-sent message by its key (Idempotency-Key, dedup_key, ...), so a
+    # message whose outcome is unknown may be sent again without a duplicate
+    idempotent: bool
 
     def send(self, message: Message) -> None:
         """Deliver one message."""
@@ -84,6 +93,8 @@ SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 class Channel(Generic[SettingsT]):
     """A channel made from its configured name and its settings alone."""
+
+    idempotent = False
 
     def __init__(self, name: str, settings: SettingsT) -> None:
         self.name = name
@@ -116,11 +127,18 @@ def post_json(
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URLs come from the operator's config
-            return bytes(response.read())
+        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - URLs come from the operator's config
     except urllib.error.HTTPError as exc:
         retryable = exc.code in (408, 429) or exc.code >= 500
         raise DeliveryError(f"{what} answered HTTP {exc.code}", retryable=retryable) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DeliveryError(f"{what} unreachable: {type(reason).__name__}") from None
+    except urllib.error.URLError as exc:
+        # urllib wraps what fails before the request is fully sent: nothing was processed
+        raise DeliveryError(f"{what} unreachable: {type(exc.reason).__name__}") from None
+    except (TimeoutError, ConnectionError, http.client.HTTPException):
+        # the request went out and the answer did not come back: the receiver may have acted
+        raise DeliveryError(f"{what} sent, no answer within {timeout:g} s", unknown=True) from None
+    with response:
+        try:
+            return bytes(response.read())
+        except (OSError, http.client.HTTPException):
+            return b""  # it answered 2xx: the body is of no interest

@@ -40,13 +40,26 @@ def email_message(message: Message, settings: EmailNotifier) -> EmailMessage:
     return mail
 
 
+class OutcomeUnknown(Exception):
+    """The message went out but the server's answer to it never came."""
+
+
 class EmailChannel(Channel[EmailNotifier]):
-    """Sends each message as one plain-text e-mail."""
+    """Sends each message as one plain-text e-mail.
+
+    SMTP has no idempotency key: a mail sent without an answer in time is not sent again; its
+    Message-ID, derived from the idempotency key, lets mail clients fold any copy all the same.
+    """
 
     def send(self, message: Message) -> None:
         """Send the e-mail."""
         try:
             smtp_send(self.settings, email_message(message, self.settings))
+        except OutcomeUnknown:
+            raise DeliveryError(
+                f"email notifier {self.name}: sent, no answer within {self.settings.timeout_seconds:g} s",
+                unknown=True,
+            ) from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(
                 f"email notifier {self.name}: SMTP {exc.smtp_code}",
@@ -75,7 +88,29 @@ def smtp_send(settings: EmailNotifier, mail: EmailMessage) -> None:
         if settings.username:
             password = settings.password.get_secret_value() if settings.password else ""
             smtp.login(settings.username, password)
-        smtp.send_message(mail)
+        transmit(smtp, mail, settings.sender, settings.to)
+
+
+def transmit(smtp: smtplib.SMTP, mail: EmailMessage, sender: str, recipients: list[str]) -> None:
+    """MAIL, RCPT and DATA; a timeout or lost connection during DATA raises OutcomeUnknown.
+
+    A server that answers the end of the message late has usually queued it: DATA is the one
+    step after which a failure may still mean the mail went out.
+    """
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.mail(sender)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    for recipient in recipients:
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    try:
+        code, reply = smtp.data(mail.as_bytes(policy=mail.policy.clone(linesep="\r\n")))
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise OutcomeUnknown from exc
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
 
 
 add_channel("email", EmailNotifier, EmailChannel, order=30)

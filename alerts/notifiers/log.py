@@ -22,6 +22,8 @@ log = logging.getLogger("genai-monitor.alerts")
 class LogChannel:
     """Logs each message at WARNING."""
 
+    idempotent = True  # logging cannot end with an unknown outcome
+
     def __init__(self, name: str) -> None:
         self.name = name
 

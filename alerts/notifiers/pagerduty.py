@@ -45,6 +45,8 @@ def pagerduty_event(alert: AlertItem, kind: str, routing_key: str) -> dict[str, 
 class PagerDutyChannel(Channel[PagerDutyNotifier]):
     """Sends each alert of a message as its own event (PagerDuty has no multi-alert event)."""
 
+    idempotent = True  # PagerDuty folds events with the same dedup_key into one incident
+
     def send(self, message: Message) -> None:
         """Send every alert's event; a retry re-sends all of them, which the dedup key makes harmless."""
         for alert in message.alerts:

@@ -52,7 +52,10 @@ def slack_payload(message: Message) -> dict[str, object]:
 
 
 class SlackChannel(Channel[SlackNotifier]):
-    """Posts to a Slack incoming webhook (Slack has no idempotency key: the outbox sends once)."""
+    """Posts to a Slack incoming webhook.
+
+    Slack has no idempotency key: a message sent without an answer in time is not sent again.
+    """
 
     def send(self, message: Message) -> None:
         """Post the message."""

@@ -28,6 +28,8 @@ class SnsChannel:
         _arn, _aws, _sns, region, account, _topic = settings.topic_arn.split(":", 5)
         self.target = Target(account, region)
         self.clients = clients
+        # only FIFO topics drop a re-published message (by its MessageDeduplicationId)
+        self.idempotent = settings.topic_arn.endswith(".fifo")
 
     def send(self, message: Message) -> None:
         """Publish the message."""
@@ -36,7 +38,7 @@ class SnsChannel:
             "Subject": message.title[:100],
             "Message": message.text,
         }
-        if self.settings.topic_arn.endswith(".fifo"):
+        if self.idempotent:
             params |= {
                 "MessageGroupId": message.rule,
                 "MessageDeduplicationId": message.idempotency_key[:128],

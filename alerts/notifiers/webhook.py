@@ -48,6 +48,8 @@ def webhook_payload(message: Message) -> dict[str, Any]:
 class WebhookChannel(Channel[WebhookNotifier]):
     """POSTs the message as JSON."""
 
+    idempotent = True  # a re-sent message carries the same Idempotency-Key
+
     def send(self, message: Message) -> None:
         """Post the message."""
         headers = {name: value.get_secret_value() for name, value in self.settings.headers.items()}

@@ -23,6 +23,10 @@ class Finding:
     hold_for: timedelta = timedelta(0)
     silenced_until: datetime | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # findings of one rule with the same inhibit_group: while the highest-ranked of them fires,
+    # it inhibits the others (they stay open, unshown and untold)
+    inhibit_group: str | None = None
+    rank: float = 0.0
 
 
 def money(value: Decimal | None) -> str:

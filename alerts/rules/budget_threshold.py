@@ -15,7 +15,11 @@ from core.settings import Duration, Number, RuleSettings
 
 
 class BudgetThresholdRule(RuleSettings):
-    """`{kind: budget_threshold}`: once per period for each fraction of the budget reached."""
+    """`{kind: budget_threshold}`: once per period for each fraction of the budget reached.
+
+    The highest threshold reached stands: it inhibits the lower ones of the same team and
+    period, which stay in the history without being shown or told again.
+    """
 
     kind: Literal["budget_threshold"]
     thresholds: list[Annotated[Number, Field(gt=0)]] = Field(
@@ -52,6 +56,8 @@ def budget_thresholds(rule: BudgetThresholdRule, snapshot: Snapshot) -> list[Fin
                         "spent_usd": str(budget.spent_usd),
                         "budget_usd": str(budget.budget_usd),
                     },
+                    inhibit_group=f"{budget.team}/{budget.period}",
+                    rank=threshold,
                 )
             )
     return findings

@@ -19,21 +19,31 @@ def alert_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     teams: list[str] | None = None,
+    inhibited: bool = False,
 ) -> list[Alert]:
-    """Alert episodes, newest first: those in ``states``, and/or opened in [start, end), of ``teams``."""
+    """Alert episodes, newest first: those in ``states``, and/or opened in [start, end), of ``teams``.
+
+    Episodes inhibited by a higher one (now or when they ended) only with ``inhibited``.
+    """
     statement = select(Alert).order_by(Alert.opened_at.desc(), Alert.id.desc())
     conditions = between(Alert.opened_at, start, end)
     conditions += chosen((Alert.state, [str(state) for state in states or ()]), (Alert.team, teams))
+    if not inhibited:
+        conditions.append(Alert.inhibited_by.is_(None))
     return list(session.scalars(statement.where(*conditions)))
 
 
 def alerts_resolved(
     session: Session, start: datetime, end: datetime, teams: list[str] | None = None
 ) -> list[Alert]:
-    """Alert episodes of ``teams`` resolved in [start, end), newest first."""
+    """Alert episodes of ``teams`` resolved in [start, end), newest first, none that ended inhibited."""
     statement = (
         select(Alert)
-        .where(*between(Alert.resolved_at, start, end), *chosen((Alert.team, teams)))
+        .where(
+            *between(Alert.resolved_at, start, end),
+            *chosen((Alert.team, teams)),
+            Alert.inhibited_by.is_(None),
+        )
         .order_by(Alert.resolved_at.desc(), Alert.id.desc())
     )
     return list(session.scalars(statement))

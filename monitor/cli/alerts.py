@@ -43,15 +43,23 @@ def alerts_evaluate(ctx: click.Context, dry_run: bool) -> None:
         )
     click.echo(
         f"{len(app.config.alerts.rules)} rule(s) evaluated: {summary.count('opened')} opened, {summary.count('fired')} fired, "
-        f"{summary.count('resolved')} resolved, {summary.count('notify')} notification(s) queued"
-        + (
-            ""
-            if dry_run
-            else f", {report.delivered} delivered, {report.failed} failed (retried later)"
-        )
+        f"{summary.count('resolved')} resolved, {summary.count('inhibited')} inhibited, "
+        f"{summary.count('notify')} notification(s) queued"
+        + ("" if dry_run else f", {report.delivered} delivered, {report.failed} failed")
     )
-    for error in sorted(set(report.errors)):
-        click.echo(f"delivery failed: {error}", err=True)
+    if report.failed:
+        attempted = report.delivered + report.failed
+        click.echo(
+            f"{report.failed} of {attempted} notification(s) failed: {'; '.join(sorted(set(report.errors)))}",
+            err=True,
+        )
+        if report.unknown:
+            click.echo(
+                f"{report.unknown} of them were sent without an answer in time (outcome unknown): "
+                "idempotent channels get them again with the same key, others never twice",
+                err=True,
+            )
+        ctx.exit(1)
 
 
 @alerts_group.command("list")
@@ -59,18 +67,20 @@ def alerts_evaluate(ctx: click.Context, dry_run: bool) -> None:
     "--state",
     "states",
     multiple=True,
-    type=click.Choice(["pending", "firing", "silenced", "resolved"]),
-    help="Only these states (repeatable; default: all open ones).",
+    type=click.Choice(["pending", "firing", "silenced", "inhibited", "resolved"]),
+    help="Only these states (repeatable; default: pending, firing and silenced).",
 )
-@click.option("--all", "show_all", is_flag=True, help="Every state, resolved included.")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Every state, resolved and inhibited included."
+)
 @click.pass_context
 def alerts_list(ctx: click.Context, states: tuple[str, ...], show_all: bool) -> None:
-    """List alerts, newest first."""
+    """List alerts, newest first (those inhibited by a higher one only with --all or --state)."""
     from core.queries.alerts import alert_rows
 
     chosen = None if show_all else list(states or ("pending", "firing", "silenced"))
     with app_of(ctx).database()() as session:
-        rows = alert_rows(session, chosen)
+        rows = alert_rows(session, chosen, inhibited=show_all or bool(states))
         for alert in rows:
             click.echo(
                 f"{alert.id:>5}  {alert.state:<9} {alert.severity:<8} {alert.rule:<17} {alert.team:<14} {alert.message}"

@@ -144,16 +144,26 @@ def export_costs(
     "--start", callback=parse_time, help="Alerts opened at or after this time (ISO 8601, UTC)."
 )
 @click.option("--end", callback=parse_time, help="Alerts opened before this time.")
+@click.option(
+    "--inhibited",
+    is_flag=True,
+    help="Also the alerts inhibited by a higher one (e.g. 50% of a budget under its 100%).",
+)
 @output_options
 @click.pass_context
 def export_alerts(
-    ctx: click.Context, start: datetime | None, end: datetime | None, fmt: str, path: str | None
+    ctx: click.Context,
+    start: datetime | None,
+    end: datetime | None,
+    inhibited: bool,
+    fmt: str,
+    path: str | None,
 ) -> None:
     """Alert episodes with their state and when they were notified and resolved."""
     require_order(start, end)
     _export(
         ctx,
-        lambda session: alert_rows(session, None, start, end),
+        lambda session: alert_rows(session, None, start, end, inhibited=inhibited),
         alert_record,
         ALERT_COLUMNS,
         fmt,

@@ -115,3 +115,51 @@ def test_evaluate_list_silence_and_export(cli, sessions, http):
 def test_config_check_masks_webhook_headers(cli):
     result = cli("config", "check")
     assert result.exit_code == 0 and "TOPSECRET" not in result.output
+
+
+def test_evaluate_exits_1_with_the_count_when_a_delivery_fails(cli, sessions, http):
+    seed_runs(sessions)
+    http.status = 500
+    failed = cli("alerts", "evaluate")
+    assert failed.exit_code == 1
+    assert "1 delivered" not in failed.output and "0 delivered, 1 failed" in failed.output
+    assert "1 of 1 notification(s) failed: webhook notifier hook answered HTTP 500" in failed.output
+    # the retry is not due yet: nothing to deliver is a success
+    http.status = 200
+    quiet = cli("alerts", "evaluate")
+    assert quiet.exit_code == 0 and "0 delivered, 0 failed" in quiet.output
+
+
+def test_list_and_export_show_inhibited_alerts_only_on_request(cli, sessions):
+    from core.models import Alert
+
+    now = utcnow()
+    with sessions.begin() as session:
+        for percent, state, by in ((100, "firing", None), (80, "inhibited", "search/m/100%")):
+            session.add(
+                Alert(
+                    rule="budget_threshold",
+                    subject=f"search/m/{percent}%",
+                    opened_at=now,
+                    team="search",
+                    severity="warning",
+                    state=state,
+                    active_since=now,
+                    last_seen_at=now,
+                    message=f"past the {percent}% threshold",
+                    details={},
+                    inhibited_by=by,
+                )
+            )
+
+    def subjects(*args):
+        return [
+            r["subject"]
+            for r in json.loads(cli("export", "alerts", "--format", "json", *args).stdout)
+        ]
+
+    assert subjects() == ["search/m/100%"]
+    assert sorted(subjects("--inhibited")) == ["search/m/100%", "search/m/80%"]
+    assert "80%" not in cli("alerts", "list").output
+    assert "80% threshold" in cli("alerts", "list", "--state", "inhibited").output
+    assert "80% threshold" in cli("alerts", "list", "--all").output
