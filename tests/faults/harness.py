@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 
 from core.db import make_engine
 from core.models import BedrockUsageHourly, CollectorRun, CostDaily, Endpoint, EndpointHourly
-from core.timeutil import utcnow
 from tests.conftest import POSTGRES_ADMIN_URL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,17 +65,6 @@ def wait_for(condition: Callable[[], T], what: str, timeout: float = 60, every: 
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def steady_hour(margin: float = 90) -> None:
-    """Wait for the next hour if fewer than ``margin`` seconds are left of this one.
-
-    Runs compared with each other collect up to the current hour: they must share it.
-    """
-    now = utcnow()
-    left = 3600 - (now.minute * 60 + now.second + now.microsecond / 1e6)
-    if left < margin:
-        time.sleep(left + 1)
-
-
 def one_line_error(stderr: str) -> str:
     """The error line of a failed command; fails on a traceback."""
     assert "Traceback" not in stderr, stderr
@@ -102,54 +90,90 @@ def _rows(connection: Any, table: Any, where: Any = None, extra: tuple = ()) -> 
     return Counter(tuple(_value(v) for v in row) for row in connection.execute(statement))
 
 
-def collected(database_url: str, before: datetime | None = None) -> dict[str, Counter]:
-    """The collected tables (hours before ``before`` only, when given) as counters of rows.
+def _coverage(connection: Any, since: datetime, before: datetime) -> Counter:
+    """The hours of ``[since, before)`` each target's succeeded windows cover, once each."""
+    runs = select(
+        CollectorRun.source,
+        CollectorRun.account_id,
+        CollectorRun.region,
+        CollectorRun.window_start,
+        CollectorRun.window_end,
+    ).where(
+        CollectorRun.status == "succeeded",
+        CollectorRun.window_end > since,
+        CollectorRun.window_start < before,
+    )
+    hours = set()
+    for source, account, region, start, end in connection.execute(runs):
+        hour = max(start, since)
+        while hour < min(end, before):
+            hours.add((source, account, region, hour))
+            hour += timedelta(hours=1)
+    return Counter(hours)
+
+
+def collected(
+    database_url: str, span: tuple[datetime, datetime] | None = None
+) -> dict[str, Counter]:
+    """The collected tables as counters of rows.
 
     Surrogate ids and collection times are left out: two runs over the same world must agree on
-    everything else. collector_runs keeps its succeeded windows and their row counts.
+    everything else. Without ``span`` (backfills of the same window), collector_runs is its
+    succeeded windows with their row counts. With a ``span`` of settled hours (incremental runs
+    made at different moments, whose windows start where each run's watermark was), only the
+    hours within it are kept, and collector_runs becomes the hours each target's succeeded
+    windows cover.
     """
     engine = make_engine(database_url)
-    hourly_cut = EndpointHourly.hour < before if before else None
-    runs_cut = CollectorRun.status == "succeeded"
-    if before:
-        runs_cut = and_(runs_cut, CollectorRun.window_end <= before)
+    endpoint_key = (Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name)
+    hourly = select(
+        *endpoint_key, *[c for c in EndpointHourly.__table__.columns if c.name not in _SKIPPED]
+    ).join(Endpoint, Endpoint.id == EndpointHourly.endpoint_id)
+    bedrock_cut = None
+    if span:
+        since, before = span
+        hourly = hourly.where(EndpointHourly.hour >= since, EndpointHourly.hour < before)
+        bedrock_cut = and_(BedrockUsageHourly.hour >= since, BedrockUsageHourly.hour < before)
+    windows = select(
+        CollectorRun.source,
+        CollectorRun.account_id,
+        CollectorRun.region,
+        CollectorRun.window_start,
+        CollectorRun.window_end,
+        CollectorRun.rows,
+    ).where(CollectorRun.status == "succeeded")
     try:
         with engine.connect() as connection:
-            endpoint_key = (Endpoint.account_id, Endpoint.region, Endpoint.endpoint_name)
-            hourly = select(*endpoint_key, *[
-                c for c in EndpointHourly.__table__.columns if c.name not in _SKIPPED
-            ]).join(Endpoint, Endpoint.id == EndpointHourly.endpoint_id)
-            if hourly_cut is not None:
-                hourly = hourly.where(hourly_cut)
-            runs = select(
-                CollectorRun.source,
-                CollectorRun.account_id,
-                CollectorRun.region,
-                CollectorRun.window_start,
-                CollectorRun.window_end,
-                CollectorRun.rows,
-            ).where(runs_cut)
             return {
-                "bedrock_usage_hourly": _rows(
-                    connection,
-                    BedrockUsageHourly,
-                    BedrockUsageHourly.hour < before if before else None,
-                ),
+                "bedrock_usage_hourly": _rows(connection, BedrockUsageHourly, bedrock_cut),
                 "endpoints": _rows(connection, Endpoint),
                 "endpoint_hourly": Counter(tuple(map(_value, r)) for r in connection.execute(hourly)),
                 "cost_daily": _rows(connection, CostDaily),
-                "collector_runs": Counter(tuple(r) for r in connection.execute(runs)),
+                "collector_runs": _coverage(connection, *span)
+                if span
+                else Counter(tuple(r) for r in connection.execute(windows)),
             }
     finally:
         engine.dispose()
 
 
 def compare(clean: dict[str, Counter], got: dict[str, Counter]) -> tuple[int, int, int]:
-    """(rows lost, rows extra or changed, duplicate rows) of ``got`` against a clean run."""
+    """(rows lost, rows extra or changed, duplicate rows) of ``got`` against a clean run.
+
+    Use as ``assert compare(...) == (0, 0, 0), differences(...)``."""
     lost = sum(sum((clean[t] - got[t]).values()) for t in clean)
     extra = sum(sum((got[t] - clean[t]).values()) for t in clean)
     duplicates = sum(n - 1 for t in got for n in got[t].values() if n > 1)
     return lost, extra, duplicates
+
+
+def differences(clean: dict[str, Counter], got: dict[str, Counter]) -> dict[str, tuple]:
+    """Per table, the rows only a clean run has and the rows only ``got`` has (for messages)."""
+    return {
+        table: (list(clean[table] - got[table])[:3], list(got[table] - clean[table])[:3])
+        for table in clean
+        if clean[table] != got[table]
+    }
 
 
 def total(tables: dict[str, Counter]) -> int:
@@ -160,9 +184,6 @@ def total(tables: dict[str, Counter]) -> int:
 def hour_floor(moment: datetime) -> datetime:
     """The start of the hour of ``moment``."""
     return moment.replace(minute=0, second=0, microsecond=0)
-
-
-SETTLED = timedelta(hours=2)  # hours older than this are no longer provisional in either run
 
 
 # --- Postgres levers ---

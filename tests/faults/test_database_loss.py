@@ -15,6 +15,7 @@ from tests.faults.harness import (
     collected,
     command,
     compare,
+    differences,
     drop_connections,
     one_line_error,
     restore_connections,
@@ -80,7 +81,7 @@ def rerun_and_compare(world, url: str, clean: dict[str, Counter], what: str) -> 
     assert again.returncode == 0, again.stderr
     final = collected(url)
     lost, extra, duplicates = compare(clean, final)
-    assert (lost, extra, duplicates) == (0, 0, 0)
+    assert (lost, extra, duplicates) == (0, 0, 0), differences(clean, final)
     print(
         f"FAULT figure: {what}: re-run completed to the clean run's {total(clean)} rows: "
         f"{lost} lost, {duplicates} duplicate, {extra} different rows"
