@@ -33,10 +33,18 @@ def _cbor_text(value: str) -> bytes:
 
 def cbor_error(code: str, message: str) -> bytes:
     """A CBOR map {"__type": code, "message": message} (Smithy RPC v2 errors)."""
-    return b"\xa2" + _cbor_text("__type") + _cbor_text(code) + _cbor_text("message") + _cbor_text(message)
+    return (
+        b"\xa2"
+        + _cbor_text("__type")
+        + _cbor_text(code)
+        + _cbor_text("message")
+        + _cbor_text(message)
+    )
 
 
-def error_answer(request_headers: Any, fault: tuple[int, str, str]) -> tuple[int, dict[str, str], bytes]:
+def error_answer(
+    request_headers: Any, fault: tuple[int, str, str]
+) -> tuple[int, dict[str, str], bytes]:
     """The status, headers and body AWS answers with for ``fault`` in the request's protocol."""
     status, code, query_code = fault
     message = "Rate exceeded" if status == 400 else "Service unavailable"
@@ -66,7 +74,9 @@ def operation_of(path: str, headers: Any, body: bytes) -> str:
         return str(target).rsplit(".", 1)[-1]
     if "/operation/" in path:
         return path.rsplit("/", 1)[-1]
-    action = parse_qs(body.decode(errors="replace")).get("Action") or parse_qs(urlsplit(path).query).get("Action")
+    action = parse_qs(body.decode(errors="replace")).get("Action") or parse_qs(
+        urlsplit(path).query
+    ).get("Action")
     return action[0] if action else "?"
 
 
@@ -100,7 +110,10 @@ class FaultProxy:
             fault: tuple[int, str, str] | None = None
             if region == self.storm_region:
                 fault = self.storm
-            elif self._running[body_hash] < self.max_in_a_row and self._random.random() < self.fraction:
+            elif (
+                self._running[body_hash] < self.max_in_a_row
+                and self._random.random() < self.fraction
+            ):
                 fault = self._random.choice(self.kinds)
             self._running[body_hash] = self._running[body_hash] + 1 if fault else 0
             if fault:
@@ -125,7 +138,9 @@ class FaultProxy:
                 if fault:
                     status, headers, answer = error_answer(self.headers, fault)
                 else:
-                    status, headers, answer = proxy._forward(upstream, self.command, self.path, self.headers, body)
+                    status, headers, answer = proxy._forward(
+                        upstream, self.command, self.path, self.headers, body
+                    )
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -143,7 +158,9 @@ class FaultProxy:
         return self
 
     @staticmethod
-    def _forward(upstream: Any, method: str, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _forward(
+        upstream: Any, method: str, path: str, headers: Any, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
         try:
             forwarded = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}

@@ -147,7 +147,9 @@ def collected(
             return {
                 "bedrock_usage_hourly": _rows(connection, BedrockUsageHourly, bedrock_cut),
                 "endpoints": _rows(connection, Endpoint),
-                "endpoint_hourly": Counter(tuple(map(_value, r)) for r in connection.execute(hourly)),
+                "endpoint_hourly": Counter(
+                    tuple(map(_value, r)) for r in connection.execute(hourly)
+                ),
                 "cost_daily": _rows(connection, CostDaily),
                 "collector_runs": _coverage(connection, *span)
                 if span

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 
 from core.db import make_engine, session_factory
 from core.models import CollectorRun, Notification
+from tests.faults.conftest import migrated
 from tests.faults.harness import (
     collected,
     command,
@@ -67,7 +68,9 @@ def in_windows(clean: dict[str, Counter], runs: Counter) -> dict[str, Counter]:
 def assert_whole_windows(clean: dict[str, Counter], faulted: dict[str, Counter]) -> None:
     """Every window recorded is there in full, and no row lies outside a recorded window."""
     runs = faulted["collector_runs"]
-    assert not runs - clean["collector_runs"], "a window was recorded with other rows than a clean run"
+    assert not runs - clean["collector_runs"], (
+        "a window was recorded with other rows than a clean run"
+    )
     expected = in_windows(clean, runs)
     for table, rows in expected.items():
         assert faulted[table] == rows, f"{table}: a partial window, or rows of a window lost"
@@ -109,9 +112,9 @@ def test_postgres_terminated_mid_window_keeps_whole_windows_and_a_rerun_complete
         wait_for(lambda: windows_written(engine) >= COMMITTED_BEFORE_FAULT, "windows to commit")
         # the next window's record waits behind this lock, its rows already written uncommitted
         holder.execute(text("LOCK TABLE collector_runs IN ACCESS EXCLUSIVE MODE"))
-        blocked = wait_for(lambda: waiting_writer(engine), "a window's writes to wait on the lock")
+        wait_for(lambda: waiting_writer(engine), "a window's writes to wait on the lock")
         terminated = drop_connections(postgres)
-        out, err = process.communicate(timeout=60)
+        _out, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
@@ -132,6 +135,48 @@ def test_postgres_terminated_mid_window_keeps_whole_windows_and_a_rerun_complete
         f"({line[:80]}...), {committed} whole windows kept, 0 partial"
     )
     rerun_and_compare(world, postgres, clean, "Postgres dropped mid-window")
+
+
+def test_sqlite_locked_mid_backfill_keeps_whole_windows_and_a_rerun_completes(
+    world, clean_sqlite, tmp_path
+):
+    url = migrated(f"sqlite:///{tmp_path / 'locked.db'}")
+    start, end = world.backfill
+    clean_run = run_cli(world.env(clean_sqlite), "collect", "all", "--start", start, "--end", end)
+    assert clean_run.returncode == 0, clean_run.stderr
+    clean = collected(clean_sqlite)
+
+    engine = make_engine(url)
+    process = subprocess.Popen(
+        command("collect", "all", "--start", start, "--end", end),
+        env=world.env(url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    locker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        wait_for(lambda: windows_written(engine) >= COMMITTED_BEFORE_FAULT, "windows to commit")
+        locker.execute("BEGIN EXCLUSIVE")  # another process holds the file: writes time out
+        _out, err = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        locker.rollback()
+        locker.close()
+        engine.dispose()
+    assert process.returncode == 1, err
+    line = one_line_error(err)
+    assert "locked" in line, line
+    faulted = collected(url)
+    committed = sum(faulted["collector_runs"].values())
+    assert_whole_windows(clean, faulted)
+    print(
+        f"FAULT figure: SQLite file locked by another process after {committed} of "
+        f"{sum(clean['collector_runs'].values())} windows: exit 1 after the busy timeout, one line, "
+        f"{committed} whole windows kept, 0 partial"
+    )
+    rerun_and_compare(world, url, clean, "SQLite locked mid-backfill")
 
 
 def webhook_config(world, url: str):

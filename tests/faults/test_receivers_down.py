@@ -49,7 +49,9 @@ class Down:
 
     def recover(self) -> Receiver | Mailbox:
         if self.server is None:
-            self.server = (Mailbox(self.port) if self.channel == "email" else Receiver(self.port)).start()
+            self.server = (
+                Mailbox(self.port) if self.channel == "email" else Receiver(self.port)
+            ).start()
         elif isinstance(self.server, Mailbox):
             self.server.reply = "250 OK"
         else:
