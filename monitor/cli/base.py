@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.aws import AwsError
 from core.db import DatabaseError
@@ -42,6 +43,10 @@ class MonitorGroup(click.Group):
             raise Failure(f"database error: {exc}") from None
         except AwsError as exc:
             raise Failure(f"AWS error: {exc}") from None
+        except (OperationalError, InterfaceError) as exc:
+            # the database went away in the middle of a command: a failed run, not a bug
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise Failure(f"database error: {reason}") from None
 
 
 def app_of(ctx: click.Context) -> AppContext:
