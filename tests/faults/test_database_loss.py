@@ -7,7 +7,7 @@ import subprocess
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from core.db import make_engine, session_factory
 from core.models import CollectorRun, Notification
@@ -190,6 +190,16 @@ def webhook_config(world, url: str):
     return path
 
 
+def lapse_delivery_leases(url: str) -> None:
+    """Stand for the outbox's lease running out: the group claimed when the database went is due."""
+    with make_engine(url).begin() as connection:
+        connection.execute(
+            update(Notification)
+            .where(Notification.delivered_at.is_(None))
+            .values(next_attempt_at=func.now() - text("interval '1 second'"))
+        )
+
+
 def test_postgres_terminated_mid_delivery_loses_no_notification(world, postgres):
     collect = run_cli(world.env(postgres), "collect", "all")
     assert collect.returncode == 0, collect.stderr
@@ -206,6 +216,7 @@ def test_postgres_terminated_mid_delivery_loses_no_notification(world, postgres)
     try:
         first = run_cli(env, "alerts", "evaluate")
         restore_connections(postgres)
+        lapse_delivery_leases(postgres)
         second = run_cli(env, "alerts", "evaluate")
     finally:
         restore_connections(postgres)
