@@ -232,7 +232,7 @@ class NotifierSettings(_Strict):
     type: str
     # absent: the rule's, else alerts.repeat_interval
     repeat_interval: Duration | None = None
-    timeout_seconds: float = Field(default=10, gt=0)
+    timeout_seconds: Number = Field(default=10, gt=0, le=3600)
 
 
 class ServingThroughput(_Strict):
@@ -249,7 +249,7 @@ class AdvisorConfig(_Strict):
     endpoint_models: dict[str, str] = Field(default_factory=dict)
     # the share of an instance's throughput a self-hosted endpoint is planned to use at peak
     utilisation_target: float = Field(default=0.6, gt=0, le=1)
-    hours_per_month: float = Field(default=730, gt=0)
+    hours_per_month: Number = Field(default=730, gt=0, le=744)  # 31 days
     # measured throughput per family and instance type: {llama-8b: {ml.g5.xlarge: {input_tps, output_tps}}}
     throughput_overrides: dict[str, dict[str, ServingThroughput]] = Field(default_factory=dict)
 
@@ -404,8 +404,10 @@ def parse_config(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = (getattr(exc, "problem", None) or str(exc)).splitlines()[0]
         raise ConfigError(f"{source}:{where}: not valid YAML: {problem}") from None
+    except RecursionError:  # "[[[[..." thousands deep
+        raise ConfigError(f"{source}: not valid YAML: nested too deeply") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -416,6 +418,8 @@ def parse_config(
         raw = substitute_env(raw, "", dict(os.environ if environ is None else environ))
     except MissingVariable as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    except RecursionError:  # an alias that holds itself: "a: &a [*a]"
+        raise ConfigError(f"{source}: a value contains itself (a YAML alias loop)") from None
     try:
         return config_model().model_validate(raw)
     except ValidationError as exc:
