@@ -11,12 +11,13 @@ from urllib.parse import urlencode
 
 from dash import Dash, Input, Output, dcc, html
 
+from core.timeutil import EARLIEST_DAY
+
 DEFAULT_DAYS = 30
 # The query-string keys a page's filters are kept under, in this order.
 QUERY_KEYS = ("start", "end", "team", "account", "region")
 # The days a filter may name: nothing is collected before 2000, and a year ahead is as far as
 # budgets and projections look; beyond these a date means nothing (and year 9999 overflows).
-EARLIEST_DAY = date(2000, 1, 1)
 LATEST_AHEAD = timedelta(days=366)
 MAX_VALUE_CHARS = 200  # longer than any team, account, region or day
 MAX_CHOICES = 100
