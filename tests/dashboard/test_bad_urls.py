@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from dashboard.app import AuthSettings, create_app
 from demo import small as world
 from tests.dashboard.callbacks import PAGE_PATHS, body_request, content_request, texts
 
@@ -22,6 +25,7 @@ BAD_URLS = {
     "/weekly?week=0001-W01": "week 0001-W01: expected a day from 2000-01-01",
     "/weekly/?week=9999-W01": "week 9999-W01: expected a day",
     "/weekly?week=2026-W99": "week: expected an ISO week like 2026-W07",
+    "/bedrock?by=everything": "by: expected one of model, model_id, region, team, account",
     "/advisor?team=" + "x" * 5000: "team: expected at most 200 characters",
     "/?region=" + ",".join(f"r{n}" for n in range(101)): "region: expected at most 100 choices",
 }
@@ -86,3 +90,55 @@ def _bindings(page: str) -> list[tuple[str, str, str]]:
     from tests.dashboard.callbacks import spec_of
 
     return spec_of(page).bindings()
+
+
+@pytest.fixture(scope="module")
+def client(seeded_url):
+    """The dashboard app's test client on the seeded database (no HTTP: many examples, quickly)."""
+    app = create_app(seeded_url, world.config(), auth=AuthSettings(), clock=lambda: world.NOW)
+    return app.server.test_client()
+
+
+ODD_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+ODD_VALUES = st.one_of(
+    st.none(),
+    ODD_TEXT,
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.lists(ODD_TEXT, max_size=3),
+    st.dates().map(lambda day: day.isoformat()),
+    st.datetimes().map(lambda moment: moment.isoformat()),
+    st.from_regex(r"\A\d{1,5}-W\d{1,3}\Z"),
+    st.dictionaries(ODD_TEXT, ODD_TEXT, max_size=1),
+)
+
+
+@pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(PAGE_PATHS)), st.data())
+def test_any_callback_values_render_the_page_or_the_reason(client, page, data):
+    values = {key: data.draw(ODD_VALUES, label=key) for key, _component, _prop in _bindings(page)}
+    response = client.post(CALLBACK, json=body_request(page, values))
+    assert response.status_code == 200, values
+    body = response.get_json()["response"][f"{page}-body"]["children"]
+    assert texts(body)  # the page's figures, or why they cannot be shown
+
+
+@pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(sorted(PAGE_PATHS.values())),
+    st.dictionaries(
+        st.sampled_from(["start", "end", "team", "account", "region", "week", "by"]),
+        ODD_TEXT,
+        max_size=3,
+    ),
+)
+def test_any_url_is_served_or_refused_with_400(client, path, query):
+    response = client.get(path, query_string=query)
+    assert response.status_code in {200, 400}, (path, query)
+    if response.status_code == 400:
+        assert (
+            response.text.startswith("bad filter in the URL: ") and response.text.count("\n") == 1
+        )
