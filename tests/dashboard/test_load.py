@@ -11,7 +11,9 @@ import pytest
 
 from bench.dashboard_load import KINDS, drive, serving
 from monitor.demo import build_demo
+from tests.dashboard.conftest import SCREENSHOTS
 
+FIGURES = SCREENSHOTS.parent / "dashboard-load.txt"
 CLIENTS = 20
 ROUNDS = 10
 DAYS = 30
@@ -23,9 +25,15 @@ def test_twenty_clients_get_every_page_and_its_figures_without_an_error(tmp_path
     team = sorted(team.name for team in demo.config.teams)[0]
     with serving(demo.database_url, demo.config_path) as url:
         result = drive(url, demo.now.date(), team, CLIENTS, ROUNDS)
+    report = "\n".join(
+        [f"dashboard load, demo {DAYS} days, {CLIENTS} clients x {ROUNDS} page visits:"]
+        + result.lines()
+    )
+    # printed, and kept under artifacts/ where pytest-xdist's workers' output is not shown
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES.write_text(report + "\n", encoding="utf-8")
     with capsys.disabled():
-        print(f"\ndashboard load, demo {DAYS} days, {CLIENTS} clients x {ROUNDS} page visits:")
-        print("\n".join(result.lines()))
+        print("\n" + report)
     assert result.errors == []
     # every visit sent its three requests, and each was answered with the page's content
     assert {kind: len(result.seconds[kind]) for kind in KINDS} == {
