@@ -6,7 +6,10 @@ client visits the pages in turn the way a browser does: the page (HTML), Dash Pa
 callback for its URL, then the page's data callback with the filters the layout shows. Every
 answer is checked (status and content); printed: p50/p95 per kind and per visit, and errors.
 
-Usage: python bench/dashboard_load.py [--days 90] [--clients 20] [--rounds 10]
+Usage: python bench/dashboard_load.py [--days 90] [--clients 20] [--rounds 10] [--threads 4 16]
+(--threads: the same app under waitress with other thread counts, served one after the other on
+the same database, their visit p95 as a ratio of the command's. Measured: more threads do not
+help, the callbacks are bound by one interpreter's lock.)
 """
 
 from __future__ import annotations
@@ -172,11 +175,30 @@ def free_port() -> int:
         return port
 
 
+# the app as `genai-monitor dashboard` makes it, under waitress with another thread count
+WAITRESS = """
+import sys
+from waitress import serve
+from monitor.context import AppContext, load_plugins
+from monitor.dashboard import create_app
+from core.settings import env_settings
+from dashboard.app import AuthSettings
+load_plugins()
+app = AppContext(env_settings())
+dash_app = create_app(app.settings.database_url, app.config, auth=AuthSettings())
+serve(dash_app.server, host="127.0.0.1", port=int(sys.argv[1]), threads=int(sys.argv[2]))
+"""
+
+
 @contextmanager
 def serving(
-    database_url: str, config_path: Path, env: dict[str, str] | None = None
+    database_url: str,
+    config_path: Path,
+    env: dict[str, str] | None = None,
+    threads: int | None = None,
 ) -> Iterator[str]:
-    """`genai-monitor dashboard` in a subprocess on a free loopback port; yields its base URL."""
+    """`genai-monitor dashboard` in a subprocess on a free loopback port; yields its base URL.
+    With ``threads``: the same app under waitress with that many threads (the bench compares)."""
     port = free_port()
     environ = dict(os.environ if env is None else env)
     environ.update(
@@ -184,7 +206,11 @@ def serving(
         GENAI_MONITOR_CONFIG=str(config_path),
         PYTHONPATH=str(Path(__file__).resolve().parents[1]),
     )
-    command = [sys.executable, "-m", "monitor.cli", "dashboard", "--port", str(port)]
+    command = (
+        [sys.executable, "-m", "monitor.cli", "dashboard", "--port", str(port)]
+        if threads is None
+        else [sys.executable, "-c", WAITRESS, str(port), str(threads)]
+    )
     # the server's log goes to a file: a pipe nobody reads would stall it once full
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(command, env=environ, stdout=log, stderr=log, text=True)
@@ -219,6 +245,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=90, help="days of demo history")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10, help="page visits per client")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also serve with these waitress thread counts (the command's is 8), one after the other",
+    )
     args = parser.parse_args(argv)
     load_plugins()
     with tempfile.TemporaryDirectory() as directory:
@@ -227,13 +260,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"demo of {args.days} days built in {time.perf_counter() - started:.0f}s")
         team = sorted(team.name for team in demo.config.teams)[0]
         today = demo.now.date()
-        with serving(demo.database_url, demo.config_path) as url:
-            print(f"{args.clients} clients x {args.rounds} page visits (3 requests each)")
-            started = time.perf_counter()
-            result = drive(url, today, team, args.clients, args.rounds)
-            took = time.perf_counter() - started
-        print("\n".join(result.lines()))
-        print(f"  {result.requests() / took:.1f} requests/s over {took:.1f}s")
+        p95: dict[str, float] = {}
+        for threads in [None, *args.threads]:
+            name = "genai-monitor dashboard" if threads is None else f"waitress threads={threads}"
+            with serving(demo.database_url, demo.config_path, threads=threads) as url:
+                print(
+                    f"{name}: {args.clients} clients x {args.rounds} page visits (3 requests each)"
+                )
+                started = time.perf_counter()
+                result = drive(url, today, team, args.clients, args.rounds)
+                took = time.perf_counter() - started
+            print("\n".join(result.lines()))
+            print(f"  {result.requests() / took:.1f} requests/s over {took:.1f}s")
+            p95[name] = percentile(result.seconds["visit"], 0.95)
+        if len(p95) > 1:
+            first = next(iter(p95.values()))
+            print(
+                "visit p95 against the command's: "
+                + ", ".join(f"{n} {v / first:.2f}" for n, v in p95.items())
+            )
 
 
 if __name__ == "__main__":
