@@ -53,7 +53,7 @@ def cli(tmp_path, monkeypatch):
     runner = CliRunner()
     assert runner.invoke(main, ["migrate"]).exit_code == 0
 
-    def run(*args: str) -> None:
+    def run(*args: str) -> int:
         result = runner.invoke(main, list(args))
         # anything but a clean exit is an uncaught exception, i.e. a traceback for the user
         assert isinstance(result.exception, SystemExit | None), (args, result.exception)
@@ -63,6 +63,7 @@ def cli(tmp_path, monkeypatch):
             errors = [line for line in lines if line.startswith("Error: ")]
             assert len(errors) == 1 and lines[-1] == errors[0], (args, result.output)
         assert "Traceback" not in result.output
+        return result.exit_code
 
     return run
 
@@ -109,3 +110,23 @@ def test_alerts_silence_add_for(cli, duration):
 @example("bedrock-usage", "2026-01-01", "9999-12-31T23:00:00-05:00")
 def test_export_start_end(cli, kind, start, end):
     cli("export", kind, "--start", start, "--end", end)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        # meaningful, so they run: collect fails its one target on the unreachable AWS (exit 1)
+        (["collect", "bedrock", "--since", "3650d"], 1),
+        (["collect", "bedrock", "--start", "2000-01-01", "--end", "2026-01-01T00:00+01:00"], 1),
+        (["report", "weekly", "--week", "2000-W01"], 0),
+        (["alerts", "silence", "add", "--for", "3650d"], 0),
+        (["export", "costs", "--start", "2000-01-01", "--end", "2099-12-31"], 0),
+        (["export", "alerts", "--start", "2026-01-01T00:00Z", "--end", "2026-02-01"], 0),
+        # what Hypothesis found crashing (OverflowError): now refused
+        (["collect", "bedrock", "--start", "0001-01-01T00:00:00+01:00"], 2),
+        (["export", "alerts", "--start", "0001-01-01T00:00:00+01:00"], 2),
+        (["report", "weekly", "--week", "0001-W01"], 2),
+    ],
+)
+def test_meaningful_values_run_and_the_found_crashes_are_refused(cli, args, code):
+    assert cli(*args) == code
