@@ -123,8 +123,15 @@ def column_widths(name: str, values: Sequence[Any]) -> tuple[int, int]:
     kind = _kind(name)
     shown = [_shown_text(value, kind) for value in values if value is not None]
     header = max(_text_px(word, HEADER_LETTER_PX) for word in _label(name).split())
+    # numbers never wrap and ids (an account's 12 digits) should not: only other words break
+    unbroken = kind in NUMBER_FORMATS
     word = max(
-        (_text_px(word[:WORD_MAX_CHARS]) for text in shown for word in text.split()), default=0.0
+        (
+            _text_px(word if unbroken or word.isdigit() else word[:WORD_MAX_CHARS])
+            for text in shown
+            for word in text.split()
+        ),
+        default=0.0,
     )
     line = max((_text_px(text) for text in shown), default=0.0)
     return round(max(header, word) + CELL_PADDING_PX), round(max(header, line) + CELL_PADDING_PX)

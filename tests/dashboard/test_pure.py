@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 import pytest
 
-from dashboard.components import cell, records
+from dashboard.components import cell, column_widths, records
 from dashboard.figures import budget_figure, empty_figure, stacked_daily, tokens_figure
 from dashboard.filters import BadFilter, FilterSpec, parse_filters
 
@@ -151,3 +151,13 @@ def test_cells_are_what_the_browser_table_holds():
         {"id": 1, "resolved_at": None},
         {"id": 2, "resolved_at": "2026-03-01T00:00:00Z"},
     ]
+
+
+def test_columns_never_cut_a_number_or_an_id_and_let_long_words_break():
+    # the widest amount is not narrowed: numbers do not wrap, a cut one would read wrong
+    wide, _ = column_widths("estimated_cost_usd", [123456789.5])
+    assert wide >= round(len("123,456,789.50") * 6.9)
+    # an account's 12 digits stay on one line; a model id breaks instead of widening its column
+    account, _ = column_widths("account_id", ["111111111111"])
+    model, wanted = column_widths("model", ["anthropic.claude-3-5-sonnet-20240620-v1:0"])
+    assert account >= round(12 * 7.7) and model < account < wanted
