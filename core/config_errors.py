@@ -17,7 +17,8 @@ def _error_location(loc: tuple[Any, ...]) -> str:
         elif isinstance(item, str) and item.startswith(("function-", "literal[")):
             continue
         else:
-            parts.append(("." if parts else "") + str(item))
+            key = str(item) if str(item).isprintable() else repr(item)  # a key with a newline
+            parts.append(("." if parts else "") + key)
     return "".join(parts) or "(top level)"
 
 

@@ -28,6 +28,7 @@ from pydantic import (
 
 from core import registry
 from core.access_settings import DashboardConfig, check_team_groups
+from core.config_checks import check_routes, check_team_names, check_unique
 from core.config_env import MissingVariable, substitute_env
 from core.config_errors import describe_validation_error
 from core.timeutil import parse_duration
@@ -235,7 +236,7 @@ class NotifierSettings(_Strict):
     type: str
     # absent: the rule's, else alerts.repeat_interval
     repeat_interval: Duration | None = None
-    timeout_seconds: float = Field(default=10, gt=0)
+    timeout_seconds: Number = Field(default=10, gt=0, le=3600)
 
 
 class ServingThroughput(_Strict):
@@ -252,7 +253,7 @@ class AdvisorConfig(_Strict):
     endpoint_models: dict[str, str] = Field(default_factory=dict)
     # the share of an instance's throughput a self-hosted endpoint is planned to use at peak
     utilisation_target: float = Field(default=0.6, gt=0, le=1)
-    hours_per_month: float = Field(default=730, gt=0)
+    hours_per_month: Number = Field(default=730, gt=0, le=744)  # 31 days
     # measured throughput per family and instance type: {llama-8b: {ml.g5.xlarge: {input_tps, output_tps}}}
     throughput_overrides: dict[str, dict[str, ServingThroughput]] = Field(default_factory=dict)
 
@@ -289,51 +290,11 @@ class MonitorConfig(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Self:
-        _check_unique(self)
-        _check_routes(self)
-        _check_team_names(self)
+        check_unique(self)
+        check_routes(self)
+        check_team_names(self)
         check_team_groups(self.dashboard, {team.name for team in self.teams})
         return self
-
-
-def _check_unique(config: MonitorConfig) -> None:
-    names = [team.name for team in config.teams]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise ValueError(f"team {duplicates[0]!r} is listed twice")
-    ids = [account.id for account in config.accounts]
-    if len(set(ids)) != len(ids):
-        raise ValueError("an account id is listed twice")
-
-
-def _check_routes(config: MonitorConfig) -> None:
-    known_routes = set(config.notifiers)
-    for team in config.teams:
-        for route in team.routes or []:
-            if route not in known_routes:
-                raise ValueError(
-                    f"team {team.name!r} routes to {route!r}, which is not under notifiers"
-                )
-    for route in config.alerts.default_route:
-        if route not in known_routes:
-            raise ValueError(f"alerts.default_route names {route!r}, which is not under notifiers")
-
-
-def _check_team_names(config: MonitorConfig) -> None:
-    known = {team.name for team in config.teams}
-    if not known:
-        return
-    for profile, mapping in config.attribution.inference_profiles.items():
-        if mapping.team not in known:
-            raise ValueError(
-                f"attribution.inference_profiles.{profile} names team {mapping.team!r}, "
-                "which is not under teams"
-            )
-    for account in config.accounts:
-        if account.team is not None and account.team not in known:
-            raise ValueError(
-                f"account {account.id} names team {account.team!r}, which is not under teams"
-            )
 
 
 def _tagged_union(types: list[type[BaseModel]], tag: str, fallback: type[BaseModel]) -> Any:
@@ -409,8 +370,10 @@ def parse_config(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = (getattr(exc, "problem", None) or str(exc)).splitlines()[0]
         raise ConfigError(f"{source}:{where}: not valid YAML: {problem}") from None
+    except RecursionError:  # "[[[[..." thousands deep
+        raise ConfigError(f"{source}: not valid YAML: nested too deeply") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -421,6 +384,8 @@ def parse_config(
         raw = substitute_env(raw, "", dict(os.environ if environ is None else environ))
     except MissingVariable as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    except RecursionError:  # an alias that holds itself: "a: &a [*a]"
+        raise ConfigError(f"{source}: a value contains itself (a YAML alias loop)") from None
     try:
         return config_model().model_validate(raw)
     except ValidationError as exc:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # ten years: longer than any window, retention or silence means, and far from timedelta's limits
 MAX_DURATION = timedelta(days=3650)
+# the times a date on the command line or the dashboard may name: nothing to read before 2000
+# (nor after 2100), and far from datetime's limits, where year 1 with an offset overflows
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 1, 1)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -53,11 +57,17 @@ def parse_timestamp(text: str) -> datetime:
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
     try:
-        return as_utc(datetime.fromisoformat(cleaned))
+        parsed = datetime.fromisoformat(cleaned)
     except ValueError:
         raise ValueError(
             f"expected an ISO 8601 time like 2026-11-01 or 2026-11-01T13:00Z, got {text!r}"
         ) from None
+    if not EARLIEST_DAY <= parsed.date() < LATEST_DAY:
+        raise ValueError(
+            f"expected a time from {EARLIEST_DAY.isoformat()} to before {LATEST_DAY.isoformat()},"
+            f" got {text.strip()!r}"
+        )
+    return as_utc(parsed)
 
 
 def iso_utc(value: datetime) -> str:

@@ -69,12 +69,12 @@ TIME_FORMATTER = "params.value ? params.value.slice(0, 10) + ' ' + params.value.
 # longest word and the card's spare width goes where the text is long.
 DIGIT_PX = 7.7
 LETTER_PX = 6.9
-HEADER_LETTER_PX = 8.0  # bold, plus room for the header cell's own padding
-CELL_PADDING_PX = 20
+HEADER_LETTER_PX = 7.5  # bold (chromium draws "invocations" 78px wide)
+CELL_PADDING_PX = 18  # the theme's 8px either side, and the cell's border
 TEXT_MAX_CHARS = 40  # longer text wraps inside its cell instead of widening the column
-WORD_MAX_CHARS = (
-    16  # a longer word (a model id) breaks where it must, so cost columns keep their room
-)
+# a longer word (a model id, an instance type) breaks where it must, so that at a laptop's
+# 1280px every table fits its card and the cost columns are never behind a horizontal scroll
+WORD_MAX_CHARS = 10
 GRID_THEME = (
     "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 12, spacing: 4, "
     "cellHorizontalPadding: 8, headerFontWeight: 600, headerBackgroundColor: '#f1f5f9', "
@@ -128,8 +128,15 @@ def column_widths(name: str, values: Sequence[Any]) -> tuple[int, int]:
     kind = _kind(name)
     shown = [_shown_text(value, kind) for value in values if value is not None]
     header = max(_text_px(word, HEADER_LETTER_PX) for word in _label(name).split())
+    # numbers never wrap and ids (an account's 12 digits) should not: only other words break
+    unbroken = kind in NUMBER_FORMATS
     word = max(
-        (_text_px(word[:WORD_MAX_CHARS]) for text in shown for word in text.split()), default=0.0
+        (
+            _text_px(word if unbroken or word.isdigit() else word[:WORD_MAX_CHARS])
+            for text in shown
+            for word in text.split()
+        ),
+        default=0.0,
     )
     line = max((_text_px(text) for text in shown), default=0.0)
     return round(max(header, word) + CELL_PADDING_PX), round(max(header, line) + CELL_PADDING_PX)

@@ -11,9 +11,16 @@ from urllib.parse import urlencode
 
 from dash import Dash, Input, Output, dcc, html
 
+from core.timeutil import EARLIEST_DAY
+
 DEFAULT_DAYS = 30
 # The query-string keys a page's filters are kept under, in this order.
 QUERY_KEYS = ("start", "end", "team", "account", "region")
+# The days a filter may name: nothing is collected before 2000, and a year ahead is as far as
+# budgets and projections look; beyond these a date means nothing (and year 9999 overflows).
+LATEST_AHEAD = timedelta(days=366)
+MAX_VALUE_CHARS = 200  # longer than any team, account, region or day
+MAX_CHOICES = 100
 
 
 @dataclass(frozen=True)
@@ -68,36 +75,78 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def _parse_day(value: Any) -> date | None:
+class BadFilter(ValueError):
+    """A filter value the dashboard cannot show: the message names the key and what was expected."""
+
+
+def _too_long(key: str, text: str) -> BadFilter:
+    return BadFilter(f"{key}: expected at most {MAX_VALUE_CHARS} characters, got {len(text)}")
+
+
+def check_day(key: str, day: date, today: date) -> date:
+    """``day`` if it lies between 2000-01-01 and a year from ``today``; BadFilter otherwise."""
+    latest = today + LATEST_AHEAD
+    if not EARLIEST_DAY <= day <= latest:
+        raise BadFilter(
+            f"{key}: expected a day from {EARLIEST_DAY.isoformat()} to {latest.isoformat()},"
+            f" got {day.isoformat()}"
+        )
+    return day
+
+
+def _parse_day(key: str, value: Any, today: date) -> date | None:
     if not value:
         return None
+    text = str(value)
+    if len(text) > MAX_VALUE_CHARS:
+        raise _too_long(key, text)
     try:
-        return date.fromisoformat(str(value)[:10])
+        # the date picker may send a time after the day ("2026-03-01T00:00:00")
+        day = datetime.fromisoformat(text).date() if len(text) > 10 else date.fromisoformat(text)
     except ValueError:
-        return None
+        raise BadFilter(f"{key}: expected a day like 2026-03-01, got {text[:40]!r}") from None
+    return check_day(key, day, today)
 
 
-def _split(value: Any) -> tuple[str, ...]:
+def _split(key: str, value: Any) -> tuple[str, ...]:
     if not value:
         return ()
-    if isinstance(value, list | tuple):
-        return tuple(str(item) for item in value if item)
-    return tuple(part for part in str(value).split(",") if part)
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    chosen = tuple(str(item) for item in items if item)
+    if len(chosen) > MAX_CHOICES:
+        raise BadFilter(f"{key}: expected at most {MAX_CHOICES} choices, got {len(chosen)}")
+    for item in chosen:
+        if len(item) > MAX_VALUE_CHARS:
+            raise _too_long(key, item)
+    return chosen
+
+
+def _extra(key: str, value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_VALUE_CHARS:
+        raise _too_long(key, text)
+    return text
 
 
 def parse_filters(query: Mapping[str, Any], today: date, extra_keys: Sequence[str] = ()) -> Filters:
-    """Filters from a query string's values (or the filter components'); the last 30 days by default."""
-    end = _parse_day(query.get("end")) or today
-    start = _parse_day(query.get("start")) or end - timedelta(days=DEFAULT_DAYS - 1)
+    """Filters from a query string's values (or the filter components'); the last 30 days by default.
+
+    A value that is not a day, a day before 2000 or more than a year ahead, an end before the
+    start or an overlong value raises :class:`BadFilter`.
+    """
+    end = _parse_day("end", query.get("end"), today) or today
+    start = _parse_day("start", query.get("start"), today) or max(
+        end - timedelta(days=DEFAULT_DAYS - 1), EARLIEST_DAY
+    )
     if start > end:
-        start, end = end, start
+        raise BadFilter(f"end: {end.isoformat()} is before start {start.isoformat()}")
     return Filters(
         start=start,
         end=end,
-        teams=_split(query.get("team")),
-        accounts=_split(query.get("account")),
-        regions=_split(query.get("region")),
-        extra={key: str(query[key]) for key in extra_keys if query.get(key)},
+        teams=_split("team", query.get("team")),
+        accounts=_split("account", query.get("account")),
+        regions=_split("region", query.get("region")),
+        extra={key: _extra(key, query[key]) for key in extra_keys if query.get(key)},
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.notifiers.email import EmailNotifier, smtp_send
 from core.settings import MonitorConfig
+from core.timeutil import EARLIEST_DAY
 from dashboard.digest import render_weekly_html, render_weekly_text
 from dashboard.views.weekly import WeeklyData, week_monday, weekly_data
 
@@ -23,6 +24,10 @@ def report_week(week: str | None, now: datetime) -> date:
     """The Monday of ``week`` (``YYYY-Www``), or of the last complete week."""
     if week:
         monday = week_monday(week)
+        if monday < EARLIEST_DAY:
+            raise ValueError(
+                f"week {week} is before {EARLIEST_DAY.year}: there is nothing to report"
+            )
         if monday > now.date():
             raise ValueError(f"week {week} has not begun yet")
         return monday

@@ -20,7 +20,7 @@ class SpendSpikeRule(RuleSettings):
 
     kind: Literal["spend_spike"]
     factor: Number = Field(default=3.0, gt=1)
-    baseline_days: int = Field(default=14, ge=3)
+    baseline_days: int = Field(default=14, ge=3, le=3650)
     # a spike must also be this many dollars above the baseline, so $0.01 -> $0.05 stays quiet
     min_increase_usd: Number = Field(default=20, ge=0)
     repeat_interval: Duration | None = timedelta(0)

@@ -9,7 +9,7 @@ from dash import dcc, html
 from dashboard.components import card, card_row, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
-from dashboard.filters import Filters, FilterSpec
+from dashboard.filters import BadFilter, Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.bedrock import BedrockData, bedrock_data
 
@@ -24,10 +24,12 @@ GROUPINGS = {
 SPEC = FilterSpec(PAGE, extra=(("by", f"{PAGE}-by", "value"),))
 
 
-def grouping(filters: Filters) -> str:
+def grouping(filters: Filters, _today: date | None = None) -> str:
     """The dimension the page groups by (foundation model unless the URL says otherwise)."""
     chosen = filters.extra.get("by", "model")
-    return chosen if chosen in GROUPINGS else "model"
+    if chosen not in GROUPINGS:
+        raise BadFilter(f"by: expected one of {', '.join(GROUPINGS)}, got {chosen[:40]!r}")
+    return chosen
 
 
 def grouping_control(filters: Filters, _today: date) -> html.Div:
@@ -134,5 +136,12 @@ def render(data: BedrockData) -> html.Div:
 
 
 add_filtered_page(
-    SPEC, __name__, layout, view, label="Bedrock", title="GenAI cost monitor: Bedrock", order=2
+    SPEC,
+    __name__,
+    layout,
+    view,
+    label="Bedrock",
+    title="GenAI cost monitor: Bedrock",
+    order=2,
+    check=grouping,
 )

@@ -9,7 +9,7 @@ from dash import dcc, html
 from dashboard.components import card, card_row, graph_section, grid, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.figures import week_compare_figure
-from dashboard.filters import Filters, FilterSpec
+from dashboard.filters import BadFilter, Filters, FilterSpec, check_day
 from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.views.weekly import WeeklyData, iso_week, week_monday, weekly_data
 
@@ -19,11 +19,15 @@ WEEKS_OFFERED = 26
 
 
 def chosen_week(filters: Filters, today: date) -> date:
-    """The Monday of the week in the URL, else of this week."""
-    try:
-        return week_monday(filters.extra["week"])
-    except (KeyError, ValueError):
+    """The Monday of the week in the URL, else of this week; BadFilter for a week that means nothing."""
+    week = filters.extra.get("week")
+    if week is None:
         return today - timedelta(days=today.weekday())
+    try:
+        monday = week_monday(week)
+    except ValueError as exc:
+        raise BadFilter(f"week: {exc}") from None
+    return check_day(f"week {week}", monday, today)
 
 
 def week_picker(filters: Filters, today: date) -> html.Div:
@@ -154,5 +158,12 @@ def render(data: WeeklyData) -> html.Div:
 
 
 add_filtered_page(
-    SPEC, __name__, layout, view, label="Weekly", title="GenAI cost monitor: weekly", order=4
+    SPEC,
+    __name__,
+    layout,
+    view,
+    label="Weekly",
+    title="GenAI cost monitor: weekly",
+    order=4,
+    check=chosen_week,
 )

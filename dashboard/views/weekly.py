@@ -41,7 +41,7 @@ def week_monday(text: str) -> date:
     try:
         year, week = text.strip().upper().split("-W")
         return date.fromisocalendar(int(year), int(week), 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"expected an ISO week like 2026-W07, got {text!r}") from None
 
 

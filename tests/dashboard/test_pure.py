@@ -7,10 +7,11 @@ from decimal import Decimal
 from urllib.parse import parse_qs
 
 import pandas as pd
+import pytest
 
-from dashboard.components import cell, records
+from dashboard.components import cell, column_widths, records
 from dashboard.figures import budget_figure, empty_figure, stacked_daily, tokens_figure
-from dashboard.filters import FilterSpec, parse_filters
+from dashboard.filters import BadFilter, FilterSpec, parse_filters
 
 TODAY = date(2026, 3, 18)
 D = Decimal
@@ -43,10 +44,26 @@ def test_filters_default_to_the_last_30_days_and_round_trip_through_the_url():
     assert shared.team_list() == ["search", "unattributed"] and shared.account_list() is None
 
 
-def test_filters_tolerate_bad_and_reversed_dates():
-    assert parse_filters({"start": "garbage", "end": "2026-03-10"}, TODAY).start == date(2026, 2, 9)
-    reversed_ = parse_filters({"start": "2026-03-10", "end": "2026-03-01"}, TODAY)
-    assert (reversed_.start, reversed_.end) == (date(2026, 3, 1), date(2026, 3, 10))
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ({"start": "garbage", "end": "2026-03-10"}, "start: expected a day like 2026-03-01"),
+        ({"start": "2026-03-10", "end": "2026-03-01"}, "end: 2026-03-01 is before start"),
+        ({"end": "9999-12-31"}, "end: expected a day from 2000-01-01 to 2027-03-19"),
+        ({"start": "1999-12-31"}, "start: expected a day from 2000-01-01"),
+        ({"team": ",".join(["t"] * 101)}, "team: expected at most 100 choices"),
+    ],
+)
+def test_filters_refuse_days_and_values_that_mean_nothing(query, reason):
+    with pytest.raises(BadFilter, match=reason):
+        parse_filters(query, TODAY)
+
+
+def test_filters_near_the_bounds_are_kept():
+    early = parse_filters({"end": "2000-01-05"}, TODAY)
+    assert (early.start, early.end) == (date(2000, 1, 1), date(2000, 1, 5))
+    picked = parse_filters({"start": "2026-03-01T00:00:00", "end": "2027-03-19"}, TODAY)
+    assert (picked.start, picked.end) == (date(2026, 3, 1), date(2027, 3, 19))
 
 
 def test_filter_spec_reads_component_values_in_input_order():
@@ -134,3 +151,13 @@ def test_cells_are_what_the_browser_table_holds():
         {"id": 1, "resolved_at": None},
         {"id": 2, "resolved_at": "2026-03-01T00:00:00Z"},
     ]
+
+
+def test_columns_never_cut_a_number_or_an_id_and_let_long_words_break():
+    # the widest amount is not narrowed: numbers do not wrap, a cut one would read wrong
+    wide, _ = column_widths("estimated_cost_usd", [123456789.5])
+    assert wide >= round(len("123,456,789.50") * 6.9)
+    # an account's 12 digits stay on one line; a model id breaks instead of widening its column
+    account, _ = column_widths("account_id", ["111111111111"])
+    model, wanted = column_widths("model", ["anthropic.claude-3-5-sonnet-20240620-v1:0"])
+    assert account >= round(12 * 7.7) and model < account < wanted
