@@ -1,4 +1,4 @@
-"""The price catalog (data files under core/prices/) and cost estimates.
+"""Bedrock token prices (core/prices/bedrock.yaml plus config overrides) and token cost estimates.
 
 A usage whose price is unknown is *unpriced*: its cost is None and ``priced`` is false, so a
 missing price is visible instead of hiding as $0.
@@ -146,76 +146,3 @@ def estimate_cost(price: TokenPrice | None, usage: TokenUsage) -> Decimal | None
                 return None
             total += tokens * rate
     return (total / MILLION).quantize(MONEY_QUANTUM)
-
-
-# --- SageMaker instance prices ---
-
-
-@dataclass(frozen=True)
-class InstancePrice:
-    """USD per instance-hour for one SageMaker instance type in one region, and its source."""
-
-    hourly: Decimal
-    source: str
-    as_of: str
-
-
-class InstancePriceCatalog:
-    """On-demand SageMaker inference instance prices per type and region (core/prices/sagemaker.yaml)."""
-
-    def __init__(self, instances: dict[str, dict[str, InstancePrice]]) -> None:
-        self._instances = instances
-
-    @classmethod
-    def load(cls) -> InstancePriceCatalog:
-        """Load the shipped SageMaker instance catalog."""
-        text = resources.files("core.prices").joinpath("sagemaker.yaml").read_text(encoding="utf-8")
-        return cls.from_data(yaml.safe_load(text))
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> InstancePriceCatalog:
-        """Build a catalog from parsed catalog data (the shape of core/prices/sagemaker.yaml)."""
-        source = str(data.get("source", "unknown"))
-        as_of = str(data.get("as_of", "unknown"))
-        instances: dict[str, dict[str, InstancePrice]] = {}
-        for instance_type, entry in (data.get("instances") or {}).items():
-            if not isinstance(entry, dict):
-                entry = {"default": entry}
-            prices = {"*": _instance_price(entry["default"], entry, source, as_of)}
-            for region, regional in (entry.get("regions") or {}).items():
-                prices[str(region)] = _instance_price(regional, entry, source, as_of)
-            instances[str(instance_type)] = prices
-        return cls(instances)
-
-    def __contains__(self, instance_type: str) -> bool:
-        return instance_type in self._instances
-
-    def instance_types(self) -> list[str]:
-        """Every instance type the catalog prices, sorted."""
-        return sorted(self._instances)
-
-    def price(self, instance_type: str, region: str) -> InstancePrice | None:
-        """The hourly price of an instance type in a region, or None if the catalog does not know it."""
-        regional = self._instances.get(instance_type)
-        if regional is None:
-            return None
-        return regional.get(region) or regional.get("*")
-
-
-def _instance_price(value: Any, entry: dict[str, Any], source: str, as_of: str) -> InstancePrice:
-    if isinstance(value, dict):
-        return InstancePrice(
-            Decimal(str(value["hourly"])),
-            str(value.get("source", entry.get("source", source))),
-            str(value.get("as_of", entry.get("as_of", as_of))),
-        )
-    return InstancePrice(
-        Decimal(str(value)), str(entry.get("source", source)), str(entry.get("as_of", as_of))
-    )
-
-
-def instance_hours_cost(price: InstancePrice | None, instance_hours: Decimal) -> Decimal | None:
-    """The estimated USD cost of some instance-hours, or None when the type is unpriced."""
-    if price is None:
-        return None
-    return (price.hourly * instance_hours).quantize(MONEY_QUANTUM)
