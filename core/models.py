@@ -89,6 +89,9 @@ class BedrockUsageHourly(Base):
     priced: Mapped[bool] = mapped_column(Boolean)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     collected_at: Mapped[datetime]
+    # where the estimate's price came from and the date it took effect (None: unpriced)
+    price_source: Mapped[str | None] = mapped_column(String(256))
+    price_as_of: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_bedrock_usage_hourly_hour_team", "hour", "team"),)
 
@@ -297,3 +300,20 @@ class DashboardAudit(Base):
     filters: Mapped[str] = mapped_column(Text, default="")  # as a URL query string
 
     __table_args__ = (Index("ix_dashboard_audit_at", "at"),)
+
+
+class PricePoint(Base):
+    """One price from the AWS Price List: an item (model or instance type) in a region for one
+    usage kind, in force from ``effective_from`` until a later point of the same key."""
+
+    __tablename__ = "price_points"
+
+    item_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # token, instance, ...
+    item_key: Mapped[str] = mapped_column(String(256), primary_key=True)  # model id, instance type
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)  # input, hourly, ...
+    effective_from: Mapped[datetime] = mapped_column(primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32))
+    price_usd: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    source: Mapped[str] = mapped_column(String(256))
+    fetched_at: Mapped[datetime]
