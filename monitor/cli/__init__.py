@@ -16,6 +16,7 @@ from monitor.cli import (
     demo,
     export,
     migrate,
+    prices,
     report,
     run,
 )
@@ -33,6 +34,7 @@ for _command in (
     dashboard.dashboard_command,
     report.report,
     alerts.alerts_group,
+    prices.prices_group,
 ):
     main.add_command(_command)
 
