@@ -210,6 +210,9 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
             **dict.fromkeys(COUNT_COLUMNS, 0),
             "latency_ms_avg": None,
             "priced": True,
+            # the shipped catalog's source: no Price List points are stored in this test
+            "price_source": "https://aws.amazon.com/bedrock/pricing/",
+            "price_as_of": "2025-09-30",
             "provisional": False,
             "collected_at": collected_at,
             **values,
