@@ -88,10 +88,10 @@ class BedrockUsageHourly(Base):
     estimated_cost_usd: Mapped[Decimal | None]
     priced: Mapped[bool] = mapped_column(Boolean)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    collected_at: Mapped[datetime]
     # where the estimate's price came from and the date it took effect (None: unpriced)
     price_source: Mapped[str | None] = mapped_column(String(256))
     price_as_of: Mapped[str | None] = mapped_column(String(32))
+    collected_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_bedrock_usage_hourly_hour_team", "hour", "team"),)
 
