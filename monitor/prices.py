@@ -1,8 +1,7 @@
-"""Price List refresh and re-pricing, wired: the `prices` commands and `run`'s weekly job share it."""
+"""Price List refresh and re-pricing, wired for the `prices` commands."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -13,8 +12,6 @@ from core.pricing.price_list import PRICING_REGION
 from core.pricing.reprice import RepriceReport, reprice_bedrock
 from core.timeutil import utcnow
 from monitor.context import AppContext
-
-log = logging.getLogger(__name__)
 
 # the Price List is public data: not a per-account call, the current credentials read it
 PRICE_LIST_TARGET = Target(account_id="", region=PRICING_REGION)
@@ -36,14 +33,6 @@ def refresh_prices(app: AppContext) -> RefreshReport:
             f"the AWS Price List is not available ({exc.code}: {exc}); "
             "the shipped prices stay in use"
         ) from None
-
-
-def refresh_job(app: AppContext) -> None:
-    """`run`'s scheduled refresh: a summary line, or one warning when the Price List is closed."""
-    try:
-        log.info("prices refresh: %s", refresh_prices(app).summary())
-    except PriceListUnavailable as exc:
-        log.warning("%s", exc)
 
 
 def reprice(
