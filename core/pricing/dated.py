@@ -76,7 +76,8 @@ class DatedPrices:
         return self._points[key][index - 1] if index else None
 
 
-def _per_million(point: Point | None) -> Decimal | None:
+def per_million(point: Point | None) -> Decimal | None:
+    """A token point's USD per million tokens (None for no point or a unit that is not tokens)."""
     if point is None or point.unit not in PER_MILLION:
         return None
     return point.price_usd * PER_MILLION[point.unit]
@@ -126,7 +127,7 @@ class DatedTokenPrices:
             kind: self.dated.in_force("token", key, region, kind, hour)
             for kind in ("input", "output", "cache_read", "cache_write")
         }
-        rates = {kind: _per_million(point) for kind, point in points.items()}
+        rates = {kind: per_million(point) for kind, point in points.items()}
         entry, rate_in, rate_out = points["input"], rates["input"], rates["output"]
         if entry is None or rate_in is None or rate_out is None:
             return None
