@@ -120,7 +120,7 @@ def transform(
             cache_write_tokens=counts["cache_write_tokens"],
         )
         price = (
-            prices.price(owner.base_model_id, target.region, hour)
+            prices.price(owner.base_model_id, target.region, hour, called_as=model_id)
             if prices
             else catalog.price(owner.base_model_id, target.region)
         )

@@ -110,12 +110,16 @@ class DatedTokenPrices:
         override = self._overrides.get(foundation_model_id(model_id))
         return override is not None and (override.regions is None or region in override.regions)
 
-    def price(self, model_id: str, region: str, hour: datetime) -> TokenPrice | None:
-        """The token price of a model in a region in force at ``hour``."""
+    def price(
+        self, model_id: str, region: str, hour: datetime, called_as: str | None = None
+    ) -> TokenPrice | None:
+        """The token price of a model in a region in force at ``hour``; ``called_as`` is the
+        ModelId the call named (a ``global.`` profile has its own, lower price)."""
         if not self._overridden(model_id, region):
             base = foundation_model_id(model_id)
-            # a global profile has its own (lower) price; geographic and in-region use the base
-            keys = [f"global.{base}", base] if model_id.startswith("global.") else [base]
+            routed_globally = (called_as or model_id).startswith("global.")
+            # geographic profiles and in-region calls use the base model's points
+            keys = [f"global.{base}", base] if routed_globally else [base]
             for key in keys:
                 found = self._listed(key, region, hour)
                 if found is not None:

@@ -46,7 +46,7 @@ def _repriced(row: Any, prices: DatedTokenPrices) -> dict[str, Any]:
     usage = TokenUsage(
         row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens
     )
-    price = prices.price(row.base_model_id, row.region, row.hour)
+    price = prices.price(row.base_model_id, row.region, row.hour, called_as=row.model_id)
     cost = estimate_cost(price, usage)
     return {
         "estimated_cost_usd": cost,

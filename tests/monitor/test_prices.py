@@ -172,6 +172,7 @@ def test_a_price_change_on_day_d_leaves_earlier_hours_at_the_old_price(cli, sess
     assert prices.price(LLAMA, "eu-west-1", CHANGE).input == Decimal("0.39")
     assert prices.price(f"global.{SONNET}", "us-east-1", CHANGE).input == Decimal("3.0")
     assert prices.price(f"us.{SONNET}", "us-east-1", CHANGE).input == Decimal("3.3")
+    assert prices.price(SONNET, "us-east-1", CHANGE, called_as=f"global.{SONNET}").output == 15
     assert costs(sessions) == dict.fromkeys(
         hours, Decimal("0.300000")
     )  # nothing re-priced silently
