@@ -251,13 +251,11 @@ class PriceListState:
 
     catalog: list[dict[str, Any]] = field(default_factory=products)
     denied: bool = False
-    requests: int = 0
 
 
 def _handler(state: PriceListState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            state.requests += 1
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)) or b"{}")
             operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
             if state.denied:

@@ -5,6 +5,7 @@ or unreachable Price List leaves the shipped prices in use with one warning."""
 from __future__ import annotations
 
 import socket
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -102,26 +103,31 @@ def test_the_stand_in_pages_get_products(price_list):
         Filters=[{"Type": "TERM_MATCH", "Field": "instanceName", "Value": "ml.g5.4xlarge"}],
     )
     assert len(found["PriceList"]) == 3
+    services = client.describe_services()["Services"]
+    assert [s["ServiceCode"] for s in services] == sorted(
+        [
+            "AmazonSageMaker",
+            "AmazonBedrock",
+            "AmazonBedrockService",
+            "AmazonBedrockFoundationModels",
+        ]
+    )
 
 
 @pytest.mark.parametrize("failure", ["denied", "unreachable"])
 def test_a_closed_price_list_warns_once_and_leaves_the_shipped_prices(
     cli, sessions, monkeypatch, failure
 ):
-    if failure == "denied":
-        context = price_list_server(PriceListState(denied=True))
-        url, _state = context.__enter__()
-    else:
-        with socket.socket() as probe:  # a loopback port nobody listens on
-            probe.bind(("127.0.0.1", 0))
-            url = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    try:
-        result = cli("prices", "refresh")
-    finally:
+    with ExitStack() as stack:
         if failure == "denied":
-            context.__exit__(None, None, None)
+            url, _state = stack.enter_context(price_list_server(PriceListState(denied=True)))
+        else:
+            with socket.socket() as probe:  # a loopback port nobody listens on
+                probe.bind(("127.0.0.1", 0))
+                url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        result = cli("prices", "refresh")
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
