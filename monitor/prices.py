@@ -30,8 +30,7 @@ def refresh_prices(app: AppContext) -> RefreshReport:
             return refresh(session, client, utcnow())
     except (AwsDenied, AwsTransient) as exc:
         raise PriceListUnavailable(
-            f"the AWS Price List is not available ({exc.code}: {exc}); "
-            "the shipped prices stay in use"
+            f"the AWS Price List is not available ({exc}); the shipped prices stay in use"
         ) from None
 
 
