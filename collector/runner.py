@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.aws import ApiCallCounter, AwsDenied, AwsError, Target
-from core.db import DatabaseError, upsert
+from core.db import DatabaseError, error_reason, upsert
 from core.models import CollectorRun
 from core.queries.runs import watermark
 from core.settings import MonitorConfig, SourceConfig
@@ -190,7 +190,7 @@ class Runner:
                         window = source.incremental_range(last, now)
                     plans.append(TargetPlan(target, plan_windows(window.start, window.end, size)))
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot read the collector watermarks: {_reason(exc)}") from exc
+            raise DatabaseError(f"cannot read the collector watermarks: {error_reason(exc)}") from exc
         return plans
 
     def run(
@@ -264,7 +264,7 @@ class Runner:
         except SQLAlchemyError as exc:
             raise DatabaseError(
                 f"{source.name} {target.label}: the database failed while writing the window from "
-                f"{current.start.isoformat()}: {_reason(exc)}; windows already written are kept, "
+                f"{current.start.isoformat()}: {error_reason(exc)}; windows already written are kept, "
                 "and the next run continues from there"
             ) from exc
         return outcome
@@ -324,8 +324,3 @@ class Runner:
             ],
             key=["source", "account_id", "region", "window_start"],
         )
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    original = getattr(exc, "orig", None)
-    return str(original or exc).strip().splitlines()[0]
