@@ -15,8 +15,8 @@ import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -66,24 +66,26 @@ class Claims:
         with self._transaction("offer the cycle's targets") as session:
             upsert(session, WorkClaim, rows, key=_NATURAL_KEY, update=[])
 
-    def take(self, source: str, cycle_start: datetime, now: datetime, lease: timedelta) -> Claim | None:
+    def take(
+        self, source: str, cycle_start: datetime, now: datetime, lease: timedelta
+    ) -> Claim | None:
         """Claim one free target of the cycle (in random order, so processes spread); None if none is."""
         # aliases: a bare WorkClaim in the subquery would correlate with the UPDATE's own row
-        row, other = aliased(WorkClaim), aliased(WorkClaim)
+        candidate_row, other = aliased(WorkClaim), aliased(WorkClaim)
         held_earlier = exists().where(
-            other.source == row.source,
-            other.account_id == row.account_id,
-            other.region == row.region,
-            other.cycle_start != row.cycle_start,
+            other.source == candidate_row.source,
+            other.account_id == candidate_row.account_id,
+            other.region == candidate_row.region,
+            other.cycle_start != candidate_row.cycle_start,
             other.finished_at.is_(None),
             other.lease_until >= now,
         )
         candidate = (
-            select(row.id)
+            select(candidate_row.id)
             .where(
-                row.source == source,
-                row.cycle_start == cycle_start,
-                _free(row, now),
+                candidate_row.source == source,
+                candidate_row.cycle_start == cycle_start,
+                _free(candidate_row, now),
                 ~held_earlier,
             )
             .order_by(func.random())
@@ -108,7 +110,7 @@ class Claims:
         """Extend the lease; raises LeaseLost if another process took the claim over."""
         statement = (
             update(WorkClaim)
-            .where(*self._mine(claim))
+            .where(self._mine(claim))
             .values(lease_until=now + lease)
             .execution_options(synchronize_session=False)
         )
@@ -124,22 +126,35 @@ class Claims:
         """Mark the claim done, so no process takes the target again in this cycle."""
         statement = (
             update(WorkClaim)
-            .where(*self._mine(claim))
+            .where(self._mine(claim))
             .values(finished_at=now, status=status)
             .execution_options(synchronize_session=False)
         )
         with self._transaction("finish a claim") as session:
             session.execute(statement)
 
-    def prune(self, before: datetime) -> int:
-        """Delete the claims of cycles that started before ``before``; returns how many."""
-        statement = delete(WorkClaim).where(WorkClaim.cycle_start < before)
+    def release(self, claim: Claim) -> None:
+        """Give an unfinished claim up (this process is stopping): another may take it at once."""
+        statement = (
+            update(WorkClaim)
+            .where(self._mine(claim))
+            .values(lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        with self._transaction("release a claim") as session:
+            session.execute(statement)
+
+    def prune(self, source: str, before: datetime) -> int:
+        """Delete the source's claims of cycles that started before ``before``; returns how many."""
+        statement = delete(WorkClaim).where(
+            WorkClaim.source == source, WorkClaim.cycle_start < before
+        )
         with self._transaction("prune old claims") as session:
             pruned: int = session.execute(statement).rowcount  # type: ignore[attr-defined]
         return pruned
 
-    def _mine(self, claim: Claim) -> tuple[object, ...]:
-        return (
+    def _mine(self, claim: Claim) -> ColumnElement[bool]:
+        return and_(
             WorkClaim.id == claim.id,
             WorkClaim.claimed_by == self.owner,
             WorkClaim.finished_at.is_(None),

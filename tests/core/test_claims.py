@@ -18,7 +18,9 @@ from core.models import WorkClaim
 CYCLE = datetime(2026, 11, 3, 10, 5, tzinfo=UTC)
 NOW = CYCLE + timedelta(seconds=1)
 LEASE = timedelta(minutes=15)
-TARGETS = [(f"1234567890{n:02d}", region) for n in range(6) for region in ("us-east-1", "eu-west-1")]
+TARGETS = [
+    (f"1234567890{n:02d}", region) for n in range(6) for region in ("us-east-1", "eu-west-1")
+]
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def test_replicas_take_each_target_once_per_cycle(replicas):
     def work(claims):
         try:
             drain(claims, taken, barrier)
-        except Exception as exc:  # the assertion below reports it
+        except Exception as exc:  # noqa: BLE001 - the assertion below reports it
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(c,)) for c in replicas]
@@ -57,7 +59,9 @@ def test_replicas_take_each_target_once_per_cycle(replicas):
         thread.join(60)
     assert not errors, errors
     per_target = Counter((account, region) for _, account, region in taken)
-    print(f"\n{len(per_target)} targets, {sum(per_target.values())} claims by {len(replicas)} replicas")
+    print(
+        f"\n{len(per_target)} targets, {sum(per_target.values())} claims by {len(replicas)} replicas"
+    )
     assert per_target == Counter(dict.fromkeys(TARGETS, 1))
     # a replica coming late to a finished cycle finds nothing to do
     late = replicas[0]
@@ -102,7 +106,19 @@ def test_old_cycles_are_pruned(replicas, sessions):
     claims = replicas[0]
     for hours in range(5):
         claims.offer("bedrock", CYCLE + timedelta(hours=hours), TARGETS[:2])
-    assert claims.prune(CYCLE + timedelta(hours=3)) == 6
+    claims.offer("costs", CYCLE, TARGETS[:2])
+    assert claims.prune("bedrock", CYCLE + timedelta(hours=3)) == 6
     with sessions() as session:
-        kept = session.scalars(select(func.min(WorkClaim.cycle_start))).one()
-    assert kept == CYCLE + timedelta(hours=3)
+        kept = session.scalars(
+            select(func.min(WorkClaim.cycle_start)).where(WorkClaim.source == "bedrock")
+        ).one()
+        others = session.scalar(select(func.count()).where(WorkClaim.source == "costs"))
+    assert kept == CYCLE + timedelta(hours=3) and others == 2
+
+
+def test_a_released_claim_is_free_at_once(replicas):
+    first, second = replicas[:2]
+    first.offer("bedrock", CYCLE, TARGETS[:1])
+    claim = first.take("bedrock", CYCLE, NOW, LEASE)
+    first.release(claim)  # stopping mid-target: the next process continues the cycle
+    assert second.take("bedrock", CYCLE, NOW, LEASE) is not None
