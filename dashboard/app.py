@@ -22,6 +22,7 @@ from dashboard.advisor_port import ADVISOR_EXTENSION, AdvisorFactory
 from dashboard.components import register_table_export
 from dashboard.context import EXTENSION, DashboardContext
 from dashboard.security import FailureThrottle, install_security_headers
+from dashboard.unavailable import install_database_errors, on_callback_error
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,7 @@ def create_app(
         update_title="",  # no "Updating..." in the tab while a callback runs
         index_string=INDEX,
         include_assets_files=False,
+        on_error=on_callback_error,  # a lost database: one log line and a message, no traceback
     )
     app.server.extensions[ADVISOR_EXTENSION] = advisor
     sessions = session_factory(make_engine(database_url))
@@ -208,6 +210,7 @@ def create_app(
     app.layout = _shell
     install_auth(app.server, auth)
     install_security_headers(app.server)
+    install_database_errors(app.server)
     register_table_export(app)
     return app
 
