@@ -177,7 +177,10 @@ class Service:
         return outcome
 
     def _collect_target(self, source: Source, target: Target, claim: Claim) -> str:
-        """Collect one claimed target, renewing the claim's lease after every window."""
+        """Collect one claimed target, renewing the claim's lease after every window.
+
+        A database error ends the job's cycle (the caller logs it); the claim's lease runs out.
+        """
         lease = source.settings.claim_lease
         claimed = time.time()
         status, rows = "failed", 0
@@ -189,9 +192,9 @@ class Service:
             )
             status = result.outcomes[0].status if result.outcomes else "succeeded"
             rows = result.rows
-        except (DatabaseError, LeaseLost) as exc:
-            log.error("%s %s: %s; retrying next cycle", source.name, target.label, exc)
-            status = "lost" if isinstance(exc, LeaseLost) else "failed"
+        except LeaseLost as exc:
+            log.warning("%s %s: %s", source.name, target.label, exc)
+            status = "lost"
         finally:
             # the claim's span and cycle, for operators and for the tests that count duplicates
             log.info(
