@@ -69,7 +69,12 @@ class Claims:
     def take(
         self, source: str, cycle_start: datetime, now: datetime, lease: timedelta
     ) -> Claim | None:
-        """Claim one free target of the cycle (in random order, so processes spread); None if none is."""
+        """Claim a free target of this cycle or a later one (oldest cycle first, in random order
+        within it, so processes spread); None if none is.
+
+        Later cycles count because a target still held for an earlier cycle is left for a while:
+        whichever process is free when it is released collects it.
+        """
         # aliases: a bare WorkClaim in the subquery would correlate with the UPDATE's own row
         candidate_row, other = aliased(WorkClaim), aliased(WorkClaim)
         held_earlier = exists().where(
@@ -84,11 +89,11 @@ class Claims:
             select(candidate_row.id)
             .where(
                 candidate_row.source == source,
-                candidate_row.cycle_start == cycle_start,
+                candidate_row.cycle_start >= cycle_start,
                 _free(candidate_row, now),
                 ~held_earlier,
             )
-            .order_by(func.random())
+            .order_by(candidate_row.cycle_start, func.random())
             .limit(1)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
@@ -97,14 +102,14 @@ class Claims:
             update(WorkClaim)
             .where(WorkClaim.id == candidate, _free(WorkClaim, now))
             .values(claimed_by=self.owner, lease_until=now + lease)
-            .returning(WorkClaim.id, WorkClaim.account_id, WorkClaim.region)
+            .returning(WorkClaim.id, WorkClaim.account_id, WorkClaim.region, WorkClaim.cycle_start)
             .execution_options(synchronize_session=False)
         )
         with self._transaction("claim a target") as session:
             row = session.execute(statement).first()
         if row is None:
             return None
-        return Claim(row.id, source, row.account_id, row.region, cycle_start)
+        return Claim(row.id, source, row.account_id, row.region, row.cycle_start)
 
     def renew(self, claim: Claim, now: datetime, lease: timedelta) -> None:
         """Extend the lease; raises LeaseLost if another process took the claim over."""

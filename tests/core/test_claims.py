@@ -99,7 +99,10 @@ def test_a_target_held_for_an_earlier_cycle_is_not_taken_for_the_next(replicas):
     during = NOW + timedelta(minutes=5)
     assert second.take("costs", next_cycle, during, LEASE) is None
     first.finish(earlier, "succeeded", during)
-    assert second.take("costs", next_cycle, during, LEASE) is not None
+    # whoever is free then collects it: the process that held it, done with the earlier cycle
+    later = first.take("costs", CYCLE, during, LEASE)
+    assert later is not None and later.cycle_start == next_cycle
+    assert second.take("costs", next_cycle, during, LEASE) is None
 
 
 def test_old_cycles_are_pruned(replicas, sessions):

@@ -202,4 +202,4 @@ def test_run_collects_and_alerts_and_two_processes_never_run_a_target_at_once(
     assert {c.pid for c in second.claims()} == {
         second.process.pid
     }  # the second process did its share
-    assert all(c.status == "succeeded" for c in claims)
+    assert {c.status for c in claims} <= {"succeeded", "stopped"}
