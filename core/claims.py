@@ -4,8 +4,9 @@ Each cycle of a job offers its targets as rows of ``work_claims`` keyed by (sour
 region, cycle_start); a process takes one free row at a time (``FOR UPDATE SKIP LOCKED`` on
 Postgres, SQLite's single writer elsewhere) and holds it under a lease it renews after every
 window. A finished row is never taken again, so no target runs twice in a cycle; a row whose
-lease ran out (its process died) is free again. A target still held for an earlier cycle is
-not taken, so one target is never collected by two processes at once.
+lease ran out (its process died) is free again. A target held for one cycle is not taken for
+another, so one target is not collected by two processes at once; a cycle's target left behind
+that way is caught up on by whichever process is free when it is released.
 """
 
 from __future__ import annotations
@@ -66,18 +67,16 @@ class Claims:
         with self._transaction("offer the cycle's targets") as session:
             upsert(session, WorkClaim, rows, key=_NATURAL_KEY, update=[])
 
-    def take(
-        self, source: str, cycle_start: datetime, now: datetime, lease: timedelta
-    ) -> Claim | None:
-        """Claim a free target of this cycle or a later one (oldest cycle first, in random order
-        within it, so processes spread); None if none is.
+    def take(self, source: str, since: datetime, now: datetime, lease: timedelta) -> Claim | None:
+        """Claim a free target of a cycle that started at ``since`` or later (oldest cycle first,
+        in random order within it, so processes spread); None if none is.
 
-        Later cycles count because a target still held for an earlier cycle is left for a while:
-        whichever process is free when it is released collects it.
+        A target held for one cycle is not taken for another, so a cycle can be left with a
+        target behind; whichever process is free when it is released collects it.
         """
         # aliases: a bare WorkClaim in the subquery would correlate with the UPDATE's own row
         candidate_row, other = aliased(WorkClaim), aliased(WorkClaim)
-        held_earlier = exists().where(
+        held_elsewhere = exists().where(
             other.source == candidate_row.source,
             other.account_id == candidate_row.account_id,
             other.region == candidate_row.region,
@@ -89,9 +88,9 @@ class Claims:
             select(candidate_row.id)
             .where(
                 candidate_row.source == source,
-                candidate_row.cycle_start >= cycle_start,
+                candidate_row.cycle_start >= since,
                 _free(candidate_row, now),
-                ~held_earlier,
+                ~held_elsewhere,
             )
             .order_by(candidate_row.cycle_start, func.random())
             .limit(1)

@@ -164,8 +164,11 @@ class Service:
         self.claims.offer(name, cycle, list(targets))
         self.claims.prune(name, cycle - CLAIM_HISTORY)
         outcome = "succeeded"
+        lease = source.settings.claim_lease
         while not self.stopping.is_set():
-            claim = self.claims.take(name, cycle, self.clock(), source.settings.claim_lease)
+            # a target an earlier cycle left behind (held for another cycle then) is caught up
+            # on while that cycle is less than a lease old
+            claim = self.claims.take(name, cycle - lease, self.clock(), lease)
             if claim is None:
                 break
             target = targets.get((claim.account_id, claim.region))

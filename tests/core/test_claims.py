@@ -105,6 +105,26 @@ def test_a_target_held_for_an_earlier_cycle_is_not_taken_for_the_next(replicas):
     assert second.take("costs", next_cycle, during, LEASE) is None
 
 
+def test_a_target_left_behind_by_a_cycle_is_caught_up_oldest_first(replicas):
+    first, second, third = replicas
+    cycles = [CYCLE + timedelta(seconds=3 * n) for n in range(3)]
+    first.offer("bedrock", cycles[0], TARGETS[:1])
+    held = first.take("bedrock", cycles[0], NOW, LEASE)
+    for cycle in cycles[1:]:  # two more cycles come while the first still collects
+        second.offer("bedrock", cycle, TARGETS[:1])
+        assert second.take("bedrock", cycle, NOW, LEASE) is None
+    first.finish(held, "succeeded", NOW)
+    # a process in the newest cycle takes its own; the one left behind waits for it
+    newest = third.take("bedrock", cycles[2], NOW, LEASE)
+    assert newest.cycle_start == cycles[2]
+    assert first.take("bedrock", cycles[0], NOW, LEASE) is None
+    third.finish(newest, "succeeded", NOW)
+    behind = first.take("bedrock", cycles[0], NOW, LEASE)
+    assert behind.cycle_start == cycles[1]
+    first.finish(behind, "succeeded", NOW)
+    assert first.take("bedrock", cycles[0], NOW, LEASE) is None
+
+
 def test_old_cycles_are_pruned(replicas, sessions):
     claims = replicas[0]
     for hours in range(5):
