@@ -297,3 +297,24 @@ class DashboardAudit(Base):
     filters: Mapped[str] = mapped_column(Text, default="")  # as a URL query string
 
     __table_args__ = (Index("ix_dashboard_audit_at", "at"),)
+
+
+class WorkClaim(Base):
+    """One (source, target, cycle) of `run`'s work, claimed by one process under a lease."""
+
+    __tablename__ = "work_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    cycle_start: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (
+        UniqueConstraint("source", "account_id", "region", "cycle_start"),
+        Index("ix_work_claims_source_cycle_start", "source", "cycle_start"),
+    )

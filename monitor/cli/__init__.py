@@ -6,7 +6,12 @@ function and formats the answer. ``main`` is the console script's entry point.
 
 from __future__ import annotations
 
-from monitor.cli import (
+# first, before the heavy imports below: a SIGTERM while `run` or `collect` starts is a clean stop
+from monitor.signals import install_early
+
+install_early()
+
+from monitor.cli import (  # noqa: E402 - after the signal handlers
     advise,
     alerts,
     budgets,
@@ -19,7 +24,7 @@ from monitor.cli import (
     report,
     run,
 )
-from monitor.cli.base import BadConfig, Failure, main
+from monitor.cli.base import BadConfig, Failure, main  # noqa: E402
 
 for _command in (
     migrate.migrate,
