@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from dash import callback_context, html, no_update
-from flask import Flask, Response
+from flask import Flask, Response, g
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import DatabaseError, error_reason
@@ -31,6 +31,7 @@ def on_callback_error(exc: Exception) -> Any:
     """Dash's ``on_error``: a database error fills the callback's ``children`` with the message."""
     if not isinstance(exc, SQLAlchemyError | DatabaseError):
         raise exc
+    g.served_no_data = True  # the audit log has nothing to record, and no database to record it in
     message = html.Div(
         [html.Strong("Database unavailable. "), MESSAGE, html.Div(_logged(exc), className="note")],
         className="empty",
