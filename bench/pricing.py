@@ -156,8 +156,10 @@ def main() -> int:
     started = time.perf_counter()
     new = PriceCatalog.load()
     cold = [new.price(model_id, region) for model_id, region in CALLS]
-    print(f"new catalog: load + first resolution of {len(CALLS)} calls "
-          f"{time.perf_counter() - started:.3f}s ({sum(p is not None for p in cold)} priced)")
+    print(
+        f"new catalog: load + first resolution of {len(CALLS)} calls "
+        f"{time.perf_counter() - started:.3f}s ({sum(p is not None for p in cold)} priced)"
+    )
     old = old_catalog(new)
     batch = rows(args.rows)
     best = {"old": float("inf"), "new": float("inf")}
@@ -168,8 +170,10 @@ def main() -> int:
             best[name] = min(best[name], seconds)
     ratio = best["new"] / best["old"]
     for name in ("old", "new"):
-        print(f"{name}: {args.rows:,} rows in {best[name]:.3f}s "
-              f"({args.rows / best[name]:,.0f} rows/s, {counts[name]:,} priced)")
+        print(
+            f"{name}: {args.rows:,} rows in {best[name]:.3f}s "
+            f"({args.rows / best[name]:,.0f} rows/s, {counts[name]:,} priced)"
+        )
     verdict = "PASS" if ratio <= 1.2 else "FAIL"
     print(f"new/old = {ratio:.2f}x (target <= 1.2x): {verdict}")
     return 0 if ratio <= 1.2 else 1

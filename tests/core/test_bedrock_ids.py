@@ -22,7 +22,10 @@ FM = "arn:aws:bedrock:{}::foundation-model/" + SONNET_45
         # a global profile's foundation model has no Region
         ([FM.format("us-east-1"), FM.format("")], f"global.{SONNET_45}"),
         # copied from a geographic profile: the model once per destination Region
-        ([FM.format("us-east-1"), FM.format("us-east-2"), FM.format("us-west-2")], f"us.{SONNET_45}"),
+        (
+            [FM.format("us-east-1"), FM.format("us-east-2"), FM.format("us-west-2")],
+            f"us.{SONNET_45}",
+        ),
         ([FM.format("eu-west-1"), FM.format("eu-central-1")], f"eu.{SONNET_45}"),
         ([FM.format("us-gov-west-1"), FM.format("us-gov-east-1")], f"us-gov.{SONNET_45}"),
         # one foundation model in one Region: in-region

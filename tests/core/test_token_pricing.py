@@ -71,9 +71,7 @@ def test_latency_optimized_and_context_length_variants_are_priced(catalog):
     assert catalog.price("cohere.embed-english-v3:0:512", "us-east-1").input == Decimal("0.10")
     assert catalog.price("amazon.titan-embed-text-v2:0:8k", "us-east-1").input == Decimal("0.02")
     assert catalog.price("anthropic.claude-v2:1:18k", "us-east-1").input == Decimal("8.00")
-    assert catalog.price("meta.llama3-2-11b-instruct-v1:0:mm", "us-east-1").input == Decimal(
-        "0.16"
-    )
+    assert catalog.price("meta.llama3-2-11b-instruct-v1:0:mm", "us-east-1").input == Decimal("0.16")
 
 
 def test_unknown_model_is_unpriced_in_every_form(catalog):
