@@ -10,6 +10,7 @@ its cost is None and ``priced`` is false, so a missing price is visible instead 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -73,6 +74,17 @@ def _override_price(override: PriceOverride) -> TokenPrice:
     )
 
 
+def _long_context(entry: dict[str, Any]) -> LongContext:
+    return LongContext(
+        threshold=int(entry["threshold"]),
+        input=Decimal(str(entry["input"])),
+        output=Decimal(str(entry["output"])),
+        cache_read=_decimal(entry.get("cache_read")),
+        cache_write=_decimal(entry.get("cache_write")),
+        cache_write_1h=_decimal(entry.get("cache_write_1h")),
+    )
+
+
 def foundation_model_id(model_id: str) -> str:
     """The foundation model behind a model id, ARN or cross-region inference profile id."""
     return strip_routing_prefix(arn_resource_id(model_id))
@@ -95,10 +107,12 @@ class PriceCatalog:
         models: dict[str, dict[str, TokenPrice]],
         overrides: dict[str, dict[str, TokenPrice]] | None = None,
         library: LibraryFn | None = None,
+        long_context: dict[str, LongContext] | None = None,
     ) -> None:
         self._models = models
         self._overrides = overrides or {}
         self._library = library
+        self._long_context = long_context or {}
         self._cache: dict[tuple[str, str, bool], TokenPrice | None] = {}
 
     @classmethod
@@ -118,8 +132,12 @@ class PriceCatalog:
         source = str(data.get("source", "unknown"))
         as_of = str(data.get("as_of", "unknown"))
         models: dict[str, dict[str, TokenPrice]] = {}
+        long_context: dict[str, LongContext] = {}
         for model_id, entry in (data.get("models") or {}).items():
-            models[str(model_id)] = _regional_entries(entry, source, as_of)
+            if "long_context" in entry:
+                long_context[str(model_id)] = _long_context(entry["long_context"])
+            if "default" in entry or "regions" in entry:
+                models[str(model_id)] = _regional_entries(entry, source, as_of)
             if "latency_optimized" in entry:
                 latency = _token_price(entry["latency_optimized"], source, as_of)
                 models[f"{model_id}{LATENCY_KEY}"] = {ANY_REGION: latency}
@@ -128,7 +146,7 @@ class PriceCatalog:
             price = _override_price(override)
             for region in override.regions or [ANY_REGION]:
                 by_model.setdefault(model_id, {})[region] = price
-        return cls(models, by_model, library)
+        return cls(models, by_model, library, long_context)
 
     def __contains__(self, model_id: str) -> bool:
         return self.price(model_id, ANY_REGION) is not None
@@ -159,7 +177,12 @@ class PriceCatalog:
         price = self._latency_optimized(ref) if ref.latency_optimized else None
         if price is None:
             price = self._list_price(ref, region)
-        return price.batch() if batch and price is not None else price
+        if price is None:
+            return None
+        if price.long_context is None:
+            tier = self._long_context.get(ref.routed_id) or self._long_context.get(ref.base)
+            price = replace(price, long_context=tier) if tier else price
+        return price.batch() if batch else price
 
     def _latency_optimized(self, ref: ModelRef) -> TokenPrice | None:
         own = self._models.get(f"{ref.base}{LATENCY_KEY}")

@@ -146,3 +146,13 @@ def test_parse_model_id(model_id, base, scope, geography, latency):
         geography,
         latency,
     )
+
+
+def test_sonnet_4_5_long_context_rates_follow_the_routing_scope(catalog):
+    usage = TokenUsage(input_tokens=MTOK, output_tokens=MTOK, long_context=True)
+    global_price = catalog.price(f"global.{SONNET_45}", "us-east-1")
+    assert global_price.long_context.threshold == 200_000
+    assert estimate_cost(global_price, usage) == Decimal("28.50")
+    assert estimate_cost(catalog.price(f"us.{SONNET_45}", "us-east-1"), usage) == Decimal("31.35")
+    assert estimate_cost(global_price, TokenUsage(MTOK, MTOK)) == Decimal(18)
+    assert catalog.price(f"global.{SONNET_45}", "us-east-1", batch=True).long_context is None
