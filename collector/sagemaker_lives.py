@@ -160,7 +160,9 @@ def _pools(
     live: Sequence[Mapping[str, Any]], planned: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """A variant's instance pools: each type with its current count (None where AWS did not say)."""
-    counts = {p["InstanceType"]: p.get("CurrentInstanceCount") for p in live if p.get("InstanceType")}
+    counts = {
+        p["InstanceType"]: p.get("CurrentInstanceCount") for p in live if p.get("InstanceType")
+    }
     types = [p["InstanceType"] for p in planned if p.get("InstanceType")]
     types += [t for t in counts if t not in types]
     return [{"instance_type": t, "instance_count": counts.get(t)} for t in types]
