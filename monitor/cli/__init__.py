@@ -16,10 +16,14 @@ from monitor.cli import (
     demo,
     export,
     migrate,
+    prices,
+    prices_show,
     report,
     run,
 )
 from monitor.cli.base import BadConfig, Failure, main
+
+_ = prices_show  # attaches `prices show` to the `prices` group
 
 for _command in (
     migrate.migrate,
@@ -33,6 +37,7 @@ for _command in (
     dashboard.dashboard_command,
     report.report,
     alerts.alerts_group,
+    prices.prices,
 ):
     main.add_command(_command)
 
