@@ -297,3 +297,20 @@ class DashboardAudit(Base):
     filters: Mapped[str] = mapped_column(Text, default="")  # as a URL query string
 
     __table_args__ = (Index("ix_dashboard_audit_at", "at"),)
+
+
+class CostUsageDaily(Base):
+    """One Cost Explorer usage type's day per account, service and team: cost and usage quantity
+    (the effective rate is cost / quantity)."""
+
+    __tablename__ = "cost_usage_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    service: Mapped[str] = mapped_column(String(256), primary_key=True)
+    usage_type: Mapped[str] = mapped_column(String(256), primary_key=True)
+    team: Mapped[str] = mapped_column(String(64), primary_key=True)
+    amount_usd: Mapped[Decimal]
+    usage_quantity: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    collected_at: Mapped[datetime]
