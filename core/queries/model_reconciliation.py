@@ -18,6 +18,7 @@ from core.queries.effective_rates import (
     effective_rates,
     model_key,
     usage_model_key,
+    usage_region,
 )
 from core.services import BEDROCK_SERVICE, MARKETPLACE_SUFFIX
 
@@ -36,7 +37,7 @@ class ModelReconciliation:
     list_usd: Decimal = Decimal(0)
     effective_usd: Decimal = Decimal(0)  # at the bill's rates where known, else at list
     billed_usd: Decimal = Decimal(0)
-    # the effective-rate estimate of the days the bill covers: what the gap compares
+    # the effective-rate estimate of the (day, region)s the bill covers: what the gap compares
     effective_billed_days_usd: Decimal = Decimal(0)
     unpriced_hours: int = 0
 
@@ -65,8 +66,8 @@ def _hour_effective(
 
 def _billed(
     session: Session, start: date, end: date, teams: list[str] | None
-) -> dict[tuple[str, str], dict[date, Decimal]]:
-    """Billed Bedrock token spend per (team, model key) and day."""
+) -> dict[tuple[str, str], dict[tuple[date, str], Decimal]]:
+    """Billed Bedrock token spend per (team, model key) and (day, region)."""
     line = CostUsageDaily
     bedrock = (line.service == BEDROCK_SERVICE) | line.service.like(f"%{MARKETPLACE_SUFFIX}")
     statement = (
@@ -74,11 +75,13 @@ def _billed(
         .where(*between(line.day, start, end), *chosen((line.team, teams)), bedrock)
         .group_by(line.day, line.team, line.service, line.usage_type)
     )
-    billed: dict[tuple[str, str], dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    billed: dict[tuple[str, str], dict[tuple[date, str], Decimal]] = defaultdict(
+        lambda: defaultdict(Decimal)
+    )
     for day, team, service, usage_type, amount in session.execute(statement):
         parsed = usage_model_key(service, usage_type)
         if parsed is not None:
-            billed[(team, parsed[0])][as_day(day)] += usd(amount)
+            billed[(team, parsed[0])][(as_day(day), usage_region(usage_type))] += usd(amount)
     return billed
 
 
@@ -121,7 +124,7 @@ def model_reconciliation(
         row.list_usd += listed
         row.effective_usd += effective
         row.unpriced_hours += int(unpriced or 0)
-        if day in billed.get(key, {}):
+        if (day, region) in billed.get(key, {}):
             row.effective_billed_days_usd += effective
     for (team, bill_key), days in billed.items():
         row = found.setdefault((team, bill_key), ModelReconciliation(team, bill_key))
