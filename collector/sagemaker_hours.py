@@ -159,6 +159,24 @@ def _hourly_rate(
     return rate
 
 
+def _hour_cost(
+    life: EndpointLife,
+    instance_variants: Sequence[dict[str, Any]],
+    catalog: InstancePriceCatalog,
+    service_hours: Decimal,
+) -> tuple[Decimal | None, bool]:
+    """An endpoint-hour's estimated cost (None if unknown) and whether it is wholly priced."""
+    hourly_rate = _hourly_rate(instance_variants, catalog, life.region)
+    if any(not billed_instances(v) and not v.get("serverless") for v in life.variants):
+        hourly_rate = None  # a variant whose instances are unknown is unpriced, never $0
+    # serverless capacity bills per use, which instance-hours cannot price
+    has_serverless = any(v.get("serverless") and not v.get("instance_type") for v in life.variants)
+    cost = None
+    if hourly_rate is not None and (instance_variants or not has_serverless):
+        cost = (hourly_rate * service_hours).quantize(MONEY_QUANTUM)
+    return cost, hourly_rate is not None and not has_serverless
+
+
 def _hour_row(
     life: EndpointLife,
     hour: datetime,
@@ -172,14 +190,7 @@ def _hour_row(
     billing = life.status in BILLING_STATUSES
     service_hours = fraction if billing else Decimal(0).quantize(HOURS_QUANTUM)
     instance_variants = [v for v in life.variants if billed_instances(v)]
-    hourly_rate = _hourly_rate(instance_variants, catalog, life.region)
-    if any(not billed_instances(v) and not v.get("serverless") for v in life.variants):
-        hourly_rate = None  # a variant whose instances are unknown is unpriced, never $0
-    # serverless capacity bills per use, which instance-hours cannot price
-    has_serverless = any(v.get("serverless") and not v.get("instance_type") for v in life.variants)
-    cost = None
-    if hourly_rate is not None and (instance_variants or not has_serverless):
-        cost = (hourly_rate * service_hours).quantize(MONEY_QUANTUM)
+    cost, priced = _hour_cost(life, instance_variants, catalog, service_hours)
     types = sorted({t for v in instance_variants for t, _ in billed_instances(v)})
     return {
         "hour": hour,
@@ -190,6 +201,6 @@ def _hour_row(
         "invocations": invocations,
         "component_invocations": component_invocations,
         "estimated_cost_usd": cost,
-        "priced": hourly_rate is not None and not has_serverless,
+        "priced": priced,
         "collected_at": collected_at,
     }
