@@ -318,3 +318,20 @@ class WorkClaim(Base):
         UniqueConstraint("source", "account_id", "region", "cycle_start"),
         Index("ix_work_claims_source_cycle_start", "source", "cycle_start"),
     )
+
+
+class CostUsageDaily(Base):
+    """One Cost Explorer usage type's day per account, service and team: cost and usage quantity
+    (the effective rate is cost / quantity)."""
+
+    __tablename__ = "cost_usage_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    service: Mapped[str] = mapped_column(String(256), primary_key=True)
+    usage_type: Mapped[str] = mapped_column(String(256), primary_key=True)
+    team: Mapped[str] = mapped_column(String(64), primary_key=True)
+    amount_usd: Mapped[Decimal]
+    usage_quantity: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    collected_at: Mapped[datetime]

@@ -21,10 +21,14 @@ from monitor.cli import (  # noqa: E402 - after the signal handlers
     demo,
     export,
     migrate,
+    prices,
+    prices_show,
     report,
     run,
 )
 from monitor.cli.base import BadConfig, Failure, main  # noqa: E402
+
+_ = prices_show  # attaches `prices show` to the `prices` group
 
 for _command in (
     migrate.migrate,
@@ -38,6 +42,7 @@ for _command in (
     dashboard.dashboard_command,
     report.report,
     alerts.alerts_group,
+    prices.prices,
 ):
     main.add_command(_command)
 
