@@ -1,7 +1,7 @@
 """Cost Explorer cost and usage quantity per usage type: the effective rates of the bill.
 
 Revision ID: 0006
-Revises: 0005 (on branch `rates`; re-chained after 0005 at merge)
+Revises: 0005
 Create Date: 2026-11-25 15:00:00
 """
 
