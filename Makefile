@@ -43,6 +43,8 @@ lint: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/dashboard_load.py
+	$(BIN)/python bench/pricing.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .ruff_cache *.egg-info

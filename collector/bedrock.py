@@ -29,11 +29,12 @@ from collector.runner import HourlyRegionalSource
 from core.aws import AwsError, ClientFactoryFn, Target, pages
 from core.db import upsert
 from core.models import BedrockUsageHourly
-from core.pricing import PriceCatalog, TokenUsage, estimate_cost
+from core.pricing import PriceCatalog, TokenUsage, estimate_cost, foundation_model_id
+from core.pricing.bedrock_ids import routed_model_id
 from core.pricing.dated import DatedTokenPrices
 from core.registry import SourceDeps, SourceEntry, sources
 from core.settings import AttributionConfig, MonitorConfig, SourceConfig
-from core.teams import InferenceProfile, attribute_model, index_profiles
+from core.teams import InferenceProfile, ModelAttribution, attribute_model, index_profiles
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +120,11 @@ def transform(
             cache_read_tokens=counts["cache_read_tokens"],
             cache_write_tokens=counts["cache_write_tokens"],
         )
+        routed = priced_model_id(model_id, owner)
         price = (
-            prices.price(owner.base_model_id, target.region, hour, called_as=model_id)
+            prices.price(routed, target.region, hour, called_as=routed)
             if prices
-            else catalog.price(owner.base_model_id, target.region)
+            else catalog.price(routed, target.region)
         )
         cost = estimate_cost(price, usage)
         rows.append(
@@ -143,6 +145,17 @@ def transform(
             }
         )
     return rows
+
+
+def priced_model_id(model_id: str, owner: ModelAttribution) -> str:
+    """The id that carries a call's model and routing scope: a discovered application profile's
+    routed model, else the ModelId itself (a model or system profile id names its own scope),
+    else the model the config maps the profile to (priced in-region)."""
+    if owner.profile is not None and owner.profile.base_model_id:
+        return owner.profile.base_model_id
+    if foundation_model_id(model_id) == owner.base_model_id:
+        return model_id
+    return owner.base_model_id
 
 
 def plan_series(list_metrics: Iterable[Page], stored: Iterable[str]) -> list[MetricSeries]:
@@ -178,12 +191,16 @@ def get_inference_profiles(client: Any) -> ProfileAnswers:
 
 
 def inference_profiles(answers: ProfileAnswers) -> list[InferenceProfile]:
-    """Application inference profiles with their tags (pure)."""
+    """Application inference profiles with their tags (pure).
+
+    A profile's ``base_model_id`` is its routed model id (``global.X``, ``us.X`` or ``X``, see
+    ``routed_model_id``), so a profile copied from a ``global.`` profile is priced globally.
+    """
     profiles = []
     for page in answers.pages:
         for summary in page.get("inferenceProfileSummaries", []):
             arn = summary["inferenceProfileArn"]
-            models = summary.get("models") or []
+            arns = [model["modelArn"] for model in summary.get("models") or []]
             tags = {
                 tag["key"]: tag["value"]
                 for tag_page in answers.tags.get(arn, [])
@@ -193,7 +210,7 @@ def inference_profiles(answers: ProfileAnswers) -> list[InferenceProfile]:
                 InferenceProfile(
                     profile_id=summary["inferenceProfileId"],
                     arn=arn,
-                    base_model_id=models[0]["modelArn"] if models else None,
+                    base_model_id=routed_model_id(arns),
                     name=summary.get("inferenceProfileName"),
                     tags=tags,
                 )

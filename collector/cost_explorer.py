@@ -38,12 +38,13 @@ from collector.cost_explorer_rows import (
     months_with_spend,
     parse_page,
     transform,
+    usage_rows,
 )
 from collector.runner import Window
 from core.aws import ClientFactoryFn, Target, pages
 from core.budgets import sync_budgets
 from core.db import upsert
-from core.models import CostDaily
+from core.models import CostDaily, CostUsageDaily
 from core.registry import SourceDeps, SourceEntry, sources
 from core.settings import Duration, MonitorConfig, SourceConfig
 
@@ -158,6 +159,7 @@ class FetchedWindow:
     first: date
     end: date
     collected_at: datetime
+    usage: list[dict[str, Any]] = field(default_factory=list)  # cost_usage_daily rows
 
 
 def _time_period(first: date, end: date) -> dict[str, str]:
@@ -189,7 +191,10 @@ class CostExplorerCollector:
     @property
     def metrics(self) -> list[str]:
         """The Cost Explorer metrics requested."""
-        return ["UnblendedCost", "AmortizedCost"] if self.settings.amortized else ["UnblendedCost"]
+        # UsageQuantity: cost / quantity per usage type is the bill's effective rate
+        if self.settings.amortized:
+            return ["UnblendedCost", "AmortizedCost", "UsageQuantity"]
+        return ["UnblendedCost", "UsageQuantity"]
 
     def targets(self, configured: Sequence[Target]) -> list[Target]:
         """One target per account in us-east-1: Cost Explorer is global, not regional."""
@@ -273,19 +278,31 @@ class CostExplorerCollector:
         ]
         target = prepared.target
         default_teams = {target.account_id: target.default_team} if target.default_team else {}
+        tag_key = self.config.attribution.tag_key
         rows = transform(
-            lines,
-            tag_key=self.config.attribution.tag_key,
-            default_teams=default_teams,
-            collected_at=collected_at,
+            lines, tag_key=tag_key, default_teams=default_teams, collected_at=collected_at
         )
-        return FetchedWindow(rows, prepared.accounts(), fetched.first, fetched.end, collected_at)
+        usage = usage_rows(
+            lines, tag_key=tag_key, default_teams=default_teams, collected_at=collected_at
+        )
+        accounts = prepared.accounts()
+        return FetchedWindow(rows, accounts, fetched.first, fetched.end, collected_at, usage)
 
     def load(self, session: Session, fetched: FetchedWindow) -> int:
         """Sync the budgets, delete lines Cost Explorer no longer reports, upsert the window's rows."""
         sync_budgets(session, self.config, fetched.collected_at)
         if fetched.accounts:
             remove_stale(session, fetched)
+            # the window's usage lines are replaced whole: one line moving between teams on a
+            # restated day is then never counted twice
+            session.execute(
+                delete(CostUsageDaily).where(
+                    CostUsageDaily.account_id.in_(sorted(fetched.accounts)),
+                    CostUsageDaily.day >= fetched.first,
+                    CostUsageDaily.day < fetched.end,
+                )
+            )
+            upsert(session, CostUsageDaily, fetched.usage)
         return upsert(session, CostDaily, fetched.rows)
 
 

@@ -117,6 +117,8 @@ class CostLine:
     unblended: Decimal
     amortized: Decimal | None
     estimated: bool
+    quantity: Decimal | None = None  # UsageQuantity, in ``unit`` of the usage type
+    unit: str | None = None
 
 
 def parse_page(page: Mapping[str, Any], account_id: str, service: str) -> list[CostLine]:
@@ -128,6 +130,7 @@ def parse_page(page: Mapping[str, Any], account_id: str, service: str) -> list[C
             usage_type, team_key = group["Keys"]
             metrics = group.get("Metrics", {})
             amortized = metrics.get("AmortizedCost")
+            quantity = metrics.get("UsageQuantity")
             lines.append(
                 CostLine(
                     day=day,
@@ -138,6 +141,8 @@ def parse_page(page: Mapping[str, Any], account_id: str, service: str) -> list[C
                     unblended=Decimal(metrics["UnblendedCost"]["Amount"]),
                     amortized=Decimal(amortized["Amount"]) if amortized else None,
                     estimated=bool(result.get("Estimated", False)),
+                    quantity=Decimal(quantity["Amount"]) if quantity else None,
+                    unit=quantity.get("Unit") if quantity else None,
                 )
             )
     return lines
@@ -187,3 +192,39 @@ def transform(
             }
         )
     return rows
+
+
+def usage_rows(
+    lines: Iterable[CostLine],
+    *,
+    tag_key: str,
+    default_teams: Mapping[str, str],
+    collected_at: datetime,
+) -> list[dict[str, Any]]:
+    """Sum lines into one cost_usage_daily row per (day, account, service, usage type, team):
+    cost and usage quantity, whose ratio is the bill's effective rate."""
+    grouped: dict[tuple[date, str, str, str, str], dict[str, Any]] = {}
+    for line in lines:
+        team = team_of(line.team_key, tag_key, default_teams.get(line.account_id))
+        key = (line.day, line.account_id, line.service, line.usage_type, team)
+        row = grouped.setdefault(key, {"amount_usd": Decimal(0), "quantity": None, "unit": None})
+        row["amount_usd"] += line.unblended
+        if line.quantity is not None:
+            row["quantity"] = (row["quantity"] or Decimal(0)) + line.quantity
+            row["unit"] = row["unit"] or line.unit
+    return [
+        {
+            "day": day,
+            "account_id": account_id,
+            "service": service,
+            "usage_type": usage_type,
+            "team": team,
+            "amount_usd": values["amount_usd"].quantize(MICRO),
+            "usage_quantity": None
+            if values["quantity"] is None
+            else values["quantity"].quantize(MICRO),
+            "unit": values["unit"],
+            "collected_at": collected_at,
+        }
+        for (day, account_id, service, usage_type, team), values in sorted(grouped.items())
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.aws import ApiCallCounter, AwsDenied, AwsError, Target
-from core.db import DatabaseError, upsert
+from core.db import DatabaseError, error_reason, upsert
 from core.models import CollectorRun
 from core.queries.runs import watermark
 from core.settings import MonitorConfig, SourceConfig
@@ -128,7 +129,8 @@ class TargetPlan:
 
 @dataclass
 class TargetOutcome:
-    """What happened to one target: succeeded, skipped (denied) or failed."""
+    """What happened to one target: succeeded, skipped (denied), failed, or stopped (asked to,
+    between two windows)."""
 
     target: Target
     status: str
@@ -136,6 +138,8 @@ class TargetOutcome:
     rows: int = 0
     api_calls: int = 0
     message: str | None = None
+    # the end of the last window written: where a stopped target's next run continues
+    written_until: datetime | None = None
 
 
 @dataclass
@@ -155,19 +159,30 @@ class CycleResult:
         """Rows written over every target."""
         return sum(outcome.rows for outcome in self.outcomes)
 
+    @property
+    def stopped(self) -> list[TargetOutcome]:
+        """The targets left unfinished because the runner was asked to stop."""
+        return [outcome for outcome in self.outcomes if outcome.status == "stopped"]
+
 
 class Runner:
-    """Collects sources target by target and window by window, recording each window."""
+    """Collects sources target by target and window by window, recording each window.
+
+    Once ``stop`` is set it finishes the window it is writing and starts no other: what is
+    written stays, and the watermark lets the next run continue from there.
+    """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         counter: ApiCallCounter,
         clock: Callable[[], datetime] = utcnow,
+        stop: threading.Event | None = None,
     ) -> None:
         self.sessions = sessions
         self.counter = counter
         self.clock = clock
+        self.stop = stop or threading.Event()
 
     def plan(
         self,
@@ -190,7 +205,9 @@ class Runner:
                         window = source.incremental_range(last, now)
                     plans.append(TargetPlan(target, plan_windows(window.start, window.end, size)))
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot read the collector watermarks: {_reason(exc)}") from exc
+            raise DatabaseError(
+                f"cannot read the collector watermarks: {error_reason(exc)}"
+            ) from exc
         return plans
 
     def run(
@@ -202,7 +219,10 @@ class Runner:
         """Collect every planned window; a denied target is skipped, a failed one stops alone."""
         result = CycleResult(source.name)
         for plan in plans:
-            result.outcomes.append(self._run_target(source, plan, on_window))
+            if self.stop.is_set():
+                result.outcomes.append(TargetOutcome(plan.target, "stopped"))
+            else:
+                result.outcomes.append(self._run_target(source, plan, on_window))
         return result
 
     def _run_target(
@@ -223,6 +243,9 @@ class Runner:
                     session, target, plan.windows[0].start, plan.windows[-1].end
                 )
             for window in plan.windows:
+                if self.stop.is_set():
+                    outcome.status = "stopped"
+                    break
                 current = window
                 started = self.clock()
                 fetched = source.fetch(prepared, window.start, window.end, started)
@@ -245,6 +268,7 @@ class Runner:
                 outcome.windows_done += 1
                 outcome.rows += written
                 outcome.api_calls += calls
+                outcome.written_until = window.end
                 if on_window:
                     on_window(plan, window)
         except AwsDenied as exc:
@@ -264,7 +288,7 @@ class Runner:
         except SQLAlchemyError as exc:
             raise DatabaseError(
                 f"{source.name} {target.label}: the database failed while writing the window from "
-                f"{current.start.isoformat()}: {_reason(exc)}; windows already written are kept, "
+                f"{current.start.isoformat()}: {error_reason(exc)}; windows already written are kept, "
                 "and the next run continues from there"
             ) from exc
         return outcome
@@ -324,8 +348,3 @@ class Runner:
             ],
             key=["source", "account_id", "region", "window_start"],
         )
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    original = getattr(exc, "orig", None)
-    return str(original or exc).strip().splitlines()[0]

@@ -136,17 +136,45 @@ def hourly_rows(
     ]
 
 
+def billed_instances(variant: dict[str, Any]) -> list[tuple[str, int | None]]:
+    """(instance type, count) of a variant: its one type, or each of its instance pools (count
+    None where AWS did not report a pool's instances)."""
+    if variant.get("instance_type"):
+        return [(variant["instance_type"], variant["instance_count"])]
+    return [(p["instance_type"], p["instance_count"]) for p in variant.get("instance_pools") or []]
+
+
 def _hourly_rate(
     instance_variants: Sequence[dict[str, Any]], catalog: InstancePriceCatalog, region: str
 ) -> Decimal | None:
-    """The instance variants' summed price per hour; None if any instance type is unpriced."""
+    """The instance variants' summed price per hour; None if any instance type (or pool size) is
+    unknown: an instance pool is priced per pool, never as $0."""
     rate = Decimal(0)
     for variant in instance_variants:
-        price = catalog.price(variant["instance_type"], region)
-        if price is None:
-            return None
-        rate += price.hourly * variant["instance_count"]
+        for instance_type, count in billed_instances(variant):
+            price = catalog.price(instance_type, region)
+            if price is None or count is None:
+                return None
+            rate += price.hourly * count
     return rate
+
+
+def _hour_cost(
+    life: EndpointLife,
+    instance_variants: Sequence[dict[str, Any]],
+    catalog: InstancePriceCatalog,
+    service_hours: Decimal,
+) -> tuple[Decimal | None, bool]:
+    """An endpoint-hour's estimated cost (None if unknown) and whether it is wholly priced."""
+    hourly_rate = _hourly_rate(instance_variants, catalog, life.region)
+    if any(not billed_instances(v) and not v.get("serverless") for v in life.variants):
+        hourly_rate = None  # a variant whose instances are unknown is unpriced, never $0
+    # serverless capacity bills per use, which instance-hours cannot price
+    has_serverless = any(v.get("serverless") and not v.get("instance_type") for v in life.variants)
+    cost = None
+    if hourly_rate is not None and (instance_variants or not has_serverless):
+        cost = (hourly_rate * service_hours).quantize(MONEY_QUANTUM)
+    return cost, hourly_rate is not None and not has_serverless
 
 
 def _hour_row(
@@ -161,14 +189,9 @@ def _hour_row(
     fraction = fraction.quantize(HOURS_QUANTUM)
     billing = life.status in BILLING_STATUSES
     service_hours = fraction if billing else Decimal(0).quantize(HOURS_QUANTUM)
-    instance_variants = [v for v in life.variants if v.get("instance_type")]
-    hourly_rate = _hourly_rate(instance_variants, catalog, life.region)
-    # serverless capacity bills per use, which instance-hours cannot price
-    has_serverless = any(v.get("serverless") and not v.get("instance_type") for v in life.variants)
-    cost = None
-    if hourly_rate is not None and (instance_variants or not has_serverless):
-        cost = (hourly_rate * service_hours).quantize(MONEY_QUANTUM)
-    types = sorted({v["instance_type"] for v in instance_variants})
+    instance_variants = [v for v in life.variants if billed_instances(v)]
+    cost, priced = _hour_cost(life, instance_variants, catalog, service_hours)
+    types = sorted({t for v in instance_variants for t, _ in billed_instances(v)})
     return {
         "hour": hour,
         "status": life.status,
@@ -178,6 +201,6 @@ def _hour_row(
         "invocations": invocations,
         "component_invocations": component_invocations,
         "estimated_cost_usd": cost,
-        "priced": hourly_rate is not None and not has_serverless,
+        "priced": priced,
         "collected_at": collected_at,
     }

@@ -141,7 +141,8 @@ def _variant(
     count = live.get("CurrentInstanceCount")
     if count is None:
         count = 0 if serverless and not instance_type else planned.get("InitialInstanceCount", 0)
-    return {
+    pools = _pools(live.get("InstancePools") or [], planned.get("InstancePools") or [])
+    variant = {
         "variant_name": name,
         "model_name": planned.get("ModelName"),
         "instance_type": instance_type,
@@ -150,6 +151,21 @@ def _variant(
         "serverless": serverless,
         "min_capacity": min_capacity,
     }
+    if pools:
+        variant["instance_pools"] = pools
+    return variant
+
+
+def _pools(
+    live: Sequence[Mapping[str, Any]], planned: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """A variant's instance pools: each type with its current count (None where AWS did not say)."""
+    counts = {
+        p["InstanceType"]: p.get("CurrentInstanceCount") for p in live if p.get("InstanceType")
+    }
+    types = [p["InstanceType"] for p in planned if p.get("InstanceType")]
+    types += [t for t in counts if t not in types]
+    return [{"instance_type": t, "instance_count": counts.get(t)} for t in types]
 
 
 def _component(summary: Mapping[str, Any]) -> dict[str, Any]:

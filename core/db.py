@@ -34,6 +34,13 @@ class DatabaseError(Exception):
     """The database is unreachable or refused a statement; the message says which."""
 
 
+def error_reason(exc: BaseException) -> str:
+    """The first line of what the database (its driver, if it said) answered."""
+    original = getattr(exc, "orig", None)
+    text = str(original or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite"):

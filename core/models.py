@@ -302,6 +302,44 @@ class DashboardAudit(Base):
     __table_args__ = (Index("ix_dashboard_audit_at", "at"),)
 
 
+class WorkClaim(Base):
+    """One (source, target, cycle) of `run`'s work, claimed by one process under a lease."""
+
+    __tablename__ = "work_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    cycle_start: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (
+        UniqueConstraint("source", "account_id", "region", "cycle_start"),
+        Index("ix_work_claims_source_cycle_start", "source", "cycle_start"),
+    )
+
+
+class CostUsageDaily(Base):
+    """One Cost Explorer usage type's day per account, service and team: cost and usage quantity
+    (the effective rate is cost / quantity)."""
+
+    __tablename__ = "cost_usage_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    service: Mapped[str] = mapped_column(String(256), primary_key=True)
+    usage_type: Mapped[str] = mapped_column(String(256), primary_key=True)
+    team: Mapped[str] = mapped_column(String(64), primary_key=True)
+    amount_usd: Mapped[Decimal]
+    usage_quantity: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    collected_at: Mapped[datetime]
+
+
 class PricePoint(Base):
     """One price from the AWS Price List: an item (model or instance type) in a region for one
     usage kind, in force from ``effective_from`` until a later point of the same key."""

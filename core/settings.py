@@ -152,10 +152,12 @@ class SourceConfig(_Strict):
     initial_backfill: Duration = timedelta(days=7)
     # one transaction (and one collector_runs row) per window of this length
     window: Duration = timedelta(days=1)
+    # a `run` process's claim on a target lapses unless renewed (after each window) within this
+    claim_lease: Duration = timedelta(minutes=15)
 
     @model_validator(mode="after")
     def _positive(self) -> Self:
-        for name in ("interval", "window"):
+        for name in ("interval", "window", "claim_lease"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be longer than zero")
         return self

@@ -20,6 +20,7 @@ from dashboard.auth import AuthSettings, auth_from_env, install_auth
 from dashboard.components import register_table_export
 from dashboard.context import EXTENSION, DashboardContext
 from dashboard.security import install_security_headers
+from dashboard.unavailable import install_database_errors, on_callback_error
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ def create_app(
         update_title="",  # no "Updating..." in the tab while a callback runs
         index_string=INDEX,
         include_assets_files=False,
+        on_error=on_callback_error,  # a lost database: one log line and a message, no traceback
     )
     app.server.extensions[ADVISOR_EXTENSION] = advisor
     sessions = session_factory(make_engine(database_url))
@@ -121,6 +123,7 @@ def create_app(
     install_auth(app.server, auth, dashboard=config.dashboard)
     install_security_headers(app.server)
     install_audit(app.server, sessions, clock)  # after the headers: they run in reverse order
+    install_database_errors(app.server)
     register_table_export(app)
     return app
 

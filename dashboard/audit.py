@@ -52,8 +52,9 @@ def install_audit(
     """
 
     def record(response: Response) -> Response:
-        if request.path != CALLBACK_PATH or response.status_code != 200:
-            return response  # assets, the page shell and 204s (nothing updated) serve no data
+        if request.path != CALLBACK_PATH or response.status_code != 200 or g.get("served_no_data"):
+            # assets, the page shell, 204s (nothing updated) and "database unavailable" serve no data
+            return response
         viewer = g.get("viewer")
         action, target = describe(request.get_json(silent=True))
         row = DashboardAudit(

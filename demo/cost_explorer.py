@@ -74,9 +74,16 @@ def matches(expression: Mapping[str, Any] | None, item: CostItem, account_id: st
     raise ValueError(f"the demo's Cost Explorer does not understand the filter {expression}")
 
 
-def _metrics(names: Sequence[str], amount: Decimal) -> dict[str, dict[str, str]]:
+def _metrics(
+    names: Sequence[str], amount: Decimal, quantity: Decimal, unit: str
+) -> dict[str, dict[str, str]]:
     # the demo has no commitments: amortized cost is the unblended cost
-    return {name: {"Amount": str(amount), "Unit": "USD"} for name in names}
+    return {
+        name: {"Amount": str(quantity), "Unit": unit}
+        if name == "UsageQuantity"
+        else {"Amount": str(amount), "Unit": "USD"}
+        for name in names
+    }
 
 
 def _result(
@@ -90,17 +97,24 @@ def _result(
     names = request.get("Metrics", ["UnblendedCost"])
     group_by = request.get("GroupBy", [])
     sums: dict[tuple[str, ...], Decimal] = defaultdict(Decimal)
+    quantities: dict[tuple[str, ...], Decimal] = defaultdict(Decimal)
+    units: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for item in lines:
         keys = tuple(item_value(item, account_id, g["Type"], g["Key"]) for g in group_by)
         sums[keys] += item.amount
+        quantities[keys] += item.quantity
+        units[keys].add(item.unit)
+
+    def metrics(keys: tuple[str, ...]) -> dict[str, dict[str, str]]:
+        # quantities of different units do not add up: Cost Explorer says N/A then
+        unit = next(iter(units[keys])) if len(units[keys]) == 1 else "N/A"
+        return _metrics(names, sums.get(keys, Decimal(0)), quantities.get(keys, Decimal(0)), unit)
+
     start, end = period
     return {
         "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
-        "Total": {} if group_by else _metrics(names, sums.get((), Decimal(0))),
-        "Groups": [
-            {"Keys": list(keys), "Metrics": _metrics(names, amount)}
-            for keys, amount in sorted(sums.items())
-        ]
+        "Total": {} if group_by else metrics(()),
+        "Groups": [{"Keys": list(keys), "Metrics": metrics(keys)} for keys in sorted(sums)]
         if group_by
         else [],
         # yesterday and later are still restated

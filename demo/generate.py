@@ -54,6 +54,8 @@ class CostItem:
     usage_type: str
     team_key: str
     amount: Decimal
+    quantity: Decimal = Decimal(0)  # UsageQuantity, in the usage type's unit
+    unit: str = "N/A"
 
 
 @dataclass
@@ -67,6 +69,7 @@ class World:
     # region -> (endpoint, variant, timestamp, invocations)
     sagemaker_points: dict[str, list[Point]] = field(default_factory=lambda: defaultdict(list))
     costs: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    quantities: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
     @property
     def billed_until(self) -> datetime:
@@ -76,7 +79,15 @@ class World:
     def cost_items(self) -> list[CostItem]:
         """The bill's lines, sorted."""
         return [
-            CostItem(day, service, usage, team, amount)
+            CostItem(
+                day,
+                service,
+                usage,
+                team,
+                amount,
+                self.quantities.get((day, service, usage, team), Decimal(0)),
+                usage_unit(usage),
+            )
             for (day, service, usage, team), amount in sorted(self.costs.items())
             if amount > 0
         ]
@@ -87,6 +98,15 @@ class World:
         for (day, _service, _usage, key), amount in self.costs.items():
             spend[key.split("$", 1)[1] or "unattributed"][day] += amount
         return spend
+
+
+def usage_unit(usage_type: str) -> str:
+    """The unit Cost Explorer counts a demo usage type's UsageQuantity in."""
+    if usage_type.endswith("tokens") or usage_type.endswith("-Units"):
+        return "1K tokens"
+    if "ServerlessInf" in usage_type:
+        return "Requests"
+    return "Hrs"
 
 
 def team_key(team: str | None) -> str:
@@ -235,6 +255,7 @@ def _model_history(
             if count:
                 key = (hour.date(), service, usage_types[kind], team_key(model.team))
                 world.costs[key] += count * prices[kind] / 1_000_000
+                world.quantities[key] += Decimal(count) / 1000
 
 
 def endpoint_calls(
@@ -301,4 +322,7 @@ def _endpoint_history(
         bill = endpoint_bill(endpoint, hour, created, calls, price.hourly if price else None)
         if bill is not None:
             usage, amount = bill
-            world.costs[(hour.date(), SAGEMAKER_SERVICE, usage, team_key(endpoint.team))] += amount
+            key = (hour.date(), SAGEMAKER_SERVICE, usage, team_key(endpoint.team))
+            world.costs[key] += amount
+            # instance-hours at the list price, or requests when serverless
+            world.quantities[key] += amount / price.hourly if price else Decimal(calls)

@@ -163,16 +163,16 @@ MODELS = (
         "Llama3.1-8B",
     ),
     DemoModel(
-        "mistral.pixtral-large-2502-v1:0",
+        "minimax.minimax-m2",
         "us-east-1",
-        "mistral.pixtral-large-2502-v1:0",
+        "minimax.minimax-m2",
         None,
         20,
         3000,
         500,
         2800,
-        "PixtralLarge",
-        list_price=("2.00", "6.00"),
+        "MiniMaxM2",
+        list_price=("0.30", "1.20"),
     ),
     # the second region: search's disaster-recovery copy and a team calling Haiku directly
     DemoModel(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.models import Alert, BedrockUsageHourly
+from core.pricing import InstancePriceCatalog, PriceCatalog
 from core.queries.endpoints import EndpointSummary
 from core.timeutil import iso_utc
 
@@ -35,7 +36,12 @@ BEDROCK_USAGE_COLUMNS = (
     "priced",
     "cache_read_tokens",
     "cache_write_tokens",
+    "price_source",
+    "price_as_of",
 )
+# The usage tables do not store which price an estimate used: the price columns are read from
+# the current catalog when exporting (what the row would be priced at now).
+PRICE_COLUMNS = ("price_source", "price_as_of")
 
 # how one column is written, from the value as stored
 Format = Callable[[Any], Any]
@@ -63,9 +69,23 @@ def _fields(row: Any, columns: Iterable[str], formats: Mapping[str, Format]) -> 
     return record
 
 
-def bedrock_usage_record(row: BedrockUsageHourly) -> dict[str, Any]:
-    """One bedrock-usage export record."""
-    return _fields(row, BEDROCK_USAGE_COLUMNS, {"hour": iso_utc, "estimated_cost_usd": money})
+def _price_fields(prices: Iterable[Any]) -> dict[str, str | None]:
+    """price_source and price_as_of of the prices behind a row (each distinct one, "; "-joined);
+    None when nothing prices it."""
+    found = [price for price in prices if price is not None]
+    sources = list(dict.fromkeys(price.source for price in found))
+    dates = list(dict.fromkeys(price.as_of for price in found))
+    return {
+        "price_source": "; ".join(sources) or None,
+        "price_as_of": "; ".join(dates) or None,
+    }
+
+
+def bedrock_usage_record(row: BedrockUsageHourly, catalog: PriceCatalog) -> dict[str, Any]:
+    """One bedrock-usage export record, with the source and date of the model's current price."""
+    formats: dict[str, Format] = {"hour": iso_utc, "estimated_cost_usd": money}
+    record = _fields(row, BEDROCK_USAGE_COLUMNS[: -len(PRICE_COLUMNS)], formats)
+    return record | _price_fields([catalog.price(row.base_model_id, row.region)])
 
 
 # The DESIGN.md §3 contract, then columns added since (appended, never reordered).
@@ -88,6 +108,8 @@ ENDPOINT_COLUMNS = (
     "idle_cost_usd",
     "priced",
     "note",
+    "price_source",
+    "price_as_of",
 )
 
 
@@ -109,8 +131,8 @@ def _endpoint_note(row: EndpointSummary) -> str | None:
     return None
 
 
-def endpoint_record(row: EndpointSummary) -> dict[str, Any]:
-    """One endpoints export record."""
+def endpoint_record(row: EndpointSummary, catalog: InstancePriceCatalog) -> dict[str, Any]:
+    """One endpoints export record, with the source and date of its instance types' current prices."""
     formats: dict[str, Format] = {
         "created_at": iso_utc,
         "deleted_at": _when,
@@ -120,7 +142,12 @@ def endpoint_record(row: EndpointSummary) -> dict[str, Any]:
         "estimated_cost_usd": money,
         "idle_cost_usd": money,
     }
-    return {**_fields(row, ENDPOINT_COLUMNS[:-1], formats), "note": _endpoint_note(row)}
+    types = (row.instance_type or "").split(",")
+    return {
+        **_fields(row, ENDPOINT_COLUMNS[: -1 - len(PRICE_COLUMNS)], formats),
+        "note": _endpoint_note(row),
+        **_price_fields(catalog.price(t, row.region) for t in types if t),
+    }
 
 
 ALERT_COLUMNS = (

@@ -1,24 +1,23 @@
 """`genai-monitor run`: the long-running service. APScheduler runs one job per collector and one
 for alert evaluation; /healthz and /metrics are served alongside.
 
-Several `run` processes may share one Postgres database: every collector target (source x
-account x region) and the alert cycle is claimed with a Postgres advisory lock before it runs.
-A process that finds a target claimed skips it for this cycle, so no target ever runs twice
-at the same time, and between them the processes cover every target. Jobs fire on boundaries
-aligned to the epoch (bedrock at :05 past the hour, ...), so replicas contend for the same
-targets at the same moment instead of drifting into duplicate work.
+Several `run` processes may share one database: each cycle of a job offers its targets
+(source x account x region, or the one alert evaluation) in the ``work_claims`` table, and the
+processes take them one at a time under a lease they renew after every window (core.claims).
+A finished target is not taken again in that cycle, so no target runs twice in a cycle, and
+between them the processes cover every target; one that dies leaves a lease that runs out.
+Jobs fire on boundaries aligned to the epoch (bedrock at :05 past the hour, ...), and the
+boundary a run belongs to names its cycle, so replicas agree on it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -28,16 +27,16 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from collector.runner import Runner, Source
 from core import registry
-from core.aws import AwsError
-from core.db import DatabaseError, ping
+from core.aws import AwsError, Target
+from core.claims import NO_TARGET, Claim, Claims, LeaseLost
+from core.db import DatabaseError, error_reason, ping
 from core.settings import MonitorConfig
-from core.timeutil import utcnow
+from core.timeutil import iso_utc, utcnow
+from monitor import signals
 from monitor.context import AppContext
 from monitor.health import HealthServer, HealthState, ServiceMetrics
 
@@ -45,6 +44,8 @@ log = logging.getLogger("genai-monitor.run")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALERTS_JOB = "alerts"
+# how long the claims of past cycles are kept for operators to read
+CLAIM_HISTORY = timedelta(days=7)
 
 
 class ListenError(Exception):
@@ -106,84 +107,9 @@ class AlignedInterval(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships
         return f"every {self.interval} at +{self.offset}"
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key for a Postgres advisory lock named ``name``."""
-    digest = hashlib.blake2b(f"genai-monitor:{name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def target_lock_name(source: str, account_id: str, region: str) -> str:
-    """The lock a collector target is claimed with."""
-    return f"collect:{source}:{account_id}:{region}"
-
-
-class AdvisoryLocks:
-    """Claims on a Postgres database shared by every `run` process (session advisory locks).
-
-    The lock lives on a connection of its own: if the process dies, Postgres drops the
-    connection and the lock with it.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @contextmanager
-    def claim(self, name: str) -> Iterator[bool]:
-        """Try to take the lock without waiting; yields whether this process holds it."""
-        key = lock_key(name)
-        connection = self.engine.connect()
-        try:
-            held = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
-            connection.commit()
-            try:
-                yield held
-            finally:
-                if held:
-                    self._release(connection, key)
-        finally:
-            connection.close()
-
-    @staticmethod
-    def _release(connection: Any, key: int) -> None:
-        try:
-            connection.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-            connection.commit()
-        except SQLAlchemyError as exc:
-            # closing the connection releases the lock; a pooled one would keep it
-            log.warning(
-                "could not release advisory lock %d (%s): dropping the connection",
-                key,
-                str(exc).splitlines()[0],
-            )
-            connection.invalidate()
-
-
-class LocalLocks:
-    """Claims within one process, for SQLite (one process owns an embedded database)."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
-
-    @contextmanager
-    def claim(self, name: str) -> Iterator[bool]:
-        """Try to take the lock without waiting; yields whether this thread holds it."""
-        with self._guard:
-            lock = self._locks.setdefault(name, threading.Lock())
-        held = lock.acquire(blocking=False)
-        try:
-            yield held
-        finally:
-            if held:
-                lock.release()
-
-
-Locks = AdvisoryLocks | LocalLocks
-
-
-def locks_for(engine: Engine) -> Locks:
-    """Advisory locks on Postgres, in-process locks otherwise."""
-    return AdvisoryLocks(engine) if engine.dialect.name == "postgresql" else LocalLocks()
+def cycle_start(at: datetime, interval: timedelta, offset: timedelta = timedelta(0)) -> datetime:
+    """The boundary the cycle running at ``at`` belongs to: replicas agree on it."""
+    return next_boundary(at, interval, offset) - interval
 
 
 class Service:
@@ -198,11 +124,11 @@ class Service:
         self.sources = app.sources()
         self.specs = job_specs(self.config, self.sources)
         self._specs_by_id = {spec.id: spec for spec in self.specs}
-        self.locks = locks_for(self.engine)
-        self.runner = Runner(self.sessions, app.clients.counter, clock)
+        self.claims = Claims(self.engine)
+        self.stopping = threading.Event()
+        self.runner = Runner(self.sessions, app.clients.counter, clock, self.stopping)
         self.state = HealthState({spec.id: spec.interval.total_seconds() for spec in self.specs})
         self.metrics = ServiceMetrics(app.clients.counter, self.sessions)
-        self.stopping = threading.Event()
         self._channels: Mapping[str, Any] | None = None
         # SQLite takes one writer at a time: its jobs take turns (they still start on time)
         self._serial = threading.Lock() if self.engine.dialect.name != "postgresql" else None
@@ -225,96 +151,129 @@ class Service:
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
 
     def collect(self, name: str) -> str:
-        """One cycle of one source over every target this process can claim."""
+        """One cycle of one source: take the cycle's free targets one by one until none is left."""
         source = self.sources[name]
+        spec = self._specs_by_id[name]
+        cycle = cycle_start(self.clock(), spec.interval, spec.offset)
         try:
-            targets = source.targets(self.app.targets())
+            targets = {(t.account_id, t.region): t for t in source.targets(self.app.targets())}
         except AwsError as exc:
             log.error("%s: cannot resolve the targets: %s", name, exc)
             self.metrics.collector_runs.labels(name, "failed").inc()
             return "failed"
+        self.claims.offer(name, cycle, list(targets))
+        self.claims.prune(name, cycle - CLAIM_HISTORY)
         outcome = "succeeded"
-        for target in targets:
-            if self.stopping.is_set():
-                log.info("%s: stopping before %s", name, target.label)
+        lease = source.settings.claim_lease
+        while not self.stopping.is_set():
+            # a target an earlier cycle left behind (held for another cycle then) is caught up
+            # on while that cycle is less than a lease old
+            claim = self.claims.take(name, cycle - lease, self.clock(), lease)
+            if claim is None:
                 break
-            lock = target_lock_name(name, target.account_id, target.region)
-            with self.locks.claim(lock) as mine:
-                if not mine:
-                    log.info(
-                        "%s %s: held by another process, skipped this cycle", name, target.label
-                    )
-                    self.metrics.collector_runs.labels(name, "held_elsewhere").inc()
-                    continue
-                claimed = time.time()
-                status, rows = "failed", 0
-                try:
-                    result = self.runner.run(source, self.runner.plan(source, [target]))
-                    status = result.outcomes[0].status if result.outcomes else "succeeded"
-                    rows = result.rows
-                except DatabaseError as exc:
-                    log.error("%s %s: %s", name, target.label, exc)
-                finally:
-                    # the claim's span, for operators and for the test that proves no overlap
-                    log.info(
-                        "%s %s: claimed from %.6f to %.6f by pid %d: %s, %d row(s)",
-                        name,
-                        target.label,
-                        claimed,
-                        time.time(),
-                        os.getpid(),
-                        status,
-                        rows,
-                    )
-            self.metrics.collector_runs.labels(name, status).inc()
-            self.metrics.rows_written.labels(name).inc(rows)
-            if status == "failed":
+            target = targets.get((claim.account_id, claim.region))
+            if target is None:  # offered by a replica with another config
+                self.claims.finish(claim, "skipped", self.clock())
+                continue
+            if self._collect_target(source, target, claim) == "failed":
                 outcome = "partial"
         return outcome
 
+    def _collect_target(self, source: Source, target: Target, claim: Claim) -> str:
+        """Collect one claimed target, renewing the claim's lease after every window.
+
+        A database error ends the job's cycle (the caller logs it); the claim's lease runs out.
+        """
+        lease = source.settings.claim_lease
+        claimed = time.time()
+        status, rows = "failed", 0
+        try:
+            result = self.runner.run(
+                source,
+                self.runner.plan(source, [target]),
+                lambda _plan, _window: self.claims.renew(claim, self.clock(), lease),
+            )
+            status = result.outcomes[0].status if result.outcomes else "succeeded"
+            rows = result.rows
+        except LeaseLost as exc:
+            log.warning("%s %s: %s", source.name, target.label, exc)
+            status = "lost"
+        finally:
+            # the claim's span and cycle, for operators and for the tests that count duplicates
+            log.info(
+                "%s %s: claimed from %.6f to %.6f by pid %d for cycle %s: %s, %d row(s)",
+                source.name,
+                target.label,
+                claimed,
+                time.time(),
+                os.getpid(),
+                iso_utc(claim.cycle_start),
+                status,
+                rows,
+            )
+        self.metrics.collector_runs.labels(source.name, status).inc()
+        self.metrics.rows_written.labels(source.name).inc(rows)
+        if status == "stopped":
+            self.claims.release(claim)  # another replica continues the target in this cycle
+        elif status != "lost":
+            self.claims.finish(claim, status, self.clock())
+        return status
+
     def evaluate_alerts(self) -> str:
-        """Evaluate the rules and deliver what is due, in one process at a time."""
+        """Evaluate the rules and deliver what is due, once per cycle over every process."""
         from alerts.notifiers import build_notifiers
         from alerts.service import cycle
         from alerts.snapshot_source import build_snapshot
 
         if self._channels is None:
             self._channels = build_notifiers(self.config.notifiers, self.app.clients)
-        with self.locks.claim(ALERTS_JOB) as mine:
-            if not mine:
-                log.info("alerts: being evaluated by another process, skipped this cycle")
-                return "held_elsewhere"
-            try:
-                summary, report = cycle(
-                    self.sessions,
-                    self.config,
-                    partial(build_snapshot, self.config),
-                    self._channels,
-                    self.clock,
-                )
-            except SQLAlchemyError as exc:
-                log.error("alerts: the database failed: %s", str(exc).splitlines()[0])
-                return "failed"
+        interval = self._specs_by_id[ALERTS_JOB].interval
+        now = self.clock()
+        this_cycle = cycle_start(now, interval)
+        self.claims.offer(ALERTS_JOB, this_cycle, [NO_TARGET])
+        self.claims.prune(ALERTS_JOB, this_cycle - CLAIM_HISTORY)
+        claim = self.claims.take(ALERTS_JOB, this_cycle, now, interval)
+        if claim is None:
+            log.info("alerts: cycle %s is evaluated by another process", iso_utc(this_cycle))
+            return "held_elsewhere"
+        try:
+            summary, report = cycle(
+                self.sessions,
+                self.config,
+                partial(build_snapshot, self.config),
+                self._channels,
+                self.clock,
+            )
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot evaluate the alert rules: {error_reason(exc)}") from exc
+        outcome = "succeeded" if report.failed == 0 else "partial"
+        self.claims.finish(claim, outcome, self.clock())
         self.metrics.notifications_delivered.inc(report.delivered)
         self.metrics.notification_failures.inc(report.failed)
         log.info(
-            "alerts: %d opened, %d fired, %d resolved; %d notification(s) delivered, %d failed",
+            "alerts: cycle %s: %d opened, %d fired, %d resolved; "
+            "%d notification(s) delivered, %d failed",
+            iso_utc(this_cycle),
             summary.count("opened"),
             summary.count("fired"),
             summary.count("resolved"),
             report.delivered,
             report.failed,
         )
-        return "succeeded" if report.failed == 0 else "partial"
+        return outcome
 
     def _tracked(self, job: str, work: Callable[[], str]) -> None:
-        """Run one job, recording it for /healthz and /metrics."""
+        """Run one job, recording it for /healthz and /metrics; a lost database is one log line."""
         self.state.started(job, self.clock())
         began = time.monotonic()
-        outcome = "error"  # an exception APScheduler logs with its traceback
+        outcome = "error"  # an exception APScheduler logs with its traceback: a bug
         try:
             with self._serial or nullcontext():
                 outcome = work()
+        except (DatabaseError, SQLAlchemyError) as exc:
+            outcome = "failed"
+            reason = str(exc) if isinstance(exc, DatabaseError) else error_reason(exc)
+            log.error("%s: the database failed: %s; retrying next cycle", job, reason)
         finally:
             self.state.finished(job, self.clock(), outcome)
             self.metrics.job_runs.labels(job, outcome).inc()
@@ -360,6 +319,7 @@ class Service:
         try:
             while not stop.wait(0.5):
                 pass
+            log.info("received %s: stopping after the current window", signals.received_name())
         finally:
             self.state.status = "stopping"
             self.stopping.set()
@@ -372,14 +332,12 @@ class Service:
 
 
 def run_until_signalled(app: AppContext, host: str, port: int) -> None:
-    """Build the service and serve until SIGTERM or SIGINT."""
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        stop.set()
-
-    # first, so a signal during start-up is a clean stop too
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    Service(app).serve(stop, host, port)
+    """Build the service and serve until SIGTERM or SIGINT (caught since the process started)."""
+    stop = signals.install()
+    if not stop.is_set():
+        service = Service(app)
+        if not stop.is_set():
+            service.serve(stop, host, port)
+            return
+        service.engine.dispose()
+    log.info("received %s while starting: stopped", signals.received_name())

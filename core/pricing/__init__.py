@@ -12,6 +12,7 @@ from core.pricing.instances import (
 from core.pricing.tokens import (
     MILLION,
     MONEY_QUANTUM,
+    LongContext,
     PriceCatalog,
     TokenPrice,
     TokenUsage,
@@ -24,6 +25,7 @@ __all__ = [
     "MONEY_QUANTUM",
     "InstancePrice",
     "InstancePriceCatalog",
+    "LongContext",
     "PriceCatalog",
     "TokenPrice",
     "TokenUsage",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -10,6 +10,9 @@ from typing import Any
 import yaml
 
 from core.pricing.tokens import MONEY_QUANTUM
+
+# Regions whose SageMaker hosting prices equal us-east-1's: the catalog's default is theirs.
+LIST_PRICE_REGIONS = frozenset({"us-east-1", "us-east-2", "us-west-2"})
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,20 @@ class InstancePriceCatalog:
         return sorted(self._instances)
 
     def price(self, instance_type: str, region: str) -> InstancePrice | None:
-        """The hourly price of an instance type in a region, or None if the catalog does not know it."""
+        """The hourly price of an instance type in a region, or None if the catalog does not know it.
+
+        A region without a price of its own falls back to the us-east-1 list price, and the
+        source says so.
+        """
         regional = self._instances.get(instance_type)
         if regional is None:
             return None
-        return regional.get(region) or regional.get("*")
+        if region in regional:
+            return regional[region]
+        default = regional["*"]
+        if region in LIST_PRICE_REGIONS:
+            return default
+        return replace(default, source=f"us-east-1 list price ({default.source})")
 
 
 def _instance_price(value: Any, entry: dict[str, Any], source: str, as_of: str) -> InstancePrice:

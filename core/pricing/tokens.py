@@ -1,50 +1,50 @@
-"""Bedrock token prices (core/prices/bedrock.yaml plus config overrides) and token cost estimates.
+"""Bedrock token prices and token cost estimates.
 
-A usage whose price is unknown is *unpriced*: its cost is None and ``priced`` is false, so a
-missing price is visible instead of hiding as $0.
+A price is resolved per (ModelId, Region, batch) once and then cached, in this order: the
+config's ``pricing.overrides``; our own per-Region figure (core/prices/bedrock-regional.yaml);
+the genai-prices library for the call's routing scope (``global.`` vs geographic vs in-region);
+our own default for a model the library lacks. A usage whose price is unknown is *unpriced*:
+its cost is None and ``priced`` is false, so a missing price is visible instead of hiding as $0.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
 import yaml
 
+from core.pricing.bedrock_ids import ModelRef, arn_resource_id, parse_model_id, strip_routing_prefix
+from core.pricing.library import library_price
+from core.pricing.token_price import (
+    MILLION,
+    MONEY_QUANTUM,
+    LongContext,
+    TokenPrice,
+    TokenUsage,
+    estimate_cost,
+)
 from core.settings import PriceOverride
 
-MILLION = Decimal(1_000_000)
-MONEY_QUANTUM = Decimal("0.000001")
+__all__ = [
+    "MILLION",
+    "MONEY_QUANTUM",
+    "LongContext",
+    "PriceCatalog",
+    "TokenPrice",
+    "TokenUsage",
+    "estimate_cost",
+    "foundation_model_id",
+]
 
-# Cross-region inference profiles prefix the model id with a geography.
-_GEO_PREFIX = re.compile(r"^(us|eu|apac|us-gov|global|jp|au|ca)\.(?=[a-z0-9-]+\.)")
-# Some model ids carry a context-window or modality suffix priced like the base model.
-_VARIANT_SUFFIX = re.compile(r":(\d+k|mm)$")
-
-
-@dataclass(frozen=True)
-class TokenPrice:
-    """USD per million tokens for one model in one region, and where the figure came from."""
-
-    input: Decimal
-    output: Decimal
-    cache_read: Decimal | None
-    cache_write: Decimal | None
-    source: str
-    as_of: str
-
-
-@dataclass(frozen=True)
-class TokenUsage:
-    """The tokens one model used in some period."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
+DATA_FILE = "bedrock-regional.yaml"
+OVERRIDE_SOURCE = "config: pricing.overrides"
+LATENCY_KEY = "+latency-optimized"
+ANY_REGION = "*"
+LibraryFn = Callable[[ModelRef], TokenPrice | None]
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -59,90 +59,147 @@ def _token_price(entry: dict[str, Any], source: str, as_of: str) -> TokenPrice:
         cache_write=_decimal(entry.get("cache_write")),
         source=str(entry.get("source", source)),
         as_of=str(entry.get("as_of", as_of)),
+        cache_write_1h=_decimal(entry.get("cache_write_1h")),
+    )
+
+
+def _override_price(override: PriceOverride) -> TokenPrice:
+    return TokenPrice(
+        input=Decimal(str(override.input_per_mtok)),
+        output=Decimal(str(override.output_per_mtok)),
+        cache_read=_decimal(override.cache_read_per_mtok),
+        cache_write=_decimal(override.cache_write_per_mtok),
+        source=OVERRIDE_SOURCE,
+        as_of="config",
+    )
+
+
+def _long_context(entry: dict[str, Any]) -> LongContext:
+    return LongContext(
+        threshold=int(entry["threshold"]),
+        input=Decimal(str(entry["input"])),
+        output=Decimal(str(entry["output"])),
+        cache_read=_decimal(entry.get("cache_read")),
+        cache_write=_decimal(entry.get("cache_write")),
+        cache_write_1h=_decimal(entry.get("cache_write_1h")),
     )
 
 
 def foundation_model_id(model_id: str) -> str:
     """The foundation model behind a model id, ARN or cross-region inference profile id."""
-    candidate = model_id
-    if candidate.startswith("arn:"):
-        resource = candidate.split(":", 5)[-1]
-        candidate = resource.split("/", 1)[1] if "/" in resource else resource
-    return _GEO_PREFIX.sub("", candidate)
+    return strip_routing_prefix(arn_resource_id(model_id))
+
+
+def _regional_entries(entry: dict[str, Any], source: str, as_of: str) -> dict[str, TokenPrice]:
+    prices = {}
+    if "default" in entry:
+        prices[ANY_REGION] = _token_price(entry["default"], source, as_of)
+    for region, regional in (entry.get("regions") or {}).items():
+        prices[str(region)] = _token_price(regional, source, as_of)
+    return prices
 
 
 class PriceCatalog:
-    """Token prices per model and region, from the shipped data file plus config overrides."""
+    """Token prices per model, Region and routing scope: overrides, own data, then the library."""
 
-    def __init__(self, models: dict[str, dict[str, TokenPrice]]) -> None:
+    def __init__(
+        self,
+        models: dict[str, dict[str, TokenPrice]],
+        overrides: dict[str, dict[str, TokenPrice]] | None = None,
+        library: LibraryFn | None = None,
+        long_context: dict[str, LongContext] | None = None,
+    ) -> None:
         self._models = models
+        self._overrides = overrides or {}
+        self._library = library
+        self._long_context = long_context or {}
+        self._cache: dict[tuple[str, str, bool], TokenPrice | None] = {}
 
     @classmethod
-    def load(cls, overrides: dict[str, PriceOverride] | None = None) -> PriceCatalog:
-        """Load the shipped Bedrock catalog and lay the config's overrides over it."""
-        text = resources.files("core.prices").joinpath("bedrock.yaml").read_text(encoding="utf-8")
-        return cls.from_data(yaml.safe_load(text), overrides)
+    def load(cls, overrides: Mapping[str, PriceOverride] | None = None) -> PriceCatalog:
+        """The genai-prices library, our own regional data file, and the config's overrides."""
+        text = resources.files("core.prices").joinpath(DATA_FILE).read_text(encoding="utf-8")
+        return cls.from_data(yaml.safe_load(text), overrides, library=library_price)
 
     @classmethod
     def from_data(
-        cls, data: dict[str, Any], overrides: dict[str, PriceOverride] | None = None
+        cls,
+        data: dict[str, Any],
+        overrides: Mapping[str, PriceOverride] | None = None,
+        library: LibraryFn | None = None,
     ) -> PriceCatalog:
-        """Build a catalog from parsed catalog data (the shape of core/prices/bedrock.yaml)."""
+        """Build a catalog from parsed data (the shape of core/prices/bedrock-regional.yaml)."""
         source = str(data.get("source", "unknown"))
         as_of = str(data.get("as_of", "unknown"))
         models: dict[str, dict[str, TokenPrice]] = {}
+        long_context: dict[str, LongContext] = {}
         for model_id, entry in (data.get("models") or {}).items():
-            prices = {"*": _token_price(entry["default"], source, as_of)}
-            for region, regional in (entry.get("regions") or {}).items():
-                prices[region] = _token_price(regional, source, as_of)
-            models[str(model_id)] = prices
+            if "long_context" in entry:
+                long_context[str(model_id)] = _long_context(entry["long_context"])
+            if "default" in entry or "regions" in entry:
+                models[str(model_id)] = _regional_entries(entry, source, as_of)
+            if "latency_optimized" in entry:
+                latency = _token_price(entry["latency_optimized"], source, as_of)
+                models[f"{model_id}{LATENCY_KEY}"] = {ANY_REGION: latency}
+        by_model: dict[str, dict[str, TokenPrice]] = {}
         for model_id, override in (overrides or {}).items():
-            price = TokenPrice(
-                input=Decimal(str(override.input_per_mtok)),
-                output=Decimal(str(override.output_per_mtok)),
-                cache_read=_decimal(override.cache_read_per_mtok),
-                cache_write=_decimal(override.cache_write_per_mtok),
-                source="config: pricing.overrides",
-                as_of="config",
-            )
-            regional = models.setdefault(model_id, {})
-            for region in override.regions or ["*"]:
-                regional[region] = price
-        return cls(models)
+            price = _override_price(override)
+            for region in override.regions or [ANY_REGION]:
+                by_model.setdefault(model_id, {})[region] = price
+        return cls(models, by_model, library, long_context)
 
     def __contains__(self, model_id: str) -> bool:
-        return self._lookup_id(model_id) is not None
+        return self.price(model_id, ANY_REGION) is not None
 
-    def _lookup_id(self, model_id: str) -> str | None:
-        base = foundation_model_id(model_id)
-        for candidate in (base, _VARIANT_SUFFIX.sub("", base)):
-            if candidate in self._models:
-                return candidate
-        return None
+    def price(self, model_id: str, region: str, batch: bool = False) -> TokenPrice | None:
+        """The token price of a call with this ModelId in this Region, or None if unknown.
 
-    def price(self, model_id: str, region: str) -> TokenPrice | None:
-        """The token price of a model in a region, or None if the catalog does not know it."""
-        found = self._lookup_id(model_id)
-        if found is None:
+        ``batch`` prices batch inference (half the on-demand rates; overrides are taken as given).
+        """
+        key = (model_id, region, batch)
+        if key not in self._cache:
+            self._cache[key] = next(
+                (
+                    price
+                    for ref in parse_model_id(model_id).bases()
+                    if (price := self._resolve(ref, region, batch)) is not None
+                ),
+                None,
+            )
+        return self._cache[key]
+
+    def _resolve(self, ref: ModelRef, region: str, batch: bool) -> TokenPrice | None:
+        override = self._regional(self._overrides, ref.routed_id, region) or self._regional(
+            self._overrides, ref.base, region
+        )
+        if override is not None:
+            return override
+        price = self._latency_optimized(ref) if ref.latency_optimized else None
+        if price is None:
+            price = self._list_price(ref, region)
+        if price is None:
             return None
-        regional = self._models[found]
-        return regional.get(region) or regional.get("*")
+        if price.long_context is None:
+            tier = self._long_context.get(ref.routed_id) or self._long_context.get(ref.base)
+            price = replace(price, long_context=tier) if tier else price
+        return price.batch() if batch else price
 
+    def _latency_optimized(self, ref: ModelRef) -> TokenPrice | None:
+        own = self._models.get(f"{ref.base}{LATENCY_KEY}")
+        return own.get(ANY_REGION) if own else None
 
-def estimate_cost(price: TokenPrice | None, usage: TokenUsage) -> Decimal | None:
-    """The estimated USD cost of some token usage, or None when it cannot be priced.
+    def _list_price(self, ref: ModelRef, region: str) -> TokenPrice | None:
+        own = self._models.get(ref.base, {})
+        if region in own:
+            return own[region]
+        found = self._library(ref) if self._library else None
+        return found or own.get(ANY_REGION)
 
-    Cache tokens without a cache price make the whole estimate unknown rather than a guess.
-    """
-    if price is None:
-        return None
-    total = usage.input_tokens * price.input + usage.output_tokens * price.output
-    for tokens, rate in (
-        (usage.cache_read_tokens, price.cache_read),
-        (usage.cache_write_tokens, price.cache_write),
-    ):
-        if tokens:
-            if rate is None:
-                return None
-            total += tokens * rate
-    return (total / MILLION).quantize(MONEY_QUANTUM)
+    @staticmethod
+    def _regional(
+        table: dict[str, dict[str, TokenPrice]], model_id: str, region: str
+    ) -> TokenPrice | None:
+        regional = table.get(model_id)
+        if not regional:
+            return None
+        return regional.get(region) or regional.get(ANY_REGION)

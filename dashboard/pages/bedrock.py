@@ -131,6 +131,12 @@ def render(data: BedrockData) -> html.Div:
                 data.reconciliation,
                 "Nothing to reconcile in the days shown (the bill has no region or account split here: clear those filters).",
             ),
+            table_section(
+                "List price, effective rate and bill per team and model",
+                f"{PAGE}-model-reconciliation",
+                data.model_reconciliation,
+                "Nothing to reconcile per model in the days shown (clear the account and region filters).",
+            ),
         ]
     )
 

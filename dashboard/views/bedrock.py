@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.queries.bedrock import SLICE_COUNTS, BedrockSlice, bedrock_slices
 from core.queries.costs import bedrock_reconciliation
+from core.queries.model_reconciliation import model_reconciliation
 from dashboard.context import ZERO, cents
 from dashboard.filters import Filters
 
@@ -19,6 +20,16 @@ from dashboard.filters import Filters
 COUNTS = list(SLICE_COUNTS)
 MODEL_COLUMNS = ["model", *COUNTS, "estimated_cost_usd", "unpriced_hours"]
 DAILY_COLUMNS = ["day", "key", *COUNTS, "estimated_cost_usd"]
+# per team and model: the estimate at list price, at the bill's effective rates, and the bill
+MODEL_RECONCILIATION_COLUMNS = [
+    "team",
+    "model",
+    "list_estimate_usd",
+    "effective_estimate_usd",
+    "billed_usd",
+    "gap_pct",
+]
+PCT = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,7 @@ class BedrockData:
     daily: pd.DataFrame
     totals: pd.DataFrame
     reconciliation: pd.DataFrame
+    model_reconciliation: pd.DataFrame
 
 
 def _counts(s: BedrockSlice) -> list[int]:
@@ -89,6 +101,28 @@ def reconciliation_frame(
     )
 
 
+def model_reconciliation_frame(
+    session: Session, filters: Filters, teams: list[str] | None
+) -> pd.DataFrame:
+    """List estimate, effective-rate estimate and bill per team and model, with the remaining gap
+    in percent (empty under an account or region filter, like the daily reconciliation)."""
+    first, after = filters.day_range
+    rows = []
+    if not filters.region_list() and not filters.account_list():
+        rows = [
+            [
+                row.team,
+                row.model,
+                cents(row.list_usd),
+                cents(row.effective_usd),
+                cents(row.billed_usd),
+                None if row.gap_pct is None else row.gap_pct.quantize(PCT),
+            ]
+            for row in model_reconciliation(session, first, after, teams)
+        ]
+    return pd.DataFrame(rows, columns=MODEL_RECONCILIATION_COLUMNS)
+
+
 def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
     """Everything the Bedrock page shows for these filters, grouped by ``by``."""
     start, end = filters.window
@@ -99,4 +133,10 @@ def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
         columns=DAILY_COLUMNS,
     )
     totals = totals_from_daily(slices)
-    return BedrockData(by, daily, totals, reconciliation_frame(session, filters, teams))
+    return BedrockData(
+        by,
+        daily,
+        totals,
+        reconciliation_frame(session, filters, teams),
+        model_reconciliation_frame(session, filters, teams),
+    )

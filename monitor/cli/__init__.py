@@ -6,7 +6,12 @@ function and formats the answer. ``main`` is the console script's entry point.
 
 from __future__ import annotations
 
-from monitor.cli import (
+# first, before the heavy imports below: a SIGTERM while `run` or `collect` starts is a clean stop
+from monitor.signals import install_early
+
+install_early()
+
+from monitor.cli import (  # noqa: E402 - after the signal handlers
     advise,
     alerts,
     budgets,
@@ -17,10 +22,13 @@ from monitor.cli import (
     export,
     migrate,
     prices,
+    prices_show,
     report,
     run,
 )
-from monitor.cli.base import BadConfig, Failure, main
+from monitor.cli.base import BadConfig, Failure, main  # noqa: E402
+
+_ = prices_show  # attaches `prices show` to the `prices` group
 
 for _command in (
     migrate.migrate,
@@ -34,7 +42,7 @@ for _command in (
     dashboard.dashboard_command,
     report.report,
     alerts.alerts_group,
-    prices.prices_group,
+    prices.prices,
 ):
     main.add_command(_command)
 

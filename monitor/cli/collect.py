@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -13,6 +14,7 @@ import click
 from collector.runner import CycleResult, Runner, TargetPlan, Window
 from core import registry
 from core.timeutil import iso_utc, utcnow
+from monitor import signals
 from monitor.cli.base import Failure, app_of, parse_since, parse_time, require_order
 from monitor.context import AppContext
 
@@ -70,7 +72,8 @@ def collect(
 
     With --since or --start/--end: a one-shot backfill of that window. Without: the regular
     incremental cycle, from where the last run stopped (re-reading the provisional newest
-    hours), which also fills any gap left while the collector was down.
+    hours), which also fills any gap left while the collector was down. SIGTERM or Ctrl-C stops
+    after the window being written (exit 0, or 130 for Ctrl-C); a second one stops at once.
     """
     window_start, window_end = _backfill_window(since, start, end)
     _collect(app_of(ctx), source, window_start, window_end)
@@ -79,21 +82,38 @@ def collect(
 def _collect(
     app: AppContext, source: str, start: datetime | None = None, end: datetime | None = None
 ) -> None:
+    stop = signals.install()
     sessions = app.database()
     sources = app.sources()
     chosen = list(sources) if source == "all" else [source]
     targets = app.targets()
-    runner = Runner(sessions, app.clients.counter)
-    failed = False
+    runner = Runner(sessions, app.clients.counter, stop=stop)
+    results = []
     for name in chosen:
+        if stop.is_set():
+            break
         plans = runner.plan(sources[name], sources[name].targets(targets), start, end)
-        result = _run_with_progress(runner, sources[name], plans)
-        _report(result)
-        failed = failed or bool(result.failed)
-    if failed:
+        results.append(_run_with_progress(runner, sources[name], plans))
+        _report(results[-1])
+    if any(result.failed for result in results):
         raise Failure(
             "some targets failed; what was collected is kept, and the next run retries the rest"
         )
+    if stop.is_set():
+        _stopped(results)
+
+
+def _stopped(results: list[CycleResult]) -> None:
+    """Say where a signal stopped the collection; exit 0 for SIGTERM, 130 for Ctrl-C."""
+    written = [o.written_until for r in results for o in r.outcomes if o.written_until]
+    after = f"after the window ending {iso_utc(max(written))}" if written else "before any window"
+    click.echo(
+        f"collect: stopped by {signals.received_name()} {after}; what was written is kept, "
+        "and running the command again continues",
+        err=True,
+    )
+    if signals.received() == signal.SIGINT:
+        sys.exit(130)
 
 
 def _run_with_progress(runner: Runner, source: Any, plans: list[TargetPlan]) -> CycleResult:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
+from core.pricing import InstancePriceCatalog
 from core.queries.alerts import alert_rows
 from core.queries.bedrock import bedrock_usage
 from core.queries.costs import cost_lines
@@ -22,6 +24,7 @@ from monitor.cli.base import (
     scope_options,
     write_export,
 )
+from monitor.context import AppContext
 from monitor.export import (
     ALERT_COLUMNS,
     BEDROCK_USAGE_COLUMNS,
@@ -58,7 +61,7 @@ def _scoped_export(
     start_help: str,
     end_help: str,
     query: Callable[..., Iterable[Any]],
-    record: Callable[[Any], dict[str, Any]],
+    record_for: Callable[[AppContext], Callable[[Any], dict[str, Any]]],
     columns: tuple[str, ...],
 ) -> None:
     """Add an export of timed rows filtered by --team, --account and --region."""
@@ -81,25 +84,28 @@ def _scoped_export(
     ) -> None:
         require_order(start, end)
         scope = (list(teams), list(accounts), list(regions))
+        record = record_for(app_of(ctx))
         _export(ctx, lambda session: query(session, start, end, *scope), record, columns, fmt, path)
 
 
 _scoped_export(
     "bedrock-usage",
-    "Hourly Bedrock usage per model, account, region and team, with estimated cost.",
+    "Hourly Bedrock usage per model, account, region and team, with estimated cost "
+    "(price_source/price_as_of: the model's price in the current catalog).",
     "First hour to include (ISO 8601, UTC).",
     "Hours before this time are included.",
     bedrock_usage,
-    bedrock_usage_record,
+    lambda app: partial(bedrock_usage_record, catalog=app.catalog),
     BEDROCK_USAGE_COLUMNS,
 )
 _scoped_export(
     "endpoints",
-    "SageMaker endpoints: uptime, invocations, idle hours and estimated cost (default: everything stored).",
+    "SageMaker endpoints: uptime, invocations, idle hours and estimated cost (default: everything "
+    "stored; price_source/price_as_of: the instance types' prices in the current catalog).",
     "Sum hours, invocations and cost from this hour (ISO 8601, UTC).",
     "Sum up to this time; idle hours are the idle streak as of it.",
     endpoint_summaries,
-    endpoint_record,
+    lambda app: partial(endpoint_record, catalog=InstancePriceCatalog.load()),
     ENDPOINT_COLUMNS,
 )
 

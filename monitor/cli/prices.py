@@ -1,4 +1,5 @@
-"""`genai-monitor prices`: read the AWS Price List; re-price stored estimates on request."""
+"""`genai-monitor prices`: read the AWS Price List, re-price stored estimates on request (`prices show`
+explains one item: monitor/cli/prices_show.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from monitor.cli.base import app_of, parse_time
 
 
 @click.group("prices")
-def prices_group() -> None:
-    """Prices: the AWS Price List as dated price points, and re-pricing stored estimates."""
+def prices() -> None:
+    """Explain and maintain the prices the estimates use: the AWS Price List as dated price points,
+    re-pricing stored estimates, what one item costs."""
 
 
-@prices_group.command("refresh")
+@prices.command("refresh")
 @click.pass_context
 def refresh_command(ctx: click.Context) -> None:
     """Read the AWS Price List (GetProducts, us-east-1) and store its prices as dated points.
@@ -37,7 +39,7 @@ def refresh_command(ctx: click.Context) -> None:
     click.echo(report.summary())
 
 
-@prices_group.command("reprice")
+@prices.command("reprice")
 @click.option(
     "--since",
     required=True,

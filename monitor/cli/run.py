@@ -23,8 +23,8 @@ def run(ctx: click.Context, host: str, port: int) -> None:
     Each collector runs at its `collection.<source>.interval` (aligned: Bedrock at :05 past the
     hour, SageMaker at :07, costs every 6 hours at :20), the alert rules every `alerts.interval`,
     and every job once at start. Several processes may share one Postgres database: each
-    target is claimed with an advisory lock, so none runs twice at once. On SIGTERM the running
-    jobs finish their current target and the process exits 0.
+    cycle's targets are claimed in the database, so none runs twice in a cycle. On SIGTERM the
+    running jobs finish the window they are writing and the process exits 0.
     """
     from monitor.scheduler import ListenError, run_until_signalled
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import boto3
 import pytest
@@ -371,3 +372,72 @@ def test_a_database_failure_keeps_written_windows_and_the_next_run_resumes(aws, 
 
     collect(sessions, config, ClientFactory(), now)  # the regular cycle picks up where it stopped
     assert token_totals(sessions) == world_totals(72, regions=["us-east-1"])
+
+
+def stubbed_profiles(region: str, summaries: list[dict]) -> Stubber:
+    """A bedrock client in ``region`` whose ListInferenceProfiles answers ``summaries``, untagged."""
+    client = boto3.client("bedrock", region_name=region)
+    stubber = Stubber(client)
+    stubber.add_response(
+        "list_inference_profiles",
+        {"inferenceProfileSummaries": summaries},
+        {"typeEquals": "APPLICATION"},
+    )
+    for summary in summaries:
+        arn = summary["inferenceProfileArn"]
+        stubber.add_response("list_tags_for_resource", {"tags": []}, {"resourceARN": arn})
+    stubber.activate()
+    return stubber
+
+
+def test_stored_rows_carry_the_price_of_their_routing_scope_and_region(aws, sessions):
+    sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    llama = "meta.llama3-8b-instruct-v1:0"
+    at = START + timedelta(minutes=5)
+    put_bedrock_metrics(
+        "us-east-1",
+        [
+            (f"us.{sonnet}", "InputTokenCount", at, 1_000_000),
+            (f"us.{sonnet}", "OutputTokenCount", at, 1_000_000),
+            (f"global.{sonnet}", "InputTokenCount", at, 1_000_000),
+            (f"global.{sonnet}", "OutputTokenCount", at, 1_000_000),
+            (f"global.{sonnet}", "CacheWriteInputTokenCount", at, 1_000_000),
+            ("prof-g", "InputTokenCount", at, 1_000_000),
+            ("prof-g", "OutputTokenCount", at, 1_000_000),
+            ("acme.unknown-v1", "InputTokenCount", at, 1_000_000),
+        ],
+    )
+    put_bedrock_metrics("eu-west-1", [(llama, "InputTokenCount", at, 1_000_000)])
+    global_profile = {
+        "inferenceProfileName": "search-sonnet",
+        "inferenceProfileArn": f"arn:aws:bedrock:us-east-1:{ACCOUNT}:application-inference-profile/prof-g",
+        "inferenceProfileId": "prof-g",
+        # copied from the global system profile: ListInferenceProfiles names it among the models
+        "models": [
+            {"modelArn": f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/global.{sonnet}"},
+            {"modelArn": f"arn:aws:bedrock:::foundation-model/{sonnet}"},
+        ],
+        "status": "ACTIVE",
+        "type": "APPLICATION",
+    }
+    stubbers = {
+        "us-east-1": stubbed_profiles("us-east-1", [global_profile]),
+        "eu-west-1": stubbed_profiles("eu-west-1", []),
+    }
+    clients = OverridingFactory(
+        ClientFactory(),
+        {("bedrock", ACCOUNT, region): stub.client for region, stub in stubbers.items()},
+    )
+    config = parse_config("regions: [us-east-1, eu-west-1]", "test.yaml")
+    collect(sessions, config, clients, START + timedelta(days=1), START, START + timedelta(hours=2))
+    with sessions() as session:
+        rows = {
+            (r.region, r.model_id): (r.base_model_id, r.estimated_cost_usd, r.priced)
+            for r in session.scalars(select(BedrockUsageHourly))
+        }
+    # 1M input + 1M output: 3.30 + 16.50 geographic, 3.00 + 15.00 (+ 3.75 cache write) global
+    assert rows[("us-east-1", f"us.{sonnet}")][1:] == (Decimal("19.8"), True)
+    assert rows[("us-east-1", f"global.{sonnet}")][1:] == (Decimal("21.75"), True)
+    assert rows[("us-east-1", "prof-g")] == (sonnet, Decimal(18), True)
+    assert rows[("eu-west-1", llama)][1:] == (Decimal("0.39"), True)
+    assert rows[("us-east-1", "acme.unknown-v1")][1:] == (None, False)

@@ -176,14 +176,14 @@ def test_list_inference_profiles_pages_and_their_tags_become_profiles():
         InferenceProfile(
             profile_id=PROFILE,
             arn=PROFILE_ARN,
-            base_model_id=f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}",
+            base_model_id=HAIKU,  # one foundation-model ARN in one Region: in-region
             name="search-haiku",
             tags={"team": "search", "env": "prod"},
         ),
         InferenceProfile(
             profile_id="untagged9",
             arn="arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/untagged9",
-            base_model_id=f"arn:aws:bedrock:us-east-1::foundation-model/{LLAMA}",
+            base_model_id=LLAMA,
             name="scratch",
             tags={},
         ),

@@ -323,7 +323,7 @@ def detail_params(account, service, start, end, token=None):
     params = {
         "TimePeriod": {"Start": start, "End": end},
         "Granularity": "DAILY",
-        "Metrics": ["UnblendedCost"],
+        "Metrics": ["UnblendedCost", "UsageQuantity"],
         "Filter": {
             "And": [
                 {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account]}},

@@ -18,6 +18,7 @@ from collector.runner import Runner
 from collector.sagemaker import SageMakerCollector
 from core.aws import ClientFactory, Target, resolve_targets
 from core.models import CollectorRun, Endpoint, EndpointHourly
+from core.pricing import InstancePriceCatalog
 from core.queries.endpoints import endpoint_summaries, idle_endpoints
 from core.settings import parse_config
 from demo.seed import create_sagemaker_endpoint, put_sagemaker_invocations
@@ -323,6 +324,14 @@ def test_every_kind_of_endpoint_is_exported_with_its_hours_invocations_idleness_
     assert by_name["new"]["created_at"] == "2026-10-03T11:00:00Z"
     assert "multi-model" in by_name["mme"]["note"] and "serverless" in by_name["serverless"]["note"]
     assert all(r["account_id"] == ACCOUNT and r["region"] == REGION for r in records)
+    # the price columns come from the current catalog; serverless has no instance price
+    g4dn = InstancePriceCatalog.load().price("ml.g4dn.xlarge", REGION)
+    assert (by_name["busy"]["price_source"], by_name["busy"]["price_as_of"]) == (
+        g4dn.source,
+        g4dn.as_of,
+    )
+    assert by_name["serverless"]["price_source"] is None
+    assert by_name["twovariants"]["price_source"] == g4dn.source  # both types share one source
 
     # CSV has the same header and money as decimal strings; a window sums only its hours
     text = export(

@@ -571,8 +571,8 @@ def test_get_metric_data_pages_become_prorated_priced_endpoint_hours():
         ("chat-serverless", 9, Decimal("1.000000"), 0, None, False),
         ("mme", 8, Decimal("0.500000"), 0, Decimal("0.115000"), True),
         ("mme", 9, Decimal("1.000000"), 4, Decimal("0.230000"), True),
-        ("search-llm", 8, Decimal("0.500000"), 12, Decimal("1.052800"), True),
-        ("search-llm", 9, Decimal("1.000000"), 30, Decimal("2.105600"), True),
+        ("search-llm", 8, Decimal("0.500000"), 12, Decimal("0.940000"), True),
+        ("search-llm", 9, Decimal("1.000000"), 30, Decimal("1.880000"), True),
     ]
     assert rows[-1] == (
         ("123456789012", "us-east-1", "search-llm", CREATED),
@@ -584,7 +584,7 @@ def test_get_metric_data_pages_become_prorated_priced_endpoint_hours():
             "service_hours": Decimal("1.000000"),
             "invocations": 30,
             "component_invocations": 0,
-            "estimated_cost_usd": Decimal("2.105600"),
+            "estimated_cost_usd": Decimal("1.880000"),
             "priced": True,
             "collected_at": SNAPSHOT,
         },

@@ -19,7 +19,30 @@ def test_every_entry_has_a_positive_price_a_source_and_a_date(catalog):
         for region in ("us-east-1", "eu-west-1", "ap-southeast-2"):
             price = catalog.price(instance_type, region)
             assert price is not None and price.hourly > 0, instance_type
-            assert price.source.startswith("https://") and price.as_of, instance_type
+            assert "https://" in price.source and price.as_of, instance_type
+
+
+def test_a_region_without_its_own_price_says_it_falls_back_to_the_us_east_1_list_price(catalog):
+    home = catalog.price("ml.c5.9xlarge", "us-east-1")
+    abroad = catalog.price("ml.c5.9xlarge", "ap-southeast-2")
+    assert abroad.hourly == home.hourly
+    assert abroad.source == f"us-east-1 list price ({home.source})"
+    assert catalog.price("ml.c5.9xlarge", "us-west-2") == home  # same list price there
+
+
+def test_the_g4dn_and_g6_hosting_prices_are_the_price_list_s(catalog):
+    hourly = {
+        size: catalog.price(f"ml.g4dn.{size}", "us-east-1").hourly
+        for size in ("2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+    }
+    assert hourly == {
+        "2xlarge": Decimal("0.94"),
+        "4xlarge": Decimal("1.505"),
+        "8xlarge": Decimal("2.72"),
+        "12xlarge": Decimal("4.89"),
+        "16xlarge": Decimal("5.44"),
+    }
+    assert catalog.price("ml.g6.xlarge", "us-east-1").hourly == Decimal("1.1267")
 
 
 @pytest.mark.parametrize("family", GENAI_FAMILIES)

@@ -23,20 +23,23 @@ def catalog() -> PriceCatalog:
         (f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET}", SONNET),
         (f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.{SONNET}", SONNET),
         ("amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
+        (f"global.{SONNET}", SONNET),
+        (f"in.{SONNET}", SONNET),
+        (f"us-gov.{SONNET}", SONNET),
     ],
 )
 def test_foundation_model_id(model_id, expected):
     assert foundation_model_id(model_id) == expected
 
 
-def test_every_catalog_entry_has_a_sane_price_and_a_source(catalog):
+def test_every_entry_of_our_own_data_has_a_sane_price_and_a_source(catalog):
     data = catalog._models
-    assert len(data) >= 40
+    assert len(data) >= 15
     for model_id, regional in data.items():
-        price = regional["*"]
-        assert price.input >= 0 and price.output >= 0, model_id
-        assert price.source.startswith("https://"), model_id
-        assert price.as_of, model_id
+        for price in regional.values():
+            assert price.input >= 0 and price.output >= 0, model_id
+            assert price.source.startswith("https://"), model_id
+            assert price.as_of, model_id
 
 
 def test_price_lookup_through_profiles_and_suffixes(catalog):

@@ -21,11 +21,13 @@ from tests.conftest import _postgres_database
 from tests.faults.harness import cli_env, hour_floor
 
 DAYS = 1
-# three-hour windows: a day's backfill is eight transactions per target
+# three-hour windows: a day's backfill is eight transactions per target; a 20-second claim
+# lease, so a target whose `run` was killed is free again within the test (15 minutes by default)
+LEASE = "claim_lease: 20s"
 WINDOWS = {
-    "bedrock: {initial_backfill: 2d}": "bedrock: {initial_backfill: 1d, window: 3h, interval: 5s}",
-    "sagemaker: {initial_backfill: 2d}": "sagemaker: {initial_backfill: 1d, window: 3h, interval: 5s}",
-    "costs: {initial_backfill: 2d}": "costs: {initial_backfill: 2d, interval: 5s}",
+    "bedrock: {initial_backfill: 2d}": f"bedrock: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
+    "sagemaker: {initial_backfill: 2d}": f"sagemaker: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
+    "costs: {initial_backfill: 2d}": f"costs: {{initial_backfill: 2d, interval: 5s, {LEASE}}}",
 }
 
 

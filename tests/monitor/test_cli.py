@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core.pricing import PriceCatalog
 from demo.seed import put_bedrock_metrics
 from monitor.cli import main
 from monitor.export import BEDROCK_USAGE_COLUMNS
@@ -87,8 +88,11 @@ def test_collect_then_export_json_gives_back_what_cloudwatch_holds(aws, cli, dat
     assert unknown and all(
         r["priced"] is False and r["estimated_cost_usd"] is None for r in unknown
     )
+    assert all(r["price_source"] is None and r["price_as_of"] is None for r in unknown)
     priced = [r for r in records if r["model_id"] == HAIKU]
     assert all(r["priced"] is True and isinstance(r["estimated_cost_usd"], str) for r in priced)
+    price = PriceCatalog.load().price(HAIKU, priced[0]["region"])
+    assert {(r["price_source"], r["price_as_of"]) for r in priced} == {(price.source, price.as_of)}
     assert all(r["hour"].endswith("Z") for r in records)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from core.db import make_engine, session_factory
 from core.models import Alert, BedrockUsageHourly, CostDaily, Endpoint
 from core.queries.costs import bedrock_reconciliation
+from core.queries.model_reconciliation import model_reconciliation
 from core.settings import parse_config
 from demo.world import MODELS, TEAMS
 from monitor import demo as demo_module
@@ -118,6 +119,27 @@ def test_the_bill_agrees_with_the_token_estimate_as_a_real_bill_does(built):
         ), (team, billed[team], estimated[team])
     # the model the price catalog lacks is billed but cannot be estimated
     assert billed["unattributed"] > estimated["unattributed"]
+
+
+MODEL_IDS = {model.base_model for model in MODELS}
+
+
+def test_per_model_the_estimate_at_the_bill_s_effective_rates_closes_the_gap(built):
+    result, _ = built
+    engine = make_engine(result.database_url)
+    try:
+        with session_factory(engine)() as session:
+            rows = model_reconciliation(session, date(2026, 3, 1), date(2026, 3, 19))
+    finally:
+        engine.dispose()
+    billed = [row for row in rows if row.billed_usd > 0]
+    # every billed line found the model whose tokens it bills (else it shows under its usage key)
+    assert billed and all(row.model in MODEL_IDS for row in billed), [r.model for r in billed]
+    # the model the price catalog lacks has no list estimate, but the bill's rate prices it
+    unpriced = [row for row in billed if row.model == "minimax.minimax-m2"]
+    assert unpriced and all(row.list_usd == 0 < row.effective_usd for row in unpriced)
+    for row in billed:
+        assert row.gap_pct is not None and abs(row.gap_pct) <= 1, (row.team, row.model, row.gap_pct)
 
 
 def test_every_alert_kind_has_its_case_and_goes_to_the_log_channel(built):

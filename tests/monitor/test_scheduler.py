@@ -3,20 +3,13 @@ run as two real processes against Postgres and moto."""
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from collector.bedrock import BedrockCollector
 from collector.cost_explorer import CostExplorerCollector
@@ -25,23 +18,18 @@ from core.db import make_engine, session_factory
 from core.models import Alert, BedrockUsageHourly, Endpoint, Notification
 from core.pricing import PriceCatalog
 from core.settings import parse_config
-from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics, put_sagemaker_invocations
 from monitor.migrate import upgrade
-from monitor.scheduler import (
-    AdvisoryLocks,
-    AlignedInterval,
-    LocalLocks,
-    job_specs,
-    lock_key,
-    next_boundary,
-    target_lock_name,
-)
+from monitor.scheduler import AlignedInterval, cycle_start, job_specs, next_boundary
 from tests.conftest import _postgres_database
-
-ACCOUNT = "123456789012"  # moto's
-HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-SCRIPT = Path(sys.executable).parent / "genai-monitor"
-
+from tests.monitor.run_processes import (
+    CONFIG,
+    TARGETS,
+    Service,
+    every_job_ran,
+    overlapping,
+    seed_world,
+    wait_for,
+)
 
 # --- schedules ---
 
@@ -100,27 +88,12 @@ def test_job_specs_follow_the_config_with_sensible_defaults():
     assert parse_config("").alerts.interval == timedelta(minutes=5)
 
 
-def test_lock_keys_are_stable_signed_64_bit_and_distinct():
-    names = [
-        target_lock_name(source, ACCOUNT, region)
-        for source in ("bedrock", "sagemaker", "costs")
-        for region in ("us-east-1", "us-west-2")
-    ]
-    keys = [lock_key(name) for name in names]
-    assert len(set(keys)) == len(keys)
-    assert all(-(2**63) <= key < 2**63 for key in keys)
-    assert lock_key("collect:bedrock:123456789012:us-east-1") == lock_key(
-        target_lock_name("bedrock", ACCOUNT, "us-east-1")
-    )
-
-
-def test_local_locks_exclude_a_second_claim_until_released():
-    locks = LocalLocks()
-    with locks.claim("a") as first:
-        with locks.claim("a") as second, locks.claim("b") as other:
-            assert (first, second, other) == (True, False, True)
-    with locks.claim("a") as again:
-        assert again
+def test_a_cycle_is_named_by_its_boundary_whenever_its_run_starts():
+    hour, five = timedelta(hours=1), timedelta(minutes=5)
+    boundary = datetime(2026, 11, 3, 10, 5, tzinfo=UTC)
+    assert cycle_start(boundary, hour, five) == boundary
+    assert cycle_start(boundary + timedelta(minutes=59), hour, five) == boundary
+    assert cycle_start(boundary - timedelta(seconds=1), hour, five) == boundary - hour
 
 
 @pytest.fixture
@@ -128,169 +101,7 @@ def postgres_url():
     yield from _postgres_database()
 
 
-def test_advisory_locks_exclude_other_connections_and_are_released(postgres_url):
-    engine = make_engine(postgres_url)
-    other_engine = make_engine(postgres_url)  # another process's pool
-    try:
-        mine, theirs = AdvisoryLocks(engine), AdvisoryLocks(other_engine)
-        with mine.claim("collect:bedrock:1:us-east-1") as held:
-            assert held
-            with (
-                theirs.claim("collect:bedrock:1:us-east-1") as contended,
-                theirs.claim("collect:bedrock:1:us-west-2") as free,
-            ):
-                assert (contended, free) == (False, True)
-        with theirs.claim("collect:bedrock:1:us-east-1") as after:
-            assert after
-        with engine.connect() as connection:  # nothing is left held on pooled connections
-            held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            assert connection.scalar(text(held)) == 0
-    finally:
-        engine.dispose()
-        other_engine.dispose()
-
-
 # --- the service, as processes ---
-
-CONFIG = """
-regions: [us-east-1, us-west-2]
-attribution:
-  discover_inference_profiles: false
-  inference_profiles: {prof-search: {team: search, model: anthropic.claude-3-5-haiku-20241022-v1:0}}
-teams: [{name: search}]
-collection:
-  bedrock: {interval: 2s, initial_backfill: 2d}
-  sagemaker: {interval: 2s, initial_backfill: 2d}
-  costs: {interval: 2s}
-alerts:
-  interval: 2s
-  default_route: [log]
-  rules:
-    - {kind: idle_endpoint, for: 24h}
-    - {kind: stale_data, for: 1h}
-notifiers: {log: {type: log}}
-"""
-CLAIMED = re.compile(
-    r"(\w+) (\d{12})/([a-z0-9-]+): claimed from ([\d.]+) to ([\d.]+) by pid (\d+): (\w+)"
-)
-TARGETS = (
-    {("bedrock", region) for region in ("us-east-1", "us-west-2")}
-    | {("sagemaker", region) for region in ("us-east-1", "us-west-2")}
-    | {("costs", "us-east-1")}
-)
-
-
-def seed_world(now: datetime) -> tuple[int, int]:
-    """Five hours of Bedrock usage in two regions, a busy and an idle endpoint; returns (rows, input tokens)."""
-    last = now.replace(minute=0, second=0, microsecond=0)
-    hours = [last - timedelta(hours=h) for h in range(1, 6)]
-    put_bedrock_metrics(
-        "us-east-1",
-        [
-            (model, "InputTokenCount", h + timedelta(minutes=20), 1000)
-            for h in hours
-            for model in ("prof-search", HAIKU)
-        ],
-    )
-    put_bedrock_metrics(
-        "us-west-2", [(HAIKU, "InputTokenCount", h + timedelta(minutes=20), 500) for h in hours]
-    )
-    created = last - timedelta(hours=30)
-    create_sagemaker_endpoint(
-        "busy-ep",
-        [{"name": "AllTraffic", "instance_type": "ml.m5.large"}],
-        created_at=created,
-        tags={"team": "search"},
-    )
-    create_sagemaker_endpoint(
-        "idle-ep",
-        [{"name": "AllTraffic", "instance_type": "ml.m5.large"}],
-        created_at=created,
-        tags={"team": "search"},
-    )
-    put_sagemaker_invocations(
-        "us-east-1",
-        [("busy-ep", "AllTraffic", created + timedelta(hours=h, minutes=40), 7) for h in range(30)],
-    )
-    return 15, 5 * 2500
-
-
-class Service:
-    """One `genai-monitor run` process; its log goes to a file (a full pipe would block it)."""
-
-    def __init__(self, tmp_path: Path, name: str, env: dict[str, str]) -> None:
-        self.log_path = tmp_path / f"{name}.log"
-        self.log_file = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [str(SCRIPT), "run", "--port", "0"],
-            env=env,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-        self.url = None
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def health(self) -> dict:
-        if self.url is None:
-            found = re.search(r"health on (http://[\d.]+:\d+)/healthz", self.log())
-            if not found:
-                return {}
-            self.url = found.group(1)
-        with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as answer:
-            return json.load(answer)
-
-    def metrics(self) -> str:
-        with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as answer:
-            return answer.read().decode()
-
-    def claims(self, since: int = 0) -> list[tuple[str, str, float, float, int, str]]:
-        return [
-            (m[1], m[3], float(m[4]), float(m[5]), int(m[6]), m[7])
-            for m in CLAIMED.finditer(self.log()[since:])
-        ]
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise AssertionError(
-                f"{self.log_path.name} did not stop within 30 s of SIGTERM:\n{self.log()[-3000:]}"
-            ) from None
-        finally:
-            self.log_file.close()
-
-
-def wait_for(condition, what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def every_job_ran(service: Service, times: int = 1) -> bool:
-    try:
-        jobs = service.health().get("jobs", {})
-    except OSError:
-        return False
-    return bool(jobs) and all(job["runs"] >= times for job in jobs.values())
-
-
-def overlapping(claims) -> list:
-    """Pairs of claims of one target whose spans overlap."""
-    found = []
-    for (s1, r1, a1, b1, p1, _), (s2, r2, a2, b2, p2, _) in itertools.combinations(claims, 2):
-        if (s1, r1) == (s2, r2) and a1 < b2 and a2 < b1:
-            found.append(((s1, r1, a1, b1, p1), (s2, r2, a2, b2, p2)))
-    return found
 
 
 def test_run_collects_and_alerts_and_two_processes_never_run_a_target_at_once(
@@ -349,15 +160,17 @@ def test_run_collects_and_alerts_and_two_processes_never_run_a_target_at_once(
         wait_for(
             lambda: "[FIRING] idle_endpoint" in first.log(), "the notification in the log channel"
         )
-        with sessions() as session:
-            assert (
-                session.scalar(
+
+        def delivered():
+            with sessions() as session:
+                return session.scalar(
                     select(func.count())
                     .select_from(Notification)
                     .where(Notification.delivered_at.is_not(None))
                 )
-                >= 1
-            )
+
+        # the channel prints before the outbox row is marked delivered
+        wait_for(delivered, "the notification marked delivered")
         metrics = first.metrics()
         assert re.search(
             r'genai_monitor_collector_runs_total\{source="bedrock",status="succeeded"\} [1-9]',
@@ -375,39 +188,9 @@ def test_run_collects_and_alerts_and_two_processes_never_run_a_target_at_once(
         joined = time.time()
         second = Service(tmp_path, "second", env)
         wait_for(lambda: every_job_ran(second, 2), "the second process to run every job twice", 45)
+        # cycles are claimed target by target: the second process takes its share
+        wait_for(lambda: second.claims(), "the second process to collect a target", 45)
 
-        # a held target is skipped by both processes while held, and collected once released
-        held = target_lock_name("bedrock", ACCOUNT, "us-west-2")
-        offsets = {"first": len(first.log()), "second": len(second.log())}
-        with make_engine(postgres_url).connect() as holder:
-            # a process may be collecting the target right now: take the lock once it lets go
-            wait_for(
-                lambda: holder.scalar(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(held)}
-                ),
-                "the test to take the target's lock",
-            )
-            hold_from = time.time()
-            skipped = "bedrock 123456789012/us-west-2: held by another process"
-            wait_for(
-                lambda: (
-                    skipped in first.log()[offsets["first"] :]
-                    and skipped in second.log()[offsets["second"] :]
-                ),
-                "both processes to skip the held target",
-            )
-            hold_to = time.time()
-            holder.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(held)})
-            holder.commit()
-        released = {"first": len(first.log()), "second": len(second.log())}
-        wait_for(
-            lambda: any(
-                c[:2] == ("bedrock", "us-west-2")
-                for c in first.claims(released["first"]) + second.claims(released["second"])
-            ),
-            "the released target to be collected again",
-        )
-        assert "held_elsewhere" in first.metrics() + second.metrics()
     finally:
         codes = [first.stop()] + ([second.stop()] if second else [])
         engine.dispose()
@@ -416,14 +199,9 @@ def test_run_collects_and_alerts_and_two_processes_never_run_a_target_at_once(
 
     claims = first.claims() + second.claims()
     assert not overlapping(claims), overlapping(claims)[:3]
-    assert not [
-        c
-        for c in claims
-        if c[:2] == ("bedrock", "us-west-2") and c[2] < hold_to and hold_from < c[3]
-    ]
-    together = [c for c in claims if c[3] > joined]
+    together = [c for c in claims if c.ended > joined]
     assert {c[:2] for c in together} == TARGETS  # between them, every target
-    assert {c[4] for c in second.claims()} == {
+    assert {c.pid for c in second.claims()} == {
         second.process.pid
     }  # the second process did its share
-    assert all(c[5] == "succeeded" for c in claims)
+    assert {c.status for c in claims} <= {"succeeded", "stopped"}

@@ -1,0 +1,132 @@
+"""Bedrock per team and model: the estimate at list price, the estimate at the bill's effective
+rates, and the billed amount, side by side, with the gap that remains."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.models import BedrockUsageHourly, CostUsageDaily
+from core.queries.common import as_day, between, chosen, usd
+from core.queries.effective_rates import (
+    TokenRates,
+    effective_rates,
+    model_key,
+    usage_model_key,
+    usage_region,
+)
+from core.services import BEDROCK_SERVICE, MARKETPLACE_SUFFIX
+
+# how far back an effective rate is looked for, for the hours the bill does not cover yet
+RATE_LOOKBACK = timedelta(days=35)
+HUNDRED = Decimal(100)
+KINDS = ("input", "output", "cache_read", "cache_write")
+
+
+@dataclass
+class ModelReconciliation:
+    """One team and model over some days: list estimate, effective-rate estimate and the bill."""
+
+    team: str
+    model: str
+    list_usd: Decimal = Decimal(0)
+    effective_usd: Decimal = Decimal(0)  # at the bill's rates where known, else at list
+    billed_usd: Decimal = Decimal(0)
+    # the effective-rate estimate of the (day, region)s the bill covers: what the gap compares
+    effective_billed_days_usd: Decimal = Decimal(0)
+    unpriced_hours: int = 0
+
+    @property
+    def gap_pct(self) -> Decimal | None:
+        """(billed - effective estimate) / billed over the billed days, in percent; None unbilled."""
+        if not self.billed_usd:
+            return None
+        return (self.billed_usd - self.effective_billed_days_usd) / self.billed_usd * HUNDRED
+
+
+def _hour_effective(
+    rates: TokenRates, model: str, region: str, day: date, tokens: dict[str, int]
+) -> Decimal | None:
+    """An hour's tokens at the bill's per-token rates; None if a used kind has no rate."""
+    total = Decimal(0)
+    for kind, count in tokens.items():
+        if not count:
+            continue
+        per_token = rates.per_token(model, region, kind, day)
+        if per_token is None:
+            return None
+        total += per_token * count
+    return total
+
+
+def _billed(
+    session: Session, start: date, end: date, teams: list[str] | None
+) -> dict[tuple[str, str], dict[tuple[date, str], Decimal]]:
+    """Billed Bedrock token spend per (team, model key) and (day, region)."""
+    line = CostUsageDaily
+    bedrock = (line.service == BEDROCK_SERVICE) | line.service.like(f"%{MARKETPLACE_SUFFIX}")
+    statement = (
+        select(line.day, line.team, line.service, line.usage_type, func.sum(line.amount_usd))
+        .where(*between(line.day, start, end), *chosen((line.team, teams)), bedrock)
+        .group_by(line.day, line.team, line.service, line.usage_type)
+    )
+    billed: dict[tuple[str, str], dict[tuple[date, str], Decimal]] = defaultdict(
+        lambda: defaultdict(Decimal)
+    )
+    for day, team, service, usage_type, amount in session.execute(statement):
+        parsed = usage_model_key(service, usage_type)
+        if parsed is not None:
+            billed[(team, parsed[0])][(as_day(day), usage_region(usage_type))] += usd(amount)
+    return billed
+
+
+def model_reconciliation(
+    session: Session, start: date, end: date, teams: list[str] | None = None
+) -> list[ModelReconciliation]:
+    """Per team and model over the UTC days [start, end): list, effective and billed, costliest first."""
+    usage = BedrockUsageHourly
+    rates = TokenRates(effective_rates(session, start - RATE_LOOKBACK, end))
+    billed = _billed(session, start, end, teams)
+    hourly = (
+        select(
+            usage.hour,
+            usage.team,
+            usage.base_model_id,
+            usage.region,
+            func.sum(usage.input_tokens),
+            func.sum(usage.output_tokens),
+            func.sum(usage.cache_read_tokens),
+            func.sum(usage.cache_write_tokens),
+            func.sum(usage.estimated_cost_usd),
+            func.sum(case((usage.priced.is_(False), 1), else_=0)),
+        )
+        .where(
+            usage.hour >= datetime.combine(start, time(0), tzinfo=UTC),
+            usage.hour < datetime.combine(end, time(0), tzinfo=UTC),
+            *chosen((usage.team, teams)),
+        )
+        .group_by(usage.hour, usage.team, usage.base_model_id, usage.region)
+    )
+    found: dict[tuple[str, str], ModelReconciliation] = {}
+    for hour, team, model, region, *counts, cost, unpriced in session.execute(hourly):
+        day = hour.astimezone(UTC).date()
+        key = (team, model_key(model))
+        row = found.setdefault(key, ModelReconciliation(team, model))
+        listed = usd(cost)
+        tokens = dict(zip(KINDS, (int(c or 0) for c in counts), strict=True))
+        at_rate = _hour_effective(rates, model, region, day, tokens)
+        effective = listed if at_rate is None else at_rate
+        row.list_usd += listed
+        row.effective_usd += effective
+        row.unpriced_hours += int(unpriced or 0)
+        if (day, region) in billed.get(key, {}):
+            row.effective_billed_days_usd += effective
+    for (team, bill_key), days in billed.items():
+        row = found.setdefault((team, bill_key), ModelReconciliation(team, bill_key))
+        row.billed_usd = sum(days.values(), Decimal(0))
+    return sorted(found.values(), key=lambda r: (-r.billed_usd, -r.list_usd, r.team, r.model))
