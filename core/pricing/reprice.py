@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly as Usage
 from core.pricing.dated import DatedTokenPrices
-from core.pricing.tokens import TokenUsage, estimate_cost
+from core.pricing.tokens import TokenUsage, estimate_cost, foundation_model_id
 
 BATCH_ROWS = 5000
 KEY = (Usage.account_id, Usage.region, Usage.model_id, Usage.hour)
@@ -46,7 +46,10 @@ def _repriced(row: Any, prices: DatedTokenPrices) -> dict[str, Any]:
     usage = TokenUsage(
         row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens
     )
-    price = prices.price(row.base_model_id, row.region, row.hour, called_as=row.model_id)
+    # a model or system profile id names its own routing scope (global., us., in-region);
+    # an application profile's scope is not stored, so it is priced in-region
+    routed = row.model_id if foundation_model_id(row.model_id) == row.base_model_id else None
+    price = prices.price(routed or row.base_model_id, row.region, row.hour, called_as=routed)
     cost = estimate_cost(price, usage)
     return {
         "estimated_cost_usd": cost,
