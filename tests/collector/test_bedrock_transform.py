@@ -198,6 +198,8 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
     pages = load_answer("cloudwatch", "bedrock_get_metric_data")
     fetched = MetricData(tuple(series), tuple(pages), HOUR, HOUR + timedelta(hours=2))
     collected_at = HOUR + timedelta(hours=1, minutes=30)
+    shipped = CATALOG.price(HAIKU, "us-east-1")
+    assert shipped is not None and shipped.source.startswith("genai-prices")
 
     def row(model_id, hour, **values):
         return {
@@ -211,8 +213,8 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
             "latency_ms_avg": None,
             "priced": True,
             # the shipped catalog's source: no Price List points are stored in this test
-            "price_source": "https://aws.amazon.com/bedrock/pricing/",
-            "price_as_of": "2025-09-30",
+            "price_source": shipped.source,
+            "price_as_of": shipped.as_of,
             "provisional": False,
             "collected_at": collected_at,
             **values,
