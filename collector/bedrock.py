@@ -31,6 +31,7 @@ from core.db import upsert
 from core.models import BedrockUsageHourly
 from core.pricing import PriceCatalog, TokenUsage, estimate_cost, foundation_model_id
 from core.pricing.bedrock_ids import routed_model_id
+from core.pricing.dated import DatedTokenPrices
 from core.registry import SourceDeps, SourceEntry, sources
 from core.settings import AttributionConfig, MonitorConfig, SourceConfig
 from core.teams import InferenceProfile, ModelAttribution, attribute_model, index_profiles
@@ -63,6 +64,8 @@ class PreparedTarget:
     target: Target
     series: list[MetricSeries]
     profiles: dict[str, InferenceProfile] = field(default_factory=dict)
+    # the stored Price List points, read once per cycle (None: the catalog alone)
+    prices: DatedTokenPrices | None = None
 
 
 def series_for_models(
@@ -85,8 +88,10 @@ def transform(
     attribution: AttributionConfig,
     catalog: PriceCatalog,
     collected_at: datetime,
+    prices: DatedTokenPrices | None = None,
 ) -> list[dict[str, Any]]:
-    """Fold datapoints into one row per (ModelId, hour), attributed to a team and priced."""
+    """Fold datapoints into one row per (ModelId, hour), attributed to a team and priced
+    (at the stored price in force in that hour where ``prices`` has one)."""
     grouped: dict[tuple[str, datetime], dict[str, Any]] = {}
     for point in datapoints:
         model_id = point.series.dimension(DIMENSION)
@@ -115,7 +120,13 @@ def transform(
             cache_read_tokens=counts["cache_read_tokens"],
             cache_write_tokens=counts["cache_write_tokens"],
         )
-        cost = estimate_cost(catalog.price(priced_model_id(model_id, owner), target.region), usage)
+        routed = priced_model_id(model_id, owner)
+        price = (
+            prices.price(routed, target.region, hour, called_as=routed)
+            if prices
+            else catalog.price(routed, target.region)
+        )
+        cost = estimate_cost(price, usage)
         rows.append(
             {
                 "account_id": target.account_id,
@@ -127,6 +138,8 @@ def transform(
                 **counts,
                 "estimated_cost_usd": cost,
                 "priced": cost is not None,
+                "price_source": price.source if cost is not None and price else None,
+                "price_as_of": price.as_of if cost is not None and price else None,
                 "provisional": hour + timedelta(hours=1) + SETTLE_DELAY > collected_at,
                 "collected_at": collected_at,
             }
@@ -238,7 +251,8 @@ class BedrockCollector(HourlyRegionalSource):
         """Discover the target's series and inference profiles once for all its windows."""
         listed = list_metrics_pages(self.clients("cloudwatch", target), NAMESPACE, [DIMENSION])
         series = plan_series(listed, stored_model_ids(session, target, start, end))
-        return PreparedTarget(target, series, self._profiles(target))
+        prices = DatedTokenPrices.load(session, self.catalog, self.config.pricing.overrides)
+        return PreparedTarget(target, series, self._profiles(target), prices)
 
     def _profiles(self, target: Target) -> dict[str, InferenceProfile]:
         if not self.config.attribution.discover_inference_profiles:
@@ -274,6 +288,7 @@ class BedrockCollector(HourlyRegionalSource):
             attribution=self.config.attribution,
             catalog=self.catalog,
             collected_at=collected_at,
+            prices=prepared.prices,
         )
 
     def load(self, session: Session, rows: list[dict[str, Any]]) -> int:

@@ -88,6 +88,9 @@ class BedrockUsageHourly(Base):
     estimated_cost_usd: Mapped[Decimal | None]
     priced: Mapped[bool] = mapped_column(Boolean)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # where the estimate's price came from and the date it took effect (None: unpriced)
+    price_source: Mapped[str | None] = mapped_column(String(256))
+    price_as_of: Mapped[str | None] = mapped_column(String(32))
     collected_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_bedrock_usage_hourly_hour_team", "hour", "team"),)
@@ -335,3 +338,20 @@ class CostUsageDaily(Base):
     usage_quantity: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
     unit: Mapped[str | None] = mapped_column(String(64))
     collected_at: Mapped[datetime]
+
+
+class PricePoint(Base):
+    """One price from the AWS Price List: an item (model or instance type) in a region for one
+    usage kind, in force from ``effective_from`` until a later point of the same key."""
+
+    __tablename__ = "price_points"
+
+    item_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # token, instance, ...
+    item_key: Mapped[str] = mapped_column(String(256), primary_key=True)  # model id, instance type
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)  # input, hourly, ...
+    effective_from: Mapped[datetime] = mapped_column(primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32))
+    price_usd: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    source: Mapped[str] = mapped_column(String(256))
+    fetched_at: Mapped[datetime]

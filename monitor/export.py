@@ -82,9 +82,12 @@ def _price_fields(prices: Iterable[Any]) -> dict[str, str | None]:
 
 
 def bedrock_usage_record(row: BedrockUsageHourly, catalog: PriceCatalog) -> dict[str, Any]:
-    """One bedrock-usage export record, with the source and date of the model's current price."""
+    """One bedrock-usage export record, with the source and date of the price the row was
+    estimated with (rows stored before prices were recorded: the model's current price)."""
     formats: dict[str, Format] = {"hour": iso_utc, "estimated_cost_usd": money}
     record = _fields(row, BEDROCK_USAGE_COLUMNS[: -len(PRICE_COLUMNS)], formats)
+    if row.price_source is not None:
+        return record | {"price_source": row.price_source, "price_as_of": row.price_as_of}
     return record | _price_fields([catalog.price(row.base_model_id, row.region)])
 
 

@@ -91,7 +91,8 @@ def _scoped_export(
 _scoped_export(
     "bedrock-usage",
     "Hourly Bedrock usage per model, account, region and team, with estimated cost "
-    "(price_source/price_as_of: the model's price in the current catalog).",
+    "(price_source/price_as_of: the price the row was estimated with; for rows stored before "
+    "prices were recorded, the model's price in the current catalog).",
     "First hour to include (ISO 8601, UTC).",
     "Hours before this time are included.",
     bedrock_usage,

@@ -198,6 +198,8 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
     pages = load_answer("cloudwatch", "bedrock_get_metric_data")
     fetched = MetricData(tuple(series), tuple(pages), HOUR, HOUR + timedelta(hours=2))
     collected_at = HOUR + timedelta(hours=1, minutes=30)
+    shipped = CATALOG.price(HAIKU, "us-east-1")
+    assert shipped is not None and shipped.source.startswith("genai-prices")
 
     def row(model_id, hour, **values):
         return {
@@ -210,6 +212,9 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
             **dict.fromkeys(COUNT_COLUMNS, 0),
             "latency_ms_avg": None,
             "priced": True,
+            # the shipped catalog's source: no Price List points are stored in this test
+            "price_source": shipped.source,
+            "price_as_of": shipped.as_of,
             "provisional": False,
             "collected_at": collected_at,
             **values,
@@ -243,4 +248,45 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
             estimated_cost_usd=Decimal("0.250000"),
             provisional=True,
         ),
+    ]
+
+
+def test_rows_are_priced_at_the_price_list_point_in_force_in_their_hour():
+    from core.pricing.dated import DatedPrices, DatedTokenPrices, Point
+
+    sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    change = HOUR + timedelta(hours=1)
+
+    def points(key, old, new):
+        return {
+            ("token", key, "us-east-1", kind): [
+                Point(HOUR - timedelta(days=30), Decimal(old[i]), "1K tokens", f"sku {key} old"),
+                Point(change, Decimal(new[i]), "1K tokens", f"sku {key} new"),
+            ]
+            for i, kind in enumerate(("input", "output"))
+        }
+
+    dated = DatedPrices(
+        points(sonnet, ("0.0033", "0.0165"), ("0.0033", "0.0165"))
+        | points(f"global.{sonnet}", ("0.003", "0.015"), ("0.002", "0.010"))
+    )
+    rows = transform(
+        [
+            point(f"global.{sonnet}", "InputTokenCount", 1_000_000),
+            point(f"global.{sonnet}", "InputTokenCount", 1_000_000, at=change),
+            point(f"us.{sonnet}", "InputTokenCount", 1_000_000),
+        ],
+        target=TARGET,
+        profiles={},
+        attribution=NO_MAPPING,
+        catalog=CATALOG,
+        collected_at=HOUR + timedelta(days=1),
+        prices=DatedTokenPrices(CATALOG, dated),
+    )
+    assert [
+        (r["model_id"][:3], r["hour"], r["estimated_cost_usd"], r["price_source"]) for r in rows
+    ] == [
+        ("glo", HOUR, Decimal("3.000000"), f"sku global.{sonnet} old"),
+        ("us.", HOUR, Decimal("3.300000"), f"sku {sonnet} old"),
+        ("glo", change, Decimal("2.000000"), f"sku global.{sonnet} new"),
     ]

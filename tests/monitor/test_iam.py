@@ -18,9 +18,11 @@ from botocore.stub import Stubber
 from core.aws import Target
 from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
+from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from monitor.cli.budgets import aws_forecaster
 from monitor.context import AppContext
+from monitor.prices import refresh_prices
 from monitor.scheduler import Service
 
 POLICY = Path(__file__).resolve().parents[2] / "iam" / "collector-policy.json"
@@ -37,6 +39,7 @@ IAM_PREFIXES = {
     "sts": "sts",
     "sns": "sns",
     "application-autoscaling": "application-autoscaling",
+    "pricing": "pricing",
 }
 # operations AWS lets every principal call, whatever its policy
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
@@ -181,7 +184,7 @@ def stub_inference_profiles(app: AppContext) -> Stubber:
 
 
 def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_is_used(
-    aws, tmp_path, recorded
+    aws, tmp_path, recorded, monkeypatch
 ):
     now = datetime.now(UTC)
     seed(aws, now)
@@ -196,6 +199,10 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     outcomes["alerts"] = service.evaluate_alerts()
     # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
     aws_forecaster(app)(ForecastScope(("search",), (ACCOUNT,), ("Amazon Bedrock",)), now.date())
+    # what `genai-monitor prices refresh` asks (moto lacks the Price List: its stand-in answers)
+    with price_list_server() as (url, _state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
+        assert refresh_prices(app).points > 0
     app.engine.dispose()
 
     assert outcomes == {
@@ -220,6 +227,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "ce:GetCostAndUsage",
         "ce:GetCostForecast",
         "sns:Publish",
+        "pricing:GetProducts",
     } <= actions, sorted(actions)
     denied = sorted(
         {

@@ -1,0 +1,223 @@
+"""`prices refresh` against the Price List stand-in, dated prices, and `prices reprice`, on
+SQLite and Postgres: every served product stored, idempotent, malformed SKUs reported, a denied
+or unreachable Price List leaves the shipped prices in use with one warning."""
+
+from __future__ import annotations
+
+import socket
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from core.models import BedrockUsageHourly, PricePoint
+from core.pricing import PriceCatalog
+from core.pricing.dated import DatedTokenPrices
+from core.pricing.reprice import reprice_bedrock
+from demo.price_list import MALFORMED_SKU, PriceListState, price_list_server, products
+from monitor.cli import main
+
+LLAMA = "meta.llama3-8b-instruct-v1:0"
+SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+CHANGE = datetime(2025, 10, 15, tzinfo=UTC)
+CONFIG = "regions: [us-east-1]\nteams: [{name: search}]\n"
+# the stand-in's products that are neither malformed nor unmapped
+STORED = len(products()) - 2
+
+
+@pytest.fixture
+def price_list(monkeypatch):
+    with price_list_server() as (url, state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
+        yield state
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, database_url, engine):
+    def run(*args):
+        config = tmp_path / "genai-monitor.yaml"
+        config.write_text(CONFIG)
+        monkeypatch.setenv("GENAI_MONITOR_CONFIG", str(config))
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+def stored_points(sessions):
+    with sessions() as session:
+        return [
+            (
+                p.item_kind,
+                p.item_key,
+                p.region,
+                p.dimension,
+                p.effective_from,
+                p.price_usd,
+                p.fetched_at,
+            )
+            for p in session.scalars(select(PricePoint).order_by(*PricePoint.__table__.primary_key))
+        ]
+
+
+def test_refresh_stores_every_product_it_serves_and_twice_changes_nothing(
+    cli, sessions, price_list
+):
+    first = cli("prices", "refresh")
+    assert first.exit_code == 0, first.output
+    summary = first.stdout.strip()
+    assert summary.startswith(
+        f"{len(products())} products, {STORED} price points stored ({STORED} new)"
+    )
+    assert (
+        f"1 skipped: malformed SKU {MALFORMED_SKU} (price 'not-a-number' is not a number)"
+        in summary
+    )
+    assert "1 not mapped" in summary
+    before = stored_points(sessions)
+    assert len(before) == STORED
+    assert ("instance", "ml.g4dn.12xlarge", "us-east-1", "hourly") in {p[:4] for p in before}
+    assert ("token", f"global.{SONNET}", "us-east-1", "input") in {p[:4] for p in before}
+
+    second = cli("prices", "refresh")
+    assert second.exit_code == 0
+    assert f"{STORED} price points stored (0 new)" in second.stdout
+    assert stored_points(sessions) == before
+
+
+def test_the_stand_in_pages_get_products(price_list):
+    import boto3
+
+    client = boto3.client("pricing", region_name="us-east-1")
+    pages = list(
+        client.get_paginator("get_products").paginate(ServiceCode="AmazonBedrock", MaxResults=5)
+    )
+    served = [p for p in products() if p["serviceCode"] == "AmazonBedrock"]
+    assert len(pages) == -(-len(served) // 5)
+    assert sum(len(page["PriceList"]) for page in pages) == len(served)
+    found = client.get_products(
+        ServiceCode="AmazonSageMaker",
+        Filters=[{"Type": "TERM_MATCH", "Field": "instanceName", "Value": "ml.g5.4xlarge"}],
+    )
+    assert len(found["PriceList"]) == 3
+    services = client.describe_services()["Services"]
+    assert [s["ServiceCode"] for s in services] == sorted(
+        [
+            "AmazonSageMaker",
+            "AmazonBedrock",
+            "AmazonBedrockService",
+            "AmazonBedrockFoundationModels",
+        ]
+    )
+
+
+@pytest.mark.parametrize("failure", ["denied", "unreachable"])
+def test_a_closed_price_list_warns_once_and_leaves_the_shipped_prices(
+    cli, sessions, monkeypatch, failure
+):
+    with ExitStack() as stack:
+        if failure == "denied":
+            url, _state = stack.enter_context(price_list_server(PriceListState(denied=True)))
+        else:
+            with socket.socket() as probe:  # a loopback port nobody listens on
+                probe.bind(("127.0.0.1", 0))
+                url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        result = cli("prices", "refresh")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "warning: the AWS Price List is not available" in lines[0]
+    assert "the shipped prices stay in use" in lines[0]
+    assert stored_points(sessions) == []
+    with sessions() as session:
+        prices = DatedTokenPrices.load(session, PriceCatalog.load())
+    assert prices.price(LLAMA, "us-east-1", CHANGE) == PriceCatalog.load().price(LLAMA, "us-east-1")
+
+
+def usage_row(hour: datetime, cost: str | None) -> dict:
+    return {
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "model_id": LLAMA,
+        "hour": hour,
+        "base_model_id": LLAMA,
+        "team": "search",
+        "input_tokens": 1_000_000,
+        "output_tokens": 0,
+        "estimated_cost_usd": None if cost is None else Decimal(cost),
+        "priced": cost is not None,
+        "collected_at": hour,
+    }
+
+
+def costs(sessions) -> dict[datetime, Decimal | None]:
+    with sessions() as session:
+        rows = session.execute(
+            select(BedrockUsageHourly.hour, BedrockUsageHourly.estimated_cost_usd)
+        )
+        return {hour: cost for hour, cost in rows}
+
+
+def test_a_price_change_on_day_d_leaves_earlier_hours_at_the_old_price(cli, sessions, price_list):
+    assert cli("prices", "refresh").exit_code == 0
+    hours = [CHANGE + timedelta(hours=h) for h in (-25, -1, 0, 1, 24)]
+    with sessions.begin() as session:
+        session.add_all(BedrockUsageHourly(**usage_row(hour, "0.300000")) for hour in hours)
+    price_list.catalog = products(price_change="2025-10-15")
+    result = cli("prices", "refresh")
+    assert "(1 new)" in result.stdout  # the old point is kept: history
+    with sessions() as session:
+        prices = DatedTokenPrices.load(session, PriceCatalog.load())
+    assert prices.price(LLAMA, "us-east-1", CHANGE - timedelta(hours=1)).input == Decimal("0.3")
+    assert prices.price(LLAMA, "us-east-1", CHANGE).input == Decimal("0.4")
+    assert prices.price(LLAMA, "eu-west-1", CHANGE).input == Decimal("0.39")
+    assert prices.price(f"global.{SONNET}", "us-east-1", CHANGE).input == Decimal("3.0")
+    assert prices.price(f"us.{SONNET}", "us-east-1", CHANGE).input == Decimal("3.3")
+    assert prices.price(SONNET, "us-east-1", CHANGE, called_as=f"global.{SONNET}").output == 15
+    assert costs(sessions) == dict.fromkeys(
+        hours, Decimal("0.300000")
+    )  # nothing re-priced silently
+
+    result = cli("prices", "reprice", "--since", "2025-10-14", "--until", "2025-10-15T01:00")
+    assert result.exit_code == 0, result.output
+    assert "2 rows read, 2 re-priced, difference +0.100000 USD" in result.stdout
+    after = costs(sessions)
+    assert [after[h] for h in hours] == [
+        Decimal("0.3"),
+        Decimal("0.3"),
+        Decimal("0.4"),
+        Decimal("0.3"),
+        Decimal("0.3"),
+    ]
+    with sessions() as session:
+        row = session.get(BedrockUsageHourly, ("123456789012", "us-east-1", LLAMA, CHANGE))
+        assert row.price_source.startswith("aws-price-list AmazonBedrock sku ")
+        assert row.price_as_of == "2025-10-15"
+
+    result = cli("prices", "reprice", "--since", "2025-10-14")
+    assert "4 rows read, 2 re-priced" in result.stdout
+    assert costs(sessions)[hours[0]] == Decimal("0.3")  # before --since: untouched
+
+
+def test_config_overrides_win_over_stored_points(sessions, price_list, cli):
+    assert cli("prices", "refresh").exit_code == 0
+    from core.settings import PriceOverride
+
+    override = {LLAMA: PriceOverride(input_per_mtok=0.1, output_per_mtok=0.1)}
+    with sessions.begin() as session:
+        session.add(BedrockUsageHourly(**usage_row(CHANGE, None)))
+    with sessions.begin() as session:
+        prices = DatedTokenPrices.load(session, PriceCatalog.load(override), override)
+        assert prices.price(LLAMA, "us-east-1", CHANGE).input == Decimal("0.1")
+        report = reprice_bedrock(session, prices, CHANGE - timedelta(days=1))
+    assert (report.rows, report.changed, report.difference) == (1, 1, Decimal("0.1"))
+
+
+def test_reprice_refuses_an_until_before_since(cli):
+    result = cli("prices", "reprice", "--since", "2025-10-15", "--until", "2025-10-14")
+    assert result.exit_code == 2
