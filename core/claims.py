@@ -148,6 +148,28 @@ class Claims:
         with self._transaction("release a claim") as session:
             session.execute(statement)
 
+    def release_abandoned(self, source: str) -> int:
+        """Free this process's unfinished claims of ``source``; returns how many.
+
+        A process runs one job of a source at a time, so a claim it still holds when the job
+        starts was left by a job the database failed under: waiting out its lease would hold
+        the target back from every later cycle.
+        """
+        statement = (
+            update(WorkClaim)
+            .where(
+                WorkClaim.source == source,
+                WorkClaim.claimed_by == self.owner,
+                WorkClaim.finished_at.is_(None),
+                WorkClaim.lease_until.is_not(None),
+            )
+            .values(lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        with self._transaction("release abandoned claims") as session:
+            released: int = session.execute(statement).rowcount  # type: ignore[attr-defined]
+        return released
+
     def prune(self, source: str, before: datetime) -> int:
         """Delete the source's claims of cycles that started before ``before``; returns how many."""
         statement = delete(WorkClaim).where(

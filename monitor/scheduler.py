@@ -161,6 +161,7 @@ class Service:
             log.error("%s: cannot resolve the targets: %s", name, exc)
             self.metrics.collector_runs.labels(name, "failed").inc()
             return "failed"
+        self.claims.release_abandoned(name)
         self.claims.offer(name, cycle, list(targets))
         self.claims.prune(name, cycle - CLAIM_HISTORY)
         outcome = "succeeded"
@@ -230,6 +231,7 @@ class Service:
         interval = self._specs_by_id[ALERTS_JOB].interval
         now = self.clock()
         this_cycle = cycle_start(now, interval)
+        self.claims.release_abandoned(ALERTS_JOB)
         self.claims.offer(ALERTS_JOB, this_cycle, [NO_TARGET])
         self.claims.prune(ALERTS_JOB, this_cycle - CLAIM_HISTORY)
         claim = self.claims.take(ALERTS_JOB, this_cycle, now, interval)

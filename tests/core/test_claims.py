@@ -145,3 +145,21 @@ def test_a_released_claim_is_free_at_once(replicas):
     claim = first.take("bedrock", CYCLE, NOW, LEASE)
     first.release(claim)  # stopping mid-target: the next process continues the cycle
     assert second.take("bedrock", CYCLE, NOW, LEASE) is not None
+
+
+def test_claims_a_failed_job_left_are_freed_when_its_process_runs_the_source_again(replicas):
+    first, second = replicas[:2]
+    first.offer("bedrock", CYCLE, TARGETS[:2])
+    abandoned = first.take("bedrock", CYCLE, NOW, LEASE)  # the database went mid-target
+    others = second.take("bedrock", CYCLE, NOW, LEASE)
+    assert abandoned is not None and others is not None
+    # the next cycle, a second later: the target is held for the first cycle, so not taken
+    later = CYCLE + timedelta(seconds=2)
+    first.offer("bedrock", later, TARGETS[:2])
+    assert first.take("bedrock", later, later, LEASE) is None
+    # the process that left the claim starts its next job of the source: it frees its own only
+    assert first.release_abandoned("bedrock") == 1
+    assert first.release_abandoned("costs") == 0
+    retaken = first.take("bedrock", CYCLE, later, LEASE)
+    assert retaken is not None and retaken.id == abandoned.id
+    second.renew(others, later, LEASE)  # the other process's claim is still its own
