@@ -182,9 +182,15 @@ class PriceOverride(_Strict):
     regions: list[str] | None = None  # absent: every region
 
 
+class PriceRefreshConfig(_Strict):
+    # how often `run` reads the AWS Price List into dated price points (`prices refresh`)
+    interval: Duration = timedelta(days=7)
+
+
 class PricingConfig(_Strict):
     # negotiated or newer prices; they win over the shipped catalog
     overrides: dict[str, PriceOverride] = Field(default_factory=dict)
+    refresh: PriceRefreshConfig = PriceRefreshConfig()
 
 
 class RuleSettings(_Strict):

@@ -44,6 +44,7 @@ log = logging.getLogger("genai-monitor.run")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALERTS_JOB = "alerts"
+PRICES_JOB = "prices"
 # how long the claims of past cycles are kept for operators to read
 CLAIM_HISTORY = timedelta(days=7)
 
@@ -59,6 +60,8 @@ class JobSpec:
     id: str
     interval: timedelta
     offset: timedelta = timedelta(0)
+    # the Price List refresh waits for its first boundary: `prices refresh` reads it at set-up
+    run_at_start: bool = True
 
     @property
     def misfire_grace_seconds(self) -> int:
@@ -75,6 +78,7 @@ def job_specs(config: MonitorConfig, sources: Mapping[str, Source]) -> list[JobS
         offset = registry.sources[name].offset if interval >= timedelta(hours=1) else timedelta(0)
         specs.append(JobSpec(name, interval, offset))
     specs.append(JobSpec(ALERTS_JOB, config.alerts.interval))
+    specs.append(JobSpec(PRICES_JOB, config.pricing.refresh.interval, run_at_start=False))
     return specs
 
 
@@ -136,10 +140,10 @@ class Service:
             executors={"default": ThreadPoolExecutor(len(self.specs))}, timezone=UTC
         )
         for spec in self.specs:
-            work = self.evaluate_alerts if spec.id == ALERTS_JOB else partial(self.collect, spec.id)
+            work = self._work(spec.id)
             self.scheduler.add_job(
                 self._tracked,
-                trigger=AlignedInterval(spec.interval, spec.offset),
+                trigger=AlignedInterval(spec.interval, spec.offset, spec.run_at_start),
                 args=[spec.id, work],
                 id=spec.id,
                 name=f"{spec.id} every {spec.interval}",
@@ -149,6 +153,14 @@ class Service:
                 misfire_grace_time=spec.misfire_grace_seconds,
             )
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+
+    def _work(self, job: str) -> Callable[[], str]:
+        """What a job does: evaluate the alerts, refresh the prices, or collect a source."""
+        if job == ALERTS_JOB:
+            return self.evaluate_alerts
+        if job == PRICES_JOB:
+            return self.refresh_prices
+        return partial(self.collect, job)
 
     def collect(self, name: str) -> str:
         """One cycle of one source: take the cycle's free targets one by one until none is left."""
@@ -262,6 +274,30 @@ class Service:
             report.delivered,
             report.failed,
         )
+        return outcome
+
+    def refresh_prices(self) -> str:
+        """Read the AWS Price List into dated price points, once per cycle over every process;
+        unavailable, the stored and shipped prices stay in use (one warning)."""
+        from monitor.prices import PriceListUnavailable
+        from monitor.prices import refresh_prices as refresh
+
+        interval = self._specs_by_id[PRICES_JOB].interval
+        now = self.clock()
+        this_cycle = cycle_start(now, interval)
+        self.claims.offer(PRICES_JOB, this_cycle, [NO_TARGET])
+        self.claims.prune(PRICES_JOB, this_cycle - CLAIM_HISTORY)
+        claim = self.claims.take(PRICES_JOB, this_cycle, now, interval)
+        if claim is None:
+            return "held_elsewhere"
+        try:
+            report = refresh(self.app)
+            outcome = "succeeded"
+            log.info("prices: %s", report.summary())
+        except PriceListUnavailable as exc:
+            outcome = "failed"
+            log.warning("prices: %s", exc)
+        self.claims.finish(claim, outcome, self.clock())
         return outcome
 
     def _tracked(self, job: str, work: Callable[[], str]) -> None:

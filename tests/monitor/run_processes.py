@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics, put_sagemaker_invocations
+from monitor.scheduler import PRICES_JOB
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -161,7 +162,9 @@ def every_job_ran(service: Service, times: int = 1) -> bool:
         jobs = service.health().get("jobs", {})
     except OSError:
         return False
-    return bool(jobs) and all(job["runs"] >= times for job in jobs.values())
+    # the Price List refresh waits for its weekly boundary: it does not run in a test's minutes
+    ran = [job["runs"] >= times for name, job in jobs.items() if name != PRICES_JOB]
+    return bool(ran) and all(ran)
 
 
 def overlapping(claims) -> list:

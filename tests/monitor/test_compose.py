@@ -166,6 +166,11 @@ def postgres_url():
     yield from _postgres_database()
 
 
+def collecting(health: dict) -> list[dict]:
+    """The health records of the jobs that run at start (all but the weekly price refresh)."""
+    return [job for name, job in health["jobs"].items() if name != "prices"]
+
+
 def test_the_migrate_and_collector_services_run_as_declared(
     aws, postgres_url, config_file, tmp_path
 ):
@@ -208,17 +213,18 @@ def test_the_migrate_and_collector_services_run_as_declared(
             health: dict = {}
             while time.monotonic() < deadline:
                 health = poll(f"http://127.0.0.1:{command[-1]}/healthz")
-                if all(job["runs"] >= 1 for job in health["jobs"].values()):
+                if all(job["runs"] >= 1 for job in collecting(health)):
                     break
                 time.sleep(0.3)
             assert health["status"] == "ok" and all(
-                job["runs"] >= 1 for job in health["jobs"].values()
+                job["runs"] >= 1 for job in collecting(health)
             ), health
             assert {name: job["last_outcome"] for name, job in health["jobs"].items()} == {
                 "bedrock": "succeeded",
                 "sagemaker": "succeeded",
                 "costs": "succeeded",
                 "alerts": "succeeded",
+                "prices": None,  # the weekly Price List refresh waits for its boundary
             }
             # the container's healthcheck command answers the same
             check = [

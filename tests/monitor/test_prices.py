@@ -221,3 +221,40 @@ def test_config_overrides_win_over_stored_points(sessions, price_list, cli):
 def test_reprice_refuses_an_until_before_since(cli):
     result = cli("prices", "reprice", "--since", "2025-10-15", "--until", "2025-10-14")
     assert result.exit_code == 2
+
+
+def test_run_refreshes_the_price_list_once_per_cycle_and_carries_on_without_it(
+    tmp_path, monkeypatch, database_url, engine, sessions, caplog
+):
+    from core.settings import EnvSettings
+    from monitor.context import AppContext
+    from monitor.scheduler import PRICES_JOB, Service, job_specs
+
+    config = tmp_path / "genai-monitor.yaml"
+    config.write_text(CONFIG + "pricing: {refresh: {interval: 1d}}\n")
+    app = AppContext(EnvSettings(database_url, config, True))
+    spec = {s.id: s for s in job_specs(app.config, app.sources())}[PRICES_JOB]
+    # weekly by default; the first refresh waits for its boundary (set-up runs `prices refresh`)
+    assert spec.interval == timedelta(days=1) and not spec.run_at_start
+    with price_list_server(PriceListState(denied=True)) as (url, _state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        day = datetime(2026, 11, 2, 12, tzinfo=UTC)
+        service = Service(app, clock=lambda: day)
+        assert service.refresh_prices() == "failed"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("the shipped prices stay in use" in w for w in warnings), warnings
+    assert stored_points(sessions) == []
+    app.engine.dispose()
+    with price_list_server() as (url, _state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
+        # a process started later: its clients reach the Price List (now available)
+        app = AppContext(EnvSettings(database_url, config, True))
+        next_day = Service(app, clock=lambda: day + timedelta(days=1))
+        assert next_day.refresh_prices() == "succeeded"
+        assert len(stored_points(sessions)) == STORED
+        # a second process in the same cycle finds it done
+        assert Service(app, clock=lambda: day + timedelta(days=1)).refresh_prices() == (
+            "held_elsewhere"
+        )
+    app.engine.dispose()
