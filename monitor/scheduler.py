@@ -285,6 +285,7 @@ class Service:
         interval = self._specs_by_id[PRICES_JOB].interval
         now = self.clock()
         this_cycle = cycle_start(now, interval)
+        self.claims.release_abandoned(PRICES_JOB)
         self.claims.offer(PRICES_JOB, this_cycle, [NO_TARGET])
         self.claims.prune(PRICES_JOB, this_cycle - CLAIM_HISTORY)
         claim = self.claims.take(PRICES_JOB, this_cycle, now, interval)
