@@ -232,6 +232,17 @@ class Service:
             self.claims.finish(claim, status, self.clock())
         return status
 
+    def _claim_cycle(self, job: str) -> tuple[datetime, Claim | None]:
+        """The current cycle of a job that is one piece of work per cycle (alerts, prices), and
+        this process's claim on it (None: another process has it)."""
+        interval = self._specs_by_id[job].interval
+        now = self.clock()
+        this_cycle = cycle_start(now, interval)
+        self.claims.release_abandoned(job)
+        self.claims.offer(job, this_cycle, [NO_TARGET])
+        self.claims.prune(job, this_cycle - CLAIM_HISTORY)
+        return this_cycle, self.claims.take(job, this_cycle, now, interval)
+
     def evaluate_alerts(self) -> str:
         """Evaluate the rules and deliver what is due, once per cycle over every process."""
         from alerts.notifiers import build_notifiers
@@ -240,13 +251,7 @@ class Service:
 
         if self._channels is None:
             self._channels = build_notifiers(self.config.notifiers, self.app.clients)
-        interval = self._specs_by_id[ALERTS_JOB].interval
-        now = self.clock()
-        this_cycle = cycle_start(now, interval)
-        self.claims.release_abandoned(ALERTS_JOB)
-        self.claims.offer(ALERTS_JOB, this_cycle, [NO_TARGET])
-        self.claims.prune(ALERTS_JOB, this_cycle - CLAIM_HISTORY)
-        claim = self.claims.take(ALERTS_JOB, this_cycle, now, interval)
+        this_cycle, claim = self._claim_cycle(ALERTS_JOB)
         if claim is None:
             log.info("alerts: cycle %s is evaluated by another process", iso_utc(this_cycle))
             return "held_elsewhere"
@@ -282,13 +287,7 @@ class Service:
         from monitor.prices import PriceListUnavailable
         from monitor.prices import refresh_prices as refresh
 
-        interval = self._specs_by_id[PRICES_JOB].interval
-        now = self.clock()
-        this_cycle = cycle_start(now, interval)
-        self.claims.release_abandoned(PRICES_JOB)
-        self.claims.offer(PRICES_JOB, this_cycle, [NO_TARGET])
-        self.claims.prune(PRICES_JOB, this_cycle - CLAIM_HISTORY)
-        claim = self.claims.take(PRICES_JOB, this_cycle, now, interval)
+        _cycle, claim = self._claim_cycle(PRICES_JOB)
         if claim is None:
             return "held_elsewhere"
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -108,6 +108,19 @@ def _postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def seeded_database(kind: str, folder: Path, seed: Callable[[Session], None]) -> Iterator[str]:
+    """A migrated database of ``kind`` (sqlite or postgres) holding what ``seed`` writes (a
+    Postgres one is dropped afterwards)."""
+    urls = iter([f"sqlite:///{folder / 'seeded.db'}"]) if kind == "sqlite" else _postgres_database()
+    for url in urls:
+        engine = make_engine(url)
+        upgrade(engine)
+        with session_factory(engine).begin() as session:
+            seed(session)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ from advisor import Advisor
 from core.db import make_engine, session_factory
 from dashboard.app import AuthSettings, create_app
 from demo import small as world
-from monitor.migrate import upgrade
 from tests.conftest import (
     SCREENSHOTS,  # noqa: F401 - the tests import it from here
-    _postgres_database,
+    seeded_database,
 )
 
 
@@ -55,17 +54,7 @@ def seeded_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A migrated database of each kind holding the seeded world, for the module."""
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('dash') / 'dash.db'}"])
-    else:
-        urls = _postgres_database()
-    for url in urls:
-        engine = make_engine(url)
-        upgrade(engine)
-        with session_factory(engine).begin() as session:
-            world.seed(session)
-        engine.dispose()
-        yield url
+    yield from seeded_database(request.param, tmp_path_factory.mktemp("dash"), world.seed)
 
 
 @pytest.fixture(scope="module")

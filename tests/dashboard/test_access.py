@@ -13,8 +13,7 @@ from core.settings import ConfigError
 from dashboard.access import Viewer, narrow, viewer_for
 from dashboard.app import AuthSettings, create_app
 from dashboard.filters import Filters
-from monitor.migrate import upgrade
-from tests.conftest import _postgres_database
+from tests.conftest import seeded_database
 from tests.dashboard import two_teams as world
 from tests.dashboard.conftest import ServerThread
 from tests.dashboard.two_teams import CALLBACK, overview, with_dashboard
@@ -25,17 +24,7 @@ A, B = world.TEAM_A, world.TEAM_B
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def db_url(request, tmp_path_factory):
     """The two-team world on each kind of database."""
-    if request.param == "sqlite":
-        urls = iter([f"sqlite:///{tmp_path_factory.mktemp('access') / 'access.db'}"])
-    else:
-        urls = _postgres_database()
-    for url in urls:
-        engine = make_engine(url)
-        upgrade(engine)
-        with session_factory(engine).begin() as session:
-            world.seed(session)
-        engine.dispose()
-        yield url
+    yield from seeded_database(request.param, tmp_path_factory.mktemp("access"), world.seed)
 
 
 def test_roles_and_team_groups_decide_what_a_user_sees():

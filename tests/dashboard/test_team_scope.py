@@ -23,8 +23,7 @@ from core import registry
 from core.db import make_engine, session_factory
 from core.models import DashboardAudit
 from dashboard.app import AuthSettings, create_app
-from monitor.migrate import upgrade
-from tests.conftest import _postgres_database
+from tests.conftest import seeded_database
 from tests.dashboard import two_teams as world
 from tests.dashboard.conftest import ServerThread
 
@@ -52,15 +51,8 @@ def scoped_app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
     """The dashboard over the two-team world, on each kind of database."""
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('scope') / 'scope.db'}"])
-    else:
-        urls = _postgres_database()
-    for url in urls:
+    for url in seeded_database(request.param, tmp_path_factory.mktemp("scope"), world.seed):
         engine = make_engine(url)
-        upgrade(engine)
-        with session_factory(engine).begin() as session:
-            world.seed(session)
         app = create_app(
             url, world.config(), auth=AuthSettings(), clock=lambda: world.NOW, advisor=Advisor.load
         )
