@@ -355,3 +355,57 @@ class PricePoint(Base):
     price_usd: Mapped[Decimal] = mapped_column(Numeric(20, 10))
     source: Mapped[str] = mapped_column(String(256))
     fetched_at: Mapped[datetime]
+
+
+BilledMoney = Numeric(24, 10)  # CUR amounts carry up to 10 decimals; sums must match to the cent
+
+
+class CostLine(Base):
+    """One billed line from CUR 2.0 (or Cost Explorer), summed per day, account, region, service,
+    usage type, resource, principal, team and line type; ``billing_period`` is what a restatement
+    replaces."""
+
+    __tablename__ = "cost_lines"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)  # cur, cost_explorer
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" for global lines
+    service: Mapped[str] = mapped_column(String(256), primary_key=True)
+    usage_type: Mapped[str] = mapped_column(String(256), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(1024), primary_key=True)  # "" when none
+    principal: Mapped[str] = mapped_column(String(1024), primary_key=True)  # "" when none
+    team: Mapped[str] = mapped_column(String(64), primary_key=True)
+    line_type: Mapped[str] = mapped_column(String(64), primary_key=True)  # Usage, Tax, Credit, ...
+    billing_period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    product_code: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(256))
+    unblended_usd: Mapped[Decimal] = mapped_column(BilledMoney)
+    net_usd: Mapped[Decimal | None] = mapped_column(BilledMoney)
+    amortized_usd: Mapped[Decimal | None] = mapped_column(BilledMoney)
+    list_usd: Mapped[Decimal | None] = mapped_column(BilledMoney)
+    usage_quantity: Mapped[Decimal | None] = mapped_column(Numeric(28, 10))
+    pricing_unit: Mapped[str | None] = mapped_column(String(64))
+    collected_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_cost_lines_source_billing_period", "source", "billing_period"),
+        Index("ix_cost_lines_day", "day"),
+    )
+
+
+class CurObject(Base):
+    """One object of a CUR 2.0 export as last loaded: its ETag says whether it changed since."""
+
+    __tablename__ = "cur_objects"
+
+    bucket: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    billing_period: Mapped[str] = mapped_column(String(7))
+    etag: Mapped[str] = mapped_column(String(128))
+    last_modified: Mapped[datetime]
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    lines: Mapped[int] = mapped_column(BigInteger)  # rows it contributed after the GenAI filter
+    loaded_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_cur_objects_bucket_billing_period", "bucket", "billing_period"),)
