@@ -99,7 +99,7 @@ def arrow_table(export: FocusExport, spec: FocusSpec | None = None) -> Any:
     import pyarrow as pa
 
     spec = spec or focus_spec()
-    types = {"Decimal": pa.decimal128(38, 10), "DateTime": pa.timestamp("s", tz="UTC")}
+    types = {"Decimal": pa.decimal128(38, 10), "DateTime": pa.timestamp("ms", tz="UTC")}
     arrays, fields = [], []
     for name in export.columns:
         column = spec.column(name)

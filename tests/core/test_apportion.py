@@ -44,7 +44,9 @@ def test_nothing_to_split_over_is_refused():
 
 
 amounts = st.lists(
-    st.decimals(min_value=-10**6, max_value=10**6, places=10, allow_nan=False, allow_infinity=False),
+    st.decimals(
+        min_value=-(10**6), max_value=10**6, places=10, allow_nan=False, allow_infinity=False
+    ),
     min_size=1,
     max_size=30,
 )
@@ -60,7 +62,7 @@ def test_parts_sum_exactly_and_each_is_within_a_cent(values):
 
 
 @given(
-    st.integers(min_value=-10**9, max_value=10**9),
+    st.integers(min_value=-(10**9), max_value=10**9),
     st.lists(st.fractions(min_value=0, max_value=1000), min_size=1, max_size=20).filter(any),
 )
 def test_a_split_sums_exactly_and_each_share_is_within_a_cent_of_its_exact_value(total, weights):
