@@ -147,6 +147,54 @@ def _recipients(
     return [UNATTRIBUTED], [Fraction(1)]
 
 
+def _measure(
+    lines: Sequence[BilledLine],
+    reasons: Sequence[str | None],
+    exact: dict[tuple[str, ...], Decimal],
+    names: Sequence[str],
+    split: tuple[list[str], list[Fraction]],
+    measure: str,
+) -> tuple[int, dict[str, int], dict[str, int]]:
+    """One measure in cents: the total, each team's own lines, each team's part of the shared ones."""
+    total = cents(sum((_amount(line, measure) for line in lines), Decimal(0)))
+    # the shared lines' exact sum rounded is the pool; the teams' own lines get the rest of the
+    # total, so that attributed plus shared is the export's total to the cent
+    shared = (_amount(ln, measure) for ln, why in zip(lines, reasons, strict=True) if why)
+    pool = cents(sum(shared, Decimal(0)))
+    parts = apportion_amounts([exact.get((name,), Decimal(0)) for name in names], total - pool)
+    carriers, fractions = split
+    carried = dict(zip(carriers, split_cents(pool, fractions), strict=True))
+    return (
+        total,
+        dict(zip(names, parts, strict=True)),
+        {name: carried.get(name, 0) for name in names},
+    )
+
+
+def _shares(carriers: Sequence[str], fractions: Sequence[Fraction]) -> dict[str, Decimal]:
+    whole = sum(fractions, Fraction(0))
+    return {
+        name: Decimal((f / whole).numerator) / Decimal((f / whole).denominator)
+        for name, f in zip(carriers, fractions, strict=True)
+    }
+
+
+def _charges(
+    names: Sequence[str],
+    found: dict[str, tuple[int, dict[str, int], dict[str, int]]],
+    share_of: dict[str, Decimal],
+) -> list[TeamCharge]:
+    return [
+        TeamCharge(
+            team=name,
+            share=share_of.get(name),
+            attributed={m: usd(found[m][1][name]) for m in MEASURES},
+            shared={m: usd(found[m][2][name]) for m in MEASURES},
+        )
+        for name in names
+    ]
+
+
 def build_statement(
     month: str,
     source: str,
@@ -157,42 +205,17 @@ def build_statement(
     """The statement of ``lines`` (a month of one source) under ``rule``; ``teams`` are the configured ones."""
     reasons = [shared_reason(line, rule) for line in lines]
     own = [(line.team, line) for line, why in zip(lines, reasons, strict=True) if why is None]
-    names = sorted({team for team, _line in own} | set(teams) | set(rule.shares))
     notes: list[str] = []
     attributed = {m: _sum_by((((team,), line) for team, line in own), m) for m in MEASURES}
     # proportional to each team's attributed amortized (effective) spend: what it really consumed
     weights = {key[0]: amount for key, amount in attributed["amortized"].items()}
-    carriers, fractions = _recipients(rule, names, weights, notes)
-    names = sorted(set(names) | set(carriers))
-    totals, team_cents, shared_cents = {}, {}, {}
-    for m in MEASURES:
-        total = cents(sum((_amount(line, m) for line in lines), Decimal(0)))
-        exact = attributed[m]
-        # the shared lines' exact sum rounded is the pool; the teams' own lines get the rest of the
-        # total, so that attributed plus shared is the export's total to the cent
-        pool = cents(
-            sum((_amount(ln, m) for ln, why in zip(lines, reasons, strict=True) if why), Decimal(0))
-        )
-        own_total = total - pool
-        parts = apportion_amounts([exact.get((name,), Decimal(0)) for name in names], own_total)
-        team_cents[m] = dict(zip(names, parts, strict=True))
-        split = split_cents(pool, fractions)
-        shared_cents[m] = {name: 0 for name in names} | dict(zip(carriers, split, strict=True))
-        totals[m] = total
-    whole = sum(fractions, Fraction(0))
-    share_of = {
-        name: Decimal(f.numerator) / Decimal(f.denominator)
-        for name, f in zip(carriers, (f / whole for f in fractions), strict=True)
-    }
-    charges = [
-        TeamCharge(
-            team=name,
-            share=share_of.get(name),
-            attributed={m: usd(team_cents[m][name]) for m in MEASURES},
-            shared={m: usd(shared_cents[m][name]) for m in MEASURES},
-        )
-        for name in names
-    ]
+    names = sorted({team for team, _line in own} | set(teams) | set(rule.shares))
+    split = _recipients(rule, names, weights, notes)
+    names = sorted(set(names) | set(split[0]))
+    found = {m: _measure(lines, reasons, attributed[m], names, split, m) for m in MEASURES}
+    team_cents = {m: found[m][1] for m in MEASURES}
+    charges = _charges(names, found, _shares(*split))
+    totals = {m: found[m][0] for m in MEASURES}
     return Statement(
         month=month,
         source=source,

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,6 +20,7 @@ from core.focus.spec import FocusSpec, focus_spec
 from core.focus.validate import check_rows
 from core.queries.billing import CUR, month_lines
 from core.settings import MonitorConfig
+from monitor.export import output
 
 FORMATS = ("csv", "parquet")
 _TEN_PLACES = Decimal("1e-10")
@@ -112,15 +111,14 @@ def arrow_table(export: FocusExport, spec: FocusSpec | None = None) -> Any:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-@contextmanager
-def _replacing(path: Path, mode: str) -> Iterator[IO[Any]]:
-    """A file that appears whole at ``path`` only once writing succeeded."""
+def _write_parquet(export: FocusExport, path: Path) -> None:
+    """The Parquet file appears whole at ``path`` only once writing succeeded."""
+    import pyarrow.parquet as pq
+
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(descriptor)
     try:
-        with os.fdopen(
-            descriptor, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})
-        ) as handle:
-            yield handle
+        pq.write_table(arrow_table(export), temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -131,20 +129,9 @@ def write(export: FocusExport, fmt: str, path: str | None, stdout: IO[str]) -> N
     """Validate, then write CSV (to ``path`` or standard output) or Parquet (to ``path``)."""
     check(export)
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
         if path is None or path == "-":
             raise ValueError("--format parquet needs -o FILE")
-        with _replacing(Path(path), "wb") as handle:
-            pq.write_table(arrow_table(export), handle)
+        _write_parquet(export, Path(path))
         return
-    if path is None or path == "-":
-        write_csv(export, stdout)
-        return
-    with _replacing(Path(path), "w") as handle:
-        write_csv(export, handle)
-
-
-def column_sum(export: FocusExport, name: str) -> Decimal:
-    """The exact sum of a money column over the export's records."""
-    return sum((record[name] for record in export.records), Decimal(0))
+    with output(path, stdout) as out:
+        write_csv(export, out)

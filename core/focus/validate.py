@@ -63,34 +63,38 @@ def _blank(row: Row, name: str) -> bool:
     return row.get(name) is None
 
 
-def _row_rules(row: Row, spec: FocusSpec) -> list[str]:
-    """The rules between a row's columns."""
+CONSUMED = ("ConsumedQuantity", "ConsumedUnit")
+COMMITMENT = ("CommitmentDiscountCategory", "CommitmentDiscountType", "CommitmentDiscountStatus")
+PERIODS = (("ChargePeriodStart", "ChargePeriodEnd"), ("BillingPeriodStart", "BillingPeriodEnd"))
+
+
+def _null_unless(row: Row, names: Sequence[str], when: str) -> list[str]:
+    return [f"{name} must be null when {when}" for name in names if not _blank(row, name)]
+
+
+def _value_rules(row: Row, spec: FocusSpec) -> list[str]:
+    """Currency code, periods that end after they start, a subcategory of the row's category."""
     problems = []
     currency = row.get("BillingCurrency")
     if currency is not None and not re.match(spec.currency_pattern, currency):
         problems.append(f"BillingCurrency {currency!r} is not an ISO 4217 code")
-    for start, end in (
-        ("ChargePeriodStart", "ChargePeriodEnd"),
-        ("BillingPeriodStart", "BillingPeriodEnd"),
-    ):
+    for start, end in PERIODS:
         first, last = row.get(start), row.get(end)
         if first and last and not first < last:
             problems.append(f"{end} {last} is not after {start} {first}")
-    if row.get("ChargeCategory") != "Usage":
-        for name in ("ConsumedQuantity", "ConsumedUnit"):
-            if not _blank(row, name):
-                problems.append(f"{name} must be null when ChargeCategory is not Usage")
     category, sub = row.get("ServiceCategory"), row.get("ServiceSubcategory")
     if category and sub and sub not in spec.subcategories.get(category, ()):
         problems.append(f"ServiceSubcategory {sub!r} is not a subcategory of {category!r}")
+    return problems
+
+
+def _row_rules(row: Row, spec: FocusSpec) -> list[str]:
+    """The rules between a row's columns."""
+    problems = _value_rules(row, spec)
+    if row.get("ChargeCategory") != "Usage":
+        problems += _null_unless(row, CONSUMED, "ChargeCategory is not Usage")
     if _blank(row, "CommitmentDiscountId"):
-        for name in (
-            "CommitmentDiscountCategory",
-            "CommitmentDiscountType",
-            "CommitmentDiscountStatus",
-        ):
-            if not _blank(row, name):
-                problems.append(f"{name} must be null when CommitmentDiscountId is null")
+        problems += _null_unless(row, COMMITMENT, "CommitmentDiscountId is null")
     return problems
 
 

@@ -70,7 +70,7 @@ def chargeback_links(today: date) -> html.Div:
         (previous_month(today), "last month"),
         (f"{today:%Y-%m}", "this month so far"),
     ):
-        href = get_relative_path(f"{CHARGEBACK_ROUTE}?month={month}")
+        href = get_relative_path(f"{CHARGEBACK_ROUTE}?month={month}")  # type: ignore[no-untyped-call]
         links += [
             f"{month} ({label}) ",
             html.A("HTML", href=href, id=f"{PAGE}-chargeback-{month}", target="_blank"),
