@@ -7,7 +7,6 @@ import csv
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.chargeback import shared_reason
 from core.focus.mapping import FocusContext, focus_record
 from core.focus.spec import FocusSpec, focus_spec
-from core.focus.validate import check_rows
+from core.focus.validate import as_text, check_rows
 from core.queries.billing import CUR, month_lines
 from core.settings import MonitorConfig
 from monitor.export import output
@@ -64,17 +63,6 @@ def focus_export(session: Session, month: str, config: MonitorConfig) -> FocusEx
         found = focus_record(line, context, shared_reason(line, config.chargeback) is not None)
         records.append({name: found.get(name) for name in spec.names})
     return FocusExport(month, source, spec.names, records)
-
-
-def as_text(value: Any) -> str | None:
-    """A value as the CSV holds it: decimals in full, UTC times with Z, null as None."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
 
 
 def check(export: FocusExport, spec: FocusSpec | None = None) -> None:

@@ -144,7 +144,8 @@ def _arrow_type_problem(column: Column, arrow_type: Any) -> str | None:
     return None
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
+    """A value as the CSV holds it: decimals in full, UTC times with Z, null as None."""
     if value is None:
         return None
     if isinstance(value, Decimal):
@@ -166,5 +167,5 @@ def validate_parquet(path: Path, spec: FocusSpec | None = None) -> list[str]:
         problem = _arrow_type_problem(column, field.type) if column else None
         if problem:
             problems.append(problem)
-    rows = ({name: _as_text(value) for name, value in row.items()} for row in table.to_pylist())
+    rows = ({name: as_text(value) for name, value in row.items()} for row in table.to_pylist())
     return (problems + check_rows(table.schema.names, rows, spec))[:MAX_PROBLEMS]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import CostDaily, CostLine
+from core.queries.costs import cost_lines
 from core.timeutil import EARLIEST_DAY
 
 CUR, COST_EXPLORER = "cur", "cost_explorer"
@@ -161,15 +162,4 @@ def month_lines(session: Session, month: str) -> tuple[str, list[BilledLine]]:
     if stored or source == CUR:
         return source, [_cur_line(row) for row in stored]
     first, following = month_bounds(month)
-    daily = session.scalars(
-        select(CostDaily)
-        .where(CostDaily.day >= first, CostDaily.day < following)
-        .order_by(
-            CostDaily.day,
-            CostDaily.account_id,
-            CostDaily.service,
-            CostDaily.usage_group,
-            CostDaily.team,
-        )
-    ).all()
-    return COST_EXPLORER, [_daily_line(row, month) for row in daily]
+    return COST_EXPLORER, [_daily_line(row, month) for row in cost_lines(session, first, following)]

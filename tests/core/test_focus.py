@@ -10,9 +10,8 @@ import pytest
 
 from core.focus.mapping import FocusContext, focus_record, resource_parts, token_type, tokens
 from core.focus.spec import focus_spec, parse_spec
-from core.focus.validate import check_header, check_rows
+from core.focus.validate import as_text, check_header, check_rows
 from core.queries.billing import BilledLine, month_bounds, parse_month, previous_month
-from monitor.focus import as_text
 
 MANDATORY = {
     "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd",
