@@ -96,11 +96,12 @@ class Statement:
         )
 
     def for_teams(self, teams: Iterable[str]) -> Statement:
-        """Only ``teams``' rows: what a viewer of those teams may see (no shared pool, no totals)."""
+        """Only ``teams``' rows: what a viewer of those teams may see (no shared pool, no totals,
+        no share of the pool: with it, a team's own spend would tell the other teams' total)."""
         keep = set(teams)
         return replace(
             self,
-            teams=[team for team in self.teams if team.team in keep],
+            teams=[replace(team, share=None) for team in self.teams if team.team in keep],
             details=[row for row in self.details if row.team in keep],
             shared=[],
             totals={},
