@@ -78,9 +78,7 @@ def test_a_viewer_of_team_a_gets_team_a_alone(app):
         status, body, _answer = get(app, f"/chargeback?month=2026-03&format={fmt}", world.VIEWER_A)
         assert status == 200 and world.TEAM_A in body
         assert world.leaks(body) == []
-    assert (
-        "unattributed" not in body and rows(body) == theirs
-    )  # the same figures finance sees for that team, nothing else
+    assert "unattributed" not in body and rows(body) == theirs
     status, html, _answer = get(app, "/chargeback?month=2026-03", world.VIEWER_A)
     assert "Shown for your team(s) only" in html and "Reconciliation" not in html
 
