@@ -28,6 +28,7 @@ from pydantic import (
 
 from core import registry
 from core.access_settings import DashboardConfig, check_team_groups
+from core.chargeback_settings import ChargebackConfig, check_chargeback_teams
 from core.config_checks import check_routes, check_team_names, check_unique
 from core.config_env import MissingVariable, substitute_env
 from core.config_errors import describe_validation_error
@@ -283,6 +284,7 @@ class MonitorConfig(_Strict):
     notifiers: dict[str, NotifierSettings] = Field(default_factory=dict)
     advisor: AdvisorConfig = AdvisorConfig()
     dashboard: DashboardConfig = DashboardConfig()
+    chargeback: ChargebackConfig = ChargebackConfig()
 
     @field_validator("regions")
     @classmethod
@@ -302,6 +304,7 @@ class MonitorConfig(_Strict):
         check_routes(self)
         check_team_names(self)
         check_team_groups(self.dashboard, {team.name for team in self.teams})
+        check_chargeback_teams(self)
         return self
 
 
