@@ -168,6 +168,12 @@ class TokenRates:
             key = (parsed[0], rate.region, parsed[1])
             self._days.setdefault(key, []).append(rate.day)
             self._rates.setdefault(key, []).append(rate.rate / per_unit)
+        self._any_days = sorted({day for days in self._days.values() for day in days})
+
+    def latest_day(self, day: date) -> date | None:
+        """The latest day up to ``day`` the bill gave any token rate on, or None."""
+        index = bisect_right(self._any_days, day)
+        return self._any_days[index - 1] if index else None
 
     def per_token(self, base_model_id: str, region: str, kind: str, day: date) -> Decimal | None:
         """USD per token on a day, or None when the bill has no rate for it up to that day."""

@@ -126,7 +126,7 @@ def render(data: BedrockData) -> html.Div:
                 "No Bedrock usage in the days shown: run `genai-monitor collect bedrock`.",
             ),
             table_section(
-                "Estimate vs bill per day",
+                "List price, effective rate and bill per day",
                 f"{PAGE}-reconciliation",
                 data.reconciliation,
                 "Nothing to reconcile in the days shown (the bill has no region or account split here: clear those filters).",

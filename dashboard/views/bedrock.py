@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.queries.bedrock import SLICE_COUNTS, BedrockSlice, bedrock_slices
-from core.queries.costs import bedrock_reconciliation
+from core.queries.daily_reconciliation import daily_reconciliation
 from core.queries.model_reconciliation import model_reconciliation
 from dashboard.context import ZERO, cents
 from dashboard.filters import Filters
@@ -28,6 +28,15 @@ MODEL_RECONCILIATION_COLUMNS = [
     "effective_estimate_usd",
     "billed_usd",
     "gap_pct",
+]
+# per day: the estimate at list price, at the bill's effective rates, the bill, and the gap
+RECONCILIATION_COLUMNS = [
+    "day",
+    "list_estimate_usd",
+    "effective_estimate_usd",
+    "billed_usd",
+    "gap_usd",
+    "estimate_basis",
 ]
 PCT = Decimal("0.1")
 
@@ -80,24 +89,42 @@ def totals_from_daily(slices: list[BedrockSlice]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
+def estimate_basis(billed_day: bool, rate_day: date | None) -> str:
+    """What a day's effective-rate estimate rests on: the day's bill, or the latest rate known."""
+    if billed_day:
+        return "billed"
+    if rate_day is None:
+        return "not billed yet: list price (no effective rate)"
+    return f"not billed yet: rate of {rate_day.isoformat()}"
+
+
 def reconciliation_frame(
     session: Session, filters: Filters, teams: list[str] | None
 ) -> pd.DataFrame:
-    """The Bedrock estimate next to the bill per day (empty under an account or region filter)."""
+    """List estimate, effective-rate estimate and the bill per day (empty under an account or
+    region filter); days the bill does not cover yet are at the latest effective rate known."""
     first, after = filters.day_range
     # the bill has no region: a region filter would make estimate and bill incomparable
-    reconciled: dict[date, list[Decimal]] = {}
+    reconciled: dict[date, list[Any]] = {}
     if not filters.region_list() and not filters.account_list():
-        for row in bedrock_reconciliation(session, first, after, teams):
-            pair = reconciled.setdefault(row.day, [ZERO, ZERO])
-            pair[0] += row.estimated_usd
-            pair[1] += row.billed_usd
+        for row in daily_reconciliation(session, first, after, teams):
+            day = reconciled.setdefault(row.day, [ZERO, ZERO, ZERO, row.billed_day, row.rate_day])
+            day[0] += row.list_usd
+            day[1] += row.effective_usd
+            day[2] += row.billed_usd
     return pd.DataFrame(
         [
-            [day, cents(estimated), cents(billed), cents(billed - estimated)]
-            for day, (estimated, billed) in sorted(reconciled.items())
+            [
+                day,
+                cents(listed),
+                cents(effective),
+                cents(billed),
+                cents(billed - effective) if billed_day else None,
+                estimate_basis(billed_day, rate_day),
+            ]
+            for day, (listed, effective, billed, billed_day, rate_day) in sorted(reconciled.items())
         ],
-        columns=["day", "estimated_usd", "billed_usd", "gap_usd"],
+        columns=RECONCILIATION_COLUMNS,
     )
 
 
