@@ -10,8 +10,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from core.queries.costs import bedrock_billed, last_bedrock_bill_day
-from core.queries.effective_rates import TokenRates, effective_rates
-from core.queries.model_reconciliation import RATE_LOOKBACK, priced_hours
+from core.queries.model_reconciliation import PricedWindow, priced_window
 
 
 @dataclass
@@ -39,10 +38,16 @@ class DailyReconciliation:
 
 
 def daily_reconciliation(
-    session: Session, start: date, end: date, teams: list[str] | None = None
+    session: Session,
+    start: date,
+    end: date,
+    teams: list[str] | None = None,
+    priced: PricedWindow | None = None,
 ) -> list[DailyReconciliation]:
-    """Per UTC day in [start, end) and team of ``teams``: list, effective and billed, oldest first."""
-    rates = TokenRates(effective_rates(session, start - RATE_LOOKBACK, end))
+    """Per UTC day in [start, end) and team of ``teams``: list, effective and billed, oldest
+    first (``priced``: those days already priced, for the same teams)."""
+    priced = priced or priced_window(session, start, end, teams)
+    rates = priced.rates
     last_billed = last_bedrock_bill_day(session, end)
     found: dict[tuple[date, str], DailyReconciliation] = {}
 
@@ -55,7 +60,7 @@ def daily_reconciliation(
             )
         return found[(day, team)]
 
-    for hour in priced_hours(session, rates, start, end, teams):
+    for hour in priced.hours:
         line = row(hour.day, hour.team)
         line.list_usd += hour.list_usd
         line.effective_usd += hour.list_usd if hour.effective_usd is None else hour.effective_usd

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -97,6 +98,7 @@ def usage_model_key(service: str, usage_type: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def model_key(base_model_id: str) -> str:
     """The key of a Bedrock foundation model id, as ``usage_model_key`` reduces usage types."""
     name = base_model_id.rsplit("/", 1)[-1].split(".", 1)[-1]  # drop any ARN and the provider

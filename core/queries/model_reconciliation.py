@@ -133,14 +133,36 @@ def priced_hours(
         yield PricedHour(day, team, model, region, usd(cost), at_rate, int(unpriced or 0))
 
 
-def model_reconciliation(
+@dataclass(frozen=True)
+class PricedWindow:
+    """The bill's token rates and every hour of some days priced at list and at those rates:
+    read once for the daily and the per-model reconciliation alike."""
+
+    rates: TokenRates
+    hours: list[PricedHour]
+
+
+def priced_window(
     session: Session, start: date, end: date, teams: list[str] | None = None
-) -> list[ModelReconciliation]:
-    """Per team and model over the UTC days [start, end): list, effective and billed, costliest first."""
+) -> PricedWindow:
+    """The UTC days [start, end) priced at list and at the bill's effective rates."""
     rates = TokenRates(effective_rates(session, start - RATE_LOOKBACK, end))
+    return PricedWindow(rates, list(priced_hours(session, rates, start, end, teams)))
+
+
+def model_reconciliation(
+    session: Session,
+    start: date,
+    end: date,
+    teams: list[str] | None = None,
+    priced: PricedWindow | None = None,
+) -> list[ModelReconciliation]:
+    """Per team and model over the UTC days [start, end): list, effective and billed, costliest
+    first (``priced``: those days already priced, for the same teams)."""
+    priced = priced or priced_window(session, start, end, teams)
     billed = _billed(session, start, end, teams)
     found: dict[tuple[str, str], ModelReconciliation] = {}
-    for hour in priced_hours(session, rates, start, end, teams):
+    for hour in priced.hours:
         key = (hour.team, model_key(hour.model))
         row = found.setdefault(key, ModelReconciliation(hour.team, hour.model))
         effective = hour.list_usd if hour.effective_usd is None else hour.effective_usd

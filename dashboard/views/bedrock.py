@@ -13,7 +13,11 @@ from sqlalchemy.orm import Session
 from core.queries.bedrock import SLICE_COUNTS, BedrockSlice, bedrock_slices
 from core.queries.daily_reconciliation import daily_reconciliation
 from core.queries.effective_rates import model_key
-from core.queries.model_reconciliation import model_reconciliation
+from core.queries.model_reconciliation import (
+    PricedWindow,
+    model_reconciliation,
+    priced_window,
+)
 from core.queries.price_sources import PriceMix, bedrock_price_mix
 from dashboard.context import ZERO, cents
 from dashboard.filters import Filters
@@ -119,7 +123,10 @@ def estimate_basis(billed_day: bool, rate_day: date | None) -> str:
 
 
 def reconciliation_frame(
-    session: Session, filters: Filters, teams: list[str] | None
+    session: Session,
+    filters: Filters,
+    teams: list[str] | None,
+    priced: PricedWindow | None = None,
 ) -> pd.DataFrame:
     """List estimate, effective-rate estimate and the bill per day (empty under an account or
     region filter); days the bill does not cover yet are at the latest effective rate known."""
@@ -127,7 +134,7 @@ def reconciliation_frame(
     # the bill has no region: a region filter would make estimate and bill incomparable
     reconciled: dict[date, list[Any]] = {}
     if not filters.region_list() and not filters.account_list():
-        for row in daily_reconciliation(session, first, after, teams):
+        for row in daily_reconciliation(session, first, after, teams, priced):
             day = reconciled.setdefault(row.day, [ZERO, ZERO, ZERO, row.billed_day, row.rate_day])
             day[0] += row.list_usd
             day[1] += row.effective_usd
@@ -149,7 +156,10 @@ def reconciliation_frame(
 
 
 def model_reconciliation_frame(
-    session: Session, filters: Filters, teams: list[str] | None
+    session: Session,
+    filters: Filters,
+    teams: list[str] | None,
+    priced: PricedWindow | None = None,
 ) -> pd.DataFrame:
     """List estimate, effective-rate estimate and bill per team and model, with the remaining gap
     in percent and the list estimate's price sources (empty under an account or region filter,
@@ -173,7 +183,7 @@ def model_reconciliation_frame(
                 None if row.gap_pct is None else row.gap_pct.quantize(PCT),
                 _cell(by_model.get((row.team, model_key(row.model)))),
             ]
-            for row in model_reconciliation(session, first, after, teams)
+            for row in model_reconciliation(session, first, after, teams, priced)
         ]
     return pd.DataFrame(rows, columns=MODEL_RECONCILIATION_COLUMNS)
 
@@ -193,11 +203,13 @@ def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
         columns=DAILY_COLUMNS,
     )
     mixes = bedrock_sources(session, filters, by)
+    # both reconciliations price the same hours: once (none under an account or region filter)
+    priced = None if regions or accounts else priced_window(session, *filters.day_range, teams)
     return BedrockData(
         by,
         daily,
         with_sources(totals_from_daily(slices), mixes),
-        reconciliation_frame(session, filters, teams),
-        model_reconciliation_frame(session, filters, teams),
+        reconciliation_frame(session, filters, teams, priced),
+        model_reconciliation_frame(session, filters, teams, priced),
         bedrock_sources_line(mixes),
     )
