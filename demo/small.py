@@ -93,10 +93,11 @@ def history_hours() -> list[datetime]:
     return [start + timedelta(hours=index) for index in range(hours)]
 
 
-# the first region is priced from a stored Price List point, the second from genai-prices
+# the first region is priced from a stored Price List point, the second from genai-prices:
+# (price_source, price_as_of)
 PRICE_SOURCES = (
-    {"price_source": "aws-price-list AmazonBedrock sku DEMO", "price_as_of": "2026-01-01"},
-    {"price_source": "genai-prices 0.2.3", "price_as_of": "2026-01-15"},
+    ("aws-price-list AmazonBedrock sku DEMO", "2026-01-01"),
+    ("genai-prices 0.2.3", "2026-01-15"),
 )
 
 
@@ -125,7 +126,8 @@ def bedrock_rows() -> list[dict[str, Any]]:
                             throttles=int(hour.hour == 12),
                             estimated_cost_usd=(price * calls / 10).quantize(Decimal("0.000001")),
                             collected_at=NOW,
-                            **PRICE_SOURCES[region_index],
+                            price_source=PRICE_SOURCES[region_index][0],
+                            price_as_of=PRICE_SOURCES[region_index][1],
                         )
                     )
     return rows

@@ -10,6 +10,7 @@ from core.db import upsert
 from core.models import BedrockUsageHourly, CostDaily, CostUsageDaily
 from core.queries.daily_reconciliation import daily_reconciliation
 from demo.rows import bedrock_row, cost_row
+from tests.dashboard.views.test_bedrock_model_reconciliation import bill_line
 
 ACCOUNT = "123456789012"
 NOVA = "amazon.nova-pro-v1:0"
@@ -32,17 +33,7 @@ def usage(day: int, team: str, inputs: int, outputs: int, listed: str, at: int =
 
 
 def usage_line(day: int, usage_type: str, cost: str, quantity: str) -> dict:
-    return {
-        "day": date(2026, 11, day),
-        "account_id": ACCOUNT,
-        "service": "Amazon Bedrock",
-        "usage_type": usage_type,
-        "team": "search",
-        "amount_usd": Decimal(cost),
-        "usage_quantity": Decimal(quantity),
-        "unit": "1K tokens",
-        "collected_at": AT,
-    }
+    return bill_line(usage_type, cost, quantity) | {"day": date(2026, 11, day)}
 
 
 def seed(sessions) -> None:
