@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -97,6 +98,7 @@ def usage_model_key(service: str, usage_type: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def model_key(base_model_id: str) -> str:
     """The key of a Bedrock foundation model id, as ``usage_model_key`` reduces usage types."""
     name = base_model_id.rsplit("/", 1)[-1].split(".", 1)[-1]  # drop any ARN and the provider
@@ -168,6 +170,12 @@ class TokenRates:
             key = (parsed[0], rate.region, parsed[1])
             self._days.setdefault(key, []).append(rate.day)
             self._rates.setdefault(key, []).append(rate.rate / per_unit)
+        self._any_days = sorted({day for days in self._days.values() for day in days})
+
+    def latest_day(self, day: date) -> date | None:
+        """The latest day up to ``day`` the bill gave any token rate on, or None."""
+        index = bisect_right(self._any_days, day)
+        return self._any_days[index - 1] if index else None
 
     def per_token(self, base_model_id: str, region: str, kind: str, day: date) -> Decimal | None:
         """USD per token on a day, or None when the bill has no rate for it up to that day."""

@@ -19,6 +19,7 @@ from dashboard.components import (
     grid,
     highlight_rows,
     page_frame,
+    price_note,
     table_section,
     usd,
 )
@@ -100,6 +101,12 @@ def render(data: TeamData) -> html.Div:
     return html.Div(
         [
             cards,
+            price_note(
+                f"{PAGE}-bedrock-price-sources", "Bedrock estimate", data.bedrock_price_sources
+            ),
+            price_note(
+                f"{PAGE}-endpoint-price-sources", "Endpoint cost", data.endpoint_price_sources
+            ),
             grid(
                 graph_section(
                     f"{PAGE}-service-graph",

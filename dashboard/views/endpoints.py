@@ -8,8 +8,10 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.queries.endpoints import endpoint_summaries
+from core.queries.price_sources import endpoint_price_mix
 from dashboard.context import CENT, cents
 from dashboard.filters import Filters
+from dashboard.views.price_sources import price_sources_line
 
 ENDPOINT_COLUMNS = [
     "endpoint_name",
@@ -57,3 +59,11 @@ def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal)
         for s in summaries
     ]
     return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+
+
+def endpoint_sources_line(session: Session, filters: Filters) -> str:
+    """Where the window's endpoint estimate's prices came from, in one line."""
+    start, end = filters.window
+    where = (filters.team_list(), filters.account_list(), filters.region_list())
+    mix = endpoint_price_mix(session, start, end, *where)
+    return price_sources_line(mix, "instance-hours", "endpoint-hours")
