@@ -28,8 +28,8 @@ def parsed(product: dict) -> dict:
             ("instance", "ml.g4dn.12xlarge", "us-east-1", "hourly", "Hrs", "4.89"),
         ),
         (
-            serverless("us-east-1", "0.00008"),
-            ("serverless", "memory", "us-east-1", "gb_second", "GB-Second", "0.00008"),
+            serverless("us-east-1", 4, "0.00008"),
+            ("serverless", "4GB", "us-east-1", "compute", "Second", "0.00008"),
         ),
         (
             bedrock("eu-west-1", "Llama 3 8B Instruct", "input-tokens", "0.00039"),
