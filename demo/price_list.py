@@ -21,7 +21,14 @@ from typing import Any
 
 EFFECTIVE = "2025-09-01T00:00:00Z"
 PAGE_SIZE = 10
-PREFIXES = {"us-east-1": "USE1", "us-west-2": "USW2", "eu-west-1": "EU", "eu-central-1": "EUC1"}
+PREFIXES = {
+    "us-east-1": "USE1",
+    "us-west-2": "USW2",
+    "eu-west-1": "EU",
+    "eu-central-1": "EUC1",
+    "ap-northeast-1": "APN1",
+    "us-gov-west-1": "UGW1",
+}
 # the SKU of the product whose price cannot be read (the tests look for it in the report)
 MALFORMED_SKU = "MALFORMED0000001"
 
@@ -190,6 +197,14 @@ def products(price_change: str | None = None) -> list[dict[str, Any]]:
         bedrock("us-east-1", "Nova Pro", "cache-read-input-token-count", "0.0002"),
         bedrock("us-east-1", "Nova Pro", "input-tokens-batch", "0.0004", inference="Batch"),
         bedrock("us-east-1", "Nova Pro", "output-tokens-batch", "0.0016", inference="Batch"),
+        # Nova where `eu.` / `apac.` profiles and GovCloud bill (source-Region prices): the
+        # figures are illustrative test data, not checked against the real Price List
+        bedrock("eu-central-1", "Nova Pro", "input-tokens", "0.00105"),
+        bedrock("eu-central-1", "Nova Pro", "output-tokens", "0.0042"),
+        bedrock("ap-northeast-1", "Nova Lite", "input-tokens", "0.00008"),
+        bedrock("ap-northeast-1", "Nova Lite", "output-tokens", "0.00032"),
+        bedrock("us-gov-west-1", "Nova Pro", "input-tokens", "0.00096"),
+        bedrock("us-gov-west-1", "Nova Pro", "output-tokens", "0.00384"),
         bedrock("us-west-2", "Nova Micro", "input-tokens", "0.000035"),
         bedrock("us-west-2", "Nova Micro", "output-tokens", "0.00014"),
         bedrock(
