@@ -218,7 +218,7 @@ def _keep_earlier_observations(
     for row in rows:
         before = existing.get((row["endpoint_id"], row["hour"]))
         if before is not None and before.collected_at >= before.hour + HOUR:
-            kept = _OBSERVED
+            kept: tuple[str, ...] = _OBSERVED
             if row.get("inference_seconds") is not None:
                 kept = tuple(name for name in _OBSERVED if name not in _PRICE)
             row = {**row, **{name: getattr(before, name) for name in kept}}

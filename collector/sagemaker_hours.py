@@ -66,7 +66,9 @@ def metric_series(lives: Iterable[EndpointLife]) -> list[MetricSeries]:
                     component_dims = ((COMPONENT_DIMENSION, str(component["name"])),)
                     series.add(MetricSeries(namespace, "Invocations", component_dims, "Sum"))
     # ModelLatency series go last: the Invocations queries keep their ids (q<n>)
-    return sorted(series, key=lambda s: (s.metric_name == LATENCY_METRIC, s.namespace, s.dimensions))
+    return sorted(
+        series, key=lambda s: (s.metric_name == LATENCY_METRIC, s.namespace, s.dimensions)
+    )
 
 
 def _owner(lives: Sequence[EndpointLife], hour: datetime) -> EndpointLife | None:
@@ -235,12 +237,12 @@ def _serverless_usd(
         config = variant.get("serverless") or {}
         if not is_serverless(variant):
             continue
-        memory_mb = config.get("memory_mb")
-        rate = prices.serverless(int(memory_mb), life.region, hour) if memory_mb else None
+        memory_mb = int(config.get("memory_mb") or 0)
+        rate = prices.serverless(memory_mb, life.region, hour) if memory_mb else None
         duration = seconds[str(variant["variant_name"])]
         if rate is None or duration is None or config.get("provisioned_concurrency"):
             return None
-        usd += rate.per_gb_second * Decimal(int(memory_mb)) / 1024 * duration
+        usd += rate.per_gb_second * Decimal(memory_mb) / 1024 * duration
     return usd
 
 

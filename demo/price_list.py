@@ -91,9 +91,7 @@ def sagemaker(region: str, instance: str, usd: str, effective: str = EFFECTIVE) 
     return product(attributes, "Hrs", usd, effective, family="ML Instance")
 
 
-def serverless(
-    region: str, memory_gb: int, usd: str, effective: str = EFFECTIVE
-) -> dict[str, Any]:
+def serverless(region: str, memory_gb: int, usd: str, effective: str = EFFECTIVE) -> dict[str, Any]:
     """SageMaker serverless inference compute: one product per memory size, priced per second
     of that size (us-east-1 lists 1 GB at $0.00002 per second, 4 GB at $0.00008)."""
     attributes = {
@@ -160,9 +158,7 @@ def _serverless_compute() -> list[dict[str, Any]]:
     """Serverless compute for every memory size in us-east-1 (the list price), and two sizes in
     eu-west-1 at an illustrative regional rate ($0.0000224 per GB-second: test data, unchecked)."""
     listed = [serverless("us-east-1", gb, str(Decimal("0.00002") * gb)) for gb in range(1, 7)]
-    return listed + [
-        serverless("eu-west-1", gb, str(Decimal("0.0000224") * gb)) for gb in (2, 4)
-    ]
+    return listed + [serverless("eu-west-1", gb, str(Decimal("0.0000224") * gb)) for gb in (2, 4)]
 
 
 def products(price_change: str | None = None) -> list[dict[str, Any]]:

@@ -89,7 +89,6 @@ class InstancePriceCatalog:
             return default
         return replace(default, source=f"us-east-1 list price ({default.source})")
 
-
     def serverless(self, region: str) -> ServerlessPrice | None:
         """The serverless compute rate per GB-second in a region (the us-east-1 list price where
         the region has none of its own, and the source says so), or None if none is shipped."""
@@ -129,4 +128,3 @@ def instance_hours_cost(price: InstancePrice | None, instance_hours: Decimal) ->
     if price is None:
         return None
     return (price.hourly * instance_hours).quantize(MONEY_QUANTUM)
-

@@ -184,12 +184,18 @@ def test_two_collections_on_different_days_store_the_same_price_as_of(monkeypatc
     for day in (datetime(2026, 11, 24, 23, tzinfo=UTC), datetime(2026, 11, 25, 1, tzinfo=UTC)):
 
         class Clock(datetime):
+            at = day
+
             @classmethod
             def now(cls, tz=None):
-                return day
+                return cls.at
 
         monkeypatch.setattr(library, "datetime", Clock)
         fresh = PriceCatalog.load()
-        seen.append((fresh.price(f"us.{SONNET_45}", "us-east-1").as_of,
-                     fresh.price("openai.gpt-5.6-sol", "us-east-1").as_of))
+        seen.append(
+            (
+                fresh.price(f"us.{SONNET_45}", "us-east-1").as_of,
+                fresh.price("openai.gpt-5.6-sol", "us-east-1").as_of,
+            )
+        )
     assert seen == [(LIBRARY, "2026-08-21"), (LIBRARY, "2026-08-21")]

@@ -15,7 +15,11 @@ DAY = date(2026, 11, 1)
     ("service", "usage_type", "expected"),
     [
         ("Amazon Bedrock", "USE1-ClaudeSonnet4.5-input-tokens", ("claudesonnet45", "input")),
-        ("Amazon Bedrock", "USE1-ClaudeSonnet4.5-input-tokens-flex", ("claudesonnet45", "flex_input")),
+        (
+            "Amazon Bedrock",
+            "USE1-ClaudeSonnet4.5-input-tokens-flex",
+            ("claudesonnet45", "flex_input"),
+        ),
         (
             "Amazon Bedrock",
             "USE1-ClaudeSonnet4.5-output-tokens-priority",
