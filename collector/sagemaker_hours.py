@@ -16,7 +16,7 @@ from typing import Any
 
 from collector.cloudwatch import Datapoint, MetricSeries
 from collector.sagemaker_lives import EndpointLife
-from core.pricing import MONEY_QUANTUM, InstancePriceCatalog
+from core.pricing import MONEY_QUANTUM, InstancePrice, InstancePriceCatalog, ServerlessPrice
 from core.pricing.dated import DatedInstancePrices
 from core.timeutil import floor_hour
 
@@ -36,7 +36,11 @@ LATENCY_METRIC = "ModelLatency"
 MICROSECONDS = Decimal(1_000_000)
 SECONDS_QUANTUM = Decimal("0.000001")
 
+# endpoint_hourly.price_source's length
+SOURCE_LENGTH = 256
+
 LifeKey = tuple[str, str, str, datetime]
+Priced = InstancePrice | ServerlessPrice
 Counts = dict[tuple[LifeKey, datetime], int]
 # inference seconds per (life, hour, variant name)
 Durations = dict[tuple[LifeKey, datetime, str], Decimal]
@@ -210,6 +214,7 @@ def _hourly_rate(
     prices: DatedInstancePrices,
     region: str,
     hour: datetime,
+    used: list[Priced],
 ) -> Decimal | None:
     """The instance variants' summed price per hour; None if any instance type (or pool size) is
     unknown: an instance pool is priced per pool, never as $0."""
@@ -219,6 +224,7 @@ def _hourly_rate(
             price = prices.price(instance_type, region, hour)
             if price is None or count is None:
                 return None
+            used.append(price)
             rate += price.hourly * count
     return rate
 
@@ -228,6 +234,7 @@ def _serverless_usd(
     hour: datetime,
     prices: DatedInstancePrices,
     seconds: dict[str, Decimal | None],
+    used: list[Priced],
 ) -> Decimal | None:
     """The serverless variants' compute cost in an hour: seconds x memory GB x rate per
     GB-second; None where the memory or the rate is unknown, or provisioned concurrency (billed
@@ -242,6 +249,7 @@ def _serverless_usd(
         duration = seconds[str(variant["variant_name"])]
         if rate is None or duration is None or config.get("provisioned_concurrency"):
             return None
+        used.append(rate)
         usd += rate.per_gb_second * Decimal(memory_mb) / 1024 * duration
     return usd
 
@@ -253,12 +261,16 @@ def _hour_cost(
     prices: DatedInstancePrices,
     service_hours: Decimal,
     seconds: dict[str, Decimal | None] | None,
+    used: list[Priced],
 ) -> tuple[Decimal | None, bool]:
-    """An endpoint-hour's estimated cost (None if unknown) and whether it is wholly priced."""
-    hourly_rate = _hourly_rate(instance_variants, prices, life.region, hour)
+    """An endpoint-hour's estimated cost (None if unknown) and whether it is wholly priced;
+    ``used`` is told each price the estimate was made with."""
+    hourly_rate = _hourly_rate(instance_variants, prices, life.region, hour, used)
     if any(not billed_instances(v) and not v.get("serverless") for v in life.variants):
         hourly_rate = None  # a variant whose instances are unknown is unpriced, never $0
-    serverless = Decimal(0) if seconds is None else _serverless_usd(life, hour, prices, seconds)
+    serverless = (
+        Decimal(0) if seconds is None else _serverless_usd(life, hour, prices, seconds, used)
+    )
     cost = None
     if hourly_rate is not None and (instance_variants or serverless is not None):
         cost = (hourly_rate * service_hours + (serverless or 0)).quantize(MONEY_QUANTUM)
@@ -278,7 +290,8 @@ def _hour_row(
     billing = life.status in BILLING_STATUSES
     service_hours = fraction if billing else Decimal(0).quantize(HOURS_QUANTUM)
     instance_variants = [v for v in life.variants if billed_instances(v)]
-    cost, priced = _hour_cost(life, hour, instance_variants, prices, service_hours, seconds)
+    used: list[Priced] = []
+    cost, priced = _hour_cost(life, hour, instance_variants, prices, service_hours, seconds, used)
     types = sorted({t for v in instance_variants for t, _ in billed_instances(v)})
     inference_seconds = None
     if seconds is not None:
@@ -295,5 +308,16 @@ def _hour_row(
         "inference_seconds": inference_seconds,
         "estimated_cost_usd": cost,
         "priced": priced,
+        **price_fields(used if cost is not None else []),
         "collected_at": collected_at,
+    }
+
+
+def price_fields(used: Sequence[Priced]) -> dict[str, str | None]:
+    """price_source (each distinct source, "; "-joined) and price_as_of (the newest date) of the
+    prices an estimate was made with; None for an estimate made with none."""
+    sources = "; ".join(dict.fromkeys(price.source for price in used))
+    return {
+        "price_source": sources[:SOURCE_LENGTH] or None,
+        "price_as_of": max((price.as_of for price in used), default=None),
     }

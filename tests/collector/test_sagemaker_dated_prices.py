@@ -179,3 +179,61 @@ def test_a_serverless_hour_in_eu_west_1_is_priced_at_the_regional_price_list_poi
         True,
     )
     assert hours[0][3] == Decimal("0.000168")
+
+
+def test_an_hour_row_names_the_source_and_date_of_its_prices():
+    from collector.sagemaker_hours import hourly_rows
+    from collector.sagemaker_inventory import Described
+    from collector.sagemaker_lives import endpoint_life
+    from core.pricing import InstancePriceCatalog
+    from core.pricing.dated import DatedInstancePrices, DatedPrices, Point
+    from core.settings import AttributionConfig
+
+    def life_on(variant: dict, live: dict) -> object:
+        described = Described(
+            endpoint={
+                "EndpointName": "e",
+                "EndpointConfigName": "e-config",
+                "EndpointStatus": "InService",
+                "CreationTime": CREATED,
+                "ProductionVariants": [{"VariantName": "AllTraffic", **live}],
+            },
+            config={
+                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m", **variant}]
+            },
+        )
+        return endpoint_life(
+            described,
+            target=Target(ACCOUNT, "eu-west-1"),
+            attribution=AttributionConfig(),
+            seen_at=END,
+        )
+
+    point = Point(
+        datetime(2025, 9, 1, tzinfo=UTC),
+        Decimal("2.27"),
+        "Hrs",
+        "aws-price-list AmazonSageMaker sku X",
+    )
+    prices = DatedInstancePrices(
+        InstancePriceCatalog.load(),
+        DatedPrices({("instance", "ml.g5.4xlarge", "eu-west-1", "hourly"): [point]}),
+    )
+    instance = life_on({"InstanceType": "ml.g5.4xlarge"}, {"CurrentInstanceCount": 1})
+    serverless = life_on({"ServerlessConfig": {"MemorySizeInMB": 2048}}, {})
+    rows = hourly_rows(
+        [instance, serverless],
+        [],
+        start=CREATED,
+        end=CREATED + timedelta(hours=1),
+        snapshot_at=END,
+        catalog=prices,
+        collected_at=END,
+    )
+    got = [(row["price_source"], row["price_as_of"]) for _key, row in rows]
+    shipped = InstancePriceCatalog.load().serverless("eu-west-1")
+    assert got == [
+        ("aws-price-list AmazonSageMaker sku X", "2025-09-01"),
+        (shipped.source, shipped.as_of),
+    ]
+    assert shipped.source.startswith("us-east-1 list price (")

@@ -588,6 +588,8 @@ def test_get_metric_data_pages_become_prorated_priced_endpoint_hours():
             "inference_seconds": None,
             "estimated_cost_usd": Decimal("1.880000"),
             "priced": True,
+            "price_source": CATALOG.price("ml.g4dn.2xlarge", "us-east-1").source,
+            "price_as_of": "2026-11-25",
             "collected_at": SNAPSHOT,
         },
     )
