@@ -8,10 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from core.aws import ClientFactory, Target
-from core.models import Endpoint, EndpointHourly
+from core.models import EndpointHourly
 from core.pricing.dated import store_points
 from core.pricing.price_list import (
     MalformedProduct,
@@ -23,6 +21,7 @@ from core.settings import parse_config
 from demo.price_list import products
 from demo.seed import create_sagemaker_endpoint, put_sagemaker_invocations, put_sagemaker_metric
 from tests.collector.test_sagemaker_collect import ACCOUNT, collect
+from tests.collector.test_sagemaker_pricing import hours_of as sagemaker_hours
 
 DAY_D = datetime(2026, 10, 15, tzinfo=UTC)
 CREATED = DAY_D - timedelta(hours=3)
@@ -55,22 +54,15 @@ def store_price_list(sessions, price_change: str | None = None) -> None:
 
 
 def hours_of(sessions, name: str) -> list[tuple]:
-    with sessions() as session:
-        return [
-            tuple(row)
-            for row in session.execute(
-                select(
-                    EndpointHourly.hour,
-                    EndpointHourly.service_hours,
-                    EndpointHourly.inference_seconds,
-                    EndpointHourly.estimated_cost_usd,
-                    EndpointHourly.priced,
-                )
-                .join(Endpoint, Endpoint.id == EndpointHourly.endpoint_id)
-                .where(Endpoint.endpoint_name == name)
-                .order_by(EndpointHourly.hour)
-            )
-        ]
+    return sagemaker_hours(
+        sessions,
+        name,
+        EndpointHourly.hour,
+        EndpointHourly.service_hours,
+        EndpointHourly.inference_seconds,
+        EndpointHourly.estimated_cost_usd,
+        EndpointHourly.priced,
+    )
 
 
 def g5_endpoint(region: str) -> ClientFactory:
