@@ -98,6 +98,14 @@ def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text)
 
 
+def _tier(name: str) -> tuple[str, str]:
+    """A usage type name without its tier ending, and the tier's kind prefix (``flex_``, or "")."""
+    for end, tier in TIER_SUFFIXES.items():
+        if name.endswith(end):
+            return name[: -len(end)], f"{tier}_" if tier else ""
+    return name, ""
+
+
 def usage_model_key(service: str, usage_type: str) -> tuple[str, str] | None:
     """(model key, token kind) of a Bedrock token usage type, or None for any other usage type."""
     if MARKETPLACE_EDITION.search(service):
@@ -113,14 +121,6 @@ def usage_model_key(service: str, usage_type: str) -> tuple[str, str] | None:
         if name.endswith(suffix):
             return _key(name[: -len(suffix)]), f"{tier}{kind}"
     return None
-
-
-def _tier(name: str) -> tuple[str, str]:
-    """A usage type name without its tier ending, and the tier's kind prefix (``flex_``, or "")."""
-    for end, tier in TIER_SUFFIXES.items():
-        if name.endswith(end):
-            return name[: -len(end)], f"{tier}_" if tier else ""
-    return name, ""
 
 
 def model_key(base_model_id: str) -> str:
