@@ -149,6 +149,8 @@ class EndpointHourly(Base):
     service_hours: Mapped[Decimal] = mapped_column(Numeric(9, 6), default=0)
     invocations: Mapped[int] = mapped_column(BigInteger, default=0)
     component_invocations: Mapped[int] = mapped_column(BigInteger, default=0)
+    # serverless variants' summed inference duration (CloudWatch ModelLatency); None otherwise
+    inference_seconds: Mapped[Decimal | None] = mapped_column(Numeric(16, 6))
     estimated_cost_usd: Mapped[Decimal | None]
     priced: Mapped[bool] = mapped_column(Boolean)
     # where the estimate's price came from and the date it took effect (None: unpriced, or

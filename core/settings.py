@@ -183,6 +183,11 @@ class PriceOverride(_Strict):
     regions: list[str] | None = None  # absent: every region
 
 
+class InstanceOverride(_Strict):
+    hourly: Number = Field(ge=0)  # USD per instance-hour
+    regions: list[str] | None = None  # absent: every region
+
+
 class PriceRefreshConfig(_Strict):
     # how often `run` reads the AWS Price List into dated price points (`prices refresh`)
     interval: Duration = timedelta(days=7)
@@ -191,6 +196,8 @@ class PriceRefreshConfig(_Strict):
 class PricingConfig(_Strict):
     # negotiated or newer prices; they win over the shipped catalog
     overrides: dict[str, PriceOverride] = Field(default_factory=dict)
+    # SageMaker instance types' negotiated hourly prices; they win over the Price List and catalog
+    instance_overrides: dict[str, InstanceOverride] = Field(default_factory=dict)
     refresh: PriceRefreshConfig = PriceRefreshConfig()
 
 

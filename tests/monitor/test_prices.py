@@ -170,7 +170,7 @@ def test_a_price_change_on_day_d_leaves_earlier_hours_at_the_old_price(cli, sess
         session.add_all(BedrockUsageHourly(**usage_row(hour, "0.300000")) for hour in hours)
     price_list.catalog = products(price_change="2025-10-15")
     result = cli("prices", "refresh")
-    assert "(1 new)" in result.stdout  # the old point is kept: history
+    assert "(2 new)" in result.stdout  # the old points are kept: history
     with sessions() as session:
         prices = DatedTokenPrices.load(session, PriceCatalog.load())
     assert prices.price(LLAMA, "us-east-1", CHANGE - timedelta(hours=1)).input == Decimal("0.3")
