@@ -179,34 +179,16 @@ class SageMakerCollector(HourlyRegionalSource):
                 )
             )
         }
-        rows = [{"endpoint_id": ids[key], **_stored(row)} for key, row in fetched.hourly]
+        rows = [{"endpoint_id": ids[key], **row} for key, row in fetched.hourly]
         rows = _keep_earlier_observations(session, rows, fetched.start, fetched.end)
         upsert(session, EndpointHourly, rows)
         return len(fetched.lives) + len(rows)
 
 
-# endpoint_hourly's columns: price_source and price_as_of are stored where the table has them
-# (migration 0009 adds them; an hour row carries them either way)
-_COLUMNS = frozenset(EndpointHourly.__table__.columns.keys())
 # Capacity columns of an hour, kept from the first observation made after the hour ended
 # (a serverless hour's cost follows its metrics, as invocations do: it is not kept).
 _PRICE = ("estimated_cost_usd", "priced", "price_source", "price_as_of")
-_OBSERVED = tuple(
-    name
-    for name in (
-        "status",
-        "instance_type",
-        "instance_count",
-        "service_hours",
-        *_PRICE,
-        "collected_at",
-    )
-    if name in _COLUMNS
-)
-
-
-def _stored(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in row.items() if name in _COLUMNS}
+_OBSERVED = ("status", "instance_type", "instance_count", "service_hours", *_PRICE, "collected_at")
 
 
 def _keep_earlier_observations(

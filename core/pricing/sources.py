@@ -8,7 +8,6 @@ our own shipped data; a batch price carries `` (batch: half price)`` after any o
 from __future__ import annotations
 
 from core.pricing.token_price import BATCH_NOTE
-from core.pricing.tokens import OVERRIDE_SOURCE
 
 PRICE_LIST = "AWS Price List"
 LIBRARY = "genai-prices"
@@ -18,6 +17,7 @@ UNPRICED = "unpriced"
 # a priced row stored before its price's source was recorded
 NOT_RECORDED = "source not recorded"
 _PRICE_LIST_PREFIX = "aws-price-list"
+_CONFIG_PREFIX = "config:"
 
 
 def source_label(source: str | None, priced: bool = True) -> str:
@@ -32,7 +32,7 @@ def source_label(source: str | None, priced: bool = True) -> str:
         return PRICE_LIST
     if source.startswith(LIBRARY):
         return source
-    if source == OVERRIDE_SOURCE:
+    if source.startswith(_CONFIG_PREFIX):  # pricing.overrides, pricing.instance_overrides
         return OVERRIDE
     return SHIPPED
 

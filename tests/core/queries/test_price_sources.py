@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from core.db import upsert
 from core.models import BedrockUsageHourly, EndpointHourly
+from core.pricing.dated import INSTANCE_OVERRIDE_SOURCE
 from core.pricing.sources import (
     LIBRARY,
     NOT_RECORDED,
@@ -33,6 +34,7 @@ def test_each_stored_source_has_a_label_a_reader_knows():
     assert source_label(LIB) == LIB
     assert source_label(f"{LIB} (batch: half price)") == LIB
     assert source_label(OVERRIDE_SOURCE) == OVERRIDE
+    assert source_label(INSTANCE_OVERRIDE_SOURCE) == OVERRIDE
     assert source_label("https://aws.amazon.com/bedrock/pricing/") == SHIPPED
     assert (
         source_label("us-east-1 list price (https://aws.amazon.com/sagemaker/pricing/)") == SHIPPED
