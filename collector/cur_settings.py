@@ -7,10 +7,9 @@ only its schedule under `collection.cur`.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from typing_extensions import Annotated
 
 BillingSource = Literal["cost_explorer", "cur"]
 DEFAULT_SOURCES: tuple[BillingSource, ...] = ("cost_explorer",)
