@@ -54,9 +54,12 @@ class CurConfig(SourceConfig):
     interval: Duration = timedelta(hours=6)  # Data Exports refresh an export about once a day
 
 
-# (collector, S3 client) -> an engine with read_period(period, files) -> PeriodRead; the Athena
-# engine registers itself here
-ENGINES: dict[str, Callable[[Any, Any], Any]] = {}
+# `collection.costs.engine` -> a factory (collector, target) -> an engine whose
+# ``read_period(billing_period, files) -> PeriodRead`` aggregates one changed period with
+# ``cur_sql.genai_lines_sql`` (rows keyed by the object they came from, or by any one key when
+# the engine reads the period as a whole). "local" is built in; the Athena engine registers here.
+# Listing and change detection stay in S3 whatever the engine: an unchanged period costs nothing.
+ENGINES: dict[str, Callable[[Any, Target], Any]] = {}
 
 
 def month_start(moment: datetime) -> datetime:
@@ -183,13 +186,20 @@ class CurCollector:
             prepared.stored.setdefault(period, {})[key] = (etag, last_modified)
         return prepared
 
-    def engine(self, s3: Any) -> Any:
-        """The engine that aggregates a period: DuckDB here, or Athena."""
+    def engine(self, target: Target) -> Any:
+        """The engine that aggregates a period: DuckDB on this machine, or a registered one."""
         billing = self.billing
         if billing.engine in ENGINES:
-            return ENGINES[billing.engine](self, s3)
+            return ENGINES[billing.engine](self, target)
+        if billing.engine != "local":
+            log.warning("cur: engine %s is not available: reading locally", billing.engine)
         assert billing.cur is not None
-        return LocalEngine(s3, billing.cur, self.config.attribution.tag_key, billing.extra_services)
+        return LocalEngine(
+            self.clients("s3", target),
+            billing.cur,
+            self.config.attribution.tag_key,
+            billing.extra_services,
+        )
 
     def fetch(
         self, prepared: PreparedExport, start: datetime, end: datetime, collected_at: datetime
@@ -206,7 +216,7 @@ class CurCollector:
             fetched.read = PeriodRead(error=f"billing period {period}: {problem}")
             return fetched
         log.info("cur: reading billing period %s (%d file(s))", period, len(files))
-        fetched.read = self.engine(s3).read_period(period, files)
+        fetched.read = self.engine(prepared.target).read_period(period, files)
         return fetched
 
     def _data_files(
