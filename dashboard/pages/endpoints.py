@@ -48,7 +48,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 "Idle hours are the in-service hours since the last call, as of the end of the days shown. "
                 "Serverless and scale-to-zero endpoints bill per use and are never idle waste. "
                 "Estimated cost: instance-hours at list price (the monitor's estimate); billed: the "
-                "CUR 2.0 lines of the endpoint's ARN (source cur; empty without a CUR export). "
+                "CUR 2.0 lines of the endpoint's ARN (source cur; shown when a CUR export is read). "
                 "Sort and filter by column; Export downloads CSV.",
                 className="note",
             ),
@@ -57,7 +57,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 f"{PAGE}-table",
                 frame,
                 "No SageMaker endpoints in the days shown: run `genai-monitor collect sagemaker`.",
-                columns=ENDPOINT_COLUMNS,
+                columns=[column for column in ENDPOINT_COLUMNS if column in frame.columns],
                 filterable=True,
                 page_size=25,
                 highlight=[IDLE_ROW],

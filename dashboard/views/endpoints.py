@@ -64,4 +64,8 @@ def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal)
         ]
         for s in summaries
     ]
-    return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+    frame = pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+    # without CUR lines for any endpoint shown, the billed column would be empty: leave it out
+    if frame.empty or frame["billed_usd"].isna().all():
+        frame = frame.drop(columns=["billed_usd"])
+    return frame
