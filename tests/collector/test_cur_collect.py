@@ -388,8 +388,9 @@ def test_without_cur_among_the_sources_it_has_no_targets_and_cost_explorer_none_
 
 
 def test_collect_cur_through_the_command_line_exits_1_on_a_corrupt_period(
-    s3, tmp_path, monkeypatch, database_url
+    s3, tmp_path, monkeypatch, database_url, engine
 ):
+    # ``engine`` empties the database afterwards, as for every other test of it
     config_path = tmp_path / "genai-monitor.yaml"
     config_path.write_text(CONFIG.replace("[cost_explorer, cur]", "cur"))
     monkeypatch.setenv("GENAI_MONITOR_CONFIG", str(config_path))
