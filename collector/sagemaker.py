@@ -29,6 +29,7 @@ from core.aws import ClientFactoryFn, Target
 from core.db import upsert
 from core.models import Endpoint, EndpointHourly
 from core.pricing import InstancePriceCatalog
+from core.pricing.dated import DatedInstancePrices
 from core.registry import SourceDeps, SourceEntry, sources
 from core.settings import MonitorConfig, SourceConfig
 from core.timeutil import as_utc
@@ -40,6 +41,7 @@ class PreparedTarget:
 
     target: Target
     stored: list[EndpointLife]
+    prices: DatedInstancePrices
     described: list[Described] | None = None
     snapshot_at: datetime | None = None
     lives: list[EndpointLife] | None = None
@@ -95,8 +97,11 @@ class SageMakerCollector(HourlyRegionalSource):
     def prepare(
         self, session: Session, target: Target, start: datetime, end: datetime
     ) -> PreparedTarget:
-        """Read the target's stored lives; the AWS snapshot waits for the first window's time."""
-        return PreparedTarget(target, stored_lives(session, target, start, end))
+        """Read the target's stored lives and the stored price points; the AWS snapshot waits for
+        the first window's time."""
+        overrides = self.config.pricing.instance_overrides
+        prices = DatedInstancePrices.load(session, self.catalog, overrides)
+        return PreparedTarget(target, stored_lives(session, target, start, end), prices)
 
     def _autoscaling(self, target: Target) -> Any | None:
         return self.clients("application-autoscaling", target)
@@ -146,7 +151,7 @@ class SageMakerCollector(HourlyRegionalSource):
             start=start,
             end=end,
             snapshot_at=fetched.snapshot_at,
-            catalog=self.catalog,
+            catalog=prepared.prices,
             collected_at=collected_at,
         )
         return FetchedWindow(lives, rows, start, end)
@@ -174,22 +179,34 @@ class SageMakerCollector(HourlyRegionalSource):
                 )
             )
         }
-        rows = [{"endpoint_id": ids[key], **row} for key, row in fetched.hourly]
+        rows = [{"endpoint_id": ids[key], **_stored(row)} for key, row in fetched.hourly]
         rows = _keep_earlier_observations(session, rows, fetched.start, fetched.end)
         upsert(session, EndpointHourly, rows)
         return len(fetched.lives) + len(rows)
 
 
-# Capacity columns of an hour, kept from the first observation made after the hour ended.
-_OBSERVED = (
-    "status",
-    "instance_type",
-    "instance_count",
-    "service_hours",
-    "estimated_cost_usd",
-    "priced",
-    "collected_at",
+# endpoint_hourly's columns: price_source and price_as_of are stored where the table has them
+# (migration 0009 adds them; an hour row carries them either way)
+_COLUMNS = frozenset(EndpointHourly.__table__.columns.keys())
+# Capacity columns of an hour, kept from the first observation made after the hour ended
+# (a serverless hour's cost follows its metrics, as invocations do: it is not kept).
+_PRICE = ("estimated_cost_usd", "priced", "price_source", "price_as_of")
+_OBSERVED = tuple(
+    name
+    for name in (
+        "status",
+        "instance_type",
+        "instance_count",
+        "service_hours",
+        *_PRICE,
+        "collected_at",
+    )
+    if name in _COLUMNS
 )
+
+
+def _stored(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name in _COLUMNS}
 
 
 def _keep_earlier_observations(
@@ -211,7 +228,10 @@ def _keep_earlier_observations(
     for row in rows:
         before = existing.get((row["endpoint_id"], row["hour"]))
         if before is not None and before.collected_at >= before.hour + HOUR:
-            row = {**row, **{name: getattr(before, name) for name in _OBSERVED}}
+            kept: tuple[str, ...] = _OBSERVED
+            if row.get("inference_seconds") is not None:
+                kept = tuple(name for name in _OBSERVED if name not in _PRICE)
+            row = {**row, **{name: getattr(before, name) for name in kept}}
         merged.append(row)
     return merged
 

@@ -11,9 +11,11 @@ that way is caught up on by whichever process is free when it is released.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +28,8 @@ from sqlalchemy.orm import Session, aliased
 
 from core.db import DatabaseError, error_reason, session_factory, upsert
 from core.models import WorkClaim
+
+log = logging.getLogger(__name__)
 
 # the account and region of a claim on work that has no target (the alert evaluation)
 NO_TARGET = ("-", "-")
@@ -125,6 +129,30 @@ class Claims:
                 f"{claim.source} {claim.account_id}/{claim.region}: the lease ran out and "
                 "another process took the target over"
             )
+
+    @contextmanager
+    def kept(self, claim: Claim, lease: timedelta, clock: Callable[[], datetime]) -> Iterator[None]:
+        """Renew ``claim``'s lease in the background while the block runs, so work of one piece
+        that outlasts its lease (an alert evaluation on a busy machine) is not taken over."""
+        stop = threading.Event()
+
+        def renew_until_stopped() -> None:
+            while not stop.wait(lease.total_seconds() / 3):
+                try:
+                    self.renew(claim, clock(), lease)
+                except LeaseLost as exc:
+                    log.warning("%s", exc)
+                    return
+                except DatabaseError as exc:  # the work itself meets the outage and reports it
+                    log.debug("%s", exc)
+
+        keeper = threading.Thread(target=renew_until_stopped, name="claim-keeper", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join()
 
     def finish(self, claim: Claim, status: str, now: datetime) -> None:
         """Mark the claim done, so no process takes the target again in this cycle."""

@@ -125,7 +125,10 @@ def _hours(value: Decimal | None) -> float | None:
 
 def _endpoint_note(row: EndpointSummary) -> str | None:
     if row.endpoint_type == "serverless":
-        return "serverless: bills per use; not priced from instance-hours and never idle waste"
+        return (
+            "serverless: bills per use, priced per GB-second of inference duration (ModelLatency)"
+            " x memory; data processed not estimated; never idle waste"
+        )
     if row.endpoint_type == "async" and row.scales_to_zero:
         return "async, scales to zero: not idle waste"
     if row.multi_model:

@@ -256,13 +256,14 @@ class Service:
             log.info("alerts: cycle %s is evaluated by another process", iso_utc(this_cycle))
             return "held_elsewhere"
         try:
-            summary, report = cycle(
-                self.sessions,
-                self.config,
-                partial(build_snapshot, self.config),
-                self._channels,
-                self.clock,
-            )
+            with self.claims.kept(claim, self._specs_by_id[ALERTS_JOB].interval, self.clock):
+                summary, report = cycle(
+                    self.sessions,
+                    self.config,
+                    partial(build_snapshot, self.config),
+                    self._channels,
+                    self.clock,
+                )
         except SQLAlchemyError as exc:
             raise DatabaseError(f"cannot evaluate the alert rules: {error_reason(exc)}") from exc
         outcome = "succeeded" if report.failed == 0 else "partial"
@@ -291,7 +292,8 @@ class Service:
         if claim is None:
             return "held_elsewhere"
         try:
-            report = refresh(self.app)
+            with self.claims.kept(claim, self._specs_by_id[PRICES_JOB].interval, self.clock):
+                report = refresh(self.app)
             outcome = "succeeded"
             log.info("prices: %s", report.summary())
         except PriceListUnavailable as exc:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.components import card, card_row, highlight_rows, table_section, usd
+from dashboard.components import (
+    card,
+    card_row,
+    highlight_rows,
+    price_note,
+    table_section,
+    usd,
+)
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
-from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoints_frame
+from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoint_sources_line, endpoints_frame
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
@@ -26,6 +33,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     threshold = context.idle_threshold_hours()
     with context.sessions() as session:
         frame = endpoints_frame(session, filters, threshold)
+        sources = endpoint_sources_line(session, filters)
     idle = frame[frame["idle"]] if not frame.empty else frame
     cost = (
         sum((v for v in frame["estimated_cost_usd"] if v is not None), ZERO)
@@ -44,6 +52,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     return html.Div(
         [
             cards,
+            price_note(f"{PAGE}-price-sources", "Endpoint cost", sources),
             html.P(
                 "Idle hours are the in-service hours since the last call, as of the end of the days shown. "
                 "Serverless and scale-to-zero endpoints bill per use and are never idle waste. "

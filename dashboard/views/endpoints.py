@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from core.queries.billed import with_billed
 from core.queries.endpoints import endpoint_summaries
+from core.queries.price_sources import endpoint_price_mix
 from dashboard.context import CENT, cents
 from dashboard.filters import Filters
+from dashboard.views.price_sources import price_sources_line
 
 ENDPOINT_COLUMNS = [
     "endpoint_name",
@@ -69,3 +71,11 @@ def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal)
     if frame.empty or frame["billed_usd"].isna().all():
         frame = frame.drop(columns=["billed_usd"])
     return frame
+
+
+def endpoint_sources_line(session: Session, filters: Filters) -> str:
+    """Where the window's endpoint estimate's prices came from, in one line."""
+    start, end = filters.window
+    where = (filters.team_list(), filters.account_list(), filters.region_list())
+    mix = endpoint_price_mix(session, start, end, *where)
+    return price_sources_line(mix, "instance-hours", "endpoint-hours")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -185,3 +186,49 @@ def export_alerts(
         fmt,
         path,
     )
+
+
+def parse_month_option(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    """Option callback: --month YYYY-MM, a month already begun (default: the last complete one)."""
+    from core.queries.billing import parse_month, previous_month
+    from core.timeutil import utcnow
+
+    today = utcnow().date()
+    if value is None:
+        return previous_month(today)
+    try:
+        return parse_month(value, today)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@export.command("focus")
+@click.option(
+    "--month",
+    callback=parse_month_option,
+    help="Billing period, YYYY-MM (default: the last complete month).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+)
+@click.option("-o", "--output", "path", help="Write to this file (parquet: required).")
+@click.pass_context
+def export_focus(ctx: click.Context, month: str, fmt: str, path: str | None) -> None:
+    """A month's billed GenAI lines in the FinOps FOCUS 1.2 column set (x_ columns: team, model,
+    tokens, source), validated against the column list; CUR 2.0 lines when the month has them,
+    else Cost Explorer's."""
+    from monitor.cli.base import Failure
+    from monitor.focus import FocusError, focus_export, write
+
+    if fmt == "parquet" and (path is None or path == "-"):
+        raise click.UsageError("--format parquet needs -o FILE")
+    app = app_of(ctx)
+    with app.database()() as session:
+        found = focus_export(session, month, app.config)
+    click.echo(found.describe(), err=True)
+    try:
+        write(found, fmt, path, sys.stdout)
+    except FocusError as exc:
+        raise Failure(str(exc)) from None
+    if path and path != "-":
+        click.echo(f"wrote {len(found.records)} row(s) to {path}", err=True)

@@ -5,6 +5,7 @@ an expired lease is free again; a target held for an earlier cycle waits."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -163,3 +164,20 @@ def test_claims_a_failed_job_left_are_freed_when_its_process_runs_the_source_aga
     retaken = first.take("bedrock", CYCLE, later, LEASE)
     assert retaken is not None and retaken.id == abandoned.id
     second.renew(others, later, LEASE)  # the other process's claim is still its own
+
+
+def test_a_kept_claim_outlasts_its_lease_and_lapses_once_let_go(replicas):
+    first, second = replicas[:2]
+    lease = timedelta(seconds=0.6)
+    clock = lambda: datetime.now(UTC)  # noqa: E731 - the keeper renews on the real clock
+    first.offer("alerts", CYCLE, TARGETS[:1])
+    claim = first.take("alerts", CYCLE, clock(), lease)
+    assert claim is not None
+    with first.kept(claim, lease, clock):
+        time.sleep(3 * lease.total_seconds())
+        # three leases later the work still runs, and its claim is still held
+        assert second.take("alerts", CYCLE, clock(), lease) is None
+    time.sleep(1.5 * lease.total_seconds())
+    # let go without finishing (the process died): the lease lapses and the work is free again
+    taken = second.take("alerts", CYCLE, clock(), lease)
+    assert taken is not None and taken.id == claim.id
