@@ -55,7 +55,10 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
             price_note(f"{PAGE}-price-sources", "Endpoint cost", sources),
             html.P(
                 "Idle hours are the in-service hours since the last call, as of the end of the days shown. "
-                "Serverless and scale-to-zero endpoints bill per use and are never idle waste. Sort and filter by column; Export downloads CSV.",
+                "Serverless and scale-to-zero endpoints bill per use and are never idle waste. "
+                "Estimated cost: instance-hours at list price (the monitor's estimate); billed: the "
+                "CUR 2.0 lines of the endpoint's ARN (source cur; shown when a CUR export is read). "
+                "Sort and filter by column; Export downloads CSV.",
                 className="note",
             ),
             table_section(
@@ -63,7 +66,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 f"{PAGE}-table",
                 frame,
                 "No SageMaker endpoints in the days shown: run `genai-monitor collect sagemaker`.",
-                columns=ENDPOINT_COLUMNS,
+                columns=[column for column in ENDPOINT_COLUMNS if column in frame.columns],
                 filterable=True,
                 page_size=25,
                 highlight=[IDLE_ROW],

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.queries.billed import with_billed
 from core.queries.endpoints import endpoint_summaries
 from core.queries.price_sources import endpoint_price_mix
 from dashboard.context import CENT, cents
@@ -27,6 +28,7 @@ ENDPOINT_COLUMNS = [
     "last_invocation_at",
     "invocations",
     "estimated_cost_usd",
+    "billed_usd",
     "idle_cost_usd",
     "idle",
 ]
@@ -35,8 +37,13 @@ ENDPOINT_COLUMNS = [
 def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal) -> pd.DataFrame:
     """Every endpoint alive in the window with its hours, calls, cost and idle streak (as of the window's end)."""
     start, end = filters.window
-    summaries = endpoint_summaries(
-        session, start, end, filters.team_list(), filters.account_list(), filters.region_list()
+    summaries = with_billed(
+        session,
+        endpoint_summaries(
+            session, start, end, filters.team_list(), filters.account_list(), filters.region_list()
+        ),
+        start,
+        end,
     )
     rows = [
         [
@@ -53,12 +60,17 @@ def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal)
             s.last_invocation_at,
             s.invocations,
             cents(s.estimated_cost_usd),
+            cents(s.billed_usd),
             cents(s.idle_cost_usd),
             s.idle_for(idle_threshold),
         ]
         for s in summaries
     ]
-    return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+    frame = pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+    # without CUR lines for any endpoint shown, the billed column would be empty: leave it out
+    if frame.empty or frame["billed_usd"].isna().all():
+        frame = frame.drop(columns=["billed_usd"])
+    return frame
 
 
 def endpoint_sources_line(session: Session, filters: Filters) -> str:

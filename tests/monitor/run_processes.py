@@ -30,6 +30,7 @@ collection:
   bedrock: {interval: 2s, initial_backfill: 2d}
   sagemaker: {interval: 2s, initial_backfill: 2d}
   costs: {interval: 2s}
+  cur: {interval: 2s}             # no targets: `cur` is not among the billing sources
 alerts:
   interval: 2s
   default_route: [log]
