@@ -1,0 +1,209 @@
+"""The Athena engine against the Athena stand-in, served over HTTP and answering boto3: Glue
+tables over Parquet objects in moto's S3, typed rows back from VarChar strings, paging past
+1,000 rows with the header row skipped once, FAILED queries and timeouts with clear errors."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from collector.cur_athena import AthenaEngine, AthenaPlace, AthenaQueryFailed, convert
+from core.aws import AwsFatal, ClientFactory, Target
+from demo.athena import AthenaState, athena_server
+from demo.athena_catalog import register_table
+
+BUCKET = "cur-export"
+OUTPUT = "s3://athena-results/genai/"
+PLACE = AthenaPlace(workgroup="primary", database="cur", table="genai", output=OUTPUT)
+TARGET = Target("123456789012", "us-east-1")
+
+
+def cost(i: int) -> Decimal:
+    """The unblended cost of line ``i``: a third of it, at CUR's ten decimals."""
+    return (Decimal(i) / Decimal(3)).quantize(Decimal("1E-10"))
+
+
+def put_parquet(key: str, table: pa.Table) -> None:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=sink.getvalue())
+
+
+def lines(count: int, period: str) -> pa.Table:
+    """``count`` CUR-like lines of one billing period: a day, a service, a cost, a quantity."""
+    first = date.fromisoformat(f"{period}-01")
+    return pa.table(
+        {
+            "line_item_usage_start_date": pa.array(
+                [first + timedelta(days=i % 28) for i in range(count)], pa.date32()
+            ),
+            "product_servicecode": pa.array(
+                ["AmazonBedrock" if i % 2 else "AmazonSageMaker" for i in range(count)]
+            ),
+            "line_item_unblended_cost": pa.array(
+                [cost(i) for i in range(count)], pa.decimal128(30, 10)
+            ),
+            "line_item_usage_amount": pa.array([float(i) for i in range(count)], pa.float64()),
+        }
+    )
+
+
+@pytest.fixture
+def athena(aws, monkeypatch):
+    """The stand-in over a Glue table partitioned by billing period, its objects in moto S3."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket="athena-results")
+    partitions = []
+    for period, count in (("2025-01", 1500), ("2025-02", 1200)):
+        folder = f"cur2/genai/data/BILLING_PERIOD={period}/"
+        put_parquet(f"{folder}genai-00001.snappy.parquet", lines(count, period))
+        partitions.append((period, f"s3://{BUCKET}/{folder}"))
+    register_table("cur", "genai", f"s3://{BUCKET}/cur2/genai/data/", partitions)
+    with athena_server() as (url, state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", url)
+        yield state
+
+
+def engine(factory: ClientFactory, place: AthenaPlace = PLACE) -> tuple[AthenaEngine, list[float]]:
+    pauses: list[float] = []
+    return AthenaEngine(factory, TARGET, place, sleep=pauses.append), pauses
+
+
+def test_a_query_runs_in_the_stand_in_and_comes_back_typed(athena: AthenaState):
+    factory = ClientFactory()
+    runner, pauses = engine(factory)
+    rows = list(
+        runner.rows(
+            "SELECT line_item_usage_start_date AS day, product_servicecode AS service, "
+            "CAST(SUM(line_item_unblended_cost) AS DECIMAL(38, 10)) AS unblended, "
+            "COUNT(*) AS lines, billing_period "
+            "FROM genai WHERE billing_period = '2025-02' AND line_item_usage_start_date "
+            "< DATE '2025-02-03' GROUP BY 1, 2, 5 ORDER BY 1, 2"
+        )
+    )
+    # days 1 and 2 of February: i % 28 in {0, 1}, i < 1200 -> 43 lines each, one service per day
+    assert rows == [
+        {
+            "day": date(2025, 2, 1),
+            "service": "AmazonSageMaker",
+            "unblended": sum(cost(i) for i in range(0, 1200, 28)),
+            "lines": 43,
+            "billing_period": "2025-02",
+        },
+        {
+            "day": date(2025, 2, 2),
+            "service": "AmazonBedrock",
+            "unblended": sum(cost(i) for i in range(1, 1200, 28)),
+            "lines": 43,
+            "billing_period": "2025-02",
+        },
+    ]
+    assert type(rows[0]["unblended"]) is Decimal
+    # QUEUED, RUNNING, SUCCEEDED: two pauses, the second twice the first
+    assert pauses == [0.5, 1.0]
+    assert factory.counter.snapshot() == {
+        "athena:StartQueryExecution": 1,
+        "athena:GetQueryExecution": 3,
+        "athena:GetQueryResults": 1,
+    }
+    (query,) = athena.queries.values()
+    assert (query.database, query.workgroup, query.output) == ("cur", "primary", OUTPUT)
+    # Athena wrote the result where it was told, and scanned both partitions' objects
+    stored = boto3.client("s3").list_objects_v2(Bucket="athena-results", Prefix="genai/")
+    assert [item["Key"] for item in stored["Contents"]] == [f"genai/{query.id}.csv"]
+    assert query.scanned_bytes > 0
+
+
+def test_more_than_1000_rows_come_back_in_pages_with_the_header_row_skipped_once(athena):
+    factory = ClientFactory()
+    runner, _pauses = engine(factory)
+    rows = list(
+        runner.rows(
+            "SELECT billing_period, line_item_unblended_cost AS cost FROM cur.genai "
+            "ORDER BY billing_period, line_item_unblended_cost"
+        )
+    )
+    # 2,700 rows + the header = 2,701 over pages of 1,000: three pages
+    assert factory.counter.count("athena", "GetQueryResults") == 3
+    assert len(rows) == 2700
+    assert rows[0] == {"billing_period": "2025-01", "cost": Decimal("0E-10")}
+    assert rows[999] == {"billing_period": "2025-01", "cost": Decimal("333.0000000000")}
+    assert rows[1500] == {"billing_period": "2025-02", "cost": Decimal("0E-10")}
+    assert rows[-1] == {"billing_period": "2025-02", "cost": Decimal("399.6666666667")}
+    # no header row among the data, however many pages
+    assert not [row for row in rows if row["billing_period"] == "billing_period"]
+
+
+def test_a_failed_query_raises_with_athenas_reason(athena):
+    runner, _pauses = engine(ClientFactory())
+    with pytest.raises(AthenaQueryFailed) as failure:
+        list(runner.rows("SELECT no_such_column FROM genai"))
+    message = str(failure.value)
+    assert "ended FAILED" in message and "no_such_column" in message
+    assert "workgroup primary" in message
+
+    missing = AthenaPlace(workgroup="primary", database="nope", table="genai", output=OUTPUT)
+    runner, _pauses = engine(ClientFactory(), missing)
+    with pytest.raises(AthenaQueryFailed, match="SCHEMA_NOT_FOUND: .*Schema 'nope' does not exist"):
+        list(runner.rows("SELECT * FROM genai"))
+
+    athena.fail_with = "HIVE_BAD_DATA: Error reading from s3://cur-export/... : corrupt footer"
+    runner, _pauses = engine(ClientFactory())
+    with pytest.raises(AthenaQueryFailed, match="HIVE_BAD_DATA: Error reading"):
+        list(runner.rows("SELECT 1"))
+
+
+def test_a_bad_request_is_athenas_invalid_request(athena):
+    runner, _pauses = engine(ClientFactory(), AthenaPlace("no-such-wg", "cur", "genai", OUTPUT))
+    with pytest.raises(AwsFatal) as failure:
+        runner.start("SELECT 1")
+    assert failure.value.code == "InvalidRequestException"
+    assert "WorkGroup no-such-wg is not found" in str(failure.value)
+    # the primary workgroup has no result location of its own: one must be given
+    runner, _pauses = engine(ClientFactory(), AthenaPlace("primary", "cur", "genai", None))
+    with pytest.raises(AwsFatal, match="No output location provided"):
+        runner.start("SELECT 1")
+    # results of a query still running are refused, as Athena does
+    runner, _pauses = engine(ClientFactory())
+    query_id = runner.start("SELECT 1")
+    with pytest.raises(AwsFatal, match="Query has not yet finished. Current state: RUNNING"):
+        list(runner.results(query_id))
+
+
+def test_a_query_still_running_at_the_timeout_raises(athena):
+    athena.polls_running = 100
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    place = AthenaPlace("primary", "cur", "genai", OUTPUT, timeout=timedelta(seconds=20))
+    runner = AthenaEngine(ClientFactory(), TARGET, place, sleep=sleep, clock=lambda: now[0])
+    with pytest.raises(AthenaQueryFailed, match=r"still RUNNING after 0:00:20"):
+        list(runner.rows("SELECT 1"))
+    # 0.5 + 1 + 2 + 4 + 5 + 5 = 17.5; one more pause would pass the 20 s deadline
+    assert now[0] == 17.5
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "expected"),
+    [
+        ("12.3400000000", "decimal", Decimal("12.3400000000")),
+        ("0.0000000001", "decimal", Decimal("1E-10")),
+        ("2025-02-28", "date", date(2025, 2, 28)),
+        ("42", "bigint", 42),
+        ("", "varchar", ""),
+        (None, "decimal", None),
+        ("true", "boolean", True),
+    ],
+)
+def test_varchar_values_turn_back_into_their_types(value, kind, expected):
+    assert convert(value, kind) == expected
+    assert type(convert(value, kind)) is type(expected)
