@@ -123,9 +123,7 @@ class Catalog:
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=csv_text.encode())
         except s3.exceptions.NoSuchBucket as exc:
-            raise CatalogError(
-                f"Unable to verify/create output bucket {bucket}"
-            ) from exc
+            raise CatalogError(f"Unable to verify/create output bucket {bucket}") from exc
         return f"s3://{bucket}/{key}"
 
 

@@ -5,18 +5,21 @@ tables over Parquet objects in moto's S3, typed rows back from VarChar strings, 
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import boto3
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from collector.cur_athena import AthenaEngine, AthenaPlace, AthenaQueryFailed, convert
+from collector.cur_sql import OUTPUT_COLUMNS, genai_lines_sql, quote
 from core.aws import AwsFatal, ClientFactory, Target
 from demo.athena import AthenaState, athena_server
 from demo.athena_catalog import register_table
+from demo.cur import CurLine, write_export
 
 BUCKET = "cur-export"
 OUTPUT = "s3://athena-results/genai/"
@@ -207,3 +210,164 @@ def test_a_query_still_running_at_the_timeout_raises(athena):
 def test_varchar_values_turn_back_into_their_types(value, kind, expected):
     assert convert(value, kind) == expected
     assert type(convert(value, kind)) is type(expected)
+
+
+# --- the generated SQL: DuckDB over the Parquet files vs the Athena path over the Glue table ---
+
+ACCOUNT = "123456789012"
+ENDPOINT_ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint/search-llm"
+PRINCIPAL = f"arn:aws:iam::{ACCOUNT}:role/search-app"
+
+
+def export_lines(period: str) -> list[CurLine]:
+    """A month of GenAI lines of every kind the SQL treats apart, and one line it must drop."""
+    day = datetime.fromisoformat(f"{period}-03T10:00:00+00:00")
+    bedrock = dict(account_id=ACCOUNT, product_code="AmazonBedrock", service="Amazon Bedrock")
+    return [
+        CurLine(
+            day,
+            usage_type="USE1-Claude3.5Sonnet-input-tokens",
+            unblended=Decimal("1.2345678"),
+            principal=PRINCIPAL,
+            tags={"team": "search"},
+            usage_amount=Decimal("411.5"),
+            pricing_unit="1K tokens",
+            public_on_demand=Decimal("1.2345678"),
+            **bedrock,
+        ),
+        CurLine(
+            day + timedelta(hours=1),
+            usage_type="USE1-Claude3.5Sonnet-input-tokens",
+            unblended=Decimal("0.0000001"),
+            principal=PRINCIPAL,
+            tags={"team": "search"},
+            usage_amount=Decimal("0.1"),
+            pricing_unit="1K tokens",
+            **bedrock,
+        ),
+        CurLine(
+            day,
+            account_id=ACCOUNT,
+            product_code="prod-abc123",
+            service="Claude 3.5 Haiku (Amazon Bedrock Edition)",
+            usage_type="USE1-MP:Output",
+            unblended=Decimal("3.3"),
+            usage_amount=Decimal("660"),
+        ),
+        CurLine(
+            day,
+            account_id=ACCOUNT,
+            product_code="AmazonSageMaker",
+            service="Amazon SageMaker",
+            usage_type="USE1-Host:ml.g5.2xlarge",
+            unblended=Decimal("1.515"),
+            line_type="SavingsPlanCoveredUsage",
+            savings_plan_effective=Decimal("0.98"),
+            resource_id=ENDPOINT_ARN,
+            tags={"team": "search"},
+            usage_amount=Decimal("1"),
+            pricing_unit="Hrs",
+        ),
+        CurLine(
+            day,
+            account_id=ACCOUNT,
+            product_code="AmazonSageMaker",
+            service="Amazon SageMaker",
+            usage_type="USE1-Host:ml.g5.2xlarge",
+            unblended=Decimal("-1.515"),
+            line_type="SavingsPlanNegation",
+            resource_id=ENDPOINT_ARN,
+            tags={"team": "search"},
+        ),
+        CurLine(day, unblended=Decimal("-5"), line_type="Credit", usage_type="", **bedrock),
+        CurLine(
+            day, unblended=Decimal("0.42"), line_type="Tax", usage_type="", region="", **bedrock
+        ),
+        CurLine(
+            day,
+            account_id=ACCOUNT,
+            product_code="AmazonEC2",
+            service="Amazon Elastic Compute Cloud",
+            usage_type="BoxUsage:m5.large",
+            unblended=Decimal("9.99"),
+        ),
+    ]
+
+
+@pytest.fixture
+def export(aws, monkeypatch, tmp_path):
+    """Two billing periods of an export in moto's S3 (a Glue table over them) and on local disk."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket="athena-results")
+    partitions, local = [], {}
+    for period in ("2025-01", "2025-02"):
+        keys = write_export(s3, BUCKET, "cur2", "genai", period, export_lines(period), files=2)
+        folder = keys[0].rpartition("/")[0]
+        partitions.append((period, f"s3://{BUCKET}/{folder}/"))
+        local[period] = []
+        for key in keys:
+            path = tmp_path / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+            local[period].append(str(path))
+    register_table("cur", "genai", f"s3://{BUCKET}/cur2/genai/data/", partitions)
+    with athena_server() as (url, _state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", url)
+        yield local
+
+
+def test_the_generated_sql_gives_the_same_rows_on_duckdb_and_through_athena(export):
+    runner, _pauses = engine(ClientFactory())
+    for period, files in export.items():
+        scan = "read_parquet([" + ", ".join(quote(path) for path in files) + "])"
+        local_sql = genai_lines_sql(scan, period, extra_services=["Amazon OpenSearch Service"])
+        connection = duckdb.connect()
+        local = connection.sql(local_sql)
+        local_rows = [dict(zip(local.columns, row, strict=True)) for row in local.fetchall()]
+        athena_sql = genai_lines_sql(
+            '"cur"."genai"',
+            period,
+            extra_services=["Amazon OpenSearch Service"],
+            dialect="athena",
+            partition_column="billing_period",
+        )
+        athena_rows = list(runner.rows(athena_sql))
+
+        def key(row):
+            return tuple(str(row[name]) for name in OUTPUT_COLUMNS)
+
+        assert sorted(athena_rows, key=key) == sorted(local_rows, key=key)
+        # every GenAI line kind is there, the EC2 line is not, and types match exactly
+        assert len(local_rows) == 6
+        assert {row["service"] for row in athena_rows} == {
+            "Amazon Bedrock",
+            "Amazon SageMaker",
+            "Claude 3.5 Haiku (Amazon Bedrock Edition)",
+        }
+        first = date.fromisoformat(f"{period}-03")
+        sonnet = next(r for r in athena_rows if r["usage_type"].endswith("input-tokens"))
+        assert sonnet == {
+            "day": first,
+            "account_id": ACCOUNT,
+            "region": "us-east-1",
+            "service": "Amazon Bedrock",
+            "product_code": "AmazonBedrock",
+            "usage_type": "USE1-Claude3.5Sonnet-input-tokens",
+            "resource_id": "",
+            "principal": PRINCIPAL,
+            "team_tag": "search",
+            "line_type": "Usage",
+            "unblended_usd": Decimal("1.2345679000"),
+            "net_usd": Decimal("1.2345679000"),
+            "amortized_usd": Decimal("1.2345679000"),
+            "list_usd": Decimal("1.2345678000"),
+            "usage_quantity": Decimal("411.6000000000"),
+            "pricing_unit": "1K tokens",
+        }
+        assert {type(value) for row in athena_rows for value in row.values()} <= {
+            str,
+            Decimal,
+            date,
+            type(None),
+        }
