@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from botocore.exceptions import ClientError
+
 from core.aws import ClientFactory, Target
 
 ACCOUNT = "123456789012"
@@ -121,8 +123,10 @@ class Catalog:
         key = f"{prefix.rstrip('/')}/{query_id}.csv".lstrip("/")
         s3 = self._client("s3")
         try:
+            # Athena checks the output bucket's region before it writes there
+            s3.get_bucket_location(Bucket=bucket)
             s3.put_object(Bucket=bucket, Key=key, Body=csv_text.encode())
-        except s3.exceptions.NoSuchBucket as exc:
+        except ClientError as exc:
             raise CatalogError(f"Unable to verify/create output bucket {bucket}") from exc
         return f"s3://{bucket}/{key}"
 
