@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import duckdb
+from duckdb.sqltypes import DuckDBPyType
 
 from demo.athena_catalog import Catalog, CatalogError, referenced_tables
 
@@ -90,7 +91,7 @@ class AthenaState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _column(name: str, kind: duckdb.typing.DuckDBPyType) -> dict[str, Any]:
+def _column(name: str, kind: DuckDBPyType) -> dict[str, Any]:
     """Athena's ColumnInfo for one result column."""
     scale = 0
     if kind.id == "decimal":
