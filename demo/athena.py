@@ -95,7 +95,7 @@ def _column(name: str, kind: DuckDBPyType) -> dict[str, Any]:
     """Athena's ColumnInfo for one result column."""
     scale = 0
     if kind.id == "decimal":
-        children = dict(kind.children)
+        children: dict[str, Any] = dict(kind.children)
         athena, precision, scale = "decimal", int(children["precision"]), int(children["scale"])
     else:
         athena, precision = _TYPES.get(kind.id, ("varchar", 2147483647))
