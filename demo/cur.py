@@ -169,7 +169,9 @@ def manifest_key(prefix: str, export_name: str, billing_period: str) -> str:
     return f"{base}/metadata/BILLING_PERIOD={billing_period}/{export_name}-Manifest.json"
 
 
-def manifest(bucket: str, keys: Iterable[str], billing_period: str, export_name: str) -> dict[str, Any]:
+def manifest(
+    bucket: str, keys: Iterable[str], billing_period: str, export_name: str
+) -> dict[str, Any]:
     """A period's manifest: the export's columns, its data files and the period it covers."""
     start = datetime.strptime(billing_period + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
     end = (start + timedelta(days=32)).replace(day=1)

@@ -7,6 +7,7 @@ import fnmatch
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import boto3
@@ -18,6 +19,7 @@ from botocore.stub import Stubber
 from core.aws import Target
 from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
+from demo.cur import CurLine, write_export
 from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from monitor.cli.budgets import aws_forecaster
@@ -40,7 +42,11 @@ IAM_PREFIXES = {
     "sns": "sns",
     "application-autoscaling": "application-autoscaling",
     "pricing": "pricing",
+    "s3": "s3",
 }
+# operations whose IAM action has another name
+IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}
+CUR_BUCKET = "genai-cost-monitor-cur"
 # operations AWS lets every principal call, whatever its policy
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
 CONFIG = f"""
@@ -50,7 +56,10 @@ teams: [{{name: search, monthly_budget_usd: 100}}]
 collection:
   bedrock: {{initial_backfill: 1d}}
   sagemaker: {{initial_backfill: 2d}}
-  costs: {{initial_backfill: 3d}}
+  costs:
+    initial_backfill: 3d
+    source: [cost_explorer, cur]
+    cur: {{bucket: {CUR_BUCKET}, prefix: cur2, export_name: genai}}
 alerts:
   default_route: [pager]
   rules: [{{kind: idle_endpoint, for: 1h}}, {{kind: budget_threshold}}]
@@ -83,6 +92,12 @@ def allowed(action: str, resource: str) -> bool:
     return False
 
 
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action of a botocore call."""
+    action = f"{IAM_PREFIXES.get(service, f'unknown-service-{service}')}:{operation}"
+    return IAM_ACTIONS.get(action, action)
+
+
 @pytest.fixture
 def recorded() -> Iterator[list[tuple[str, str, str]]]:
     """Every (IAM action, resource, client) of any botocore call in this process while active."""
@@ -91,9 +106,11 @@ def recorded() -> Iterator[list[tuple[str, str, str]]]:
 
     def record(self, operation_name, api_params):
         service = self.meta.service_model.service_name
-        prefix = IAM_PREFIXES.get(service, f"unknown-service-{service}")
         resource = api_params.get("TopicArn") or api_params.get("RoleArn") or "*"
-        calls.append((f"{prefix}:{operation_name}", resource, service))
+        if "Bucket" in api_params:
+            resource = f"arn:aws:s3:::{api_params['Bucket']}"
+            resource += f"/{api_params['Key']}" if "Key" in api_params else ""
+        calls.append((iam_action(service, operation_name), resource, service))
         return original(self, operation_name, api_params)
 
     BaseClient._make_api_call = record
@@ -126,6 +143,12 @@ def seed(aws: str, now: datetime) -> None:
         async_inference={"OutputConfig": {"S3OutputPath": "s3://b/out"}},
     )
     boto3.client("sns", region_name="us-east-1").create_topic(Name="genai-cost-monitor-alerts")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=CUR_BUCKET)
+    line = CurLine(
+        hour, ACCOUNT, "AmazonBedrock", "Amazon Bedrock", "USE1-Nova-input-tokens", Decimal("1.5")
+    )
+    write_export(s3, CUR_BUCKET, "cur2", "genai", f"{hour:%Y-%m}", [line])
     month = now.date().replace(day=1)
     discovery = {
         "ResultsByTime": [
@@ -209,6 +232,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "bedrock": "succeeded",
         "sagemaker": "succeeded",
         "costs": "succeeded",
+        "cur": "succeeded",
         "alerts": "succeeded",
     }
     stubber.assert_no_pending_responses()
@@ -228,6 +252,8 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "ce:GetCostForecast",
         "sns:Publish",
         "pricing:GetProducts",
+        "s3:ListBucket",
+        "s3:GetObject",
     } <= actions, sorted(actions)
     denied = sorted(
         {
@@ -239,10 +265,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     assert not denied, f"the policy does not allow: {denied}"
     # the factory's own call counter saw the same operations (no client was made behind its back),
     # except the stubbed ones: a stub answers before the counter's hook runs
-    counted = {
-        f"{IAM_PREFIXES[key.split(':')[0]]}:{key.split(':')[1]}"
-        for key in app.clients.counter.snapshot()
-    }
+    counted = {iam_action(*key.split(":")) for key in app.clients.counter.snapshot()}
     assert actions - counted == {"bedrock:ListInferenceProfiles", "bedrock:ListTagsForResource"}
     assert counted <= actions
     # least privilege: every granted action pattern is exercised
