@@ -54,9 +54,9 @@ class CurConfig(SourceConfig):
     interval: Duration = timedelta(hours=6)  # Data Exports refresh an export about once a day
 
 
-# (collector, S3 client) -> an engine with read_period(period, files) -> PeriodRead; the Athena
-# engine registers itself here
-ENGINES: dict[str, Callable[[Any, Any], Any]] = {}
+# (collector, S3 client, target) -> an engine with read_period(period, files) -> PeriodRead; the
+# Athena engine (collector.cur_athena) registers itself here
+ENGINES: dict[str, Callable[[Any, Any, Target], Any]] = {}
 
 
 def month_start(moment: datetime) -> datetime:
@@ -183,11 +183,11 @@ class CurCollector:
             prepared.stored.setdefault(period, {})[key] = (etag, last_modified)
         return prepared
 
-    def engine(self, s3: Any) -> Any:
+    def engine(self, s3: Any, target: Target) -> Any:
         """The engine that aggregates a period: DuckDB here, or Athena."""
         billing = self.billing
         if billing.engine in ENGINES:
-            return ENGINES[billing.engine](self, s3)
+            return ENGINES[billing.engine](self, s3, target)
         assert billing.cur is not None
         return LocalEngine(s3, billing.cur, self.config.attribution.tag_key, billing.extra_services)
 
@@ -206,7 +206,7 @@ class CurCollector:
             fetched.read = PeriodRead(error=f"billing period {period}: {problem}")
             return fetched
         log.info("cur: reading billing period %s (%d file(s))", period, len(files))
-        fetched.read = self.engine(s3).read_period(period, files)
+        fetched.read = self.engine(s3, prepared.target).read_period(period, files)
         return fetched
 
     def _data_files(

@@ -12,17 +12,22 @@ string: each is turned back into its column's type (``decimal`` -> Decimal exact
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from collector.cur import ENGINES
+from collector.cur_local import PeriodRead
+from collector.cur_sql import OUTPUT_COLUMNS, genai_lines_sql
 from core.aws import AwsFatal, ClientFactoryFn, Target, pages, translated_errors
 
 SERVICE = "athena"
 PAGE_SIZE = 1000  # GetQueryResults' maximum
 DONE = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+# the key of a period's rows in PeriodRead: Athena's sums span every object of the period
+ATHENA_ROWS = "athena"
 _INTEGERS = frozenset({"tinyint", "smallint", "integer", "int", "bigint"})
 
 
@@ -159,3 +164,54 @@ class AthenaEngine:
                 "the first page of results does not start with the header row",
             )
         return rows[1:]
+
+
+class AthenaPeriods:
+    """The `cur` source's engine for ``engine: athena``: one query per changed billing period.
+
+    The source decides which periods changed (ETags in `cur_objects`, as for the local engine)
+    and hands each one here; the files it lists are not read here (Athena reads them itself, in
+    the period's ``billing_period`` partition of the Glue table).
+    """
+
+    def __init__(self, collector: Any, _s3: Any, target: Target) -> None:
+        billing = collector.billing
+        athena = billing.athena
+        self.tag_key = collector.config.attribution.tag_key
+        self.extra_services = list(billing.extra_services)
+        self.settings = athena
+        place = AthenaPlace(
+            athena.workgroup, athena.database, athena.table, athena.output, athena.timeout
+        )
+        region = athena.region or billing.cur.region
+        self.engine = AthenaEngine(collector.clients, replace(target, region=region), place)
+
+    def sql(self, billing_period: str) -> str:
+        """The generated SELECT of one period over the Glue table, in Athena's dialect."""
+        relation = f'"{self.settings.database}"."{self.settings.table}"'
+        return genai_lines_sql(
+            relation,
+            billing_period,
+            tag_key=self.tag_key,
+            extra_services=self.extra_services,
+            dialect="athena",
+            partition_column=self.settings.partition_column,
+        )
+
+    def read_period(self, billing_period: str, files: Sequence[Any]) -> PeriodRead:
+        """The period's aggregated rows from Athena, or why its query failed."""
+        try:
+            rows = [
+                tuple(row[name] for name in OUTPUT_COLUMNS)
+                for row in self.engine.rows(self.sql(billing_period))
+            ]
+        except AthenaQueryFailed as exc:
+            return PeriodRead(
+                error=f"billing period {billing_period}: {exc}; the period keeps the lines "
+                "loaded before"
+            )
+        # Athena sums over every file of the period: the rows belong to the table, not one object
+        return PeriodRead(rows={ATHENA_ROWS: rows})
+
+
+ENGINES["athena"] = AthenaPeriods

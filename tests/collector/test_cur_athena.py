@@ -5,7 +5,8 @@ tables over Parquet objects in moto's S3, typed rows back from VarChar strings, 
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import boto3
@@ -13,13 +14,19 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import delete, func, select
 
+from collector.cur import CurCollector
 from collector.cur_athena import AthenaEngine, AthenaPlace, AthenaQueryFailed, convert
 from collector.cur_sql import OUTPUT_COLUMNS, genai_lines_sql, quote
-from core.aws import AwsFatal, ClientFactory, Target
+from collector.runner import Runner
+from core.aws import AwsFatal, ClientFactory, Target, resolve_targets
+from core.models import CollectorRun, CostLine, CurObject
+from core.settings import parse_config
 from demo.athena import AthenaState, athena_server
 from demo.athena_catalog import register_table
 from demo.cur import CurLine, write_export
+from tests.helpers import Clock
 
 BUCKET = "cur-export"
 OUTPUT = "s3://athena-results/genai/"
@@ -371,3 +378,157 @@ def test_the_generated_sql_gives_the_same_rows_on_duckdb_and_through_athena(expo
             date,
             type(None),
         }
+
+
+# --- the cur source with engine athena, end to end, on SQLite and Postgres ---
+
+NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+PERIODS = ("2026-09", "2026-10")
+SOURCE_CONFIG = f"""
+accounts: [{{id: "{ACCOUNT}", name: payer, team: platform}}]
+regions: [us-east-1]
+collection:
+  costs:
+    source: cur
+    cur: {{bucket: {BUCKET}, prefix: cur2, export_name: genai, account: "{ACCOUNT}"}}
+    extra_services: ["Amazon OpenSearch Service"]
+"""
+ATHENA_CONFIG = (
+    SOURCE_CONFIG
+    + f"""    engine: athena
+    athena: {{workgroup: primary, database: cur, table: genai, output: "{OUTPUT}"}}
+"""
+)
+
+
+def many_endpoints(period: str) -> list[CurLine]:
+    """1,100 SageMaker endpoints billed one hour each: more aggregated rows than one result page."""
+    hour = datetime.fromisoformat(f"{period}-09T00:00:00+00:00")
+    return [
+        CurLine(
+            hour,
+            account_id=ACCOUNT,
+            product_code="AmazonSageMaker",
+            service="Amazon SageMaker",
+            usage_type="USE1-Host:ml.m5.large",
+            unblended=Decimal("0.115") + Decimal(n) / Decimal(10**6),
+            resource_id=f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint/e-{n:04d}",
+            tags={"team": "research"} if n % 3 else {},
+            usage_amount=Decimal(1),
+            pricing_unit="Hrs",
+        )
+        for n in range(1100)
+    ]
+
+
+def write_world(s3, period_lines) -> None:
+    """The export's periods in moto's S3 and the Glue table a crawler would make over them."""
+    partitions = []
+    for period, lines in period_lines.items():
+        keys = write_export(s3, BUCKET, "cur2", "genai", period, lines, files=2)
+        partitions.append((period, f"s3://{BUCKET}/{keys[0].rpartition('/')[0]}/"))
+    register_table("cur", "genai", f"s3://{BUCKET}/cur2/genai/data/", partitions)
+
+
+@pytest.fixture
+def world(aws, monkeypatch):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket="athena-results")
+    write_world(s3, {p: export_lines(p) + many_endpoints(p) for p in PERIODS})
+    with athena_server(AthenaState(polls_queued=0, polls_running=0)) as (url, state):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", url)
+        yield s3, state
+
+
+def collect(sessions, clients, config_text):
+    config = parse_config(config_text)
+    collector = CurCollector(config, clients)
+    runner = Runner(sessions, clients.counter, Clock(NOW))
+    targets = collector.targets(resolve_targets(config.accounts, config.regions, clients))
+    return runner.run(collector, runner.plan(collector, targets))
+
+
+def stored_lines(sessions) -> list[tuple]:
+    """Every cur line as stored, all columns but when it was collected."""
+    columns = [c for c in CostLine.__table__.columns if c.name != "collected_at"]
+    with sessions() as session:
+        rows = session.execute(
+            select(*columns)
+            .where(CostLine.source == "cur")
+            .order_by(*CostLine.__table__.primary_key)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def forget_cur(sessions) -> None:
+    with sessions.begin() as session:
+        session.execute(delete(CostLine).where(CostLine.source == "cur"))
+        session.execute(delete(CurObject))
+
+
+def test_the_local_and_the_athena_engine_load_identical_cost_lines(world, sessions):
+    local_clients = ClientFactory()
+    assert not collect(sessions, local_clients, SOURCE_CONFIG).failed
+    local = stored_lines(sessions)
+    forget_cur(sessions)
+
+    clients = ClientFactory()
+    result = collect(sessions, clients, ATHENA_CONFIG)
+    assert not result.failed, result.outcomes
+    assert stored_lines(sessions) == local
+    # 6 kinds of GenAI line + 1,100 endpoints per period, the EC2 line left out, nothing twice
+    assert len(local) == 2 * (6 + 1100)
+    calls = clients.counter.snapshot()
+    # one query per period; 1,107 rows (with the header) are two pages each
+    assert calls["athena:StartQueryExecution"] == 2
+    assert calls["athena:GetQueryResults"] == 4
+    # only the listing and each period's manifest come from S3 here: Athena reads the data
+    assert calls["s3:GetObject"] == 2
+    assert local_clients.counter.count("s3", "GetObject") == 2 + 4
+    with sessions() as session:
+        research = session.scalar(
+            select(func.count()).select_from(CostLine).where(CostLine.team == "research")
+        )
+        assert research == 2 * len([n for n in range(1100) if n % 3])
+
+
+def test_a_second_athena_run_queries_nothing_when_the_export_did_not_change(world, sessions):
+    clients = ClientFactory()
+    collect(sessions, clients, ATHENA_CONFIG)
+    loaded = stored_lines(sessions)
+    second = collect(sessions, clients, ATHENA_CONFIG)
+    assert not second.failed and second.rows == 0
+    assert clients.counter.count("athena", "StartQueryExecution") == 2
+    assert stored_lines(sessions) == loaded
+
+
+def test_a_failed_athena_query_fails_its_period_and_keeps_what_was_loaded(world, sessions):
+    s3, state = world
+    clients = ClientFactory()
+    collect(sessions, clients, ATHENA_CONFIG)
+    loaded = stored_lines(sessions)
+    # AWS restates October; Athena then cannot read it
+    restated = [replace(line, unblended=line.unblended * 2) for line in export_lines("2026-10")]
+    write_export(s3, BUCKET, "cur2", "genai", "2026-10", restated, files=2)
+    state.fail_with = (
+        "HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split s3://cur-export/...: Access Denied"
+    )
+    result = collect(sessions, clients, ATHENA_CONFIG)
+    assert [outcome.status for outcome in result.outcomes] == ["failed"]
+    message = result.outcomes[0].message
+    assert "2026-10" in message and "ended FAILED: HIVE_CANNOT_OPEN_SPLIT" in message
+    assert stored_lines(sessions) == loaded
+    with sessions() as session:
+        runs = session.scalars(
+            select(CollectorRun).where(
+                CollectorRun.source == "cur", CollectorRun.status == "failed"
+            )
+        ).all()
+        (run,) = runs
+        assert run.window_start.strftime("%Y-%m") == "2026-10"
+        assert run.status == "failed" and "HIVE_CANNOT_OPEN_SPLIT" in run.message
+    # Athena recovers: the restated period is queried again and replaces its lines
+    state.fail_with = None
+    assert not collect(sessions, clients, ATHENA_CONFIG).failed
+    assert stored_lines(sessions) != loaded
