@@ -17,12 +17,18 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from collector.cur import CurCollector
-from collector.cur_athena import AthenaEngine, AthenaPlace, AthenaQueryFailed, convert
+from collector.cur_athena import (
+    AthenaEngine,
+    AthenaPeriods,
+    AthenaPlace,
+    AthenaQueryFailed,
+    convert,
+)
 from collector.cur_sql import OUTPUT_COLUMNS, genai_lines_sql, quote
 from collector.runner import Runner
 from core.aws import AwsFatal, ClientFactory, Target, resolve_targets
 from core.models import CollectorRun, CostLine, CurObject
-from core.settings import parse_config
+from core.settings import ConfigError, parse_config
 from demo.athena import AthenaState, athena_server
 from demo.athena_catalog import register_table
 from demo.cur import CurLine, write_export
@@ -532,3 +538,25 @@ def test_a_failed_athena_query_fails_its_period_and_keeps_what_was_loaded(world,
     state.fail_with = None
     assert not collect(sessions, clients, ATHENA_CONFIG).failed
     assert stored_lines(sessions) != loaded
+
+
+def test_the_athena_settings_are_read_and_checked():
+    costs = parse_config(
+        ATHENA_CONFIG.replace(f'output: "{OUTPUT}"}}', "timeout: 90s, partition_column: null}")
+    ).collection.source("costs")
+    athena = costs.athena
+    assert (athena.workgroup, athena.database, athena.table, athena.output) == (
+        "primary",
+        "cur",
+        "genai",
+        None,
+    )
+    assert (athena.timeout, athena.partition_column) == (timedelta(seconds=90), None)
+    with pytest.raises(ConfigError, match="output"):
+        parse_config(ATHENA_CONFIG.replace(f'"{OUTPUT}"', "athena-results/genai"))
+    # the engine's SQL filters the partition when the table has one, and names the Glue table
+    collector = CurCollector(parse_config(ATHENA_CONFIG), ClientFactory())
+    periods = AthenaPeriods(collector, None, TARGET)
+    sql = periods.sql("2026-10")
+    assert 'FROM "cur"."genai"' in sql and "billing_period = '2026-10'" in sql
+    assert "element_at(resource_tags, 'user_team')" in sql
