@@ -155,6 +155,36 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
 
+def line_row(
+    values: Sequence[Any],
+    billing_period: str,
+    default_teams: Mapping[str, str],
+    collected_at: datetime,
+) -> dict[str, Any]:
+    """One SELECT row (``OUTPUT_COLUMNS`` order) -> a cost_lines row."""
+    raw = dict(zip(OUTPUT_COLUMNS, values, strict=True))
+    text = {name: str(raw[name] or "") for name in OUTPUT_COLUMNS if name not in MONEY_FIELDS}
+    day = raw["day"]
+    service = text["service"] or text["product_code"]
+    return {
+        "day": day.date() if isinstance(day, datetime) else _as_date(day),
+        "source": SOURCE,
+        "account_id": text["account_id"],
+        "region": text["region"],
+        "service": service,
+        "usage_type": text["usage_type"],
+        "resource_id": text["resource_id"],
+        "principal": text["principal"],
+        "team": team_for(raw["team_tag"], text["account_id"], default_teams),
+        "line_type": text["line_type"],
+        "billing_period": billing_period,
+        "product_code": text["product_code"] or None,
+        "model": model_of(service, text["usage_type"]),
+        "pricing_unit": text["pricing_unit"] or None,
+        "collected_at": collected_at,
+    } | {name: _decimal(raw[name]) for name in MONEY_FIELDS}
+
+
 def cost_line_rows(
     selected: Iterable[Sequence[Any]],
     billing_period: str,
@@ -165,33 +195,15 @@ def cost_line_rows(
     rows, summed on the table's key (an untagged line and a tagged one can meet in one team)."""
     lines: dict[tuple[Any, ...], dict[str, Any]] = {}
     for values in selected:
-        raw = dict(zip(OUTPUT_COLUMNS, values, strict=True))
-        day = raw["day"]
-        row = {
-            "day": day.date() if isinstance(day, datetime) else _as_date(day),
-            "source": SOURCE,
-            "account_id": str(raw["account_id"] or ""),
-            "region": raw["region"] or "",
-            "service": raw["service"] or raw["product_code"] or "",
-            "usage_type": raw["usage_type"] or "",
-            "resource_id": raw["resource_id"] or "",
-            "principal": raw["principal"] or "",
-            "team": team_for(raw["team_tag"], str(raw["account_id"] or ""), default_teams),
-            "line_type": raw["line_type"] or "",
-            "billing_period": billing_period,
-            "product_code": raw["product_code"] or None,
-            "pricing_unit": raw["pricing_unit"] or None,
-            "collected_at": collected_at,
-        }
-        row["model"] = model_of(row["service"], row["usage_type"])
+        row = line_row(values, billing_period, default_teams, collected_at)
         key = tuple(row[name] for name in LINE_KEY)
         known = lines.get(key)
         if known is None:
-            lines[key] = row | {name: _decimal(raw[name]) for name in MONEY_FIELDS}
-        else:
-            for name in MONEY_FIELDS:
-                known[name] += _decimal(raw[name])
-            known["pricing_unit"] = known["pricing_unit"] or row["pricing_unit"]
+            lines[key] = row
+            continue
+        for name in MONEY_FIELDS:
+            known[name] += row[name]
+        known["pricing_unit"] = known["pricing_unit"] or row["pricing_unit"]
     return sorted(lines.values(), key=lambda row: tuple(row[name] for name in LINE_KEY))
 
 

@@ -91,6 +91,7 @@ def bedrock_usage_record(row: BedrockUsageHourly, catalog: PriceCatalog) -> dict
     return record | _price_fields([catalog.price(row.base_model_id, row.region)])
 
 
+ENDPOINT_BILLED_COLUMNS = ("billed_usd", "billed_source")
 # The DESIGN.md §3 contract, then columns added since (appended, never reordered).
 ENDPOINT_COLUMNS = (
     "account_id",
@@ -113,6 +114,8 @@ ENDPOINT_COLUMNS = (
     "note",
     "price_source",
     "price_as_of",
+    # what the bill says (CUR 2.0 lines of the endpoint's ARN over the same days), and its source
+    *ENDPOINT_BILLED_COLUMNS,
 )
 
 
@@ -144,12 +147,15 @@ def endpoint_record(row: EndpointSummary, catalog: InstancePriceCatalog) -> dict
         "idle_hours": _hours,
         "estimated_cost_usd": money,
         "idle_cost_usd": money,
+        "billed_usd": money,
     }
     types = (row.instance_type or "").split(",")
+    estimated = ENDPOINT_COLUMNS[: -1 - len(PRICE_COLUMNS) - len(ENDPOINT_BILLED_COLUMNS)]
     return {
-        **_fields(row, ENDPOINT_COLUMNS[: -1 - len(PRICE_COLUMNS)], formats),
+        **_fields(row, estimated, formats),
         "note": _endpoint_note(row),
         **_price_fields(catalog.price(t, row.region) for t in types if t),
+        **_fields(row, ENDPOINT_BILLED_COLUMNS, formats),
     }
 
 

@@ -46,7 +46,10 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
             cards,
             html.P(
                 "Idle hours are the in-service hours since the last call, as of the end of the days shown. "
-                "Serverless and scale-to-zero endpoints bill per use and are never idle waste. Sort and filter by column; Export downloads CSV.",
+                "Serverless and scale-to-zero endpoints bill per use and are never idle waste. "
+                "Estimated cost: instance-hours at list price (the monitor's estimate); billed: the "
+                "CUR 2.0 lines of the endpoint's ARN (source cur; empty without a CUR export). "
+                "Sort and filter by column; Export downloads CSV.",
                 className="note",
             ),
             table_section(

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.queries.billed import with_billed
 from core.queries.endpoints import endpoint_summaries
 from dashboard.context import CENT, cents
 from dashboard.filters import Filters
@@ -25,6 +26,7 @@ ENDPOINT_COLUMNS = [
     "last_invocation_at",
     "invocations",
     "estimated_cost_usd",
+    "billed_usd",
     "idle_cost_usd",
     "idle",
 ]
@@ -33,8 +35,13 @@ ENDPOINT_COLUMNS = [
 def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal) -> pd.DataFrame:
     """Every endpoint alive in the window with its hours, calls, cost and idle streak (as of the window's end)."""
     start, end = filters.window
-    summaries = endpoint_summaries(
-        session, start, end, filters.team_list(), filters.account_list(), filters.region_list()
+    summaries = with_billed(
+        session,
+        endpoint_summaries(
+            session, start, end, filters.team_list(), filters.account_list(), filters.region_list()
+        ),
+        start,
+        end,
     )
     rows = [
         [
@@ -51,6 +58,7 @@ def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal)
             s.last_invocation_at,
             s.invocations,
             cents(s.estimated_cost_usd),
+            cents(s.billed_usd),
             cents(s.idle_cost_usd),
             s.idle_for(idle_threshold),
         ]

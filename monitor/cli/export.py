@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from core.pricing import InstancePriceCatalog
 from core.queries.alerts import alert_rows
 from core.queries.bedrock import bedrock_usage
+from core.queries.billed import with_billed
 from core.queries.costs import cost_lines
-from core.queries.endpoints import endpoint_summaries
+from core.queries.endpoints import EndpointSummary, endpoint_summaries
 from monitor.cli.base import (
     app_of,
     output_options,
@@ -88,6 +89,13 @@ def _scoped_export(
         _export(ctx, lambda session: query(session, start, end, *scope), record, columns, fmt, path)
 
 
+def endpoints_billed(
+    session: Session, start: datetime | None, end: datetime | None, *scope: Any
+) -> list[EndpointSummary]:
+    """The endpoints with their estimated cost and, where CUR has lines for them, billed cost."""
+    return with_billed(session, endpoint_summaries(session, start, end, *scope), start, end)
+
+
 _scoped_export(
     "bedrock-usage",
     "Hourly Bedrock usage per model, account, region and team, with estimated cost "
@@ -102,10 +110,11 @@ _scoped_export(
 _scoped_export(
     "endpoints",
     "SageMaker endpoints: uptime, invocations, idle hours and estimated cost (default: everything "
-    "stored; price_source/price_as_of: the instance types' prices in the current catalog).",
+    "stored; price_source/price_as_of: the instance types' prices in the current catalog), and "
+    "the billed cost CUR 2.0 gives the endpoint's ARN over the same days (billed_source: cur).",
     "Sum hours, invocations and cost from this hour (ISO 8601, UTC).",
     "Sum up to this time; idle hours are the idle streak as of it.",
-    endpoint_summaries,
+    endpoints_billed,
     lambda app: partial(endpoint_record, catalog=InstancePriceCatalog.load()),
     ENDPOINT_COLUMNS,
 )
