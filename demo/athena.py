@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
@@ -28,13 +27,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
 from demo.athena_catalog import Catalog, CatalogError, referenced_tables
+from demo.json_api import Answerer, json_api_server
 
 MAX_RESULTS = 1000
 # Athena's name and precision for each DuckDB type the generated SQL can return
@@ -311,47 +310,20 @@ def answer(state: AthenaState, operation: str, request: Mapping[str, Any]) -> di
     return handler(state, request)
 
 
-def _handler(state: AthenaState) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)) or b"{}")
-            operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
-            try:
-                self._send(200, answer(state, operation, body))
-            except InvalidRequest as exc:
-                self._send(
-                    400,
-                    {
-                        "__type": "InvalidRequestException",
-                        "Message": str(exc),
-                        "AthenaErrorCode": "INVALID_INPUT",
-                    },
-                )
+def _answerer(state: AthenaState) -> Answerer:
+    def answerer(operation: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        try:
+            return 200, answer(state, operation, request)
+        except InvalidRequest as exc:
+            error = {"__type": "InvalidRequestException", "Message": str(exc)}
+            return 400, {**error, "AthenaErrorCode": "INVALID_INPUT"}
 
-        def _send(self, status: int, document: dict[str, Any]) -> None:
-            data = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_args: Any) -> None:
-            return  # one line per request otherwise
-
-    return Handler
+    return answerer
 
 
 @contextmanager
 def athena_server(state: AthenaState | None = None) -> Iterator[tuple[str, AthenaState]]:
     """Serve the Athena stand-in on a free loopback port: yields its URL and its state."""
     state = state or AthenaState()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_api_server(_answerer(state)) as url:
+        yield url, state
