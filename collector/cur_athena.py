@@ -3,7 +3,7 @@ export's Glue table, and only its aggregated rows come back, through GetQueryRes
 
 StartQueryExecution (workgroup, database, output location from config) -> GetQueryExecution
 polled with a growing pause until SUCCEEDED (FAILED or CANCELLED raise with Athena's own
-reason; a query still running after ``timeout`` raises too) -> GetQueryResults pages of at most
+reason; a query still running after ``timeout`` is stopped with StopQueryExecution and raises) -> GetQueryResults pages of at most
 1,000 rows, the first page's first row being the header row. Athena answers every value as a
 string: each is turned back into its column's type (``decimal`` -> Decimal exactly, ``date``
 -> date, integers -> int), so the rows equal the local engine's and share its load step.
@@ -11,6 +11,7 @@ string: each is turned back into its column's type (``decimal`` -> Decimal exact
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -21,7 +22,9 @@ from typing import Any
 from collector.cur import ENGINES
 from collector.cur_local import PeriodRead
 from collector.cur_sql import OUTPUT_COLUMNS, genai_lines_sql
-from core.aws import AwsFatal, ClientFactoryFn, Target, pages, translated_errors
+from core.aws import AwsError, AwsFatal, ClientFactoryFn, Target, pages, translated_errors
+
+log = logging.getLogger(__name__)
 
 SERVICE = "athena"
 PAGE_SIZE = 1000  # GetQueryResults' maximum
@@ -124,12 +127,22 @@ class AthenaEngine:
                     f"{state}: {reason}"
                 )
             if self.clock() + pause > deadline:
+                self.stop(query_id)
                 raise AthenaQueryFailed(
                     f"Athena query {query_id} in workgroup {self.place.workgroup} was still "
-                    f"{state} after {self.place.timeout} (collection.costs.athena.timeout)"
+                    f"{state} after {self.place.timeout} (collection.costs.athena.timeout); "
+                    "it was stopped"
                 )
             self.sleep(pause)
             pause = min(pause * 2, self.place.max_pause)
+
+    def stop(self, query_id: str) -> None:
+        """Cancel a query we gave up on: Athena would otherwise go on scanning, and billing."""
+        try:
+            with translated_errors(SERVICE, "StopQueryExecution"):
+                self._client.stop_query_execution(QueryExecutionId=query_id)
+        except AwsError as exc:
+            log.warning("could not stop Athena query %s: %s", query_id, exc)
 
     def results(self, query_id: str) -> Iterator[dict[str, Any]]:
         """The rows of a finished query; the header row (first page, first row) is skipped."""

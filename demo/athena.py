@@ -1,5 +1,5 @@
-"""Amazon Athena for the demo and the tests: StartQueryExecution, GetQueryExecution and
-GetQueryResults, answered by running the query with DuckDB over the Glue table's Parquet files.
+"""Amazon Athena for the demo and the tests: StartQueryExecution, GetQueryExecution,
+GetQueryResults and StopQueryExecution, answered by running the query with DuckDB over the Glue table's Parquet files.
 
 moto's Athena returns canned results, which cannot show that a query means what it should.
 This stand-in speaks Athena's real protocol (JSON 1.1, ``X-Amz-Target: AmazonAthena.<Op>``) on a
@@ -219,13 +219,18 @@ def _visible_state(state: AthenaState, query: Query) -> str:
     return query.state
 
 
+def _finished_for_caller(state: AthenaState, query: Query) -> bool:
+    """Whether the caller has been shown the query's end (it ran while it was QUEUED/RUNNING)."""
+    return query.polls > state.polls_queued + state.polls_running
+
+
 def _describe(state: AthenaState, request: Mapping[str, Any]) -> dict[str, Any]:
     query = _find(state, request)
     shown = _visible_state(state, query)
     status: dict[str, Any] = {"State": shown, "SubmissionDateTime": query.submitted.timestamp()}
-    if shown in ("SUCCEEDED", "FAILED"):
+    if shown in ("SUCCEEDED", "FAILED", "CANCELLED"):
         status["CompletionDateTime"] = query.submitted.timestamp()
-    if shown == "FAILED":
+    if shown in ("FAILED", "CANCELLED"):
         status["StateChangeReason"] = query.reason
         status["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1006, "Retryable": False}
     return {
@@ -272,7 +277,7 @@ def _results(state: AthenaState, request: Mapping[str, Any]) -> dict[str, Any]:
     size = int(request.get("MaxResults") or MAX_RESULTS)
     if not 1 <= size <= MAX_RESULTS:
         raise InvalidRequest(f"MaxResults must be between 1 and {MAX_RESULTS}")
-    if query.polls <= state.polls_queued + state.polls_running or query.state != "SUCCEEDED":
+    if not _finished_for_caller(state, query) or query.state != "SUCCEEDED":
         current = "RUNNING" if query.state == "SUCCEEDED" else query.state
         raise InvalidRequest(f"Query has not yet finished. Current state: {current}")
     # the header row is row 0 of the first page and counts toward MaxResults, as in Athena
@@ -295,10 +300,20 @@ def _results(state: AthenaState, request: Mapping[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def _stop(state: AthenaState, request: Mapping[str, Any]) -> dict[str, Any]:
+    query = _find(state, request)
+    with state.lock:
+        if not _finished_for_caller(state, query):  # stopping an ended query changes nothing
+            query.state, query.reason = "CANCELLED", "Query was cancelled by user"
+            query.polls = state.polls_queued + state.polls_running  # the next poll sees it
+    return {}
+
+
 OPERATIONS = {
     "StartQueryExecution": _start,
     "GetQueryExecution": _describe,
     "GetQueryResults": _results,
+    "StopQueryExecution": _stop,
 }
 
 

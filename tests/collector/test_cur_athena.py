@@ -203,11 +203,25 @@ def test_a_query_still_running_at_the_timeout_raises(athena):
         now[0] += seconds
 
     place = AthenaPlace("primary", "cur", "genai", OUTPUT, timeout=timedelta(seconds=20))
-    runner = AthenaEngine(ClientFactory(), TARGET, place, sleep=sleep, clock=lambda: now[0])
-    with pytest.raises(AthenaQueryFailed, match=r"still RUNNING after 0:00:20"):
+    factory = ClientFactory()
+    runner = AthenaEngine(factory, TARGET, place, sleep=sleep, clock=lambda: now[0])
+    with pytest.raises(AthenaQueryFailed, match=r"still RUNNING after 0:00:20 .*it was stopped"):
         list(runner.rows("SELECT 1"))
     # 0.5 + 1 + 2 + 4 + 5 + 5 = 17.5; one more pause would pass the 20 s deadline
     assert now[0] == 17.5
+    # the query we gave up on was stopped, so Athena does not go on scanning for nobody
+    assert factory.counter.count("athena", "StopQueryExecution") == 1
+    (query,) = athena.queries.values()
+    assert (query.state, query.reason) == ("CANCELLED", "Query was cancelled by user")
+
+
+def test_a_query_cancelled_by_someone_else_raises_with_the_reason(athena):
+    athena.polls_running = 5
+    runner, _pauses = engine(ClientFactory())
+    query_id = runner.start("SELECT 1")
+    boto3.client("athena").stop_query_execution(QueryExecutionId=query_id)
+    with pytest.raises(AthenaQueryFailed, match="ended CANCELLED: Query was cancelled by user"):
+        runner.wait(query_id)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import requests
 from botocore.client import BaseClient
 from botocore.stub import Stubber
 
+from collector.cur_athena import AthenaEngine, AthenaPlace, AthenaQueryFailed
 from core.aws import Target
 from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
@@ -254,6 +255,12 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     with athena_server() as (url, athena):
         monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", url)
         outcomes["cur on athena"] = Service(on_athena).collect("cur")
+        # a query that outlives collection.costs.athena.timeout is stopped
+        output = f"s3://{ATHENA_RESULTS}/genai/"
+        place = AthenaPlace("primary", "cur", "genai", output, timeout=timedelta(0))
+        target = Target(ACCOUNT, "us-east-1", role_arn=ROLE)
+        with pytest.raises(AthenaQueryFailed, match="it was stopped"):
+            next(AthenaEngine(app.clients, target, place).rows("SELECT 1"))
     on_athena.engine.dispose()
     on_behalf = {iam_action(*key.split(":")) for key in athena.catalog.clients.counter.snapshot()}
 
@@ -287,6 +294,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "athena:StartQueryExecution",
         "athena:GetQueryExecution",
         "athena:GetQueryResults",
+        "athena:StopQueryExecution",
         "glue:GetDatabase",
         "glue:GetTable",
         "glue:GetPartitions",
