@@ -21,6 +21,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.aws import ClientFactory, Target
+from core.services import BEDROCK_SERVICE as BEDROCK
+from core.services import SAGEMAKER_SERVICE as SAGEMAKER
+from demo.generate import World, usage_unit
+from demo.world import ACCOUNT, REGION_CODES
+
 STRING_MAP = pa.map_(pa.string(), pa.string())
 TIMESTAMP = pa.timestamp("ms")
 
@@ -202,3 +208,78 @@ def write_export(
     body = json.dumps(manifest(bucket, keys, billing_period, export_name), indent=2)
     s3.put_object(Bucket=bucket, Key=manifest_key(prefix, export_name, billing_period), Body=body)
     return keys
+
+
+# the demo's export: the organisation's CUR 2.0 bill, consistent with its Cost Explorer answers
+DEMO_BUCKET = "genai-demo-cur"
+DEMO_PREFIX = "cur2"
+DEMO_EXPORT = "genai"
+_PRODUCT_CODES = {BEDROCK: "AmazonBedrock", SAGEMAKER: "AmazonSageMaker"}
+
+
+def _region_of(usage_type: str) -> str:
+    """The region a usage type's prefix names (``USE1-...`` -> us-east-1)."""
+    code = usage_type.split("-", 1)[0]
+    return next((r for r, c in REGION_CODES.items() if c == code), "us-east-1")
+
+
+def _tags(team_key: str) -> dict[str, str]:
+    tag, _, value = team_key.partition("$")
+    return {tag: value} if value else {}
+
+
+def world_lines(world: World) -> dict[str, list[CurLine]]:
+    """The world's bill as CUR 2.0 lines per billing period: Bedrock and Marketplace lines as
+    Cost Explorer reports them, SageMaker per endpoint with its ARN as the resource id."""
+    periods: dict[str, list[CurLine]] = {}
+    for item in world.cost_items():
+        if item.service == SAGEMAKER:
+            continue
+        start = datetime(item.day.year, item.day.month, item.day.day, tzinfo=UTC)
+        code = _PRODUCT_CODES.get(item.service, "prod-" + item.service.split()[0].lower())
+        periods.setdefault(f"{item.day:%Y-%m}", []).append(
+            CurLine(
+                start,
+                ACCOUNT,
+                code,
+                item.service,
+                item.usage_type,
+                item.amount,
+                region=_region_of(item.usage_type),
+                tags=_tags(item.team_key),
+                public_on_demand=item.amount,
+                usage_amount=item.quantity,
+                pricing_unit=item.unit,
+            )
+        )
+    for (day, usage, team_key, region, name), amount in sorted(world.endpoint_costs.items()):
+        if amount <= 0:
+            continue
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        arn = f"arn:aws:sagemaker:{region}:{ACCOUNT}:endpoint/{name.lower()}"
+        periods.setdefault(f"{day:%Y-%m}", []).append(
+            CurLine(
+                start,
+                ACCOUNT,
+                _PRODUCT_CODES[SAGEMAKER],
+                SAGEMAKER,
+                usage,
+                amount,
+                region=region,
+                resource_id=arn,
+                tags=_tags(team_key),
+                public_on_demand=amount,
+                pricing_unit=usage_unit(usage),
+            )
+        )
+    return periods
+
+
+def seed_cur(world: World, clients: ClientFactory | None = None) -> int:
+    """Write the world's CUR 2.0 export into the stand-in's S3; returns the lines written."""
+    s3 = (clients or ClientFactory())("s3", Target(ACCOUNT, "us-east-1"))
+    s3.create_bucket(Bucket=DEMO_BUCKET)
+    periods = world_lines(world)
+    for period, lines in sorted(periods.items()):
+        write_export(s3, DEMO_BUCKET, DEMO_PREFIX, DEMO_EXPORT, period, lines)
+    return sum(len(lines) for lines in periods.values())

@@ -70,6 +70,10 @@ class World:
     sagemaker_points: dict[str, list[Point]] = field(default_factory=lambda: defaultdict(list))
     costs: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     quantities: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    # the SageMaker part of ``costs`` per endpoint: (day, usage type, team key, region, endpoint)
+    endpoint_costs: dict[tuple[date, str, str, str, str], Decimal] = field(
+        default_factory=lambda: defaultdict(Decimal)
+    )
 
     @property
     def billed_until(self) -> datetime:
@@ -324,5 +328,6 @@ def _endpoint_history(
             usage, amount = bill
             key = (hour.date(), SAGEMAKER_SERVICE, usage, team_key(endpoint.team))
             world.costs[key] += amount
+            world.endpoint_costs[(key[0], usage, key[3], endpoint.region, endpoint.name)] += amount
             # instance-hours at the list price, or requests when serverless
             world.quantities[key] += amount / price.hourly if price else Decimal(calls)
