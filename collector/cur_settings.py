@@ -7,9 +7,12 @@ only its schedule under `collection.cur`.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from core.settings import Duration
 
 BillingSource = Literal["cost_explorer", "cur"]
 DEFAULT_SOURCES: tuple[BillingSource, ...] = ("cost_explorer",)
@@ -41,8 +44,14 @@ class AthenaConfig(_Settings):
     workgroup: str = "primary"
     database: str = Field(min_length=1)
     table: str = Field(min_length=1)
-    output: str = Field(min_length=6)  # s3://bucket/prefix/ for the query results
+    # s3://bucket/prefix/ for the query results; absent: the workgroup's own result location
+    output: str | None = Field(default=None, pattern=r"^s3://[^/]+")
     region: str | None = None  # absent: the export's bucket region
+    # a query still running this long after it started fails its billing period
+    timeout: Duration = timedelta(minutes=10)
+    # the Glue table's partition column holding YYYY-MM (a crawler names the export's
+    # BILLING_PERIOD= folders so); null when the table is not partitioned
+    partition_column: str | None = "billing_period"
 
 
 def _sources(value: Any) -> Any:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from demo.json_api import Answerer, json_api_server
 
 EFFECTIVE = "2025-09-01T00:00:00Z"
 PAGE_SIZE = 10
@@ -285,42 +285,21 @@ class PriceListState:
     denied: bool = False
 
 
-def _handler(state: PriceListState) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)) or b"{}")
-            operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
-            if state.denied:
-                self._send(400, {"__type": "AccessDeniedException", "message": "not authorized"})
-                return
-            try:
-                self._send(200, answer(state.catalog, operation, body))
-            except (KeyError, ValueError) as exc:
-                self._send(400, {"__type": "InvalidParameterException", "message": str(exc)})
+def _answerer(state: PriceListState) -> Answerer:
+    def answerer(operation: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if state.denied:
+            return 400, {"__type": "AccessDeniedException", "message": "not authorized"}
+        try:
+            return 200, answer(state.catalog, operation, request)
+        except (KeyError, ValueError) as exc:
+            return 400, {"__type": "InvalidParameterException", "message": str(exc)}
 
-        def _send(self, status: int, document: dict[str, Any]) -> None:
-            data = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_args: Any) -> None:
-            return  # one line per request otherwise
-
-    return Handler
+    return answerer
 
 
 @contextmanager
 def price_list_server(state: PriceListState | None = None) -> Iterator[tuple[str, PriceListState]]:
     """Serve the Price List stand-in on a free loopback port: yields its URL and its state."""
     state = state or PriceListState()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_api_server(_answerer(state)) as url:
+        yield url, state
