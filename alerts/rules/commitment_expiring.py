@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field
-
 from alerts.rules.base import Finding, money
 from alerts.snapshot import ProvisionedState, Snapshot
 from core.registry import RuleEntry, rules
