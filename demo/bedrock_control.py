@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 ACCOUNT = "123456789012"
@@ -193,6 +193,11 @@ def _within(entry: dict[str, Any], params: dict[str, Any]) -> bool:
     if submitted is None:
         return True
     moment = datetime.fromisoformat(submitted.replace("Z", "+00:00"))
+    # moto's request parser hands the filters back naive (in UTC)
+    after, before = (
+        None if value is None else value if value.tzinfo else value.replace(tzinfo=UTC)
+        for value in (after, before)
+    )
     return (after is None or moment > after) and (before is None or moment < before)
 
 
@@ -256,3 +261,36 @@ def bedrock_control_plane(state: BedrockControlState) -> Iterator[BedrockControl
                 delattr(BedrockResponse, name)
             else:
                 setattr(BedrockResponse, name, original)
+
+
+def create_custom_model(
+    clients: Any,
+    region: str,
+    name: str,
+    base_model_id: str,
+    created: datetime,
+    *,
+    tags: dict[str, str] | None = None,
+    account: str = ACCOUNT,
+) -> str:
+    """A fine-tuned model, through moto's CreateModelCustomizationJob, back-dated to ``created``
+    (moto stamps it with the wall clock); returns its ARN."""
+    from moto.bedrock.models import bedrock_backends
+
+    from core.aws import Target
+
+    bedrock = clients("bedrock", Target(account, region))
+    bedrock.create_model_customization_job(
+        jobName=f"{name}-job",
+        customModelName=name,
+        roleArn=f"arn:aws:iam::{account}:role/BedrockCustomization",
+        baseModelIdentifier=base_model_id,
+        trainingDataConfig={"s3Uri": "s3://training/data.jsonl"},
+        outputDataConfig={"s3Uri": "s3://training/output/"},
+        hyperParameters={"epochCount": "1"},
+        customModelTags=[{"key": k, "value": v} for k, v in sorted((tags or {}).items())],
+    )
+    model = bedrock_backends[account][region].custom_models[name]
+    model.creation_time = iso(created)
+    arn: str = model.model_arn
+    return arn
