@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -15,9 +16,13 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models import Base, EndpointJSON
+from core.models import Base
+
+# JSONB on Postgres: plain json has no equality, which the upsert's change check needs.
+ResourceJSON = JSON().with_variant(JSONB(), "postgresql")
 
 
 class ProvisionedThroughput(Base):
@@ -41,7 +46,7 @@ class ProvisionedThroughput(Base):
     last_modified_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     team: Mapped[str] = mapped_column(String(64))
-    tags: Mapped[dict[str, str]] = mapped_column(EndpointJSON, default=dict)
+    tags: Mapped[dict[str, str]] = mapped_column(ResourceJSON, default=dict)
     last_seen_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("account_id", "region", "arn"),)
@@ -88,7 +93,7 @@ class CustomModel(Base):
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
     team: Mapped[str] = mapped_column(String(64))
-    tags: Mapped[dict[str, str]] = mapped_column(EndpointJSON, default=dict)
+    tags: Mapped[dict[str, str]] = mapped_column(ResourceJSON, default=dict)
     last_seen_at: Mapped[datetime]
 
 
@@ -117,7 +122,7 @@ class BatchJob(Base):
     priced: Mapped[bool] = mapped_column(Boolean)
     price_source: Mapped[str | None] = mapped_column(String(256))
     team: Mapped[str] = mapped_column(String(64))
-    tags: Mapped[dict[str, str]] = mapped_column(EndpointJSON, default=dict)
+    tags: Mapped[dict[str, str]] = mapped_column(ResourceJSON, default=dict)
     collected_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_batch_jobs_submitted_at", "submitted_at"),)

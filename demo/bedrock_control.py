@@ -160,7 +160,8 @@ class BedrockControlState:
         """A batch inference job; ``records`` is (total, succeeded, failed). Returns its ARN."""
         job_id = _digest(name, 12)
         arn = f"arn:aws:bedrock:{region}:{account}:model-invocation-job/{job_id}"
-        total, success, errors = records or (None, None, None)
+        total, success, errors = records if records is not None else (None, None, None)
+        processed = None if success is None or errors is None else success + errors
         entry = {
             "jobArn": arn,
             "jobName": name,
@@ -174,7 +175,7 @@ class BedrockControlState:
             "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": output_uri}},
             "timeoutDurationInHours": 24,
             "totalRecordCount": total,
-            "processedRecordCount": None if total is None else success + errors,
+            "processedRecordCount": processed,
             "successRecordCount": success,
             "errorRecordCount": errors,
         }
@@ -291,6 +292,6 @@ def create_custom_model(
         customModelTags=[{"key": k, "value": v} for k, v in sorted((tags or {}).items())],
     )
     model = bedrock_backends[account][region].custom_models[name]
-    model.creation_time = iso(created)
+    model.creation_time = created.isoformat().replace("+00:00", "Z")
     arn: str = model.model_arn
     return arn
