@@ -243,4 +243,4 @@ def _build(deps: SourceDeps) -> BatchJobsCollector:
     return BatchJobsCollector(deps.config, deps.clients, deps.catalog)
 
 
-sources.add(SourceEntry(SOURCE, BatchJobsConfig, _build, offset=timedelta(minutes=13), order=32))
+sources.add(SourceEntry(SOURCE, BatchJobsConfig, _build, offset=timedelta(minutes=13), order=42))

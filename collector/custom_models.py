@@ -211,4 +211,4 @@ def _build(deps: SourceDeps) -> CustomModelsCollector:
     return CustomModelsCollector(deps.config, deps.clients)
 
 
-sources.add(SourceEntry(SOURCE, SourceConfig, _build, offset=timedelta(minutes=11), order=31))
+sources.add(SourceEntry(SOURCE, SourceConfig, _build, offset=timedelta(minutes=11), order=41))

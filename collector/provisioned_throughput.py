@@ -195,4 +195,4 @@ def _build(deps: SourceDeps) -> ProvisionedThroughputCollector:
 
 
 # Bedrock metrics arrive 5-10 minutes late: the hourly job fires at :09
-sources.add(SourceEntry(SOURCE, SourceConfig, _build, offset=timedelta(minutes=9), order=30))
+sources.add(SourceEntry(SOURCE, SourceConfig, _build, offset=timedelta(minutes=9), order=40))

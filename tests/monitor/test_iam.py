@@ -18,6 +18,7 @@ from botocore.stub import Stubber
 from core.aws import Target
 from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
+from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from monitor.cli.budgets import aws_forecaster
@@ -40,6 +41,7 @@ IAM_PREFIXES = {
     "sns": "sns",
     "application-autoscaling": "application-autoscaling",
     "pricing": "pricing",
+    "s3": "s3",
 }
 # operations AWS lets every principal call, whatever its policy
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
@@ -93,6 +95,8 @@ def recorded() -> Iterator[list[tuple[str, str, str]]]:
         service = self.meta.service_model.service_name
         prefix = IAM_PREFIXES.get(service, f"unknown-service-{service}")
         resource = api_params.get("TopicArn") or api_params.get("RoleArn") or "*"
+        if service == "s3" and "Bucket" in api_params:
+            resource = f"arn:aws:s3:::{api_params['Bucket']}/{api_params.get('Key', '')}"
         calls.append((f"{prefix}:{operation_name}", resource, service))
         return original(self, operation_name, api_params)
 
@@ -153,6 +157,28 @@ def seed(aws: str, now: datetime) -> None:
     ).raise_for_status()
 
 
+def control_plane(now: datetime) -> BedrockControlState:
+    """A PT and an ended batch job (its manifest in S3), for the sources moto cannot answer."""
+    state = BedrockControlState()
+    state.add_provisioned("us-east-1", "pt", "amazon.titan-text-express-v1", 1, now - timedelta(days=2))
+    job = state.add_job(
+        "us-east-1",
+        "nightly",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        now - timedelta(hours=3),
+        ended=now - timedelta(hours=2),
+        records=(10, 10, 0),
+    )
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="batch-output")
+    s3.put_object(
+        Bucket="batch-output",
+        Key=f"jobs/{job.rsplit('/', 1)[-1]}/manifest.json.out",
+        Body=b'{"inputTokenCount": 1000, "outputTokenCount": 100}',
+    )
+    return state
+
+
 def stub_inference_profiles(app: AppContext) -> Stubber:
     """moto has no bedrock:ListInferenceProfiles: the factory's cached bedrock client answers from a stub."""
     client = app.clients.client("bedrock", Target(ACCOUNT, "us-east-1", role_arn=ROLE))
@@ -195,7 +221,13 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     stubber = stub_inference_profiles(app)
     service = Service(app)
     # every registered source: a new one must bring its policy lines with it
-    outcomes = {name: service.collect(name) for name in service.sources}
+    state = control_plane(now)
+    recorded.clear()
+    # the stub answers the bedrock source's profile calls; the stand-in the other Bedrock sources'
+    outcomes = {"bedrock": service.collect("bedrock")}
+    stubber.deactivate()
+    with bedrock_control_plane(state):
+        outcomes |= {name: service.collect(name) for name in service.sources if name != "bedrock"}
     outcomes["alerts"] = service.evaluate_alerts()
     # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
     aws_forecaster(app)(ForecastScope(("search",), (ACCOUNT,), ("Amazon Bedrock",)), now.date())
@@ -209,6 +241,9 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "bedrock": "succeeded",
         "sagemaker": "succeeded",
         "costs": "succeeded",
+        "provisioned_throughput": "succeeded",
+        "custom_models": "succeeded",
+        "batch_jobs": "succeeded",
         "alerts": "succeeded",
     }
     stubber.assert_no_pending_responses()
@@ -228,6 +263,12 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "ce:GetCostForecast",
         "sns:Publish",
         "pricing:GetProducts",
+        "bedrock:ListProvisionedModelThroughputs",
+        "bedrock:ListCustomModels",
+        "bedrock:ListImportedModels",
+        "bedrock:ListCustomModelDeployments",
+        "bedrock:ListModelInvocationJobs",
+        "s3:GetObject",
     } <= actions, sorted(actions)
     denied = sorted(
         {
@@ -243,7 +284,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         f"{IAM_PREFIXES[key.split(':')[0]]}:{key.split(':')[1]}"
         for key in app.clients.counter.snapshot()
     }
-    assert actions - counted == {"bedrock:ListInferenceProfiles", "bedrock:ListTagsForResource"}
+    assert actions - counted == {"bedrock:ListInferenceProfiles"}
     assert counted <= actions
     # least privilege: every granted action pattern is exercised
     for statement in statements():
