@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from collector.batch_jobs import BatchJobsCollector
@@ -21,6 +22,7 @@ from core.queries.batch import batch_jobs
 from core.queries.custom_models import custom_model_usage
 from core.settings import parse_config
 from demo.bedrock_control import BedrockControlState, bedrock_control_plane, create_custom_model
+from monitor.cli import main
 from tests.helpers import Clock
 
 ACCOUNT = "123456789012"
@@ -237,3 +239,60 @@ def test_a_denied_region_skips_its_target_for_every_bedrock_source(models, sessi
             (REGION, "succeeded"),
             ("eu-west-1", "skipped"),
         ]
+
+
+def test_batch_jobs_are_exported_apart_from_on_demand(
+    aws, sessions, database_url, monkeypatch, tmp_path
+):
+    monkeypatch.chdir(tmp_path)
+    clients = ClientFactory()
+    state = BedrockControlState()
+    done = state.add_job(
+        REGION,
+        "nightly",
+        HAIKU,
+        NOW - timedelta(hours=10),
+        ended=NOW - timedelta(hours=2),
+        records=(100, 98, 2),
+        tags={"team": "search"},
+    )
+    put_manifest(
+        ClientFactory(), f"jobs/{done.rsplit('/', 1)[-1]}/manifest.json.out", 2_000_000, 400_000
+    )
+    with bedrock_control_plane(state):
+        run(
+            sessions,
+            BatchJobsCollector(CONFIG, clients, PriceCatalog.load()),
+            clients,
+            NOW,
+            NOW - timedelta(days=1),
+            NOW,
+        )
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("GENAI_MONITOR_CONFIG", raising=False)
+    result = CliRunner().invoke(
+        main, ["export", "batch-jobs", "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {
+            "submitted_at": "2026-10-03T02:00:00Z",
+            "ended_at": "2026-10-03T10:00:00Z",
+            "account_id": ACCOUNT,
+            "region": REGION,
+            "job_arn": done,
+            "name": "nightly",
+            "model_id": HAIKU,
+            "team": "search",
+            "status": "Completed",
+            "total_records": 100,
+            "success_records": 98,
+            "error_records": 2,
+            "input_tokens": 2_000_000,
+            "output_tokens": 400_000,
+            "batch_cost_usd": "0.500000",
+            "on_demand_cost_usd": "1.000000",
+            "saving_usd": "0.500000",
+            "priced": True,
+        }
+    ]

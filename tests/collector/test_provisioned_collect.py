@@ -4,10 +4,14 @@ Postgres."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from alerts.service import evaluate_once
@@ -21,6 +25,8 @@ from core.queries.waste_provisioned import WasteRow, provisioned_waste
 from core.settings import parse_config
 from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from demo.seed import put_bedrock_metrics
+from monitor.cli import main
+from monitor.export_bedrock import PROVISIONED_COLUMNS
 from tests.helpers import Clock
 
 ACCOUNT = "123456789012"
@@ -290,3 +296,56 @@ def test_the_waste_rows_name_the_idle_pt_with_its_burn_and_monthly_cost(world, s
             action=f"delete it: aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arns['idle']}",
         )
     ]
+
+
+def cli_export(database_url, monkeypatch, *args: str) -> str:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("GENAI_MONITOR_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["export", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_pts_are_exported_with_cost_idle_streak_and_monthly_price(
+    world, sessions, database_url, monkeypatch, tmp_path
+):
+    monkeypatch.chdir(tmp_path)
+    state, arns = world
+    run_cycles(sessions, ClientFactory(), state, arns)
+    text = cli_export(
+        database_url,
+        monkeypatch,
+        "provisioned-throughput",
+        "--end",
+        "2026-10-03T12:00Z",
+        "--format",
+        "json",
+    )
+    records = {r["name"]: r for r in json.loads(text)}
+    assert [list(r) for r in records.values()] == [list(PROVISIONED_COLUMNS)] * 5
+    assert records["idle"] | {"arn": None} == {
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "arn": None,
+        "name": "idle",
+        "team": "platform",
+        "base_model_id": INSTANT,
+        "model_units": 1,
+        "commitment": None,
+        "commitment_expires_at": None,
+        "status": "InService",
+        "created_at": "2026-09-30T12:00:00Z",
+        "deleted_at": None,
+        "invocations": 60,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "estimated_cost_usd": "3168.000000",
+        "idle_since": "2026-10-01T00:00:00Z",
+        "idle_cost_usd": "2640.000000",
+        "hourly_usd": "44.000000",
+        "monthly_usd": "32120.000000",
+    }
+    assert records["gone"]["deleted_at"] == "2026-10-02T04:30:00Z"
+    assert records["unpriced"]["estimated_cost_usd"] is None
+    text = cli_export(database_url, monkeypatch, "provisioned-throughput", "--team", "search")
+    assert [r["name"] for r in csv.DictReader(io.StringIO(text))] == ["busy"]

@@ -160,7 +160,9 @@ def seed(aws: str, now: datetime) -> None:
 def control_plane(now: datetime) -> BedrockControlState:
     """A PT and an ended batch job (its manifest in S3), for the sources moto cannot answer."""
     state = BedrockControlState()
-    state.add_provisioned("us-east-1", "pt", "amazon.titan-text-express-v1", 1, now - timedelta(days=2))
+    state.add_provisioned(
+        "us-east-1", "pt", "amazon.titan-text-express-v1", 1, now - timedelta(days=2)
+    )
     job = state.add_job(
         "us-east-1",
         "nightly",
