@@ -349,3 +349,25 @@ def test_the_pts_are_exported_with_cost_idle_streak_and_monthly_price(
     assert records["unpriced"]["estimated_cost_usd"] is None
     text = cli_export(database_url, monkeypatch, "provisioned-throughput", "--team", "search")
     assert [r["name"] for r in csv.DictReader(io.StringIO(text))] == ["busy"]
+
+
+@pytest.mark.parametrize("spelling", ["provisioned-throughput", "provisioned_throughput"])
+def test_collect_provisioned_throughput_from_the_command_line(
+    world, sessions, database_url, monkeypatch, tmp_path, spelling
+):
+    monkeypatch.chdir(tmp_path)  # no config: the caller's account, us-east-1
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("GENAI_MONITOR_CONFIG", raising=False)
+    args = ["collect", spelling, "--start", "2026-10-03T00:00Z", "--end", "2026-10-03T02:00Z"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "provisioned_throughput: " in result.output
+    with sessions() as session:
+        pts = {pt.name: pt.team for pt in session.scalars(select(ProvisionedThroughput))}
+    assert pts == {
+        "busy": "search",
+        "gone": "unattributed",
+        "idle": "unattributed",
+        "new": "unattributed",
+        "unpriced": "unattributed",
+    }
