@@ -72,6 +72,9 @@ collection:
   bedrock: {{initial_backfill: {backfill}}}
   sagemaker: {{initial_backfill: {backfill}}}
   costs: {{initial_backfill: {backfill}}}
+  provisioned_throughput: {{initial_backfill: 31d}}
+  custom_models: {{initial_backfill: 1d}}
+  batch_jobs: {{initial_backfill: 31d, window: 31d}}
 alerts:
   default_route: [{LOG_CHANNEL}]
   rules:
@@ -80,6 +83,8 @@ alerts:
     - {{kind: budget_forecast}}
     - {{kind: spend_spike, factor: 3, baseline_days: 14, min_increase_usd: 20}}
     - {{kind: stale_data, for: 6h}}
+    - {{kind: idle_provisioned_throughput, for: 24h}}
+    - {{kind: commitment_expiring, before: 14d}}
 notifiers:
   {LOG_CHANNEL}: {{type: log}}
 """
