@@ -30,6 +30,9 @@ collection:
   bedrock: {interval: 2s, initial_backfill: 2d}
   sagemaker: {interval: 2s, initial_backfill: 2d}
   costs: {interval: 2s}
+  provisioned_throughput: {interval: 2s, initial_backfill: 2h}
+  custom_models: {interval: 2s, initial_backfill: 1h}
+  batch_jobs: {interval: 2s, initial_backfill: 2h, lookback: 2h}
 alerts:
   interval: 2s
   default_route: [log]
@@ -46,6 +49,11 @@ TARGETS = (
     {("bedrock", region) for region in ("us-east-1", "us-west-2")}
     | {("sagemaker", region) for region in ("us-east-1", "us-west-2")}
     | {("costs", "us-east-1")}
+    | {
+        (source, region)
+        for source in ("provisioned_throughput", "custom_models", "batch_jobs")
+        for region in ("us-east-1", "us-west-2")
+    }
 )
 
 
