@@ -169,9 +169,8 @@ def put_manifest(clients, key: str, tokens_in: int, tokens_out: int) -> None:
     s3.put_object(Bucket="batch-output", Key=key, Body=json.dumps(body).encode())
 
 
-def test_batch_jobs_are_priced_at_the_batch_rate_with_the_saving_visible(aws, sessions):
-    clients = ClientFactory()
-    state = BedrockControlState()
+def nightly_job(state: BedrockControlState) -> str:
+    """A job that ended with 98 of 100 records done, its manifest (2M in, 0.4M out tokens) in S3."""
     done = state.add_job(
         REGION,
         "nightly",
@@ -181,10 +180,17 @@ def test_batch_jobs_are_priced_at_the_batch_rate_with_the_saving_visible(aws, se
         records=(100, 98, 2),
         tags={"team": "search"},
     )
-    running = state.add_job(REGION, "adhoc", HAIKU, NOW - timedelta(hours=1), status="InProgress")
     put_manifest(
         ClientFactory(), f"jobs/{done.rsplit('/', 1)[-1]}/manifest.json.out", 2_000_000, 400_000
     )
+    return done
+
+
+def test_batch_jobs_are_priced_at_the_batch_rate_with_the_saving_visible(aws, sessions):
+    clients = ClientFactory()
+    state = BedrockControlState()
+    done = nightly_job(state)
+    running = state.add_job(REGION, "adhoc", HAIKU, NOW - timedelta(hours=1), status="InProgress")
     collector = BatchJobsCollector(CONFIG, clients, PriceCatalog.load())
     with bedrock_control_plane(state):
         result = run(sessions, collector, clients, NOW, NOW - timedelta(days=1), NOW)
@@ -247,18 +253,7 @@ def test_batch_jobs_are_exported_apart_from_on_demand(
     monkeypatch.chdir(tmp_path)
     clients = ClientFactory()
     state = BedrockControlState()
-    done = state.add_job(
-        REGION,
-        "nightly",
-        HAIKU,
-        NOW - timedelta(hours=10),
-        ended=NOW - timedelta(hours=2),
-        records=(100, 98, 2),
-        tags={"team": "search"},
-    )
-    put_manifest(
-        ClientFactory(), f"jobs/{done.rsplit('/', 1)[-1]}/manifest.json.out", 2_000_000, 400_000
-    )
+    done = nightly_job(state)
     with bedrock_control_plane(state):
         run(
             sessions,
