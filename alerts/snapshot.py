@@ -71,6 +71,31 @@ class TargetFreshness:
 
 
 @dataclass(frozen=True)
+class ProvisionedState:
+    """A live Bedrock Provisioned Throughput as the idle and commitment rules need it."""
+
+    account_id: str
+    region: str
+    name: str
+    arn: str
+    team: str
+    model_id: str
+    model_units: int
+    commitment: str | None  # in force now; None: no commitment (or its term has ended)
+    commitment_expires_at: datetime | None
+    created_at: datetime
+    in_service: bool
+    idle_since: datetime  # the end of the last hour with invocations, else the creation
+    idle_cost_usd: Decimal | None
+    hourly_usd: Decimal | None
+
+    @property
+    def subject(self) -> str:
+        """The alert subject: account/region/name."""
+        return f"{self.account_id}/{self.region}/{self.name}"
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the rules evaluate, as of ``now``; a part that could not be read is None."""
 
@@ -79,3 +104,4 @@ class Snapshot:
     budgets: tuple[TeamBudgetState, ...] | None = None
     daily_spend: tuple[DailySpend, ...] | None = None
     targets: tuple[TargetFreshness, ...] | None = None
+    provisioned: tuple[ProvisionedState, ...] | None = None

@@ -11,13 +11,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.snapshot import DailySpend, EndpointState, Snapshot, TargetFreshness, TeamBudgetState
+from alerts.snapshot import (
+    DailySpend,
+    EndpointState,
+    ProvisionedState,
+    Snapshot,
+    TargetFreshness,
+    TeamBudgetState,
+)
 from core import registry
 from core.budgets import ALL_SERVICES
 from core.models import Endpoint
 from core.queries.bedrock import bedrock_hourly_cost
 from core.queries.budgets import budget_use
 from core.queries.endpoints import endpoint_summaries
+from core.queries.provisioned import provisioned_summaries
 from core.queries.runs import collector_status
 from core.settings import MonitorConfig, RuleSettings
 
@@ -107,6 +115,29 @@ def target_freshness(session: Session) -> tuple[TargetFreshness, ...]:
     )
 
 
+def provisioned_states(session: Session, now: datetime) -> tuple[ProvisionedState, ...]:
+    """Live Provisioned Throughputs with their idle evidence and commitment."""
+    return tuple(
+        ProvisionedState(
+            account_id=s.account_id,
+            region=s.region,
+            name=s.name,
+            arn=s.arn,
+            team=s.team,
+            model_id=s.base_model_id,
+            model_units=s.model_units,
+            commitment=s.commitment,
+            commitment_expires_at=s.commitment_expires_at,
+            created_at=s.created_at,
+            in_service=s.status == "InService",
+            idle_since=s.idle_since,
+            idle_cost_usd=s.idle_cost_usd,
+            hourly_usd=s.hourly_usd,
+        )
+        for s in provisioned_summaries(session, now, include_deleted=False)
+    )
+
+
 def _baseline_days(rules: list[RuleSettings]) -> int:
     """The longest baseline any rule asks for, plus the day it judges."""
     return max(int(getattr(rule, "baseline_days", 0)) for rule in rules) + 1
@@ -118,6 +149,7 @@ READERS: dict[str, Callable[[Session, datetime, list[RuleSettings]], tuple[Any, 
     "budgets": lambda session, now, _rules: budget_states(session, now),
     "daily_spend": lambda session, now, rules: daily_spend(session, now, _baseline_days(rules)),
     "targets": lambda session, _now, _rules: target_freshness(session),
+    "provisioned": lambda session, now, _rules: provisioned_states(session, now),
 }
 
 

@@ -52,6 +52,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "InvocationThrottles": ("throttles", "Sum"),
     "InvocationLatency": ("latency_ms_avg", "Average"),
 }
+PROVISIONED = ":provisioned-model/"  # in a Provisioned Throughput's ARN
 COUNT_COLUMNS = tuple(column for column, stat in METRICS.values() if stat == "Sum")
 # Metrics arrive 5-10 minutes late: an hour is final only this long after it ends.
 SETTLE_DELAY = timedelta(minutes=20)
@@ -166,6 +167,8 @@ def plan_series(list_metrics: Iterable[Page], stored: Iterable[str]) -> list[Met
     for metric, dimensions in metric_dimensions(list_metrics, [DIMENSION]):
         if metric in METRICS:
             present.add((metric, dict(dimensions)[DIMENSION]))
+    # a provisioned model's traffic is billed by the hour, not per token: its own source reads it
+    present = {(metric, model_id) for metric, model_id in present if PROVISIONED not in model_id}
     listed = {model_id for _metric, model_id in present}
     return series_for_models(listed, present) + series_for_models(set(stored) - listed)
 

@@ -418,3 +418,13 @@ class CurObject(Base):
     loaded_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_cur_objects_bucket_billing_period", "bucket", "billing_period"),)
+
+
+# Bedrock's other billed kinds live in their own module (the file-size rule); importing them here
+# puts them on the one metadata Alembic and the tests read.
+from core.models_bedrock import BatchJob as BatchJob  # noqa: E402
+from core.models_bedrock import CustomModel as CustomModel  # noqa: E402
+from core.models_bedrock import ProvisionedThroughput as ProvisionedThroughput  # noqa: E402
+from core.models_bedrock import (  # noqa: E402
+    ProvisionedThroughputHourly as ProvisionedThroughputHourly,
+)

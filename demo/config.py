@@ -77,6 +77,9 @@ collection:
     # both billing sources: Cost Explorer per day and tag, CUR 2.0 per resource and principal
     source: [cost_explorer, cur]
     cur: {{bucket: {DEMO_BUCKET}, prefix: {DEMO_PREFIX}, export_name: {DEMO_EXPORT}}}
+  provisioned_throughput: {{initial_backfill: 31d}}
+  custom_models: {{initial_backfill: 1d}}
+  batch_jobs: {{initial_backfill: 31d, window: 31d}}
 alerts:
   default_route: [{LOG_CHANNEL}]
   rules:
@@ -85,6 +88,8 @@ alerts:
     - {{kind: budget_forecast}}
     - {{kind: spend_spike, factor: 3, baseline_days: 14, min_increase_usd: 20}}
     - {{kind: stale_data, for: 6h}}
+    - {{kind: idle_provisioned_throughput, for: 24h}}
+    - {{kind: commitment_expiring, before: 14d}}
 notifiers:
   {LOG_CHANNEL}: {{type: log}}
 """

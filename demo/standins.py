@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from demo.world import REGIONS
 
 # (namespace, metric, sorted dimensions) -> (sorted timestamps, the datapoints in that order)
@@ -155,8 +156,9 @@ _AWS_ENV = (
 
 
 @contextmanager
-def local_aws() -> Iterator[str]:
-    """Start moto's server on a free loopback port and point this process's AWS clients at it."""
+def local_aws(bedrock: BedrockControlState | None = None) -> Iterator[str]:
+    """Start moto's server on a free loopback port and point this process's AWS clients at it;
+    the Bedrock calls moto lacks answer from ``bedrock`` (default: an empty control plane)."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
@@ -182,7 +184,7 @@ def local_aws() -> Iterator[str]:
         }
     )
     try:
-        with indexed_metric_data():
+        with indexed_metric_data(), bedrock_control_plane(bedrock or BedrockControlState()):
             yield url
     finally:
         for name, value in saved.items():

@@ -22,6 +22,8 @@ from core.alert_state import OPEN_STATES
 from core.aws import ClientFactory
 from core.settings import EnvSettings, MonitorConfig
 from core.timeutil import utcnow
+from demo.bedrock_control import BedrockControlState
+from demo.bedrock_world import seed_bedrock_kinds
 from demo.config import demo_config
 from demo.cost_explorer import cost_explorer
 from demo.cur import seed_cur
@@ -157,10 +159,12 @@ def build_demo(
     config_path.write_text(demo_config(world, days), encoding="utf-8")
     database_url = database_url or fresh_sqlite(directory)
     lap("generate")
-    with local_aws() as url, cost_explorer(world):
+    bedrock = BedrockControlState()
+    with local_aws(bedrock) as url, cost_explorer(world):
         progress(f"local AWS stand-in (moto) at {url}")
         seeding = ClientFactory()
         datapoints = seed_metrics(world, seeding)
+        datapoints += seed_bedrock_kinds(now, bedrock, seeding)
         endpoints = seed_endpoints(now, seeding)
         cur_lines = seed_cur(world, seeding)
         progress(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import make_engine, session_factory
 from core.models import Base
 from demo import small as small_world
+from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from monitor.context import load_plugins
 from monitor.migrate import upgrade
 
@@ -78,7 +79,9 @@ def moto_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    # the Bedrock calls moto lacks answer from an empty stand-in (a test installs its own world)
+    with bedrock_control_plane(BedrockControlState()):
+        yield f"http://{host}:{port}"
     server.stop()
 
 

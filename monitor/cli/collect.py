@@ -19,8 +19,16 @@ from monitor.cli.base import Failure, app_of, parse_since, parse_time, require_o
 from monitor.context import AppContext
 
 
+def _cli_name(source: str) -> str:
+    """A source as the command line spells it: `provisioned-throughput` for `provisioned_throughput`."""
+    return source.replace("_", "-")
+
+
 class SourceChoice(click.Choice):  # type: ignore[type-arg]
-    """`collect`'s SOURCE: every registered source and `all`, read when the command runs."""
+    """`collect`'s SOURCE: every registered source and `all`, read when the command runs.
+
+    Sources are spelt with hyphens (the config key's underscores are accepted too).
+    """
 
     def __init__(self) -> None:
         super().__init__([])
@@ -28,11 +36,17 @@ class SourceChoice(click.Choice):  # type: ignore[type-arg]
     @property
     def choices(self) -> tuple[str, ...]:
         """The registered sources and ``all``."""
-        return (*registry.sources.names(), "all")
+        return (*(_cli_name(name) for name in registry.sources.names()), "all")
 
     @choices.setter
     def choices(self, _value: object) -> None:
         """The choices come from the registry; what click's constructor sets is ignored."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The registered name of the chosen source (or ``all``)."""
+        chosen = super().convert(_cli_name(str(value)), param, ctx)
+        names = {_cli_name(name): name for name in registry.sources.names()}
+        return names.get(chosen, chosen)
 
 
 def _backfill_window(

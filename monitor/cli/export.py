@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.pricing import InstancePriceCatalog
 from core.queries.alerts import alert_rows
+from core.queries.batch import batch_jobs
 from core.queries.bedrock import bedrock_usage
 from core.queries.billed import with_billed
 from core.queries.costs import cost_lines
@@ -36,6 +37,13 @@ from monitor.export import (
     bedrock_usage_record,
     cost_record,
     endpoint_record,
+)
+from monitor.export_bedrock import (
+    BATCH_JOB_COLUMNS,
+    PROVISIONED_COLUMNS,
+    batch_job_record,
+    provisioned_record,
+    provisioned_rows,
 )
 
 
@@ -118,6 +126,27 @@ _scoped_export(
     endpoints_billed,
     lambda app: partial(endpoint_record, catalog=InstancePriceCatalog.load()),
     ENDPOINT_COLUMNS,
+)
+
+_scoped_export(
+    "batch-jobs",
+    "Bedrock batch inference jobs, apart from on-demand: records, tokens, cost at the batch rate, "
+    "the same tokens at the on-demand rate, and the saving.",
+    "Jobs submitted from this time (ISO 8601, UTC).",
+    "Jobs submitted before this time.",
+    batch_jobs,
+    lambda _app: batch_job_record,
+    BATCH_JOB_COLUMNS,
+)
+_scoped_export(
+    "provisioned-throughput",
+    "Bedrock Provisioned Throughputs: model units, commitment, traffic, cost, and the idle streak "
+    "with what it burnt (hourly/monthly: at today's price).",
+    "Include PTs that existed after this time (ISO 8601, UTC).",
+    "The time the idle streaks and totals are taken at (default: now).",
+    provisioned_rows,
+    lambda _app: provisioned_record,
+    PROVISIONED_COLUMNS,
 )
 
 

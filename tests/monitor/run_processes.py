@@ -31,6 +31,9 @@ collection:
   sagemaker: {interval: 2s, initial_backfill: 2d}
   costs: {interval: 2s}
   cur: {interval: 2s}             # no targets: `cur` is not among the billing sources
+  provisioned_throughput: {interval: 2s, initial_backfill: 2h}
+  custom_models: {interval: 2s, initial_backfill: 1h}
+  batch_jobs: {interval: 2s, initial_backfill: 2h, lookback: 2h}
 alerts:
   interval: 2s
   default_route: [log]
@@ -47,6 +50,11 @@ TARGETS = (
     {("bedrock", region) for region in ("us-east-1", "us-west-2")}
     | {("sagemaker", region) for region in ("us-east-1", "us-west-2")}
     | {("costs", "us-east-1")}
+    | {
+        (source, region)
+        for source in ("provisioned_throughput", "custom_models", "batch_jobs")
+        for region in ("us-east-1", "us-west-2")
+    }
 )
 
 

@@ -13,11 +13,21 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from core.db import make_engine, session_factory
-from core.models import Alert, BedrockUsageHourly, CostDaily, CostLine, Endpoint
+from core.models import (
+    Alert,
+    BedrockUsageHourly,
+    CostDaily,
+    CostLine,
+    CustomModel,
+    Endpoint,
+    ProvisionedThroughput,
+)
+from core.queries.batch import batch_jobs
 from core.queries.costs import bedrock_reconciliation
 from core.queries.model_reconciliation import model_reconciliation
+from core.queries.waste_provisioned import provisioned_waste
 from core.settings import parse_config
-from demo.world import MODELS, TEAMS
+from demo.world import ACCOUNT, MODELS, TEAMS
 from monitor import demo as demo_module
 from monitor.cli import main
 from monitor.demo import build_demo, summary_lines
@@ -64,7 +74,14 @@ def test_the_demo_collects_a_whole_organisation_without_failures(built):
                     select(BedrockUsageHourly.region, BedrockUsageHourly.model_id).distinct()
                 )
             )
-            assert model_ids == {(m.region, m.model_id) for m in MODELS} and len(model_ids) == 12
+            # and the custom model deployment, called on demand by its ARN
+            deployment = (
+                f"arn:aws:bedrock:us-east-1:{ACCOUNT}:custom-model-deployment/support-tuned-live"
+            )
+            assert model_ids == {(m.region, m.model_id) for m in MODELS} | {
+                ("us-east-1", deployment)
+            }
+            assert len(model_ids) == 13
             assert set(session.scalars(select(BedrockUsageHourly.team).distinct())) == {
                 *TEAMS,
                 "unattributed",
@@ -95,6 +112,32 @@ def test_the_demo_collects_a_whole_organisation_without_failures(built):
             } <= services
     finally:
         engine.dispose()
+
+
+def test_the_demo_shows_each_bedrock_kind(built):
+    result, _ = built
+    engine = make_engine(result.database_url)
+    try:
+        with session_factory(engine)() as session:
+            pts = {
+                pt.name: (pt.team, pt.commitment)
+                for pt in session.scalars(select(ProvisionedThroughput))
+            }
+            waste = [(row.name, row.team) for row in provisioned_waste(session, NOW)]
+            models = {m.name: (m.kind, m.team) for m in session.scalars(select(CustomModel))}
+            jobs = {j.name: (j.team, j.priced) for j in batch_jobs(session)}
+    finally:
+        engine.dispose()
+    assert pts == {
+        "support-titan-pt": ("support", "OneMonth"),
+        "research-instant-pt": ("research", None),
+    }
+    assert waste == [("research-instant-pt", "research")]
+    assert models == {
+        "support-tuned-haiku": ("custom", "support"),
+        "support-tuned-live": ("deployment", "support"),
+    }
+    assert jobs == {"data-nightly-classify": ("data", True)}
 
 
 def test_the_bill_agrees_with_the_token_estimate_as_a_real_bill_does(built):
@@ -195,6 +238,13 @@ def test_every_alert_kind_has_its_case_and_goes_to_the_log_channel(built):
     assert ("budget_forecast", "search/2026-03", "firing") in found
     assert ("spend_spike", "team/research/2026-03-18", "firing") in found
     assert not [a for a in found if a[0] == "stale_data"]
+    assert (
+        "idle_provisioned_throughput",
+        f"{ACCOUNT}/us-east-1/research-instant-pt",
+        "firing",
+    ) in found
+    assert ("commitment_expiring", f"{ACCOUNT}/us-east-1/support-titan-pt", "firing") in found
+    assert not [a for a in found if a[0] == "idle_provisioned_throughput" and "support" in a[1]]
     assert result.notifications_delivered > 0
     lines = summary_lines(result)
     research = next(line for line in lines if line.startswith("research "))

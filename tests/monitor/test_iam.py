@@ -23,6 +23,7 @@ from core.settings import EnvSettings
 from demo.athena import athena_server
 from demo.athena_catalog import register_table
 from demo.cur import CurLine, write_export
+from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from monitor.cli.budgets import aws_forecaster
@@ -192,6 +193,30 @@ def seed(aws: str, now: datetime) -> None:
     ).raise_for_status()
 
 
+def control_plane(now: datetime) -> BedrockControlState:
+    """A PT and an ended batch job (its manifest in S3), for the sources moto cannot answer."""
+    state = BedrockControlState()
+    state.add_provisioned(
+        "us-east-1", "pt", "amazon.titan-text-express-v1", 1, now - timedelta(days=2)
+    )
+    job = state.add_job(
+        "us-east-1",
+        "nightly",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        now - timedelta(hours=3),
+        ended=now - timedelta(hours=2),
+        records=(10, 10, 0),
+    )
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="batch-output")
+    s3.put_object(
+        Bucket="batch-output",
+        Key=f"jobs/{job.rsplit('/', 1)[-1]}/manifest.json.out",
+        Body=b'{"inputTokenCount": 1000, "outputTokenCount": 100}',
+    )
+    return state
+
+
 def stub_inference_profiles(app: AppContext) -> Stubber:
     """moto has no bedrock:ListInferenceProfiles: the factory's cached bedrock client answers from a stub."""
     client = app.clients.client("bedrock", Target(ACCOUNT, "us-east-1", role_arn=ROLE))
@@ -234,7 +259,13 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     stubber = stub_inference_profiles(app)
     service = Service(app)
     # every registered source: a new one must bring its policy lines with it
-    outcomes = {name: service.collect(name) for name in service.sources}
+    state = control_plane(now)
+    recorded.clear()
+    # the stub answers the bedrock source's profile calls; the stand-in the other Bedrock sources'
+    outcomes = {"bedrock": service.collect("bedrock")}
+    stubber.deactivate()
+    with bedrock_control_plane(state):
+        outcomes |= {name: service.collect(name) for name in service.sources if name != "bedrock"}
     outcomes["alerts"] = service.evaluate_alerts()
     # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
     aws_forecaster(app)(ForecastScope(("search",), (ACCOUNT,), ("Amazon Bedrock",)), now.date())
@@ -269,6 +300,9 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "sagemaker": "succeeded",
         "costs": "succeeded",
         "cur": "succeeded",
+        "provisioned_throughput": "succeeded",
+        "custom_models": "succeeded",
+        "batch_jobs": "succeeded",
         "alerts": "succeeded",
         "cur on athena": "succeeded",
     }
@@ -300,6 +334,11 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "glue:GetPartitions",
         "s3:GetBucketLocation",
         "s3:PutObject",
+        "bedrock:ListProvisionedModelThroughputs",
+        "bedrock:ListCustomModels",
+        "bedrock:ListImportedModels",
+        "bedrock:ListCustomModelDeployments",
+        "bedrock:ListModelInvocationJobs",
     } <= actions, sorted(actions)
     denied = sorted(
         {
@@ -313,10 +352,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     # except the stubbed ones (a stub answers before the counter's hook runs) and those Athena
     # makes on the caller's behalf (its stand-in counts them with its own factory)
     counted = {iam_action(*key.split(":")) for key in app.clients.counter.snapshot()}
-    assert actions - counted - on_behalf == {
-        "bedrock:ListInferenceProfiles",
-        "bedrock:ListTagsForResource",
-    }
+    assert actions - counted - on_behalf == {"bedrock:ListInferenceProfiles"}
     assert {"glue:GetTable", "s3:PutObject"} <= on_behalf - counted
     assert counted <= actions
     # least privilege: every granted action pattern is exercised

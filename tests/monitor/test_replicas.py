@@ -16,7 +16,7 @@ from monitor.migrate import upgrade
 from tests.conftest import _postgres_database
 from tests.monitor.run_processes import TARGETS, Service, seed_world, wait_for
 
-INTERVAL = 3  # seconds: short cycles, long enough for a cycle's five targets
+INTERVAL = 3  # seconds: short cycles, long enough for a cycle's eleven targets
 CONFIG = f"""
 regions: [us-east-1, us-west-2]
 attribution:
@@ -26,6 +26,9 @@ collection:
   bedrock: {{interval: {INTERVAL}s, initial_backfill: 1d}}
   sagemaker: {{interval: {INTERVAL}s, initial_backfill: 1d}}
   costs: {{interval: {INTERVAL}s}}
+  provisioned_throughput: {{interval: {INTERVAL}s, initial_backfill: 2h}}
+  custom_models: {{interval: {INTERVAL}s, initial_backfill: 1h}}
+  batch_jobs: {{interval: {INTERVAL}s, initial_backfill: 2h, lookback: 2h}}
 alerts:
   interval: {INTERVAL}s
   default_route: [log]

@@ -187,7 +187,7 @@ def test_run_collects_and_alerts_and_two_processes_never_run_a_target_at_once(
         # a second process joins; the jobs of both fire on the same aligned seconds
         joined = time.time()
         second = Service(tmp_path, "second", env)
-        wait_for(lambda: every_job_ran(second, 2), "the second process to run every job twice", 45)
+        wait_for(lambda: every_job_ran(second, 2), "the second process to run every job twice", 90)
         # cycles are claimed target by target: the second process takes its share
         wait_for(lambda: second.claims(), "the second process to collect a target", 45)
 
