@@ -39,11 +39,15 @@ def as_row(row: WasteRow | Mapping[str, Any]) -> WasteRow:
     if set(row) != set(WASTE_FIELDS):
         missing = sorted(set(WASTE_FIELDS) - set(row))
         extra = sorted(set(row) - set(WASTE_FIELDS))
-        raise WasteRowError(f"a waste row needs exactly {WASTE_FIELDS}: missing {missing}, extra {extra}")
+        raise WasteRowError(
+            f"a waste row needs exactly {WASTE_FIELDS}: missing {missing}, extra {extra}"
+        )
     return WasteRow(**{column.name: row[column.name] for column in fields(WasteRow)})
 
 
-def idle_thresholds(rules: Iterable[Any], kinds: Iterable[WasteKind] = KINDS) -> dict[str, timedelta]:
+def idle_thresholds(
+    rules: Iterable[Any], kinds: Iterable[WasteKind] = KINDS
+) -> dict[str, timedelta]:
     """Each kind's idle threshold from the config's alert rules: the ``for`` of the kind's rule."""
     holds = {rule.kind: getattr(rule, "for_", None) for rule in rules}
     return {

@@ -70,9 +70,7 @@ def _action(summary: EndpointSummary) -> str:
     return "scale-to-zero" if summary.endpoint_type == "async" else "delete (snapshot first)"
 
 
-def _row(
-    summary: EndpointSummary, arn: str | None, rate: Decimal | None, at: datetime
-) -> WasteRow:
+def _row(summary: EndpointSummary, arn: str | None, rate: Decimal | None, at: datetime) -> WasteRow:
     """One idle endpoint as a waste row."""
     last = summary.last_invocation_at
     since = last + _HOUR if last is not None else summary.created_at

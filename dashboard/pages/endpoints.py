@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.components import card, card_row, highlight_rows, table_section, usd
+from dashboard.components import (
+    card,
+    card_row,
+    graph_section,
+    highlight_rows,
+    table_section,
+    usd,
+)
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
-from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoints_frame
+from dashboard.pictures import endpoint_strip_figure
+from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoint_hours_frame, endpoints_frame
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
@@ -26,6 +34,10 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     threshold = context.idle_threshold_hours()
     with context.sessions() as session:
         frame = endpoints_frame(session, filters, threshold)
+        hours = endpoint_hours_frame(session, filters)
+    start, end = filters.window
+    # the strip ends at the newest hour that can have been collected
+    shown_end = max(start, min(end, context.clock().replace(minute=0, second=0, microsecond=0)))
     idle = frame[frame["idle"]] if not frame.empty else frame
     cost = (
         sum((v for v in frame["estimated_cost_usd"] if v is not None), ZERO)
@@ -44,6 +56,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     return html.Div(
         [
             cards,
+            graph_section(f"{PAGE}-strip-graph", endpoint_strip_figure(hours, start, shown_end)),
             html.P(
                 "Idle hours are the in-service hours since the last call, as of the end of the days shown. "
                 "Serverless and scale-to-zero endpoints bill per use and are never idle waste. Sort and filter by column; Export downloads CSV.",

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core.queries.endpoints import endpoint_summaries
+from core.queries.endpoints import endpoint_hours, endpoint_summaries
 from dashboard.context import CENT, cents
 from dashboard.filters import Filters
 
@@ -57,3 +57,37 @@ def endpoints_frame(session: Session, filters: Filters, idle_threshold: Decimal)
         for s in summaries
     ]
     return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+
+
+HOUR_COLUMNS = [
+    "endpoint_id",
+    "endpoint_name",
+    "account_id",
+    "region",
+    "hour",
+    "service_hours",
+    "invocations",
+]
+
+
+def endpoint_hours_frame(session: Session, filters: Filters) -> pd.DataFrame:
+    """Every stored hour of the chosen endpoints in the window: in service how long, called how often."""
+    start, end = filters.window
+    hours = endpoint_hours(
+        session, start, end, filters.team_list(), filters.account_list(), filters.region_list()
+    )
+    return pd.DataFrame(
+        [
+            [
+                h.endpoint_id,
+                h.endpoint_name,
+                h.account_id,
+                h.region,
+                h.hour,
+                h.service_hours,
+                h.invocations,
+            ]
+            for h in hours
+        ],
+        columns=HOUR_COLUMNS,
+    )

@@ -19,6 +19,7 @@ from dashboard.filters import Filters, day_start
 from dashboard.views.alerts import alerts_frame
 from dashboard.views.bedrock import bedrock_totals_frame
 from dashboard.views.endpoints import endpoints_frame
+from dashboard.views.waste import filtered_waste, waste_as_of
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class OverviewData:
     alerts: pd.DataFrame
     window_spend_usd: Decimal
     window_estimate_usd: Decimal
+    waste_monthly_usd: Decimal  # what the idle resources cost a month if left running
 
 
 BUDGET_COLUMNS = [
@@ -101,6 +103,9 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
         ).values(),
         ZERO,
     )
+    waste = filtered_waste(
+        session, filters, waste_as_of(context, filters), context.idle_thresholds()
+    )
     open_alerts = alert_rows(session, [AlertState.FIRING, AlertState.PENDING], teams=teams)
     return OverviewData(
         month=period_of(as_of),
@@ -112,4 +117,5 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
         alerts=alerts_frame(open_alerts),
         window_spend_usd=cents(spend) or ZERO,
         window_estimate_usd=cents(_known_sum(models["estimated_cost_usd"])) or ZERO,
+        waste_monthly_usd=_known_sum(waste["monthly_usd"]),
     )

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import click
 
-from core.queries.waste import WasteScope, idle_thresholds, waste_rows
+from core.queries.waste import WASTE_FIELDS, WasteScope, idle_thresholds, waste_rows
 from core.timeutil import utcnow
 from monitor.cli.base import app_of, output_options, parse_time, scope_options, write_export
-from monitor.export import WASTE_FIELDS, waste_record
+from monitor.export import waste_record
 
 
 @click.command("waste")
