@@ -14,6 +14,7 @@ from dashboard.figures import LAYOUT, PALETTE, empty_figure
 
 HOUR = timedelta(hours=1)
 MAX_STRIPS = 20  # endpoints in the hour strip; more would not be readable
+CURVE_POINTS = 24
 MAX_CURVES = 6  # workloads on the break-even chart, the most expensive first
 # the hour strip's three states and their colours
 STRIP_STATES = (
@@ -96,7 +97,7 @@ def endpoint_strip_figure(hours: pd.DataFrame, start: datetime, end: datetime) -
     slots = int((end - start) / HOUR)
     axis = [start + HOUR * index for index in range(slots)]
     states, calls = _strip_states(hours, ids, start, slots)
-    names = [label for _, label in STRIP_STATES]
+    names = [name for name, _colour in STRIP_STATES]
     figure = go.Figure(
         go.Heatmap(
             x=axis,
@@ -238,8 +239,9 @@ def _add_curve(figure: go.Figure, row: Any, colour: str) -> None:
     crossing = Decimal(int(breakeven)) if _present(breakeven) else None
     lowest = min(today, crossing or today) / 10
     highest = max(today, crossing or today) * 10
-    volumes = [float(lowest * Decimal(10) ** (step / Decimal(4))) for step in range(0, 13)]
-    volumes = [v for v in volumes if v <= float(highest)]
+    # a log-spaced sweep from a tenth of the smaller volume to ten times the larger
+    low, high = float(lowest), float(highest)
+    volumes = [low * (high / low) ** (step / CURVE_POINTS) for step in range(CURVE_POINTS + 1)]
     name = f"{row.model_id} ({row.team}, {row.region})"
     figure.add_scatter(
         name=f"{name}: Bedrock",
