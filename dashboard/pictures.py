@@ -19,6 +19,7 @@ MAX_CURVES = 6  # workloads on the break-even chart, the most expensive first
 # the hour strip's three states and their colours
 STRIP_STATES = (
     ("not in service", "#e5e7eb"),
+    ("not called, bills per use", "#bfdbfe"),
     ("in service, idle", "#f87171"),
     ("called", "#2563eb"),
 )
@@ -73,16 +74,23 @@ def _strip_labels(hours: pd.DataFrame) -> dict[int, str]:
     }
 
 
+def _hour_state(row: Any) -> int:
+    """An in-service hour's state: called (3), idle and billing (2), or idle at no cost (1)."""
+    if row.invocations > 0:
+        return 3
+    return 1 if row.bills_per_use else 2
+
+
 def _strip_states(
     hours: pd.DataFrame, ids: list[int], start: datetime, slots: int
 ) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
-    """Per endpoint and hour slot: 0 not in service, 1 in service without a call, 2 called; and the calls."""
+    """Per endpoint and hour slot: its state (an index of STRIP_STATES), and its calls."""
     states = {endpoint_id: [0] * slots for endpoint_id in ids}
     calls = {endpoint_id: [0] * slots for endpoint_id in ids}
     for row in hours.itertuples(index=False):
         index = int((row.hour - start) / HOUR)
         if row.endpoint_id in states and 0 <= index < slots and row.service_hours > 0:
-            states[row.endpoint_id][index] = 2 if row.invocations > 0 else 1
+            states[row.endpoint_id][index] = _hour_state(row)
             calls[row.endpoint_id][index] = int(row.invocations)
     return states, calls
 
@@ -112,13 +120,13 @@ def endpoint_strip_figure(hours: pd.DataFrame, start: datetime, end: datetime) -
             ],
             hovertemplate="%{y}<br>%{x|%Y-%m-%d %H:00} UTC<br>%{customdata}<extra></extra>",
             zmin=-0.5,
-            zmax=2.5,
+            zmax=len(STRIP_STATES) - 0.5,
             colorscale=[
                 [bound, colour]
                 for index, (_name, colour) in enumerate(STRIP_STATES)
-                for bound in (index / 3, (index + 1) / 3)
+                for bound in (index / len(STRIP_STATES), (index + 1) / len(STRIP_STATES))
             ],
-            colorbar={"tickvals": [0, 1, 2], "ticktext": names, "thickness": 12},
+            colorbar={"tickvals": list(range(len(names))), "ticktext": names, "thickness": 12},
             xgap=0,
             ygap=2,
         )
@@ -214,20 +222,34 @@ def break_even_figure(workloads: pd.DataFrame) -> go.Figure:
     priced = priced[[int(v or 0) > 0 for v in priced["tokens_per_month"]]]
     if priced.empty:
         return empty_figure("No priced Bedrock workload in the days shown", title)
+    # the workloads a self-hosted instance can serve first (they have a break-even), then the costliest
+    comparable = [_present(v) for v in priced["breakeven_tokens_per_month"]]
     top = (
-        priced.assign(_usd=[_money(v) for v in priced["bedrock_usd_per_month"]])
-        .sort_values("_usd", ascending=False)
+        priced.assign(_usd=[_money(v) for v in priced["bedrock_usd_per_month"]], _cmp=comparable)
+        .sort_values(["_cmp", "_usd"], ascending=[False, False])
         .head(MAX_CURVES)
     )
     figure = go.Figure()
     for index, row in enumerate(top.itertuples(index=False)):
         _add_curve(figure, row, PALETTE[index % len(PALETTE)])
+    layout = {**LAYOUT, "height": 460, "legend": {"orientation": "h", "y": -0.25}}
     figure.update_layout(
-        **{**LAYOUT, "height": 420},
+        **layout,
         title=title,
         xaxis={"type": "log", "title": "tokens per month"},
         yaxis={"type": "log", "title": "USD per month"},
     )
+    if not any(comparable):
+        figure.add_annotation(
+            text="No workload shown has a self-hosted equivalent in the catalog: Bedrock only",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.02,
+            y=0.98,
+            xanchor="left",
+            font={"color": "#6b7280"},
+        )
     return figure
 
 

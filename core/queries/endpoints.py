@@ -314,6 +314,7 @@ class EndpointHour:
     hour: datetime
     service_hours: Decimal
     invocations: int
+    bills_per_use: bool  # serverless, or async scaling to zero: an hour without calls costs nothing
 
 
 def endpoint_hours(
@@ -335,6 +336,8 @@ def endpoint_hours(
             hourly.hour,
             hourly.service_hours,
             _called(hourly),
+            Endpoint.endpoint_type,
+            Endpoint.scales_to_zero,
         )
         .join(Endpoint, Endpoint.id == hourly.endpoint_id)
         .where(
@@ -346,6 +349,17 @@ def endpoint_hours(
         .order_by(Endpoint.endpoint_name, Endpoint.id, hourly.hour)
     )
     return [
-        EndpointHour(endpoint_id, name, account, region, hour, _quantized(service), int(calls or 0))
-        for endpoint_id, name, account, region, hour, service, calls in session.execute(statement)
+        EndpointHour(
+            endpoint_id,
+            name,
+            account,
+            region,
+            hour,
+            _quantized(service),
+            int(calls or 0),
+            kind in IDLE_EXEMPT_TYPES or (kind == "async" and bool(to_zero)),
+        )
+        for endpoint_id, name, account, region, hour, service, calls, kind, to_zero in session.execute(
+            statement
+        )
     ]

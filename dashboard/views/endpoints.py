@@ -67,6 +67,7 @@ HOUR_COLUMNS = [
     "hour",
     "service_hours",
     "invocations",
+    "bills_per_use",
 ]
 
 
@@ -77,17 +78,6 @@ def endpoint_hours_frame(session: Session, filters: Filters) -> pd.DataFrame:
         session, start, end, filters.team_list(), filters.account_list(), filters.region_list()
     )
     return pd.DataFrame(
-        [
-            [
-                h.endpoint_id,
-                h.endpoint_name,
-                h.account_id,
-                h.region,
-                h.hour,
-                h.service_hours,
-                h.invocations,
-            ]
-            for h in hours
-        ],
+        [[getattr(h, column) for column in HOUR_COLUMNS] for h in hours],
         columns=HOUR_COLUMNS,
     )

@@ -72,22 +72,35 @@ def test_every_builder_says_why_it_is_blank():
 def test_endpoint_strip_marks_each_hour_not_in_service_idle_or_called():
     rows = [
         # endpoint 1: called, idle, idle, (no row: not in service)
-        [1, "ranker", "1", "us-east-1", T0, Decimal(1), 20],
-        [1, "ranker", "1", "us-east-1", T0 + H, Decimal(1), 0],
-        [1, "ranker", "1", "us-east-1", T0 + 2 * H, Decimal("0.5"), 0],
+        [1, "ranker", "1", "us-east-1", T0, Decimal(1), 20, False],
+        [1, "ranker", "1", "us-east-1", T0 + H, Decimal(1), 0, False],
+        [1, "ranker", "1", "us-east-1", T0 + 2 * H, Decimal("0.5"), 0, False],
         # endpoint 2: created in the third hour, called; an hour after the window is left out
-        [2, "chat", "1", "us-east-1", T0 + 2 * H, Decimal("0.25"), 3],
-        [2, "chat", "1", "us-east-1", T0 + 4 * H, Decimal(1), 3],
+        [2, "chat", "1", "us-east-1", T0 + 2 * H, Decimal("0.25"), 3, False],
+        [2, "chat", "1", "us-east-1", T0 + 4 * H, Decimal(1), 3, False],
         # endpoint 3 shares a name with 2 in another account: labelled with where it lives
-        [3, "chat", "2", "eu-west-1", T0 + 3 * H, Decimal(0), 0],
+        [3, "chat", "2", "eu-west-1", T0 + 3 * H, Decimal(0), 0, False],
+        # a serverless endpoint's hours without calls cost nothing: not red
+        [4, "bursty", "1", "us-east-1", T0, Decimal(1), 0, True],
+        [4, "bursty", "1", "us-east-1", T0 + H, Decimal(1), 2, True],
     ]
     figure = endpoint_strip_figure(pd.DataFrame(rows, columns=HOUR_COLUMNS), T0, T0 + 4 * H)
     (heatmap,) = figure.data
-    assert list(heatmap.y) == ["ranker", "chat (1/us-east-1)", "chat (2/eu-west-1)"]
-    assert [list(z) for z in heatmap.z] == [[2, 1, 1, 0], [0, 0, 2, 0], [0, 0, 0, 0]]
+    assert list(heatmap.y) == ["ranker", "chat (1/us-east-1)", "chat (2/eu-west-1)", "bursty"]
+    assert [list(z) for z in heatmap.z] == [
+        [3, 2, 2, 0],
+        [0, 0, 3, 0],
+        [0, 0, 0, 0],
+        [1, 3, 0, 0],
+    ]
     assert list(heatmap.x) == [T0 + i * H for i in range(4)]
     assert heatmap.customdata[0][0] == "called, 20 calls"
-    assert list(heatmap.colorbar.ticktext) == ["not in service", "in service, idle", "called"]
+    assert list(heatmap.colorbar.ticktext) == [
+        "not in service",
+        "not called, bills per use",
+        "in service, idle",
+        "called",
+    ]
 
 
 def test_alert_timeline_draws_pending_then_firing_and_marks_the_resolution():
@@ -159,5 +172,8 @@ def test_break_even_curve_crosses_one_instance_at_the_break_even_volume():
     assert (traces[f"{llama}: break-even"].x[0], traces[f"{llama}: break-even"].y[0]) == (5e6, 50.0)
     assert (traces[f"{llama}: today"].x[0], traces[f"{llama}: today"].y[0]) == (1e6, 10.0)
     assert figure.layout.xaxis.type == "log" and figure.layout.yaxis.type == "log"
-    # the costlier workload's curves come first
-    assert figure.data[0].name == f"{claude}: Bedrock"
+    # the workloads with a break-even first, then the costliest
+    assert figure.data[0].name == f"{llama}: Bedrock"
+    assert not figure.layout.annotations
+    bedrock_only = break_even_figure(workloads.tail(1))
+    assert bedrock_only.layout.annotations[0].text.startswith("No workload shown has a self-hosted")
