@@ -81,9 +81,7 @@ def test_team_scoping_and_an_empty_answer(cli):
     assert json.loads(cli("--format", "json", "--at", "2026-03-16T23:30:00Z").stdout) == []
 
 
-@pytest.mark.parametrize(
-    "args", [["--format", "xml"], ["--at", "yesterday"], ["--bogus"]], ids=str
-)
+@pytest.mark.parametrize("args", [["--format", "xml"], ["--at", "yesterday"], ["--bogus"]], ids=str)
 def test_bad_usage_exits_2_with_one_line(cli, args):
     result = CliRunner().invoke(main, ["waste", *args])
     assert result.exit_code == 2
