@@ -14,7 +14,8 @@ from dashboard.figures import LAYOUT, PALETTE, empty_figure
 
 HOUR = timedelta(hours=1)
 MAX_STRIPS = 20  # endpoints in the hour strip; more would not be readable
-CURVE_POINTS = 24
+CENT = Decimal("0.01")
+ONE = Decimal(1)
 MAX_CURVES = 6  # workloads on the break-even chart, the most expensive first
 # the hour strip's three states and their colours
 STRIP_STATES = (
@@ -261,21 +262,21 @@ def _add_curve(figure: go.Figure, row: Any, colour: str) -> None:
     crossing = Decimal(int(breakeven)) if _present(breakeven) else None
     lowest = min(today, crossing or today) / 10
     highest = max(today, crossing or today) * 10
-    # a log-spaced sweep from a tenth of the smaller volume to ten times the larger
-    low, high = float(lowest), float(highest)
-    volumes = [low * (high / low) ** (step / CURVE_POINTS) for step in range(CURVE_POINTS + 1)]
+    # tokens cost in proportion to volume, a straight line on log-log axes: its two ends draw it
+    # (whole tokens and cents: the figure carries no digits the table does not)
+    volumes = [float(lowest.quantize(ONE)), float(highest.quantize(ONE))]
     name = f"{row.model_id} ({row.team}, {row.region})"
     figure.add_scatter(
         name=f"{name}: Bedrock",
         x=volumes,
-        y=[v * float(per_token) for v in volumes],
+        y=[float((Decimal(str(v)) * per_token).quantize(CENT)) for v in volumes],
         mode="lines",
         line={"color": colour},
         legendgroup=name,
     )
     if crossing is not None:
         # break-even is where one instance's month costs what the tokens do
-        instance = float(crossing * per_token)
+        instance = float((crossing * per_token).quantize(CENT))
         figure.add_scatter(
             name=f"{name}: one self-hosted instance",
             x=[volumes[0], volumes[-1]],

@@ -11,7 +11,6 @@ from core.db import upsert
 from core.models import EndpointHourly
 from core.queries.waste import (
     KINDS,
-    WASTE_FIELDS,
     WasteKind,
     WasteRowError,
     WasteScope,
@@ -169,19 +168,3 @@ def test_another_kind_plugs_in_as_one_provider_of_mappings(world):
 
     with world() as session, pytest.raises(WasteRowError, match="missing"):
         waste_rows(session, WasteScope(at=NOW), (WasteKind("broken", broken),))
-
-
-def test_the_fields_are_the_contract():
-    assert WASTE_FIELDS == (
-        "kind",
-        "resource",
-        "name",
-        "account_id",
-        "region",
-        "team",
-        "idle_since",
-        "idle_hours",
-        "burnt_usd",
-        "monthly_usd",
-        "action",
-    )

@@ -9,6 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from core.queries.waste import WASTE_FIELDS
 from demo import small as world
 from monitor.cli import main
 
@@ -60,7 +61,7 @@ def test_json_is_a_list_of_objects_with_exactly_the_contract_columns(cli):
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     assert records == [IDLE]
-    assert list(records[0]) == COLUMNS
+    assert list(records[0]) == COLUMNS == list(WASTE_FIELDS)
 
 
 def test_csv_has_the_header_and_decimal_strings(cli, tmp_path):
