@@ -61,7 +61,7 @@ NUMBER_FORMATS: dict[str, tuple[str, str]] = {
     "integer": (",", ",.0f"),
     "hours": (",.1f", ",.1f"),
 }
-TIME_SUFFIXES = ("_at", "_until")
+TIME_SUFFIXES = ("_at", "_until", "_since")
 # times show as "2026-03-18 11:00" (UTC, as every date on the pages); the CSV keeps ISO 8601
 TIME_FORMATTER = "params.value ? params.value.slice(0, 10) + ' ' + params.value.slice(11, 16) : ''"
 # Widths in the 12px table font as chromium draws system-ui: digits are wider than the average

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.queries.options import filter_options
+from core.queries.waste import idle_thresholds
 from core.settings import UNATTRIBUTED, MonitorConfig
 from core.timeutil import utcnow
 from dashboard.access import current_viewer, visible
@@ -40,6 +41,10 @@ class DashboardContext:
     def config_teams(self) -> list[str]:
         """The configured teams plus the unattributed bucket, which must never hide."""
         return sorted({team.name for team in self.config.teams} | {UNATTRIBUTED})
+
+    def idle_thresholds(self) -> dict[str, timedelta]:
+        """Each waste kind's idle threshold: the ``for`` of its alert rule, else the kind's default."""
+        return idle_thresholds(self.config.alerts.rules)
 
     def idle_threshold_hours(self) -> Decimal:
         """Hours without a call after which an endpoint counts as idle: the idle rule's ``for``, else 24."""

@@ -112,6 +112,22 @@ def _movers(frame: pd.DataFrame) -> str:
     return f"<ul>{items}</ul>"
 
 
+def _waste_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return '<p class="empty">Nothing idle: no resource is billing without traffic.</p>'
+    rows = "".join(
+        f"<tr><td>{escape(str(r.kind).replace('_', ' '))}</td><td>{escape(str(r.name))}</td><td>{escape(str(r.team))}</td>"
+        f'<td>{escape(_when(r.idle_since))}</td><td class="num">{_usd(r.burnt_usd)}</td><td class="num">{_usd(r.monthly_usd)}</td>'
+        f"<td>{escape(str(r.action))}</td></tr>"
+        for r in frame.itertuples(index=False)
+    )
+    header = (
+        '<tr><th>kind</th><th>name</th><th>team</th><th>idle since</th><th class="num">burnt</th>'
+        '<th class="num">a month</th><th>action</th></tr>'
+    )
+    return f'<table class="data" id="waste">{header}{rows}</table>'
+
+
 def render_weekly_html(
     data: WeeklyData, generated_at: datetime, dashboard_url: str | None = None
 ) -> str:
@@ -140,6 +156,7 @@ def render_weekly_html(
 <h2>Per team (billed)</h2>{_compare_table(data.teams, "team", "No Cost Explorer spend in either week.")}
 <h2>Per model (Bedrock estimate)</h2>{_compare_table(data.models, "model", "No Bedrock usage in either week.")}
 <h2>Budgets at the end of the week</h2>{_budgets_table(data.budgets)}
+<h2>Idle waste: the five costing most a month if left running</h2>{_waste_table(data.waste)}
 <h2>New alerts</h2>{_alerts_table(data.new_alerts, "opened_at", "No alert opened this week.")}
 <h2>Resolved alerts</h2>{_alerts_table(data.resolved_alerts, "resolved_at", "No alert resolved this week.")}
 {link}<p class="sub">Generated {escape(iso_utc(generated_at))} by genai-cost-monitor.</p>
@@ -155,5 +172,9 @@ def render_weekly_text(data: WeeklyData) -> str:
     )
     for r in data.teams.itertuples(index=False):
         lines.append(f"  {r.team}: {_usd(r.this_week_usd)} (week before {_usd(r.last_week_usd)})")
+    if not data.waste.empty:
+        lines.append("Idle waste (a month if left running):")
+        for r in data.waste.itertuples(index=False):
+            lines.append(f"  {r.kind} {r.name} ({r.team}): {_usd(r.monthly_usd)}, {r.action}")
     lines.append(f"New alerts: {len(data.new_alerts)}, resolved: {len(data.resolved_alerts)}.")
     return "\n".join(lines) + "\n"

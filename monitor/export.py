@@ -16,6 +16,7 @@ from typing import IO, Any
 from core.models import Alert, BedrockUsageHourly
 from core.pricing import InstancePriceCatalog, PriceCatalog
 from core.queries.endpoints import EndpointSummary
+from core.queries.waste_row import WASTE_FIELDS, WasteRow
 from core.timeutil import iso_utc
 
 # The DESIGN.md §3 contract, then columns added since (appended, never reordered).
@@ -250,3 +251,14 @@ COST_COLUMNS = (
 def cost_record(row: Any) -> dict[str, Any]:
     """One costs export record from a cost_daily row (day as YYYY-MM-DD, money as a decimal string)."""
     return _fields(row, COST_COLUMNS, {"day": _isoformat, "amount_usd": money})
+
+
+def waste_record(row: WasteRow) -> dict[str, Any]:
+    """One `waste` record (DESIGN §3): times ISO 8601 UTC, money as decimal strings, hours as a number."""
+    formats: dict[str, Format] = {
+        "idle_since": iso_utc,
+        "idle_hours": _hours,
+        "burnt_usd": money,
+        "monthly_usd": money,
+    }
+    return _fields(row, WASTE_FIELDS, formats)

@@ -36,11 +36,14 @@ def report_week(week: str | None, now: datetime) -> date:
 
 
 def weekly_digest(
-    sessions: sessionmaker[Session], monday: date, now: datetime
+    sessions: sessionmaker[Session],
+    monday: date,
+    now: datetime,
+    min_idle: Mapping[str, timedelta] | None = None,
 ) -> tuple[WeeklyData, str, str]:
-    """The week's data and its digest as HTML and as plain text."""
+    """The week's data and its digest as HTML and as plain text (``min_idle``: each waste kind's idle threshold)."""
     with sessions() as session:
-        data = weekly_data(session, monday, now)
+        data = weekly_data(session, monday, now, min_idle=min_idle)
     return data, render_weekly_html(data, now), render_weekly_text(data)
 
 

@@ -304,3 +304,65 @@ def endpoint_usage(
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class EndpointHour:
+    """One stored endpoint-hour: the endpoint it belongs to, how much of it was in service, its calls."""
+
+    endpoint_id: int
+    endpoint_name: str
+    account_id: str
+    region: str
+    hour: datetime
+    service_hours: Decimal
+    invocations: int
+    bills_per_use: bool  # serverless, or async scaling to zero: an hour without calls costs nothing
+
+
+def endpoint_hours(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+) -> list[EndpointHour]:
+    """Every stored hour in [start, end) of the chosen endpoints, by endpoint then hour."""
+    hourly = EndpointHourly
+    statement = (
+        select(
+            Endpoint.id,
+            Endpoint.endpoint_name,
+            Endpoint.account_id,
+            Endpoint.region,
+            hourly.hour,
+            hourly.service_hours,
+            _called(hourly),
+            Endpoint.endpoint_type,
+            Endpoint.scales_to_zero,
+        )
+        .join(Endpoint, Endpoint.id == hourly.endpoint_id)
+        .where(
+            *between(hourly.hour, start, end),
+            *chosen(
+                (Endpoint.team, teams), (Endpoint.account_id, accounts), (Endpoint.region, regions)
+            ),
+        )
+        .order_by(Endpoint.endpoint_name, Endpoint.id, hourly.hour)
+    )
+    return [
+        EndpointHour(
+            endpoint_id,
+            name,
+            account,
+            region,
+            hour,
+            _quantized(service),
+            int(calls or 0),
+            kind in IDLE_EXEMPT_TYPES or (kind == "async" and bool(to_zero)),
+        )
+        for endpoint_id, name, account, region, hour, service, calls, kind, to_zero in session.execute(
+            statement
+        )
+    ]

@@ -6,34 +6,17 @@ and imported models scale to zero (see collector/custom_models.py), so they have
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from core.queries.provisioned import ProvisionedSummary, provisioned_summaries
+from core.queries.waste_row import WasteRow, WasteScope
 
 KIND = "provisioned_throughput"
 # a PT is waste once nobody has called it for this long (the idle rule's default `for`)
 DEFAULT_IDLE_FOR = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class WasteRow:
-    """One idle resource: the `waste` export's columns (DESIGN §3), in their order."""
-
-    kind: str
-    resource: str  # the ARN: what `act` takes
-    name: str
-    account_id: str
-    region: str
-    team: str
-    idle_since: datetime
-    idle_hours: Decimal
-    burnt_usd: Decimal | None  # spent since idle_since; None when unpriced
-    monthly_usd: Decimal | None  # per month if left running; None when unpriced
-    action: str
 
 
 def action_for(pt: ProvisionedSummary, now: datetime) -> str:
@@ -85,3 +68,14 @@ def provisioned_waste(
             )
         )
     return sorted(rows, key=lambda row: (-(row.monthly_usd or 0), row.resource))
+
+
+def idle_provisioned_waste(session: Session, scope: WasteScope) -> list[WasteRow]:
+    """The Waste page's provider: idle PTs in the scope's accounts and regions."""
+    rows = provisioned_waste(session, scope.at, scope.threshold(KIND, DEFAULT_IDLE_FOR))
+    return [
+        row
+        for row in rows
+        if (scope.accounts is None or row.account_id in scope.accounts)
+        and (scope.regions is None or row.region in scope.regions)
+    ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dash import html
 
 from dashboard.advisor_port import current_advisor
-from dashboard.components import card, card_row, table_section, usd
+from dashboard.components import card, card_row, graph_section, table_section, usd
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
+from dashboard.pictures import break_even_figure
 from dashboard.views.advisor import AdvisorData, advisor_data
 
 PAGE = "advisor"
@@ -69,6 +70,7 @@ def render(data: AdvisorData) -> html.Div:
                 "listed below with where each is set: the catalogs under core/prices/ and advisor/, and the `advisor` section of the config.",
                 className="note",
             ),
+            graph_section(f"{PAGE}-break-even-graph", break_even_figure(data.workloads)),
             table_section(
                 "Bedrock workloads",
                 f"{PAGE}-workloads",

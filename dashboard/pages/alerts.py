@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pandas as pd
 from dash import html
 
-from dashboard.components import card, card_row, table_section
+from dashboard.components import card, card_row, graph_section, table_section
 from dashboard.context import DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
+from dashboard.pictures import alert_timeline_figure
 from dashboard.views.alerts import AlertsData, alerts_data
 
 PAGE = "alerts"
@@ -26,11 +30,13 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     """Query and render the page body: the callback's whole work."""
     with context.sessions() as session:
         data = alerts_data(session, filters)
-    return render(data)
+    return render(data, min(filters.window[1], context.clock()))
 
 
-def render(data: AlertsData) -> html.Div:
-    """The page body from its data."""
+def render(data: AlertsData, now: datetime) -> html.Div:
+    """The page body from its data; open episodes run to ``now`` on the timeline."""
+    frames = [data.firing, data.pending, data.silenced, data.resolved]
+    episodes = pd.concat([frame for frame in frames if not frame.empty] or [data.firing])
     return html.Div(
         [
             card_row(
@@ -43,6 +49,7 @@ def render(data: AlertsData) -> html.Div:
                     str(len(data.resolved)),
                 ),
             ),
+            graph_section(f"{PAGE}-timeline-graph", alert_timeline_figure(episodes, now)),
             table_section(
                 "Firing", f"{PAGE}-firing", data.firing, "Nothing is firing.", columns=OPEN_COLUMNS
             ),

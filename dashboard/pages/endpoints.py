@@ -7,6 +7,7 @@ from dash import html
 from dashboard.components import (
     card,
     card_row,
+    graph_section,
     highlight_rows,
     price_note,
     table_section,
@@ -15,7 +16,13 @@ from dashboard.components import (
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
-from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoint_sources_line, endpoints_frame
+from dashboard.pictures import endpoint_strip_figure
+from dashboard.views.endpoints import (
+    ENDPOINT_COLUMNS,
+    endpoint_hours_frame,
+    endpoint_sources_line,
+    endpoints_frame,
+)
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
@@ -34,6 +41,10 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     with context.sessions() as session:
         frame = endpoints_frame(session, filters, threshold)
         sources = endpoint_sources_line(session, filters)
+        hours = endpoint_hours_frame(session, filters)
+    start, end = filters.window
+    # the strip ends at the newest hour that can have been collected
+    shown_end = max(start, min(end, context.clock().replace(minute=0, second=0, microsecond=0)))
     idle = frame[frame["idle"]] if not frame.empty else frame
     cost = (
         sum((v for v in frame["estimated_cost_usd"] if v is not None), ZERO)
@@ -52,6 +63,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     return html.Div(
         [
             cards,
+            graph_section(f"{PAGE}-strip-graph", endpoint_strip_figure(hours, start, shown_end)),
             price_note(f"{PAGE}-price-sources", "Endpoint cost", sources),
             html.P(
                 "Idle hours are the in-service hours since the last call, as of the end of the days shown. "

@@ -59,6 +59,12 @@ def render(data: OverviewData) -> html.Div:
             usd(data.window_estimate_usd),
             "from token metrics",
         ),
+        card(
+            f"{PAGE}-waste-monthly",
+            "Idle waste a month",
+            usd(data.waste_monthly_usd),
+            "if left running (Waste page)",
+        ),
         card(f"{PAGE}-alert-count", "Firing or pending alerts", str(len(data.alerts))),
     )
     return html.Div(

@@ -78,6 +78,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
             filters.team_list(),
             filters.account_list(),
             filters.region_list(),
+            context.idle_thresholds(),
         )
     return render(data)
 

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.queries.billed import with_billed
-from core.queries.endpoints import endpoint_summaries
+from core.queries.endpoints import endpoint_hours, endpoint_summaries
 from core.queries.price_sources import endpoint_price_mix
 from dashboard.context import CENT, cents
 from dashboard.filters import Filters
@@ -79,3 +79,27 @@ def endpoint_sources_line(session: Session, filters: Filters) -> str:
     where = (filters.team_list(), filters.account_list(), filters.region_list())
     mix = endpoint_price_mix(session, start, end, *where)
     return price_sources_line(mix, "instance-hours", "endpoint-hours")
+
+
+HOUR_COLUMNS = [
+    "endpoint_id",
+    "endpoint_name",
+    "account_id",
+    "region",
+    "hour",
+    "service_hours",
+    "invocations",
+    "bills_per_use",
+]
+
+
+def endpoint_hours_frame(session: Session, filters: Filters) -> pd.DataFrame:
+    """Every stored hour of the chosen endpoints in the window: in service how long, called how often."""
+    start, end = filters.window
+    hours = endpoint_hours(
+        session, start, end, filters.team_list(), filters.account_list(), filters.region_list()
+    )
+    return pd.DataFrame(
+        [[getattr(h, column) for column in HOUR_COLUMNS] for h in hours],
+        columns=HOUR_COLUMNS,
+    )

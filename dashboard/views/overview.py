@@ -24,6 +24,7 @@ from dashboard.views.bedrock import (
     with_sources,
 )
 from dashboard.views.endpoints import endpoint_sources_line, endpoints_frame
+from dashboard.views.waste import filtered_waste, waste_as_of
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class OverviewData:
     # where the Bedrock and the endpoint estimates' prices came from, one line each
     bedrock_price_sources: str
     endpoint_price_sources: str
+    waste_monthly_usd: Decimal  # what the idle resources cost a month if left running
 
 
 BUDGET_COLUMNS = [
@@ -110,6 +112,9 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
         ).values(),
         ZERO,
     )
+    waste = filtered_waste(
+        session, filters, waste_as_of(context, filters), context.idle_thresholds()
+    )
     open_alerts = alert_rows(session, [AlertState.FIRING, AlertState.PENDING], teams=teams)
     return OverviewData(
         month=period_of(as_of),
@@ -123,4 +128,5 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
         window_estimate_usd=cents(_known_sum(models["estimated_cost_usd"])) or ZERO,
         bedrock_price_sources=bedrock_sources_line(mixes),
         endpoint_price_sources=endpoint_sources_line(session, filters),
+        waste_monthly_usd=_known_sum(waste["monthly_usd"]),
     )

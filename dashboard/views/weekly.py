@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,10 +14,13 @@ from core.queries.alerts import alert_rows, alerts_resolved
 from core.queries.bedrock import bedrock_slices
 from core.queries.budgets import budget_use
 from core.queries.costs import spend_totals
+from core.queries.waste import WasteScope, waste_rows
 from dashboard.context import ZERO, cents
 from dashboard.filters import day_start
 from dashboard.views.alerts import alerts_frame
+from dashboard.views.waste import waste_frame
 
+TOP_WASTE = 5
 COMPARE_COLUMNS = ["this_week_usd", "last_week_usd", "change_usd", "change"]
 BUDGET_COLUMNS = [
     "team",
@@ -61,6 +65,8 @@ class WeeklyData:
     budgets: pd.DataFrame
     new_alerts: pd.DataFrame
     resolved_alerts: pd.DataFrame
+    # the five idle resources costing most a month, as of the week's end (or now)
+    waste: pd.DataFrame = field(default_factory=lambda: waste_frame([]))
 
     @property
     def total_this_week(self) -> Decimal:
@@ -134,6 +140,7 @@ def weekly_data(
     teams: list[str] | None = None,
     accounts: list[str] | None = None,
     regions: list[str] | None = None,
+    min_idle: Mapping[str, timedelta] | None = None,
 ) -> WeeklyData:
     """The week starting ``week_start`` (to date, if it is the current one) against the same span a week before.
 
@@ -165,6 +172,7 @@ def weekly_data(
     team_frame = compare_frame(spend_now, spend_before, "team")
     model_frame = compare_frame(model_costs(timedelta(0)), model_costs(week), "model")
     opened = alert_rows(session, None, hours_start, day_start(end), teams)
+    scope = WasteScope(hours_end, teams, accounts, regions, min_idle or {})
     return WeeklyData(
         week=iso_week(week_start),
         start=week_start,
@@ -178,4 +186,5 @@ def weekly_data(
         budgets=budgets_frame(session, end - timedelta(days=1), teams),
         new_alerts=alerts_frame(opened),
         resolved_alerts=alerts_frame(alerts_resolved(session, hours_start, day_start(end), teams)),
+        waste=waste_frame(waste_rows(session, scope)[:TOP_WASTE]),
     )

@@ -25,6 +25,7 @@ from monitor.cli import (  # noqa: E402 - after the signal handlers
     prices_show,
     report,
     run,
+    waste,
 )
 from monitor.cli.base import BadConfig, Failure, main  # noqa: E402
 
@@ -43,6 +44,7 @@ for _command in (
     report.report,
     alerts.alerts_group,
     prices.prices,
+    waste.waste,
 ):
     main.add_command(_command)
 

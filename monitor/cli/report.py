@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from core.queries.waste import idle_thresholds
 from core.timeutil import utcnow
 from monitor.cli.base import BadConfig, Failure, app_of
 
@@ -51,7 +52,8 @@ def report_weekly(ctx: click.Context, week: str | None, path: str | None, send: 
     targets = email_notifiers(app.config) if send else {}
     if send and not targets:
         raise BadConfig("--email needs an `email` notifier under notifiers in the config")
-    data, html, text = weekly_digest(app.database(), monday, utcnow())
+    thresholds = idle_thresholds(app.config.alerts.rules)
+    data, html, text = weekly_digest(app.database(), monday, utcnow(), thresholds)
     _write(html, f"{data.week} digest", path, send)
     sent, failed = email_digest(targets, data.week, html, text)
     for recipients in sent:

@@ -21,7 +21,9 @@ from collector.runner import Runner
 from core.aws import ClientFactory, resolve_targets
 from core.models import Alert, ProvisionedThroughput, ProvisionedThroughputHourly
 from core.queries.provisioned import provisioned_summaries
-from core.queries.waste_provisioned import WasteRow, provisioned_waste
+from core.queries.waste_provisioned import provisioned_waste
+from core.queries.waste import waste_rows
+from core.queries.waste_row import WasteRow, WasteScope
 from core.settings import parse_config
 from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from demo.seed import put_bedrock_metrics
@@ -296,6 +298,26 @@ def test_the_waste_rows_name_the_idle_pt_with_its_burn_and_monthly_cost(world, s
             action=f"delete it: aws bedrock delete-provisioned-model-throughput --provisioned-model-id {arns['idle']}",
         )
     ]
+
+
+def test_the_waste_page_lists_the_idle_pt_within_its_scope(world, sessions):
+    state, arns = world
+    run_cycles(sessions, ClientFactory(), state, arns)
+    with sessions() as session:
+        everyone = waste_rows(session, WasteScope(at=NOW))
+        platform = waste_rows(session, WasteScope(at=NOW, teams=["platform"]))
+        search = waste_rows(session, WasteScope(at=NOW, teams=["search"]))
+        elsewhere = waste_rows(session, WasteScope(at=NOW, regions=["eu-west-1"]))
+        # a `for` of 3 days (the rule's, from the config) is longer than the PT's idle streak
+        patient = waste_rows(
+            session, WasteScope(at=NOW, min_idle={"provisioned_throughput": timedelta(days=3)})
+        )
+    pts = [row for row in everyone if row.kind == "provisioned_throughput"]
+    assert [row.resource for row in pts] == [arns["idle"]]
+    assert [row.resource for row in platform if row.kind == "provisioned_throughput"] == [
+        arns["idle"]
+    ]
+    assert not [row for row in search + elsewhere + patient if row.kind == "provisioned_throughput"]
 
 
 def cli_export(database_url, monkeypatch, *args: str) -> str:

@@ -30,6 +30,7 @@ PAGES = {
     "weekly": ("/weekly", "#weekly-this-week"),
     "alerts": ("/alerts", "#alerts-firing-count"),
     "advisor": ("/advisor", "#advisor-workload-count"),
+    "waste": ("/waste", "#waste-count"),
 }
 CENT = Decimal("0.01")
 
@@ -90,6 +91,7 @@ def test_every_page_loads_and_is_saved_as_a_screenshot(served, page):
         "Weekly",
         "Alerts",
         "Advisor",
+        "Waste",
     ]
 
 

@@ -176,7 +176,18 @@ def test_a_viewer_of_team_a_gets_nothing_of_team_b_from_any_route(scoped_app):
         (what, status, body)
         for what, status, body in answers
         if what.startswith(
-            ("..", "{", "overview", "teams", "bedrock", "endpoints", "weekly", "alerts", "advisor")
+            (
+                "..",
+                "{",
+                "overview",
+                "teams",
+                "bedrock",
+                "endpoints",
+                "weekly",
+                "alerts",
+                "advisor",
+                "waste",
+            )
         )
     ]
     assert len(data) > 100, "the walk must reach every page and callback"

@@ -22,8 +22,8 @@ from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
 from demo.athena import athena_server
 from demo.athena_catalog import register_table
-from demo.cur import CurLine, write_export
 from demo.bedrock_control import BedrockControlState, bedrock_control_plane
+from demo.cur import CurLine, write_export
 from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from monitor.cli.budgets import aws_forecaster

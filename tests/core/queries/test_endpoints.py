@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.queries.endpoints import endpoint_summaries
+from core.queries.endpoints import endpoint_hours, endpoint_summaries
 from demo import small as world
 
 START = world.NOW.replace(hour=0, minute=0) - timedelta(days=9)
@@ -43,3 +43,26 @@ def test_endpoint_summaries_filters(seeded):
         ]
         none = endpoint_summaries(session, START, END, accounts=["999999999999"])
     assert names == ["search-ranker", "search-serverless"] and none == []
+
+
+def test_endpoint_hours_are_each_stored_hour_of_the_chosen_endpoints(seeded):
+    end = world.NOW.replace(minute=0)
+    start = end - timedelta(hours=3)
+    with seeded() as session:
+        hours = endpoint_hours(session, start, end)
+        support = endpoint_hours(session, start, end, teams=["support"])
+    assert [(h.endpoint_name, h.hour, h.invocations, h.bills_per_use) for h in hours] == [
+        (name, start + timedelta(hours=i), calls(i), per_use)
+        for name, calls, per_use in (
+            ("search-ranker", lambda _i: 20, False),
+            (
+                "search-serverless",
+                lambda i: 5 if (start + timedelta(hours=i)).hour % 6 == 0 else 0,
+                True,
+            ),
+            ("support-idle-llm", lambda _i: 0, False),
+        )
+        for i in range(3)
+    ]
+    assert {h.service_hours for h in hours} == {Decimal("1.000000")}
+    assert [h.endpoint_name for h in support] == ["support-idle-llm"] * 3

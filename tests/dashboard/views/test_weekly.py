@@ -79,3 +79,18 @@ def test_weekly_data_of_a_past_week_is_complete(seeded):
     assert data.complete and data.end == monday + timedelta(days=7)
     assert list(data.resolved_alerts["rule"]) == ["budget_threshold"]
     assert data.total_this_week == sum(data.teams["this_week_usd"])
+
+
+def test_weekly_data_lists_the_costliest_idle_resources_as_of_the_week(seeded):
+    monday = world.TODAY - timedelta(days=world.TODAY.weekday())
+    with seeded() as session:
+        now = weekly_data(session, monday, world.NOW)
+        search = weekly_data(session, monday, world.NOW, teams=["search"])
+        longer = weekly_data(
+            session, monday, world.NOW, min_idle={"sagemaker_endpoint": timedelta(hours=72)}
+        )
+        # the week before ended (Sunday midnight) before the endpoint fell silent
+        before = weekly_data(session, monday - timedelta(days=7), world.NOW)
+    assert list(now.waste["name"]) == ["support-idle-llm"]
+    assert list(now.waste["monthly_usd"]) == [Decimal("2211.90")]
+    assert search.waste.empty and longer.waste.empty and before.waste.empty

@@ -1,0 +1,69 @@
+"""Waste: everything billing while nobody uses it, what it has burnt, what it costs a month, what stops it."""
+
+from __future__ import annotations
+
+from dash import html
+
+from dashboard.components import card, card_row, graph_section, table_section, usd
+from dashboard.context import ZERO, DashboardContext
+from dashboard.filters import Filters, FilterSpec
+from dashboard.pages import add_filtered_page, filtered_layout
+from dashboard.pictures import waste_figure
+from dashboard.views.waste import WASTE_COLUMNS, filtered_waste, waste_as_of
+
+PAGE = "waste"
+SPEC = FilterSpec(PAGE)
+
+
+layout = filtered_layout(
+    SPEC,
+    "Waste",
+    "What is billing while nobody uses it, what has it burnt, and what would it cost a month if left running?",
+)
+
+
+def view(context: DashboardContext, filters: Filters) -> html.Div:
+    """Query and render the page body: the callback's whole work."""
+    at = waste_as_of(context, filters)
+    with context.sessions() as session:
+        frame = filtered_waste(session, filters, at, context.idle_thresholds())
+
+    def total(column: str) -> str:
+        known = [v for v in frame[column] if v is not None] if not frame.empty else []
+        return usd(sum(known, ZERO))
+
+    return html.Div(
+        [
+            card_row(
+                card(f"{PAGE}-count", "Idle resources", str(len(frame))),
+                card(f"{PAGE}-burnt", "Burnt while idle", total("burnt_usd"), "so far"),
+                card(
+                    f"{PAGE}-monthly",
+                    "A month if left running",
+                    total("monthly_usd"),
+                    "730 hours at today's rate",
+                ),
+            ),
+            graph_section(f"{PAGE}-graph", waste_figure(frame)),
+            html.P(
+                f"As of {at:%Y-%m-%d %H:%M} UTC (the end of the days shown). A resource is idle once it has gone "
+                "its alert rule's `for` without traffic; serverless and scale-to-zero endpoints bill per use and are "
+                "never waste. `genai-monitor act` takes the resource column; `genai-monitor waste` exports these rows.",
+                className="note",
+            ),
+            table_section(
+                "Idle resources",
+                f"{PAGE}-table",
+                frame,
+                "Nothing is idle: no resource is billing without traffic.",
+                columns=WASTE_COLUMNS,
+                filterable=True,
+                page_size=25,
+            ),
+        ]
+    )
+
+
+add_filtered_page(
+    SPEC, __name__, layout, view, label="Waste", title="GenAI cost monitor: waste", order=7
+)

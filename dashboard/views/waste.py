@@ -1,0 +1,74 @@
+"""The Waste page's view model (also the Overview's card and the weekly digest's top five):
+every idle resource as a row, money in cents for display."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from core.queries.waste import WASTE_FIELDS, WasteRow, WasteScope, waste_rows
+from dashboard.context import CENT, DashboardContext, cents
+from dashboard.filters import Filters
+
+# the table's columns: the export's, with the long ARN after what people read first
+WASTE_COLUMNS = [
+    "kind",
+    "name",
+    "team",
+    "account_id",
+    "region",
+    "idle_since",
+    "idle_hours",
+    "burnt_usd",
+    "monthly_usd",
+    "action",
+    "resource",
+]
+
+
+def waste_frame(rows: list[WasteRow]) -> pd.DataFrame:
+    """Waste rows as a frame (the export's columns), money in cents and hours to 0.01."""
+    return pd.DataFrame(
+        [
+            [
+                row.kind,
+                row.resource,
+                row.name,
+                row.account_id,
+                row.region,
+                row.team,
+                row.idle_since,
+                row.idle_hours.quantize(CENT),
+                cents(row.burnt_usd),
+                cents(row.monthly_usd),
+                row.action,
+            ]
+            for row in rows
+        ],
+        columns=list(WASTE_FIELDS),
+    )
+
+
+def waste_as_of(context: DashboardContext, filters: Filters) -> datetime:
+    """The moment the page's waste is taken at: the end of the days shown, or now if sooner."""
+    return min(filters.window[1], context.clock())
+
+
+def filtered_waste(
+    session: Session,
+    filters: Filters,
+    at: datetime,
+    min_idle: Mapping[str, timedelta],
+) -> pd.DataFrame:
+    """The waste of the filters' teams, accounts and regions as of ``at``, the costliest first."""
+    scope = WasteScope(
+        at=at,
+        teams=filters.team_list(),
+        accounts=filters.account_list(),
+        regions=filters.region_list(),
+        min_idle=min_idle,
+    )
+    return waste_frame(waste_rows(session, scope))
