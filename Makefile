@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/dashboard_load.py
 	$(BIN)/python bench/pricing.py
+	$(BIN)/python bench/cur.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .ruff_cache *.egg-info
