@@ -21,8 +21,8 @@ from collector.runner import Runner
 from core.aws import ClientFactory, resolve_targets
 from core.models import Alert, ProvisionedThroughput, ProvisionedThroughputHourly
 from core.queries.provisioned import provisioned_summaries
-from core.queries.waste_provisioned import provisioned_waste
 from core.queries.waste import waste_rows
+from core.queries.waste_provisioned import provisioned_waste
 from core.queries.waste_row import WasteRow, WasteScope
 from core.settings import parse_config
 from demo.bedrock_control import BedrockControlState, bedrock_control_plane
