@@ -92,6 +92,11 @@ class BedrockUsageHourly(Base):
     price_source: Mapped[str | None] = mapped_column(String(256))
     price_as_of: Mapped[str | None] = mapped_column(String(32))
     collected_at: Mapped[datetime]
+    # the API the tokens came through: bedrock-runtime (AWS/Bedrock) or bedrock-mantle (the
+    # OpenAI-compatible and Messages APIs, AWS/BedrockMantle; their model_id reads "mantle:<model>")
+    endpoint: Mapped[str] = mapped_column(
+        String(32), default="bedrock-runtime", server_default="bedrock-runtime"
+    )
 
     __table_args__ = (Index("ix_bedrock_usage_hourly_hour_team", "hour", "team"),)
 
@@ -409,3 +414,7 @@ class CurObject(Base):
     loaded_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_cur_objects_bucket_billing_period", "bucket", "billing_period"),)
+
+
+# the tables of the vector stores and inference components live in their own module
+from core import models_vector as _models_vector  # noqa: E402,F401  (registers them on Base)
