@@ -11,7 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.snapshot import DailySpend, EndpointState, Snapshot, TargetFreshness, TeamBudgetState
+from alerts.snapshot import (
+    DailySpend,
+    EndpointState,
+    Snapshot,
+    TargetFreshness,
+    TeamBudgetState,
+    VectorStoreState,
+)
 from core import registry
 from core.budgets import ALL_SERVICES
 from core.models import Endpoint
@@ -19,6 +26,7 @@ from core.queries.bedrock import bedrock_hourly_cost
 from core.queries.budgets import budget_use
 from core.queries.endpoints import endpoint_summaries
 from core.queries.runs import collector_status
+from core.queries.vector_stores import vector_store_summaries
 from core.settings import MonitorConfig, RuleSettings
 
 MODEL_SERIES_TEAM = (
@@ -107,6 +115,26 @@ def target_freshness(session: Session) -> tuple[TargetFreshness, ...]:
     )
 
 
+def vector_store_states(session: Session, now: datetime) -> tuple[VectorStoreState, ...]:
+    """Live OpenSearch Serverless collections with their idle evidence."""
+    return tuple(
+        VectorStoreState(
+            account_id=s.account_id,
+            region=s.region,
+            collection_id=s.collection_id,
+            name=s.name,
+            arn=s.arn,
+            team=s.team,
+            created_at=s.created_at,
+            idle_since=s.idle_since,
+            account_ocu_hours=s.account_ocu_hours,
+            idle_cost_usd=s.cost_since_last_search_usd,
+            knowledge_bases=s.knowledge_bases,
+        )
+        for s in vector_store_summaries(session, now)
+    )
+
+
 def _baseline_days(rules: list[RuleSettings]) -> int:
     """The longest baseline any rule asks for, plus the day it judges."""
     return max(int(getattr(rule, "baseline_days", 0)) for rule in rules) + 1
@@ -118,6 +146,7 @@ READERS: dict[str, Callable[[Session, datetime, list[RuleSettings]], tuple[Any, 
     "budgets": lambda session, now, _rules: budget_states(session, now),
     "daily_spend": lambda session, now, rules: daily_spend(session, now, _baseline_days(rules)),
     "targets": lambda session, _now, _rules: target_freshness(session),
+    "vector_stores": lambda session, now, _rules: vector_store_states(session, now),
 }
 
 

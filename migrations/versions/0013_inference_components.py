@@ -40,9 +40,7 @@ def upgrade() -> None:
             "endpoint_id", "component_name", "hour", name=op.f("pk_inference_component_hourly")
         ),
     )
-    op.create_index(
-        "ix_inference_component_hourly_hour", "inference_component_hourly", ["hour"]
-    )
+    op.create_index("ix_inference_component_hourly_hour", "inference_component_hourly", ["hour"])
 
 
 def downgrade() -> None:
