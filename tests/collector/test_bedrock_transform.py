@@ -217,6 +217,7 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
             "price_as_of": shipped.as_of,
             "provisional": False,
             "collected_at": collected_at,
+            "endpoint": "bedrock-runtime",
             **values,
         }
 
