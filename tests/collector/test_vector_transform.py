@@ -144,7 +144,7 @@ def test_mantle_plans_the_model_level_series_only():
         ("TotalInputTokens", (("Model", "openai.gpt-oss-120b-1:0"),)),
         ("TotalOutputTokens", (("Model", "openai.gpt-oss-120b-1:0"),)),
         # a stored Mantle model ListMetrics no longer lists: every metric
-        *[("%s" % m, (("Model", "qwen.qwen3-32b-v1:0"),)) for m in mantle.METRICS],
+        *[(m, (("Model", "qwen.qwen3-32b-v1:0"),)) for m in mantle.METRICS],
     ]
     assert mantle.mantle_model("mantle:openai.gpt-oss-120b-1:0") == "openai.gpt-oss-120b-1:0"
     assert mantle.mantle_model("openai.gpt-oss-120b-1:0") is None
