@@ -18,9 +18,9 @@ from core.pricing import MONEY_QUANTUM, InstancePriceCatalog
 from core.timeutil import floor_hour
 
 NAMESPACE = "AWS/SageMaker"
-# Inference components' invocation counts: AWS/SageMaker per InferenceComponentName, and
-# /aws/sagemaker/InferenceComponents on some accounts; both are read and the larger kept.
-COMPONENT_NAMESPACES = ("AWS/SageMaker", "/aws/sagemaker/InferenceComponents")
+# Inference components' invocations are published in AWS/SageMaker per InferenceComponentName;
+# /aws/sagemaker/InferenceComponents holds their utilisation (CPU, memory, GPU), not calls.
+COMPONENT_NAMESPACE = NAMESPACE
 COMPONENT_DIMENSION = "InferenceComponentName"
 # Statuses in which an endpoint's instances are provisioned and billed.
 BILLING_STATUSES = frozenset(
@@ -31,6 +31,8 @@ HOURS_QUANTUM = Decimal("0.000001")
 
 LifeKey = tuple[str, str, str, datetime]
 Counts = dict[tuple[LifeKey, datetime], int]
+# per (life, component name, hour)
+ComponentCounts = dict[tuple[LifeKey, str, datetime], int]
 
 
 def metric_series(lives: Iterable[EndpointLife]) -> list[MetricSeries]:
@@ -45,9 +47,8 @@ def metric_series(lives: Iterable[EndpointLife]) -> list[MetricSeries]:
             series.add(MetricSeries(NAMESPACE, "Invocations", variant_dims, "Sum"))
         for component in life.inference_components:
             if component.get("name"):
-                for namespace in COMPONENT_NAMESPACES:
-                    component_dims = ((COMPONENT_DIMENSION, str(component["name"])),)
-                    series.add(MetricSeries(namespace, "Invocations", component_dims, "Sum"))
+                component_dims = ((COMPONENT_DIMENSION, str(component["name"])),)
+                series.add(MetricSeries(COMPONENT_NAMESPACE, "Invocations", component_dims, "Sum"))
     return sorted(series, key=lambda s: (s.namespace, s.dimensions))
 
 
@@ -63,8 +64,18 @@ def _owner(lives: Sequence[EndpointLife], hour: datetime) -> EndpointLife | None
 def invocations(
     lives: Sequence[EndpointLife], datapoints: Iterable[Datapoint]
 ) -> tuple[Counts, Counts]:
-    """Invocations per (life, hour): summed over the variants, and over the inference components
-    (per component the larger of its two namespaces' counts)."""
+    """Invocations per (life, hour): summed over the variants, and over the inference components."""
+    calls, per_component = component_invocations(lives, datapoints)
+    components: Counts = defaultdict(int)
+    for (key, _name, hour), count in per_component.items():
+        components[(key, hour)] += count
+    return calls, components
+
+
+def component_invocations(
+    lives: Sequence[EndpointLife], datapoints: Iterable[Datapoint]
+) -> tuple[Counts, ComponentCounts]:
+    """Invocations per (life, hour) summed over the variants, and per (life, component, hour)."""
     by_name: dict[str, list[EndpointLife]] = defaultdict(list)
     component_owner: dict[str, str] = {}
     for life in sorted(lives, key=lambda item: item.created_at):
@@ -72,7 +83,7 @@ def invocations(
         for summary in life.inference_components:
             component_owner[summary.get("name") or ""] = life.endpoint_name
     calls: Counts = defaultdict(int)
-    component_calls: dict[tuple[str, datetime], dict[str, float]] = defaultdict(dict)
+    components: ComponentCounts = defaultdict(int)
     for point in datapoints:
         hour = floor_hour(point.timestamp)
         series = point.series
@@ -82,14 +93,10 @@ def invocations(
                 calls[(owner.key, hour)] += int(round(point.value))
             continue
         component = series.dimension(COMPONENT_DIMENSION)
-        if component is not None:
-            per_namespace = component_calls[(component, hour)]
-            per_namespace[series.namespace] = per_namespace.get(series.namespace, 0.0) + point.value
-    components: Counts = defaultdict(int)
-    for (component, hour), per_namespace in component_calls.items():
-        owner = _owner(by_name.get(component_owner.get(component, ""), []), hour)
-        if owner is not None:
-            components[(owner.key, hour)] += int(round(max(per_namespace.values())))
+        if component is not None and series.namespace == COMPONENT_NAMESPACE:
+            owner = _owner(by_name.get(component_owner.get(component, ""), []), hour)
+            if owner is not None:
+                components[(owner.key, component, hour)] += int(round(point.value))
     return calls, components
 
 
