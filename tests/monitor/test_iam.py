@@ -20,6 +20,7 @@ from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
 from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
+from demo.vector_stores import create_collection, create_knowledge_base
 from monitor.cli.budgets import aws_forecaster
 from monitor.context import AppContext
 from monitor.prices import refresh_prices
@@ -40,6 +41,8 @@ IAM_PREFIXES = {
     "sns": "sns",
     "application-autoscaling": "application-autoscaling",
     "pricing": "pricing",
+    "opensearchserverless": "aoss",
+    "bedrock-agent": "bedrock",
 }
 # operations AWS lets every principal call, whatever its policy
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
@@ -53,7 +56,7 @@ collection:
   costs: {{initial_backfill: 3d}}
 alerts:
   default_route: [pager]
-  rules: [{{kind: idle_endpoint, for: 1h}}, {{kind: budget_threshold}}]
+  rules: [{{kind: idle_endpoint, for: 1h}}, {{kind: budget_threshold}}, {{kind: idle_vector_store}}]
 notifiers:
   pager: {{type: sns, topic_arn: "{TOPIC}"}}
 """
@@ -125,6 +128,8 @@ def seed(aws: str, now: datetime) -> None:
         created_at=created,
         async_inference={"OutputConfig": {"S3OutputPath": "s3://b/out"}},
     )
+    collection = create_collection("kb-store", created_at=created, tags={"team": "search"})
+    create_knowledge_base("search-docs", collection["arn"])
     boto3.client("sns", region_name="us-east-1").create_topic(Name="genai-cost-monitor-alerts")
     month = now.date().replace(day=1)
     discovery = {
@@ -209,6 +214,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "bedrock": "succeeded",
         "sagemaker": "succeeded",
         "costs": "succeeded",
+        "vector_stores": "succeeded",
         "alerts": "succeeded",
     }
     stubber.assert_no_pending_responses()
@@ -228,6 +234,11 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "ce:GetCostForecast",
         "sns:Publish",
         "pricing:GetProducts",
+        "aoss:ListCollections",
+        "aoss:BatchGetCollection",
+        "aoss:ListTagsForResource",
+        "bedrock:ListKnowledgeBases",
+        "bedrock:GetKnowledgeBase",
     } <= actions, sorted(actions)
     denied = sorted(
         {
