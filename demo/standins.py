@@ -181,8 +181,11 @@ def local_aws() -> Iterator[str]:
             "AWS_MAX_ATTEMPTS": "2",
         }
     )
+    # what moto lacks and the collectors call: SageMaker inference components
+    from demo.inference_components import inference_components
+
     try:
-        with indexed_metric_data():
+        with indexed_metric_data(), inference_components():
             yield url
     finally:
         for name, value in saved.items():

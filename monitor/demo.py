@@ -24,7 +24,8 @@ from core.settings import EnvSettings, MonitorConfig
 from core.timeutil import utcnow
 from demo.config import demo_config
 from demo.cost_explorer import cost_explorer
-from demo.generate import generate
+from demo.genai_seed import seed_genai
+from demo.generate import generate, history_start
 from demo.seed import seed_endpoints, seed_metrics
 from demo.standins import local_aws
 from demo.world import DEFAULT_DAYS
@@ -161,6 +162,8 @@ def build_demo(
         seeding = ClientFactory()
         datapoints = seed_metrics(world, seeding)
         endpoints = seed_endpoints(now, seeding)
+        # vector stores, Mantle traffic and an endpoint with inference components
+        datapoints += seed_genai(now, history_start(now, days), seeding)
         progress(
             f"seeded {datapoints:,} CloudWatch datapoints over {days} days"
             f" and {endpoints} SageMaker endpoints"

@@ -83,7 +83,9 @@ def test_components_get_their_copies_calls_and_share_and_keep_the_endpoint_out_o
     with sessions() as session:
         endpoint = session.scalars(select(Endpoint)).one()
         assert (endpoint.endpoint_type, endpoint.team) == ("inference-components", "research")
-        assert [(c["name"], c["copies"], c["accelerators"]) for c in endpoint.inference_components] == [
+        assert [
+            (c["name"], c["copies"], c["accelerators"]) for c in endpoint.inference_components
+        ] == [
             ("llama", 3, 1),
             ("mistral", 1, 1),
         ]
@@ -107,7 +109,14 @@ def test_components_get_their_copies_calls_and_share_and_keep_the_endpoint_out_o
     def contents():
         with sessions() as session:
             return sorted(
-                (p.component_name, p.hour, p.copies, p.invocations, p.cost_share, p.estimated_cost_usd)
+                (
+                    p.component_name,
+                    p.hour,
+                    p.copies,
+                    p.invocations,
+                    p.cost_share,
+                    p.estimated_cost_usd,
+                )
                 for p in session.scalars(select(InferenceComponentHourly))
             )
 
