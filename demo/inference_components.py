@@ -155,7 +155,7 @@ def create_component_endpoint(
     from moto.sagemaker.models import sagemaker_backends
 
     backend = sagemaker_backends[ACCOUNT][region]
-    backend._demo_clock = created_at  # noqa: SLF001 - the stand-in's own attribute
+    backend._demo_clock = created_at  # type: ignore[attr-defined]  # noqa: SLF001 - the stand-in's own attribute
     for component in components:
         requirements = {
             "NumberOfCpuCoresRequired": component.get("cpu_cores", 1),
@@ -173,7 +173,7 @@ def create_component_endpoint(
             },
             RuntimeConfig={"CopyCount": component["copies"]},
         )
-    backend._demo_clock = None  # noqa: SLF001
+    backend._demo_clock = None  # type: ignore[attr-defined]  # noqa: SLF001
 
 
 def put_component_invocations(

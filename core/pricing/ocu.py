@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ ITEM_KIND = "ocu"
 ITEM_KEY = "opensearch-serverless"
 DIMENSION = "hourly"
 SHARE_QUANTUM = Decimal("0.000001")
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def ocu_cost(ocu_hours: Decimal, price: OcuPrice | None) -> Decimal | None:
     return (ocu_hours * price.usd).quantize(MONEY_QUANTUM)
 
 
-def ocu_shares(presence: dict[str, Decimal]) -> dict[str, Decimal]:
+def ocu_shares(presence: dict[K, Decimal]) -> dict[K, Decimal]:
     """Each collection's share of its account's OCU cost in one region and hour.
 
     OCUs belong to the account, not to a collection, and AWS publishes them per account only.
@@ -101,7 +102,7 @@ def ocu_shares(presence: dict[str, Decimal]) -> dict[str, Decimal]:
     total = sum(presence.values(), Decimal(0))
     if total <= 0:
         return {key: Decimal(0) for key in presence}
-    keys = sorted(presence)
+    keys = sorted(presence)  # type: ignore[type-var]  # str or tuple keys: both order
     shares = {key: (presence[key] / total).quantize(SHARE_QUANTUM) for key in keys}
     shares[keys[-1]] += Decimal(1) - sum(shares.values(), Decimal(0))
     return shares

@@ -79,7 +79,9 @@ def vector_store_summaries(session: Session, now: datetime) -> list[VectorStoreS
     hourly = VectorStoreHourly
     ids = [store.id for store in stores]
     last = _last_searches(session)
-    searched = dict(session.execute(select(last.c.id, last.c.last).where(last.c.id.in_(ids))).all())
+    searched: dict[int, Any] = dict(
+        session.execute(select(last.c.id, last.c.last).where(last.c.id.in_(ids))).all()
+    )
     since = dict(
         session.execute(
             select(hourly.vector_store_id, func.sum(hourly.estimated_cost_usd))
