@@ -82,7 +82,7 @@ class VectorStoreState:
     team: str
     created_at: datetime
     idle_since: datetime  # the end of the last hour with a search, or the creation
-    account_ocu_hours: Decimal  # the account's OCU-hours in the region in the newest hour
+    account_ocu_hours: Decimal  # the account's OCU-hours in the region in the last 24 hours
     idle_cost_usd: Decimal  # its share of the OCU cost since the last search
     knowledge_bases: tuple[str, ...] = ()
 

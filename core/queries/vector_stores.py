@@ -37,7 +37,7 @@ class VectorStoreSummary:
     knowledge_bases: tuple[str, ...]  # names of the knowledge bases pointing at it
     last_search_at: datetime | None  # the end of the last hour with a search request
     latest_hour: datetime | None  # the newest hour collected
-    # the account's OCU-hours (search + indexing) in the region in the newest hour collected
+    # the account's OCU-hours (search + indexing) in the region over the last 24 collected hours
     account_ocu_hours: Decimal
     cost_since_last_search_usd: Decimal
     recent_hourly_usd: Decimal | None  # the mean hourly cost over the last 24 collected hours
@@ -108,8 +108,9 @@ def vector_store_summaries(session: Session, now: datetime) -> list[VectorStoreS
 def _recent(
     session: Session, ids: list[int], latest: dict[int, Any]
 ) -> dict[int, tuple[Decimal, Decimal | None]]:
-    """Per store: the account's OCU-hours in its newest hour, and its mean hourly cost over the
-    24 hours up to that hour (None if any of them is unpriced)."""
+    """Per store, over the 24 hours up to its newest: the account's OCU-hours, and the mean
+    hourly cost of the hours that have OCU data (the newest hours may have none yet: AWS/AOSS
+    publishes late; None if any of them is unpriced)."""
     if not latest:
         return {}
     newest = max(as_utc(hour) for hour in latest.values())
@@ -130,8 +131,9 @@ def _recent(
     for store_id, hour_value in latest.items():
         top = as_utc(hour_value)
         mine = [row for row in rows if row[0] == store_id and as_utc(row[1]) > top - RECENT]
-        ocus = sum((usd(r[2]) + usd(r[3]) for r in mine if as_utc(r[1]) == top), Decimal(0))
-        costs = [r[4] for r in mine]
+        billed = [row for row in mine if usd(row[2]) + usd(row[3]) > 0]
+        ocus = sum((usd(r[2]) + usd(r[3]) for r in billed), Decimal(0))
+        costs = [r[4] for r in billed]
         mean = None
         if costs and all(cost is not None for cost in costs):
             mean = (sum((usd(c) for c in costs), Decimal(0)) / len(costs)).quantize(

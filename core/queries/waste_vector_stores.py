@@ -1,8 +1,8 @@
 """Idle vector stores as rows of the waste export (DESIGN.md §3 `waste` columns).
 
 A collection is idle waste when it has had no search request for at least ``idle_for``, is
-at least that old, and its account bills OCUs in its region (the newest collected hour shows
-OCU-hours). Vector stores are never acted on by `act`: the action says what a person does.
+at least that old, and its account bills OCUs in its region (OCU-hours in the last 24 collected
+hours). Vector stores are never acted on by `act`: the action says what a person does.
 """
 
 from __future__ import annotations
