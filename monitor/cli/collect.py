@@ -27,8 +27,11 @@ class SourceChoice(click.Choice):  # type: ignore[type-arg]
 
     @property
     def choices(self) -> tuple[str, ...]:
-        """The registered sources and ``all``."""
-        return (*registry.sources.names(), "all")
+        """The registered sources (a two-word one also spelt with a hyphen: DESIGN.md §3's
+        `collect vector-stores`) and ``all``."""
+        names = registry.sources.names()
+        hyphenated = [name.replace("_", "-") for name in names if "_" in name]
+        return (*names, *hyphenated, "all")
 
     @choices.setter
     def choices(self, _value: object) -> None:
@@ -76,7 +79,7 @@ def collect(
     after the window being written (exit 0, or 130 for Ctrl-C); a second one stops at once.
     """
     window_start, window_end = _backfill_window(since, start, end)
-    _collect(app_of(ctx), source, window_start, window_end)
+    _collect(app_of(ctx), source.replace("-", "_"), window_start, window_end)
 
 
 def _collect(

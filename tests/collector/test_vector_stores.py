@@ -279,3 +279,24 @@ regions: [us-east-1, us-west-2, eu-west-1]
     ]
     assert "not offered in eu-west-1" in (result.outcomes[2].message or "")
     assert result.failed == []
+
+
+def test_collect_vector_stores_from_the_cli_with_either_spelling(
+    aws, sessions, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    seed()
+    url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    config = tmp_path / "config.yaml"
+    config.write_text(f'accounts: [{{id: "{ACCOUNT}"}}]\nregions: [{REGION}]\n')
+    monkeypatch.setenv("GENAI_MONITOR_CONFIG", str(config))
+    window = ["--start", START.isoformat(), "--end", (START + timedelta(hours=6)).isoformat()]
+    for spelling in ("vector-stores", "vector_stores"):
+        result = CliRunner().invoke(main, ["collect", spelling, *window])
+        assert result.exit_code == 0, result.output
+    assert sorted(stores(sessions)) == ["kb-busy", "kb-gone", "kb-idle", "kb-new"]
+    assert len(hours_of(sessions)) == 3 * 6  # kb-new did not exist yet
