@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from collector.cloudwatch import Datapoint, MetricSeries
 from collector.sagemaker_lives import EndpointLife
@@ -100,8 +100,18 @@ def component_invocations(
     return calls, components
 
 
+class Life(Protocol):
+    """Anything that is created and maybe deleted: an endpoint's life, a collection's."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
 def life_hours(
-    life: EndpointLife, start: datetime, end: datetime, snapshot_at: datetime
+    life: Life, start: datetime, end: datetime, snapshot_at: datetime
 ) -> Iterator[tuple[datetime, Decimal]]:
     """Each hour of [start, end) the life existed in before the snapshot, with the part it existed."""
     until = min(filter(None, [life.deleted_at, snapshot_at]))

@@ -11,12 +11,13 @@ Each collection carries a share of the account's OCU cost (``core.pricing.ocu.oc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from collector.cloudwatch import Datapoint, MetricSeries
+from collector.sagemaker_hours import life_hours
 from collector.vector_inventory import CollectionLife
 from core.pricing.ocu import OcuPrices, ocu_cost, ocu_shares
 from core.timeutil import floor_hour
@@ -50,20 +51,6 @@ def metric_series(account_id: str, lives: Iterable[CollectionLife]) -> list[Metr
         )
         series += [MetricSeries(NAMESPACE, metric, dims, "Sum") for metric in COLLECTION_METRICS]
     return series
-
-
-def presence(
-    life: CollectionLife, start: datetime, end: datetime, snapshot_at: datetime
-) -> Iterator[tuple[datetime, Decimal]]:
-    """Each hour of [start, end) the collection existed in before the snapshot, with the part of
-    the hour it existed."""
-    until = min(filter(None, [life.deleted_at, snapshot_at]))
-    hour = max(floor_hour(start), floor_hour(life.created_at))
-    while hour < end and hour < until:
-        seconds = (min(hour + HOUR, until) - max(hour, life.created_at)).total_seconds()
-        if seconds > 0:
-            yield hour, Decimal(seconds) / Decimal(3600)
-        hour += HOUR
 
 
 def _fold(
@@ -102,7 +89,8 @@ def hourly_rows(
     account, requests = _fold(datapoints, {life.collection_id: life.key for life in lives})
     present: dict[datetime, dict[LifeKey, Decimal]] = defaultdict(dict)
     for life in lives:
-        for hour, fraction in presence(life, start, end, snapshot_at):
+        # the hours it existed in before the snapshot, each with the part of it it existed
+        for hour, fraction in life_hours(life, start, end, snapshot_at):
             present[hour][life.key] = fraction
     rows = []
     for hour in sorted(present):
