@@ -30,6 +30,7 @@ collection:
   bedrock: {interval: 2s, initial_backfill: 2d}
   sagemaker: {interval: 2s, initial_backfill: 2d}
   costs: {interval: 2s}
+  vector_stores: {interval: 2s, initial_backfill: 2d}
 alerts:
   interval: 2s
   default_route: [log]
@@ -46,6 +47,7 @@ TARGETS = (
     {("bedrock", region) for region in ("us-east-1", "us-west-2")}
     | {("sagemaker", region) for region in ("us-east-1", "us-west-2")}
     | {("costs", "us-east-1")}
+    | {("vector_stores", region) for region in ("us-east-1", "us-west-2")}
 )
 
 
