@@ -26,6 +26,7 @@ collection:
   bedrock: {{interval: {INTERVAL}s, initial_backfill: 1d}}
   sagemaker: {{interval: {INTERVAL}s, initial_backfill: 1d}}
   costs: {{interval: {INTERVAL}s}}
+  vector_stores: {{interval: {INTERVAL}s, initial_backfill: 1d}}
 alerts:
   interval: {INTERVAL}s
   default_route: [log]
