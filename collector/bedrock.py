@@ -145,6 +145,7 @@ def transform(
                 "priced": cost is not None,
                 "price_source": price.source if cost is not None and price else None,
                 "price_as_of": price.as_of if cost is not None and price else None,
+                "routed_model_id": routed,
                 "provisional": hour + timedelta(hours=1) + SETTLE_DELAY > collected_at,
                 "collected_at": collected_at,
                 "endpoint": RUNTIME_ENDPOINT if called == model_id else mantle.ENDPOINT,

@@ -40,6 +40,7 @@ from collector.cost_explorer_rows import (
     transform,
     usage_rows,
 )
+from collector.cur_settings import BillingSettings
 from collector.runner import Window
 from core.aws import ClientFactoryFn, Target, pages
 from core.budgets import sync_budgets
@@ -55,8 +56,9 @@ REGION = "us-east-1"  # Cost Explorer's one endpoint
 HISTORY_MONTHS = 13
 
 
-class CostsConfig(SourceConfig):
-    """`collection.costs`: Cost Explorer's schedule, restatement window and extra services."""
+class CostsConfig(SourceConfig, BillingSettings):
+    """`collection.costs`: Cost Explorer's schedule, restatement window and extra services, and
+    where billing lines come from (`source`, `cur`, `engine`, `athena`: see ``cur_settings``)."""
 
     interval: Duration = timedelta(hours=6)
     # Cost Explorer restates recent days: a regular cycle re-reads this many whole days
@@ -197,7 +199,10 @@ class CostExplorerCollector:
         return ["UnblendedCost", "UsageQuantity"]
 
     def targets(self, configured: Sequence[Target]) -> list[Target]:
-        """One target per account in us-east-1: Cost Explorer is global, not regional."""
+        """One target per account in us-east-1: Cost Explorer is global, not regional; none when
+        `collection.costs.source` leaves Cost Explorer out."""
+        if "cost_explorer" not in self.settings.source:
+            return []
         chosen: dict[str, Target] = {}
         for target in configured:
             if target.account_id not in chosen:

@@ -27,7 +27,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class Source(Protocol):
     """A collector. The runner calls ``prepare`` once per target, then per window ``fetch`` (get:
     AWS's answers, outside any transaction), ``transform`` (pure: answers -> rows) and ``load``
-    (inside the window's transaction)."""
+    (inside the window's transaction). Optional: ``plan_windows(start, end)`` cuts the range into
+    the source's own windows (billing months), and a transformed window with a ``failure``
+    message is loaded, then recorded failed."""
 
     name: str
 
@@ -203,7 +205,14 @@ class Runner:
                     else:
                         last = watermark(session, source.name, target.account_id, target.region)
                         window = source.incremental_range(last, now)
-                    plans.append(TargetPlan(target, plan_windows(window.start, window.end, size)))
+                    # a source with its own periods (billing months) cuts the range itself
+                    cut = getattr(source, "plan_windows", None)
+                    windows = (
+                        cut(window.start, window.end)
+                        if cut is not None
+                        else plan_windows(window.start, window.end, size)
+                    )
+                    plans.append(TargetPlan(target, windows))
         except SQLAlchemyError as exc:
             raise DatabaseError(
                 f"cannot read the collector watermarks: {error_reason(exc)}"
@@ -251,6 +260,9 @@ class Runner:
                 fetched = source.fetch(prepared, window.start, window.end, started)
                 calls = self.counter.total() - calls_before
                 rows = source.transform(prepared, fetched, started)
+                # a window can fail in part (a corrupt billing file): what it could load is
+                # written, the window is recorded failed, and the target goes on
+                failure: str | None = getattr(rows, "failure", None)
                 with self.sessions.begin() as session:
                     written = source.load(session, rows)
                     self._record(
@@ -258,12 +270,15 @@ class Runner:
                         source.name,
                         target,
                         window,
-                        "succeeded",
+                        "failed" if failure else "succeeded",
                         started,
                         calls,
                         written,
-                        None,
+                        failure,
                     )
+                if failure:
+                    log.error("%s %s: failed in part: %s", source.name, target.label, failure)
+                    outcome.status, outcome.message = "failed", failure
                 calls_before = self.counter.total()
                 outcome.windows_done += 1
                 outcome.rows += written

@@ -31,6 +31,7 @@ from core.db import upsert
 from core.models import Endpoint, EndpointHourly
 from core.models_vector import InferenceComponentHourly
 from core.pricing import InstancePriceCatalog
+from core.pricing.dated import DatedInstancePrices
 from core.registry import SourceDeps, SourceEntry, sources
 from core.settings import MonitorConfig, SourceConfig
 from core.timeutil import as_utc
@@ -42,6 +43,7 @@ class PreparedTarget:
 
     target: Target
     stored: list[EndpointLife]
+    prices: DatedInstancePrices
     described: list[Described] | None = None
     snapshot_at: datetime | None = None
     lives: list[EndpointLife] | None = None
@@ -99,8 +101,11 @@ class SageMakerCollector(HourlyRegionalSource):
     def prepare(
         self, session: Session, target: Target, start: datetime, end: datetime
     ) -> PreparedTarget:
-        """Read the target's stored lives; the AWS snapshot waits for the first window's time."""
-        return PreparedTarget(target, stored_lives(session, target, start, end))
+        """Read the target's stored lives and the stored price points; the AWS snapshot waits for
+        the first window's time."""
+        overrides = self.config.pricing.instance_overrides
+        prices = DatedInstancePrices.load(session, self.catalog, overrides)
+        return PreparedTarget(target, stored_lives(session, target, start, end), prices)
 
     def _autoscaling(self, target: Target) -> Any | None:
         return self.clients("application-autoscaling", target)
@@ -152,7 +157,7 @@ class SageMakerCollector(HourlyRegionalSource):
             start=start,
             end=end,
             snapshot_at=fetched.snapshot_at,
-            catalog=self.catalog,
+            catalog=prepared.prices,
             collected_at=collected_at,
         )
         components = component_rows(
@@ -207,16 +212,10 @@ class SageMakerCollector(HourlyRegionalSource):
         return len(fetched.lives) + len(rows) + len(components)
 
 
-# Capacity columns of an hour, kept from the first observation made after the hour ended.
-_OBSERVED = (
-    "status",
-    "instance_type",
-    "instance_count",
-    "service_hours",
-    "estimated_cost_usd",
-    "priced",
-    "collected_at",
-)
+# Capacity columns of an hour, kept from the first observation made after the hour ended
+# (a serverless hour's cost follows its metrics, as invocations do: it is not kept).
+_PRICE = ("estimated_cost_usd", "priced", "price_source", "price_as_of")
+_OBSERVED = ("status", "instance_type", "instance_count", "service_hours", *_PRICE, "collected_at")
 
 
 def _keep_earlier_observations(
@@ -238,7 +237,10 @@ def _keep_earlier_observations(
     for row in rows:
         before = existing.get((row["endpoint_id"], row["hour"]))
         if before is not None and before.collected_at >= before.hour + HOUR:
-            row = {**row, **{name: getattr(before, name) for name in _OBSERVED}}
+            kept: tuple[str, ...] = _OBSERVED
+            if row.get("inference_seconds") is not None:
+                kept = tuple(name for name in _OBSERVED if name not in _PRICE)
+            row = {**row, **{name: getattr(before, name) for name in kept}}
         merged.append(row)
     return merged
 

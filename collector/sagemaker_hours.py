@@ -1,7 +1,9 @@
 """SageMaker hourly rows (pure): endpoint lives and Invocations datapoints -> endpoint_hourly rows.
 
 Hours before an endpoint's creation and after its deletion get no row; the first and last
-hour of a life are prorated by the second.
+hour of a life are prorated by the second. Instance-hours are priced at the price in force in
+the hour; serverless variants per GB-second of their ModelLatency (summed inference duration)
+at their memory size.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any, Protocol
 
 from collector.cloudwatch import Datapoint, MetricSeries
 from collector.sagemaker_lives import EndpointLife
-from core.pricing import MONEY_QUANTUM, InstancePriceCatalog
+from core.pricing import MONEY_QUANTUM, InstancePrice, InstancePriceCatalog, ServerlessPrice
+from core.pricing.dated import DatedInstancePrices
 from core.timeutil import floor_hour
 
 NAMESPACE = "AWS/SageMaker"
@@ -28,15 +31,31 @@ BILLING_STATUSES = frozenset(
 )
 HOUR = timedelta(hours=1)
 HOURS_QUANTUM = Decimal("0.000001")
+# ModelLatency is in microseconds; its Sum over an hour is the hour's inference duration
+LATENCY_METRIC = "ModelLatency"
+MICROSECONDS = Decimal(1_000_000)
+SECONDS_QUANTUM = Decimal("0.000001")
+
+# endpoint_hourly.price_source's length
+SOURCE_LENGTH = 256
 
 LifeKey = tuple[str, str, str, datetime]
+Priced = InstancePrice | ServerlessPrice
 Counts = dict[tuple[LifeKey, datetime], int]
 # per (life, component name, hour)
 ComponentCounts = dict[tuple[LifeKey, str, datetime], int]
+# inference seconds per (life, hour, variant name)
+Durations = dict[tuple[LifeKey, datetime, str], Decimal]
+
+
+def is_serverless(variant: dict[str, Any]) -> bool:
+    """A variant on serverless capacity (a ServerlessConfig and no instance type)."""
+    return bool(variant.get("serverless")) and not variant.get("instance_type")
 
 
 def metric_series(lives: Iterable[EndpointLife]) -> list[MetricSeries]:
-    """Invocations per (EndpointName, VariantName), and per inference component where there are any."""
+    """Invocations per (EndpointName, VariantName), and per inference component where there are
+    any; ModelLatency too for serverless variants (their billed duration)."""
     series: set[MetricSeries] = set()
     for life in lives:
         for variant in life.variants:
@@ -45,11 +64,16 @@ def metric_series(lives: Iterable[EndpointLife]) -> list[MetricSeries]:
                 ("VariantName", str(variant["variant_name"])),
             )
             series.add(MetricSeries(NAMESPACE, "Invocations", variant_dims, "Sum"))
+            if is_serverless(variant):
+                series.add(MetricSeries(NAMESPACE, LATENCY_METRIC, variant_dims, "Sum"))
         for component in life.inference_components:
             if component.get("name"):
                 component_dims = ((COMPONENT_DIMENSION, str(component["name"])),)
                 series.add(MetricSeries(COMPONENT_NAMESPACE, "Invocations", component_dims, "Sum"))
-    return sorted(series, key=lambda s: (s.namespace, s.dimensions))
+    # ModelLatency series go last: the Invocations queries keep their ids (q<n>)
+    return sorted(
+        series, key=lambda s: (s.metric_name == LATENCY_METRIC, s.namespace, s.dimensions)
+    )
 
 
 def _owner(lives: Sequence[EndpointLife], hour: datetime) -> EndpointLife | None:
@@ -59,6 +83,29 @@ def _owner(lives: Sequence[EndpointLife], hour: datetime) -> EndpointLife | None
         if life.created_at < hour + HOUR:
             owner = life
     return owner
+
+
+def _by_name(lives: Sequence[EndpointLife]) -> dict[str, list[EndpointLife]]:
+    by_name: dict[str, list[EndpointLife]] = defaultdict(list)
+    for life in sorted(lives, key=lambda item: item.created_at):
+        by_name[life.endpoint_name].append(life)
+    return by_name
+
+
+def durations(lives: Sequence[EndpointLife], datapoints: Iterable[Datapoint]) -> Durations:
+    """Inference seconds per (life, hour, variant) from ModelLatency Sum datapoints."""
+    by_name = _by_name(lives)
+    found: Durations = defaultdict(Decimal)
+    for point in datapoints:
+        series = point.series
+        variant = series.dimension("VariantName")
+        if series.metric_name != LATENCY_METRIC or variant is None:
+            continue
+        hour = floor_hour(point.timestamp)
+        owner = _owner(by_name.get(series.dimension("EndpointName") or "", []), hour)
+        if owner is not None:
+            found[(owner.key, hour, variant)] += Decimal(repr(point.value)) / MICROSECONDS
+    return found
 
 
 def invocations(
@@ -76,17 +123,19 @@ def component_invocations(
     lives: Sequence[EndpointLife], datapoints: Iterable[Datapoint]
 ) -> tuple[Counts, ComponentCounts]:
     """Invocations per (life, hour) summed over the variants, and per (life, component, hour)."""
-    by_name: dict[str, list[EndpointLife]] = defaultdict(list)
-    component_owner: dict[str, str] = {}
-    for life in sorted(lives, key=lambda item: item.created_at):
-        by_name[life.endpoint_name].append(life)
-        for summary in life.inference_components:
-            component_owner[summary.get("name") or ""] = life.endpoint_name
+    by_name = _by_name(lives)
+    component_owner = {
+        summary.get("name") or "": life.endpoint_name
+        for life in sorted(lives, key=lambda item: item.created_at)
+        for summary in life.inference_components
+    }
     calls: Counts = defaultdict(int)
     components: ComponentCounts = defaultdict(int)
     for point in datapoints:
         hour = floor_hour(point.timestamp)
         series = point.series
+        if series.metric_name != "Invocations":
+            continue
         if series.namespace == NAMESPACE and series.dimension("VariantName") is not None:
             owner = _owner(by_name.get(series.dimension("EndpointName") or "", []), hour)
             if owner is not None:
@@ -130,11 +179,15 @@ def hourly_rows(
     start: datetime,
     end: datetime,
     snapshot_at: datetime,
-    catalog: InstancePriceCatalog,
+    catalog: InstancePriceCatalog | DatedInstancePrices,
     collected_at: datetime,
 ) -> list[tuple[LifeKey, dict[str, Any]]]:
-    """One row per endpoint-hour of [start, end) in which a life existed, keyed by the life's natural key (pure)."""
-    calls, components = invocations(lives, datapoints)
+    """One row per endpoint-hour of [start, end) in which a life existed, keyed by the life's
+    natural key (pure); priced at the prices in force in each hour."""
+    prices = catalog if isinstance(catalog, DatedInstancePrices) else DatedInstancePrices(catalog)
+    points = list(datapoints)
+    calls, components = invocations(lives, points)
+    seconds = durations(lives, points)
     return [
         (
             life.key,
@@ -142,15 +195,27 @@ def hourly_rows(
                 life,
                 hour,
                 fraction,
-                calls[(life.key, hour)],
-                components[(life.key, hour)],
-                catalog,
+                (calls[(life.key, hour)], components[(life.key, hour)]),
+                _serverless_seconds(life, hour, seconds, calls[(life.key, hour)]),
+                prices,
                 collected_at,
             ),
         )
         for life in lives
         for hour, fraction in life_hours(life, start, end, snapshot_at)
     ]
+
+
+def _serverless_seconds(
+    life: EndpointLife, hour: datetime, seconds: Durations, calls: int
+) -> dict[str, Decimal | None] | None:
+    """Inference seconds per serverless variant in an hour (None if the life has none). A variant
+    without ModelLatency ran 0 s if the hour had no invocations; otherwise it is unknown (None)."""
+    variants = [str(v["variant_name"]) for v in life.variants if is_serverless(v)]
+    if not variants:
+        return None
+    missing = Decimal(0) if calls == 0 else None
+    return {name: seconds.get((life.key, hour, name), missing) for name in variants}
 
 
 def billed_instances(variant: dict[str, Any]) -> list[tuple[str, int | None]]:
@@ -162,62 +227,114 @@ def billed_instances(variant: dict[str, Any]) -> list[tuple[str, int | None]]:
 
 
 def _hourly_rate(
-    instance_variants: Sequence[dict[str, Any]], catalog: InstancePriceCatalog, region: str
+    instance_variants: Sequence[dict[str, Any]],
+    prices: DatedInstancePrices,
+    region: str,
+    hour: datetime,
+    used: list[Priced],
 ) -> Decimal | None:
     """The instance variants' summed price per hour; None if any instance type (or pool size) is
     unknown: an instance pool is priced per pool, never as $0."""
     rate = Decimal(0)
     for variant in instance_variants:
         for instance_type, count in billed_instances(variant):
-            price = catalog.price(instance_type, region)
+            price = prices.price(instance_type, region, hour)
             if price is None or count is None:
                 return None
+            used.append(price)
             rate += price.hourly * count
     return rate
 
 
+def _serverless_usd(
+    life: EndpointLife,
+    hour: datetime,
+    prices: DatedInstancePrices,
+    seconds: dict[str, Decimal | None],
+    used: list[Priced],
+) -> Decimal | None:
+    """The serverless variants' compute cost in an hour: seconds x memory GB x rate per
+    GB-second; None where the memory or the rate is unknown, or provisioned concurrency (billed
+    apart, not priced here) is configured. Data processed is not in CloudWatch: not estimated."""
+    usd = Decimal(0)
+    for variant in life.variants:
+        config = variant.get("serverless") or {}
+        if not is_serverless(variant):
+            continue
+        memory_mb = int(config.get("memory_mb") or 0)
+        rate = prices.serverless(memory_mb, life.region, hour) if memory_mb else None
+        duration = seconds[str(variant["variant_name"])]
+        if rate is None or duration is None or config.get("provisioned_concurrency"):
+            return None
+        used.append(rate)
+        usd += rate.per_gb_second * Decimal(memory_mb) / 1024 * duration
+    return usd
+
+
 def _hour_cost(
     life: EndpointLife,
+    hour: datetime,
     instance_variants: Sequence[dict[str, Any]],
-    catalog: InstancePriceCatalog,
+    prices: DatedInstancePrices,
     service_hours: Decimal,
+    seconds: dict[str, Decimal | None] | None,
+    used: list[Priced],
 ) -> tuple[Decimal | None, bool]:
-    """An endpoint-hour's estimated cost (None if unknown) and whether it is wholly priced."""
-    hourly_rate = _hourly_rate(instance_variants, catalog, life.region)
+    """An endpoint-hour's estimated cost (None if unknown) and whether it is wholly priced;
+    ``used`` is told each price the estimate was made with."""
+    hourly_rate = _hourly_rate(instance_variants, prices, life.region, hour, used)
     if any(not billed_instances(v) and not v.get("serverless") for v in life.variants):
         hourly_rate = None  # a variant whose instances are unknown is unpriced, never $0
-    # serverless capacity bills per use, which instance-hours cannot price
-    has_serverless = any(v.get("serverless") and not v.get("instance_type") for v in life.variants)
+    serverless = (
+        Decimal(0) if seconds is None else _serverless_usd(life, hour, prices, seconds, used)
+    )
     cost = None
-    if hourly_rate is not None and (instance_variants or not has_serverless):
-        cost = (hourly_rate * service_hours).quantize(MONEY_QUANTUM)
-    return cost, hourly_rate is not None and not has_serverless
+    if hourly_rate is not None and (instance_variants or serverless is not None):
+        cost = (hourly_rate * service_hours + (serverless or 0)).quantize(MONEY_QUANTUM)
+    return cost, hourly_rate is not None and serverless is not None
 
 
 def _hour_row(
     life: EndpointLife,
     hour: datetime,
     fraction: Decimal,
-    invocations: int,
-    component_invocations: int,
-    catalog: InstancePriceCatalog,
+    counts: tuple[int, int],
+    seconds: dict[str, Decimal | None] | None,
+    prices: DatedInstancePrices,
     collected_at: datetime,
 ) -> dict[str, Any]:
     fraction = fraction.quantize(HOURS_QUANTUM)
     billing = life.status in BILLING_STATUSES
     service_hours = fraction if billing else Decimal(0).quantize(HOURS_QUANTUM)
     instance_variants = [v for v in life.variants if billed_instances(v)]
-    cost, priced = _hour_cost(life, instance_variants, catalog, service_hours)
+    used: list[Priced] = []
+    cost, priced = _hour_cost(life, hour, instance_variants, prices, service_hours, seconds, used)
     types = sorted({t for v in instance_variants for t, _ in billed_instances(v)})
+    inference_seconds = None
+    if seconds is not None:
+        known = (value for value in seconds.values() if value is not None)
+        inference_seconds = sum(known, Decimal(0)).quantize(SECONDS_QUANTUM)
     return {
         "hour": hour,
         "status": life.status,
         "instance_type": ",".join(types) or None,
         "instance_count": sum(v["instance_count"] for v in instance_variants),
         "service_hours": service_hours,
-        "invocations": invocations,
-        "component_invocations": component_invocations,
+        "invocations": counts[0],
+        "component_invocations": counts[1],
+        "inference_seconds": inference_seconds,
         "estimated_cost_usd": cost,
         "priced": priced,
+        **price_fields(used if cost is not None else []),
         "collected_at": collected_at,
+    }
+
+
+def price_fields(used: Sequence[Priced]) -> dict[str, str | None]:
+    """price_source (each distinct source, "; "-joined) and price_as_of (the newest date) of the
+    prices an estimate was made with; None for an estimate made with none."""
+    sources = "; ".join(dict.fromkeys(price.source for price in used))
+    return {
+        "price_source": sources[:SOURCE_LENGTH] or None,
+        "price_as_of": max((price.as_of for price in used), default=None),
     }

@@ -91,6 +91,9 @@ class BedrockUsageHourly(Base):
     # where the estimate's price came from and the date it took effect (None: unpriced)
     price_source: Mapped[str | None] = mapped_column(String(256))
     price_as_of: Mapped[str | None] = mapped_column(String(32))
+    # the id that carries the call's model and routing scope (an application profile's
+    # ``global.X``): what ``prices reprice`` prices the row as (None: rows stored before it)
+    routed_model_id: Mapped[str | None] = mapped_column(String(512))
     collected_at: Mapped[datetime]
     # the API the tokens came through: bedrock-runtime (AWS/Bedrock) or bedrock-mantle (the
     # OpenAI-compatible and Messages APIs, AWS/BedrockMantle; their model_id reads "mantle:<model>")
@@ -151,8 +154,14 @@ class EndpointHourly(Base):
     service_hours: Mapped[Decimal] = mapped_column(Numeric(9, 6), default=0)
     invocations: Mapped[int] = mapped_column(BigInteger, default=0)
     component_invocations: Mapped[int] = mapped_column(BigInteger, default=0)
+    # serverless variants' summed inference duration (CloudWatch ModelLatency); None otherwise
+    inference_seconds: Mapped[Decimal | None] = mapped_column(Numeric(16, 6))
     estimated_cost_usd: Mapped[Decimal | None]
     priced: Mapped[bool] = mapped_column(Boolean)
+    # where the estimate's price came from and the date it took effect (None: unpriced, or
+    # stored before the collector recorded it)
+    price_source: Mapped[str | None] = mapped_column(String(256))
+    price_as_of: Mapped[str | None] = mapped_column(String(32))
     collected_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_endpoint_hourly_hour", "hour"),)

@@ -28,6 +28,7 @@ from pydantic import (
 
 from core import registry
 from core.access_settings import DashboardConfig, check_team_groups
+from core.chargeback_settings import ChargebackConfig, check_chargeback_teams
 from core.config_checks import check_routes, check_team_names, check_unique
 from core.config_env import MissingVariable, substitute_env
 from core.config_errors import describe_validation_error
@@ -182,6 +183,11 @@ class PriceOverride(_Strict):
     regions: list[str] | None = None  # absent: every region
 
 
+class InstanceOverride(_Strict):
+    hourly: Number = Field(ge=0)  # USD per instance-hour
+    regions: list[str] | None = None  # absent: every region
+
+
 class PriceRefreshConfig(_Strict):
     # how often `run` reads the AWS Price List into dated price points (`prices refresh`)
     interval: Duration = timedelta(days=7)
@@ -190,6 +196,8 @@ class PriceRefreshConfig(_Strict):
 class PricingConfig(_Strict):
     # negotiated or newer prices; they win over the shipped catalog
     overrides: dict[str, PriceOverride] = Field(default_factory=dict)
+    # SageMaker instance types' negotiated hourly prices; they win over the Price List and catalog
+    instance_overrides: dict[str, InstanceOverride] = Field(default_factory=dict)
     refresh: PriceRefreshConfig = PriceRefreshConfig()
 
 
@@ -283,6 +291,7 @@ class MonitorConfig(_Strict):
     notifiers: dict[str, NotifierSettings] = Field(default_factory=dict)
     advisor: AdvisorConfig = AdvisorConfig()
     dashboard: DashboardConfig = DashboardConfig()
+    chargeback: ChargebackConfig = ChargebackConfig()
 
     @field_validator("regions")
     @classmethod
@@ -302,6 +311,7 @@ class MonitorConfig(_Strict):
         check_routes(self)
         check_team_names(self)
         check_team_groups(self.dashboard, {team.name for team in self.teams})
+        check_chargeback_teams(self)
         return self
 
 

@@ -17,6 +17,7 @@ from core.timeutil import utcnow
 from dashboard.advisor_port import ADVISOR_EXTENSION, AdvisorFactory
 from dashboard.audit import install_audit
 from dashboard.auth import AuthSettings, auth_from_env, install_auth
+from dashboard.chargeback import install_chargeback
 from dashboard.components import register_table_export
 from dashboard.context import EXTENSION, DashboardContext
 from dashboard.security import install_security_headers
@@ -125,6 +126,7 @@ def create_app(
     install_audit(app.server, sessions, clock)  # after the headers: they run in reverse order
     install_database_errors(app.server)
     register_table_export(app)
+    install_chargeback(app.server)
     return app
 
 

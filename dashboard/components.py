@@ -285,6 +285,11 @@ def card(component_id: str, label: str, value: str, note: str = "") -> html.Div:
     )
 
 
+def price_note(component_id: str, what: str, line: str) -> html.P:
+    """A line saying where an estimate's prices came from (``what``: the estimate it is about)."""
+    return html.P(f"{what} priced from: {line}", id=component_id, className="note price-sources")
+
+
 def card_row(*cards: html.Div) -> html.Div:
     """Headline numbers in a row."""
     return html.Div(list(cards), className="cards")

@@ -161,27 +161,41 @@ def errors_figure(daily: pd.DataFrame) -> go.Figure:
 
 
 def reconciliation_figure(reconciliation: pd.DataFrame) -> go.Figure:
-    """The daily Bedrock estimate from token metrics next to the Bedrock bill."""
-    title = "Bedrock: estimate from tokens vs billed (Cost Explorer)"
+    """Per day, side by side: the Bedrock estimate at list price, at the bill's effective rates,
+    and the bill; a day the bill does not cover yet shows its estimate at the latest rate, hatched."""
+    title = "Bedrock: list estimate, effective-rate estimate and bill per day"
     if reconciliation.empty:
         return empty_figure(
             "Nothing to reconcile: no Bedrock usage or bill in this window (or an account/region filter is set)",
             title,
         )
+    billed = reconciliation["estimate_basis"] == "billed"
+    frame = reconciliation.assign(
+        effective_billed=reconciliation["effective_estimate_usd"].where(billed, None),
+        effective_latest=reconciliation["effective_estimate_usd"].where(~billed, None),
+    )
     figure = go.Figure()
-    figure.add_scatter(
-        name="estimated",
-        x=list(reconciliation["day"]),
-        y=_floats(reconciliation["estimated_usd"]),
-        mode="lines+markers",
-    )
-    figure.add_scatter(
-        name="billed",
-        x=list(reconciliation["day"]),
-        y=_floats(reconciliation["billed_usd"]),
-        mode="lines+markers",
-    )
-    figure.update_layout(**LAYOUT, title=title, yaxis_title="USD")
+    # both effective series share one slot per day: a day is either billed or not yet
+    for name, column, group, marker in (
+        ("estimate at list price", "list_estimate_usd", "list", {"color": "#93c5fd"}),
+        ("estimate at effective rate", "effective_billed", "effective", {"color": PALETTE[0]}),
+        (
+            "not billed yet: at latest effective rate",
+            "effective_latest",
+            "effective",
+            {"color": PALETTE[0], "pattern": {"shape": "/", "fgcolor": "#ffffff"}},
+        ),
+        ("billed", "billed_usd", "billed", {"color": PALETTE[2]}),
+    ):
+        if column != "effective_latest" or not billed.all():
+            figure.add_bar(
+                name=name,
+                x=list(frame["day"]),
+                y=_floats(frame[column]),
+                offsetgroup=group,
+                marker=marker,
+            )
+    figure.update_layout(**LAYOUT, title=title, barmode="group", yaxis_title="USD")
     return figure
 
 

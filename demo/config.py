@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
+from demo.cur import DEMO_BUCKET, DEMO_EXPORT, DEMO_PREFIX
 from demo.generate import World
 from demo.world import MODELS, REGIONS, TEAMS
 
@@ -71,7 +72,11 @@ teams:
 collection:
   bedrock: {{initial_backfill: {backfill}}}
   sagemaker: {{initial_backfill: {backfill}}}
-  costs: {{initial_backfill: {backfill}}}
+  costs:
+    initial_backfill: {backfill}
+    # both billing sources: Cost Explorer per day and tag, CUR 2.0 per resource and principal
+    source: [cost_explorer, cur]
+    cur: {{bucket: {DEMO_BUCKET}, prefix: {DEMO_PREFIX}, export_name: {DEMO_EXPORT}}}
   vector_stores: {{initial_backfill: {backfill}}}
 alerts:
   default_route: [{LOG_CHANNEL}]

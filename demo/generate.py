@@ -25,6 +25,7 @@ from demo.world import (
     MODELS,
     REGION_CODES,
     SERVERLESS_MEMORY_MB,
+    SERVERLESS_SECONDS_PER_INVOCATION,
     SERVERLESS_USD_PER_INVOCATION,
     DemoEndpoint,
     DemoModel,
@@ -68,8 +69,14 @@ class World:
     bedrock_points: dict[str, list[Point]] = field(default_factory=lambda: defaultdict(list))
     # region -> (endpoint, variant, timestamp, invocations)
     sagemaker_points: dict[str, list[Point]] = field(default_factory=lambda: defaultdict(list))
+    # region -> (endpoint, variant, timestamp, ModelLatency microseconds) of serverless endpoints
+    sagemaker_latency: dict[str, list[Point]] = field(default_factory=lambda: defaultdict(list))
     costs: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     quantities: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    # the SageMaker part of ``costs`` per endpoint: (day, usage type, team key, region, endpoint)
+    endpoint_costs: dict[tuple[date, str, str, str, str], Decimal] = field(
+        default_factory=lambda: defaultdict(Decimal)
+    )
 
     @property
     def billed_until(self) -> datetime:
@@ -314,9 +321,13 @@ def _endpoint_history(
             continue
         calls = endpoint_calls(endpoint, hour, quiet_from, jitter)
         if calls:
-            world.sagemaker_points[endpoint.region].append(
-                (endpoint.name, "AllTraffic", hour + timedelta(minutes=30), calls)
-            )
+            at = hour + timedelta(minutes=30)
+            world.sagemaker_points[endpoint.region].append((endpoint.name, "AllTraffic", at, calls))
+            if endpoint.kind == "serverless":
+                latency = int(calls * SERVERLESS_SECONDS_PER_INVOCATION * 1_000_000)
+                world.sagemaker_latency[endpoint.region].append(
+                    (endpoint.name, "AllTraffic", at, latency)
+                )
         if end > world.billed_until:
             continue
         bill = endpoint_bill(endpoint, hour, created, calls, price.hourly if price else None)
@@ -324,5 +335,6 @@ def _endpoint_history(
             usage, amount = bill
             key = (hour.date(), SAGEMAKER_SERVICE, usage, team_key(endpoint.team))
             world.costs[key] += amount
+            world.endpoint_costs[(key[0], usage, key[3], endpoint.region, endpoint.name)] += amount
             # instance-hours at the list price, or requests when serverless
             world.quantities[key] += amount / price.hourly if price else Decimal(calls)

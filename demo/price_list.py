@@ -11,16 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from decimal import Decimal
 from typing import Any
+
+from demo.json_api import Answerer, json_api_server
 
 EFFECTIVE = "2025-09-01T00:00:00Z"
 PAGE_SIZE = 10
-PREFIXES = {"us-east-1": "USE1", "us-west-2": "USW2", "eu-west-1": "EU", "eu-central-1": "EUC1"}
+PREFIXES = {
+    "us-east-1": "USE1",
+    "us-west-2": "USW2",
+    "eu-west-1": "EU",
+    "eu-central-1": "EUC1",
+    "ap-northeast-1": "APN1",
+    "us-gov-west-1": "UGW1",
+}
 # the SKU of the product whose price cannot be read (the tests look for it in the report)
 MALFORMED_SKU = "MALFORMED0000001"
 
@@ -69,7 +77,7 @@ def product(
     }
 
 
-def sagemaker(region: str, instance: str, usd: str) -> dict[str, Any]:
+def sagemaker(region: str, instance: str, usd: str, effective: str = EFFECTIVE) -> dict[str, Any]:
     """A SageMaker real-time hosting instance-hour."""
     attributes = {
         "servicecode": "AmazonSageMaker",
@@ -80,18 +88,21 @@ def sagemaker(region: str, instance: str, usd: str) -> dict[str, Any]:
         "usagetype": f"{PREFIXES[region]}-Host:{instance}",
         "operation": "RunInstance",
     }
-    return product(attributes, "Hrs", usd, family="ML Instance")
+    return product(attributes, "Hrs", usd, effective, family="ML Instance")
 
 
-def serverless(region: str, usd: str) -> dict[str, Any]:
-    """SageMaker serverless inference, per GB-second of memory."""
+def serverless(region: str, memory_gb: int, usd: str, effective: str = EFFECTIVE) -> dict[str, Any]:
+    """SageMaker serverless inference compute: one product per memory size, priced per second
+    of that size (us-east-1 lists 1 GB at $0.00002 per second, 4 GB at $0.00008)."""
     attributes = {
         "servicecode": "AmazonSageMaker",
         "regionCode": region,
+        "location": region,
         "component": "ServerlessInference",
-        "usagetype": f"{PREFIXES[region]}-ServerlessInf:Mem-4GB",
+        "usagetype": f"{PREFIXES[region]}-ServerlessInf:Mem-{memory_gb}GB",
+        "operation": "RunInstance",
     }
-    return product(attributes, "GB-Second", usd, family="ML Serverless")
+    return product(attributes, "Second", usd, effective, family="ML Serverless Inference")
 
 
 def bedrock(
@@ -143,9 +154,17 @@ def _malformed() -> dict[str, Any]:
     return broken
 
 
+def _serverless_compute() -> list[dict[str, Any]]:
+    """Serverless compute for every memory size in us-east-1 (the list price), and two sizes in
+    eu-west-1 at an illustrative regional rate ($0.0000224 per GB-second: test data, unchecked)."""
+    listed = [serverless("us-east-1", gb, str(Decimal("0.00002") * gb)) for gb in range(1, 7)]
+    return listed + [serverless("eu-west-1", gb, str(Decimal("0.0000224") * gb)) for gb in (2, 4)]
+
+
 def products(price_change: str | None = None) -> list[dict[str, Any]]:
     """The stand-in's products; ``price_change`` (an ISO date) serves Llama 3 8B's us-east-1
-    input price raised from that day on, as the Price List shows after a change."""
+    input price and ml.g5.4xlarge's eu-west-1 hourly price raised from that day on, as the
+    Price List shows after a change."""
     llama_input = bedrock(
         "us-east-1",
         "Llama 3 8B Instruct",
@@ -157,9 +176,14 @@ def products(price_change: str | None = None) -> list[dict[str, Any]]:
         sagemaker("us-east-1", "ml.g4dn.12xlarge", "4.89"),
         sagemaker("us-east-1", "ml.g5.4xlarge", "2.03"),
         sagemaker("us-west-2", "ml.g5.4xlarge", "2.03"),
-        sagemaker("eu-west-1", "ml.g5.4xlarge", "2.27"),
+        sagemaker(
+            "eu-west-1",
+            "ml.g5.4xlarge",
+            "2.50" if price_change else "2.27",
+            effective=f"{price_change}T00:00:00Z" if price_change else EFFECTIVE,
+        ),
         sagemaker("us-east-1", "ml.m5.xlarge", "0.23"),
-        serverless("us-east-1", "0.0000800"),
+        *_serverless_compute(),
         llama_input,
         bedrock("us-east-1", "Llama 3 8B Instruct", "output-tokens", "0.0006"),
         bedrock("eu-west-1", "Llama 3 8B Instruct", "input-tokens", "0.00039"),
@@ -169,6 +193,14 @@ def products(price_change: str | None = None) -> list[dict[str, Any]]:
         bedrock("us-east-1", "Nova Pro", "cache-read-input-token-count", "0.0002"),
         bedrock("us-east-1", "Nova Pro", "input-tokens-batch", "0.0004", inference="Batch"),
         bedrock("us-east-1", "Nova Pro", "output-tokens-batch", "0.0016", inference="Batch"),
+        # Nova where `eu.` / `apac.` profiles and GovCloud bill (source-Region prices): the
+        # figures are illustrative test data, not checked against the real Price List
+        bedrock("eu-central-1", "Nova Pro", "input-tokens", "0.00105"),
+        bedrock("eu-central-1", "Nova Pro", "output-tokens", "0.0042"),
+        bedrock("ap-northeast-1", "Nova Lite", "input-tokens", "0.00008"),
+        bedrock("ap-northeast-1", "Nova Lite", "output-tokens", "0.00032"),
+        bedrock("us-gov-west-1", "Nova Pro", "input-tokens", "0.00096"),
+        bedrock("us-gov-west-1", "Nova Pro", "output-tokens", "0.00384"),
         bedrock("us-west-2", "Nova Micro", "input-tokens", "0.000035"),
         bedrock("us-west-2", "Nova Micro", "output-tokens", "0.00014"),
         bedrock(
@@ -253,42 +285,21 @@ class PriceListState:
     denied: bool = False
 
 
-def _handler(state: PriceListState) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)) or b"{}")
-            operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
-            if state.denied:
-                self._send(400, {"__type": "AccessDeniedException", "message": "not authorized"})
-                return
-            try:
-                self._send(200, answer(state.catalog, operation, body))
-            except (KeyError, ValueError) as exc:
-                self._send(400, {"__type": "InvalidParameterException", "message": str(exc)})
+def _answerer(state: PriceListState) -> Answerer:
+    def answerer(operation: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if state.denied:
+            return 400, {"__type": "AccessDeniedException", "message": "not authorized"}
+        try:
+            return 200, answer(state.catalog, operation, request)
+        except (KeyError, ValueError) as exc:
+            return 400, {"__type": "InvalidParameterException", "message": str(exc)}
 
-        def _send(self, status: int, document: dict[str, Any]) -> None:
-            data = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_args: Any) -> None:
-            return  # one line per request otherwise
-
-    return Handler
+    return answerer
 
 
 @contextmanager
 def price_list_server(state: PriceListState | None = None) -> Iterator[tuple[str, PriceListState]]:
     """Serve the Price List stand-in on a free loopback port: yields its URL and its state."""
     state = state or PriceListState()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_api_server(_answerer(state)) as url:
+        yield url, state

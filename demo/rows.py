@@ -40,8 +40,10 @@ def bedrock_row(
     client_errors: int = 0,
     throttles: int = 0,
     latency_ms_avg: float = 300.0,
+    price_source: str | None = None,
+    price_as_of: str | None = None,
 ) -> dict[str, Any]:
-    """One model-hour of Bedrock usage, priced and final."""
+    """One model-hour of Bedrock usage, priced and final (by ``price_source``, if given)."""
     return {
         "account_id": account_id,
         "region": region,
@@ -61,6 +63,8 @@ def bedrock_row(
         "estimated_cost_usd": estimated_cost_usd,
         "priced": True,
         "provisional": False,
+        "price_source": price_source,
+        "price_as_of": price_as_of,
         "collected_at": collected_at,
     }
 

@@ -58,9 +58,17 @@ def put_sagemaker_invocations(
     region: str, points: Iterable[Point], clients: ClientFactory | None = None
 ) -> int:
     """Put (endpoint, variant, timestamp, count) Invocations datapoints into AWS/SageMaker."""
+    return put_sagemaker_metric(region, "Invocations", points, clients)
+
+
+def put_sagemaker_metric(
+    region: str, metric: str, points: Iterable[Point], clients: ClientFactory | None = None
+) -> int:
+    """Put (endpoint, variant, timestamp, value) datapoints of one AWS/SageMaker metric
+    (ModelLatency values are microseconds)."""
     data = (
         {
-            "MetricName": "Invocations",
+            "MetricName": metric,
             "Dimensions": [
                 {"Name": "EndpointName", "Value": name},
                 {"Name": "VariantName", "Value": variant},
@@ -80,6 +88,8 @@ def seed_metrics(world: World, clients: ClientFactory | None = None) -> int:
         count += put_bedrock_metrics(region, points, clients)
     for region, points in world.sagemaker_points.items():
         count += put_sagemaker_invocations(region, points, clients)
+    for region, points in world.sagemaker_latency.items():
+        count += put_sagemaker_metric(region, "ModelLatency", points, clients)
     return count
 
 

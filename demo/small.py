@@ -93,6 +93,14 @@ def history_hours() -> list[datetime]:
     return [start + timedelta(hours=index) for index in range(hours)]
 
 
+# the first region is priced from a stored Price List point, the second from genai-prices:
+# (price_source, price_as_of)
+PRICE_SOURCES = (
+    ("aws-price-list AmazonBedrock sku DEMO", "2026-01-01"),
+    ("genai-prices 0.2.3", "2026-01-15"),
+)
+
+
 def bedrock_rows() -> list[dict[str, Any]]:
     """Every team's models in both regions, every hour, busier on some days than others."""
     rows = []
@@ -118,6 +126,8 @@ def bedrock_rows() -> list[dict[str, Any]]:
                             throttles=int(hour.hour == 12),
                             estimated_cost_usd=(price * calls / 10).quantize(Decimal("0.000001")),
                             collected_at=NOW,
+                            price_source=PRICE_SOURCES[region_index][0],
+                            price_as_of=PRICE_SOURCES[region_index][1],
                         )
                     )
     return rows

@@ -257,7 +257,11 @@ ENDPOINTS = (
     ),
 )
 SERVERLESS_MEMORY_MB = 4096
-SERVERLESS_USD_PER_INVOCATION = Decimal("0.000096")  # ~1.2 s at 4 GB, $0.00002 per GB-second
+SERVERLESS_SECONDS_PER_INVOCATION = Decimal("1.2")  # the ModelLatency each call reports
+# 1.2 s at 4 GB, $0.00002 per GB-second
+SERVERLESS_USD_PER_INVOCATION = (
+    SERVERLESS_SECONDS_PER_INVOCATION * SERVERLESS_MEMORY_MB / 1024 * Decimal("0.00002")
+)
 
 
 def activity(hour: datetime, always_on: bool) -> float:

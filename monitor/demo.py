@@ -24,6 +24,7 @@ from core.settings import EnvSettings, MonitorConfig
 from core.timeutil import utcnow
 from demo.config import demo_config
 from demo.cost_explorer import cost_explorer
+from demo.cur import seed_cur
 from demo.genai_seed import seed_genai
 from demo.generate import generate, history_start
 from demo.seed import seed_endpoints, seed_metrics
@@ -162,11 +163,12 @@ def build_demo(
         seeding = ClientFactory()
         datapoints = seed_metrics(world, seeding)
         endpoints = seed_endpoints(now, seeding)
+        cur_lines = seed_cur(world, seeding)
         # vector stores, Mantle traffic and an endpoint with inference components
         datapoints += seed_genai(now, history_start(now, days), seeding)
         progress(
             f"seeded {datapoints:,} CloudWatch datapoints over {days} days"
-            f" and {endpoints} SageMaker endpoints"
+            f", {endpoints} SageMaker endpoints and a CUR 2.0 export of {cur_lines:,} lines"
         )
         lap("seed")
         app = AppContext(EnvSettings(database_url, config_path, config_path_explicit=True))

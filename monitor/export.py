@@ -94,6 +94,7 @@ def bedrock_usage_record(row: BedrockUsageHourly, catalog: PriceCatalog) -> dict
     return {column: record[column] for column in BEDROCK_USAGE_COLUMNS}
 
 
+ENDPOINT_BILLED_COLUMNS = ("billed_usd", "billed_source")
 # The DESIGN.md §3 contract, then columns added since (appended, never reordered).
 ENDPOINT_COLUMNS = (
     "account_id",
@@ -116,6 +117,8 @@ ENDPOINT_COLUMNS = (
     "note",
     "price_source",
     "price_as_of",
+    # what the bill says (CUR 2.0 lines of the endpoint's ARN over the same days), and its source
+    *ENDPOINT_BILLED_COLUMNS,
 )
 
 
@@ -125,7 +128,10 @@ def _hours(value: Decimal | None) -> float | None:
 
 def _endpoint_note(row: EndpointSummary) -> str | None:
     if row.endpoint_type == "serverless":
-        return "serverless: bills per use; not priced from instance-hours and never idle waste"
+        return (
+            "serverless: bills per use, priced per GB-second of inference duration (ModelLatency)"
+            " x memory; data processed not estimated; never idle waste"
+        )
     if row.endpoint_type == "async" and row.scales_to_zero:
         return "async, scales to zero: not idle waste"
     if row.multi_model:
@@ -147,12 +153,15 @@ def endpoint_record(row: EndpointSummary, catalog: InstancePriceCatalog) -> dict
         "idle_hours": _hours,
         "estimated_cost_usd": money,
         "idle_cost_usd": money,
+        "billed_usd": money,
     }
     types = (row.instance_type or "").split(",")
+    estimated = ENDPOINT_COLUMNS[: -1 - len(PRICE_COLUMNS) - len(ENDPOINT_BILLED_COLUMNS)]
     return {
-        **_fields(row, ENDPOINT_COLUMNS[: -1 - len(PRICE_COLUMNS)], formats),
+        **_fields(row, estimated, formats),
         "note": _endpoint_note(row),
         **_price_fields(catalog.price(t, row.region) for t in types if t),
+        **_fields(row, ENDPOINT_BILLED_COLUMNS, formats),
     }
 
 

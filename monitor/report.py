@@ -78,12 +78,28 @@ def email_digest(
     targets: Mapping[str, EmailNotifier], week: str, html: str, text: str
 ) -> tuple[list[str], list[str]]:
     """E-mail the digest through each notifier: who got it (``to, ... (name)``) and what failed."""
+    return email_report(targets, f"GenAI spend, week {week}", html, text)
+
+
+def email_report(
+    targets: Mapping[str, EmailNotifier],
+    subject: str,
+    html: str,
+    text: str,
+    attachment: tuple[str, str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """E-mail a report through each notifier, with an optional (file name, CSV text) attachment:
+    who got it (``to, ... (name)``) and what failed."""
     sent, failed = [], []
     for name, settings in targets.items():
-        try:
-            send_email(
-                name, settings, digest_email(settings, f"GenAI spend, week {week}", html, text)
+        mail = digest_email(settings, subject, html, text)
+        if attachment is not None:
+            filename, content = attachment
+            mail.add_attachment(
+                content.encode("utf-8"), maintype="text", subtype="csv", filename=filename
             )
+        try:
+            send_email(name, settings, mail)
             sent.append(f"{', '.join(settings.to)} ({name})")
         except ReportError as exc:
             failed.append(str(exc))

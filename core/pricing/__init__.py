@@ -7,6 +7,7 @@ missing price is visible instead of hiding as $0.
 from core.pricing.instances import (
     InstancePrice,
     InstancePriceCatalog,
+    ServerlessPrice,
     instance_hours_cost,
 )
 from core.pricing.tokens import (
@@ -27,6 +28,7 @@ __all__ = [
     "InstancePriceCatalog",
     "LongContext",
     "PriceCatalog",
+    "ServerlessPrice",
     "TokenPrice",
     "TokenUsage",
     "estimate_cost",

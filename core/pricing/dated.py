@@ -1,8 +1,8 @@
 """Dated prices: price points stored from the AWS Price List, and the price in force at an hour.
 
-Precedence for a Bedrock token price: config overrides > the stored Price List point in force
-at that hour and region > the shipped catalog. Points are read once per collection cycle
-(``DatedPrices.load``), never per row.
+Precedence for a Bedrock token price and a SageMaker instance-hour alike: config overrides >
+the stored Price List point in force at that hour and region > the shipped catalog. Points are
+read once per collection cycle (``DatedPrices.load``), never per row.
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ from sqlalchemy.orm import Session
 
 from core.db import upsert
 from core.models import PricePoint
+from core.pricing.instances import InstancePrice, InstancePriceCatalog, ServerlessPrice
 from core.pricing.tokens import PriceCatalog, TokenPrice, foundation_model_id
-from core.settings import PriceOverride
+from core.settings import InstanceOverride, PriceOverride
 
+INSTANCE_OVERRIDE_SOURCE = "config: pricing.instance_overrides"
+# Price List serverless units: per second of the product's memory size, or per GB-second
+_PER_SECOND = frozenset({"second", "seconds", "sec", "secs", "s"})
 # Price List token units -> how many of them make a million tokens
 PER_MILLION = {"1K tokens": Decimal(1000), "1M tokens": Decimal(1), "Units": Decimal(1)}
 KEY_COLUMNS = ("item_kind", "item_key", "region", "dimension", "effective_from")
@@ -50,11 +54,11 @@ class DatedPrices:
         }
 
     @classmethod
-    def load(cls, session: Session, item_kind: str | None = None) -> DatedPrices:
-        """Read the stored points (of one item kind, or all)."""
+    def load(cls, session: Session, *item_kinds: str) -> DatedPrices:
+        """Read the stored points (of these item kinds, or all)."""
         statement = select(PricePoint)
-        if item_kind is not None:
-            statement = statement.where(PricePoint.item_kind == item_kind)
+        if item_kinds:
+            statement = statement.where(PricePoint.item_kind.in_(item_kinds))
         grouped: dict[tuple[str, str, str, str], list[Point]] = defaultdict(list)
         for row in session.scalars(statement):
             key = (row.item_kind, row.item_key, row.region, row.dimension)
@@ -81,6 +85,68 @@ def per_million(point: Point | None) -> Decimal | None:
     if point is None or point.unit not in PER_MILLION:
         return None
     return point.price_usd * PER_MILLION[point.unit]
+
+
+def per_gb_second(point: Point | None, gigabytes: Decimal) -> Decimal | None:
+    """A serverless point's USD per GB-second: a per-second price of its memory size divided by
+    it, a per-GB-second price as it is (None for no point or another unit)."""
+    if point is None:
+        return None
+    unit = point.unit.strip().lower()
+    if "gb" in unit and "second" in unit:
+        return point.price_usd
+    if unit in _PER_SECOND and gigabytes > 0:
+        return point.price_usd / gigabytes
+    return None
+
+
+class DatedInstancePrices:
+    """SageMaker instance-hour and serverless GB-second prices in force at an hour, laid over a
+    shipped ``InstancePriceCatalog``; config overrides win over both (as ``DatedTokenPrices``)."""
+
+    def __init__(
+        self,
+        catalog: InstancePriceCatalog,
+        dated: DatedPrices | None = None,
+        overrides: Mapping[str, InstanceOverride] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.dated = dated or DatedPrices({})
+        self._overrides = overrides or {}
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        catalog: InstancePriceCatalog,
+        overrides: Mapping[str, InstanceOverride] | None = None,
+    ) -> DatedInstancePrices:
+        """The catalog with the instance and serverless points stored in the database."""
+        return cls(catalog, DatedPrices.load(session, "instance", "serverless"), overrides)
+
+    def price(self, instance_type: str, region: str, hour: datetime) -> InstancePrice | None:
+        """The hourly price of an instance type in a region in force at ``hour``."""
+        override = self._overrides.get(instance_type)
+        if override is not None and (override.regions is None or region in override.regions):
+            return InstancePrice(Decimal(str(override.hourly)), INSTANCE_OVERRIDE_SOURCE, "config")
+        point = self.dated.in_force("instance", instance_type, region, "hourly", hour)
+        if point is not None:
+            return InstancePrice(
+                point.price_usd, point.source, point.effective_from.date().isoformat()
+            )
+        return self.catalog.price(instance_type, region)
+
+    def serverless(self, memory_mb: int, region: str, hour: datetime) -> ServerlessPrice | None:
+        """The serverless compute rate per GB-second for a memory size in a region at ``hour``."""
+        gigabytes = Decimal(memory_mb) / 1024
+        point = None
+        if memory_mb % 1024 == 0:
+            key = f"{memory_mb // 1024}GB"
+            point = self.dated.in_force("serverless", key, region, "compute", hour)
+        rate = per_gb_second(point, gigabytes)
+        if point is not None and rate is not None:
+            return ServerlessPrice(rate, point.source, point.effective_from.date().isoformat())
+        return self.catalog.serverless(region)
 
 
 class DatedTokenPrices:

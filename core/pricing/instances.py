@@ -1,4 +1,4 @@
-"""SageMaker instance prices (core/prices/sagemaker.yaml) and instance-hour cost estimates."""
+"""SageMaker prices (core/prices/sagemaker.yaml): instance-hours, and serverless GB-seconds."""
 
 from __future__ import annotations
 
@@ -24,11 +24,26 @@ class InstancePrice:
     as_of: str
 
 
-class InstancePriceCatalog:
-    """On-demand SageMaker inference instance prices per type and region (core/prices/sagemaker.yaml)."""
+@dataclass(frozen=True)
+class ServerlessPrice:
+    """USD per GB-second of serverless inference compute in one region, and its source."""
 
-    def __init__(self, instances: dict[str, dict[str, InstancePrice]]) -> None:
+    per_gb_second: Decimal
+    source: str
+    as_of: str
+
+
+class InstancePriceCatalog:
+    """On-demand SageMaker inference prices per instance type and region, and serverless rates
+    per region (core/prices/sagemaker.yaml)."""
+
+    def __init__(
+        self,
+        instances: dict[str, dict[str, InstancePrice]],
+        serverless: dict[str, ServerlessPrice] | None = None,
+    ) -> None:
         self._instances = instances
+        self._serverless = serverless or {}
 
     @classmethod
     def load(cls) -> InstancePriceCatalog:
@@ -49,7 +64,7 @@ class InstancePriceCatalog:
             for region, regional in (entry.get("regions") or {}).items():
                 prices[str(region)] = _instance_price(regional, entry, source, as_of)
             instances[str(instance_type)] = prices
-        return cls(instances)
+        return cls(instances, _serverless_prices(data.get("serverless"), source, as_of))
 
     def __contains__(self, instance_type: str) -> bool:
         return instance_type in self._instances
@@ -73,6 +88,27 @@ class InstancePriceCatalog:
         if region in LIST_PRICE_REGIONS:
             return default
         return replace(default, source=f"us-east-1 list price ({default.source})")
+
+    def serverless(self, region: str) -> ServerlessPrice | None:
+        """The serverless compute rate per GB-second in a region (the us-east-1 list price where
+        the region has none of its own, and the source says so), or None if none is shipped."""
+        if region in self._serverless:
+            return self._serverless[region]
+        default = self._serverless.get("*")
+        if default is None or region in LIST_PRICE_REGIONS:
+            return default
+        return replace(default, source=f"us-east-1 list price ({default.source})")
+
+
+def _serverless_prices(data: Any, source: str, as_of: str) -> dict[str, ServerlessPrice]:
+    if not isinstance(data, dict) or "default" not in data:
+        return {}
+    source = str(data.get("source", source))
+    as_of = str(data.get("as_of", as_of))
+    prices = {"*": ServerlessPrice(Decimal(str(data["default"])), source, as_of)}
+    for region, rate in (data.get("regions") or {}).items():
+        prices[str(region)] = ServerlessPrice(Decimal(str(rate)), source, as_of)
+    return prices
 
 
 def _instance_price(value: Any, entry: dict[str, Any], source: str, as_of: str) -> InstancePrice:

@@ -12,13 +12,16 @@ from decimal import Decimal
 
 import genai_prices
 from genai_prices import data_snapshot
-from genai_prices.types import ModelPrice, TieredPrices
+from genai_prices.types import ModelInfo, ModelPrice, StartDateConstraint, TieredPrices
 
 from core.pricing.bedrock_ids import ModelRef
 from core.pricing.token_price import LongContext, TokenPrice
 
 PROVIDER = "aws"
 SOURCE = f"genai-prices {genai_prices.__version__}"
+# the library's data carries no date of its own: a price without a start date is as of the
+# package release that shipped it (stable across collections, unlike the lookup date)
+RELEASE_AS_OF = SOURCE
 
 
 def _rate(value: Decimal | TieredPrices | None) -> Decimal | None:
@@ -81,5 +84,19 @@ def library_price(ref: ModelRef, at: datetime | None = None) -> TokenPrice | Non
             _provider, model = snapshot.find_provider_model(candidate, None, PROVIDER, None)
         except LookupError:
             continue
-        return token_price(model.get_prices(when), when.date().isoformat())
+        return token_price(model.get_prices(when), price_as_of(model, when))
     return None
+
+
+def price_as_of(model: ModelInfo, when: datetime) -> str:
+    """The start date of the model's price in force at ``when`` (the library's own choice: the
+    last conditional price whose constraint holds), else the package release that shipped it."""
+    if isinstance(model.prices, ModelPrice):
+        return RELEASE_AS_OF
+    for conditional in reversed(model.prices):
+        constraint = conditional.constraint
+        if constraint is None or constraint.active(when):
+            if isinstance(constraint, StartDateConstraint):
+                return constraint.start_date.isoformat()
+            return RELEASE_AS_OF
+    return RELEASE_AS_OF

@@ -27,6 +27,8 @@ PRICING_REGION = "us-east-1"
 # a usage type's routing scope: global profiles are stored under the key ``global.<model id>``
 _SCOPE = re.compile(r"(-cross-region-(global|geo)|_global)(?=-units$|$)", re.IGNORECASE)
 _MARKETPLACE_EDITION = " (Amazon Bedrock Edition)"
+# serverless inference compute per memory size: ``USE1-ServerlessInf:Mem-4GB``
+_SERVERLESS_MEMORY = re.compile(r"ServerlessInf:Mem-(\d+)GB$", re.IGNORECASE)
 
 
 class MalformedProduct(ValueError):
@@ -98,8 +100,10 @@ def _item(attributes: dict[str, str], mapping: ProductMapping) -> tuple[str, str
     service = attributes.get("servicecode", "")
     usage_type = attributes.get("usagetype", "")
     if service == SAGEMAKER:
-        if "ServerlessInf" in usage_type or attributes.get("component") == "ServerlessInference":
-            return "serverless", "memory", "gb_second"
+        memory = _SERVERLESS_MEMORY.search(usage_type)
+        if memory:
+            # stored per memory size as listed; dated.per_gb_second reads its unit
+            return "serverless", f"{int(memory.group(1))}GB", "compute"
         if attributes.get("component") == "Hosting" and attributes.get("instanceName"):
             return "instance", attributes["instanceName"], "hourly"
         raise UnmappedProduct(f"SageMaker {attributes.get('component')} {usage_type}")

@@ -42,13 +42,17 @@ def count_rows(session: Session, since: datetime, until: datetime | None) -> int
     )
 
 
+def _stored_before_routing(row: Any) -> str | None:
+    """The routed id of a row stored before ``routed_model_id`` was: a model or system profile
+    id names its own routing scope; an application profile's is unknown (priced in-region)."""
+    return row.model_id if foundation_model_id(row.model_id) == row.base_model_id else None
+
+
 def _repriced(row: Any, prices: DatedTokenPrices) -> dict[str, Any]:
     usage = TokenUsage(
         row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens
     )
-    # a model or system profile id names its own routing scope (global., us., in-region);
-    # an application profile's scope is not stored, so it is priced in-region
-    routed = row.model_id if foundation_model_id(row.model_id) == row.base_model_id else None
+    routed = row.routed_model_id or _stored_before_routing(row)
     price = prices.price(routed or row.base_model_id, row.region, row.hour, called_as=routed)
     cost = estimate_cost(price, usage)
     return {
@@ -76,6 +80,7 @@ def reprice_bedrock(
     columns = (
         *KEY,
         Usage.base_model_id,
+        Usage.routed_model_id,
         Usage.input_tokens,
         Usage.output_tokens,
         Usage.cache_read_tokens,

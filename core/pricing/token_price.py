@@ -8,6 +8,8 @@ from decimal import Decimal
 MILLION = Decimal(1_000_000)
 MONEY_QUANTUM = Decimal("0.000001")
 HALF = Decimal("0.5")
+# what a batch price's source says after the on-demand price's source
+BATCH_NOTE = " (batch: half price)"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class TokenPrice:
             cache_write=half(self.cache_write),
             cache_write_1h=half(self.cache_write_1h),
             long_context=None,
-            source=f"{self.source} (batch: half price)",
+            source=f"{self.source}{BATCH_NOTE}",
         )
 
 

@@ -110,6 +110,30 @@ class BedrockReconciliation:
         return self.billed_usd - self.estimated_usd
 
 
+def _bedrock_lines() -> Any:
+    """The condition choosing Bedrock's lines (its own service and its Marketplace models)."""
+    return (CostDaily.service == BEDROCK_SERVICE) | CostDaily.service.like(f"%{MARKETPLACE_SUFFIX}")
+
+
+def bedrock_billed(
+    session: Session, start: date, end: date, teams: list[str] | None = None
+) -> dict[tuple[date, str], Decimal]:
+    """The Bedrock bill per (UTC day, team) of the days in [start, end) and teams of ``teams``."""
+    statement = (
+        select(CostDaily.day, CostDaily.team, func.sum(CostDaily.amount_usd))
+        .where(*_lines_where(start, end, teams, None, None), _bedrock_lines())
+        .group_by(CostDaily.day, CostDaily.team)
+    )
+    return {(as_day(day), team): usd(amount) for day, team, amount in session.execute(statement)}
+
+
+def last_bedrock_bill_day(session: Session, before: date) -> date | None:
+    """The latest day before ``before`` the Bedrock bill has lines for (any team), or None."""
+    statement = select(func.max(CostDaily.day)).where(CostDaily.day < before, _bedrock_lines())
+    found = session.scalar(statement)
+    return None if found is None else as_day(found)
+
+
 def bedrock_reconciliation(
     session: Session, start: date, end: date, teams: list[str] | None = None
 ) -> list[BedrockReconciliation]:
@@ -137,15 +161,7 @@ def bedrock_reconciliation(
         key = (hour.astimezone(UTC).date(), team)
         estimated[key] = estimated.get(key, Decimal(0)) + usd(cost)
         unpriced[key] = unpriced.get(key, 0) + int(missing or 0)
-    bedrock = (CostDaily.service == BEDROCK_SERVICE) | CostDaily.service.like(
-        f"%{MARKETPLACE_SUFFIX}"
-    )
-    billed_statement = (
-        select(CostDaily.day, CostDaily.team, func.sum(CostDaily.amount_usd))
-        .where(*_lines_where(start, end, teams, None, None), bedrock)
-        .group_by(CostDaily.day, CostDaily.team)
-    )
-    billed = {(day, team): usd(amount) for day, team, amount in session.execute(billed_statement)}
+    billed = bedrock_billed(session, start, end, teams)
     return [
         BedrockReconciliation(
             day,

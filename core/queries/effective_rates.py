@@ -4,6 +4,13 @@ day). They carry private-pricing and enterprise discounts that no price list sho
 A Bedrock token usage type (``USE1-Claude3.5Sonnet-v2-input-tokens``) names a region, a model
 and a token kind; ``usage_model_key`` and ``model_key`` reduce the usage type and a Bedrock
 model id to the same key, so the bill's rates can price the token metrics.
+
+Service tiers and routing scopes with prices of their own bill under usage types of their own
+(``...-input-tokens-flex``, ``-priority``, ``-batch``, ``-cross-region-global``; Marketplace
+``..._InputTokenCount_Global-Units``): their kind carries the tier (``flex_input``,
+``global_output``...) so each keeps its own rate and the standard tier's rate stays the
+standard's. The CloudWatch token metrics do not tell tiers apart: estimates use the standard
+on-demand kinds (``input``, ``output``...).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -59,6 +67,15 @@ MARKETPLACE_KINDS = {
     "InputTokenCount": "input",
     "OutputTokenCount": "output",
 }
+# usage type endings after the token kind -> the tier its kind is kept apart under; a
+# geographic profile (``-cross-region-geo``) bills at the in-region rate: no tier of its own
+TIER_SUFFIXES = {
+    "-flex": "flex",
+    "-priority": "priority",
+    "-batch": "batch",
+    "-cross-region-global": "global",
+    "-cross-region-geo": "",
+}
 MARKETPLACE_EDITION = re.compile(r"\s*\(Amazon Bedrock Edition\)\s*$")
 # UsageQuantity units of token usage types -> tokens per unit
 TOKENS_PER_UNIT = {"tokens": 1, "1k tokens": 1000, "1m tokens": 1_000_000}
@@ -82,21 +99,32 @@ def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text)
 
 
+def _tier(name: str) -> tuple[str, str]:
+    """A usage type name without its tier ending, and the tier's kind prefix (``flex_``, or "")."""
+    for end, tier in TIER_SUFFIXES.items():
+        if name.endswith(end):
+            return name[: -len(end)], f"{tier}_" if tier else ""
+    return name, ""
+
+
 def usage_model_key(service: str, usage_type: str) -> tuple[str, str] | None:
     """(model key, token kind) of a Bedrock token usage type, or None for any other usage type."""
     if MARKETPLACE_EDITION.search(service):
         for unit, kind in MARKETPLACE_KINDS.items():
             if f"_{unit}" in usage_type:
-                return _key(MARKETPLACE_EDITION.sub("", service)), kind
+                scope = "global_" if f"_{unit}_Global" in usage_type else ""
+                return _key(MARKETPLACE_EDITION.sub("", service)), f"{scope}{kind}"
         return None
     prefix, _, rest = usage_type.partition("-")
     name = rest if prefix in REGION_PREFIXES else usage_type
+    name, tier = _tier(name)
     for kind, suffix in TOKEN_SUFFIXES.items():
         if name.endswith(suffix):
-            return _key(name[: -len(suffix)]), kind
+            return _key(name[: -len(suffix)]), f"{tier}{kind}"
     return None
 
 
+@lru_cache(maxsize=4096)
 def model_key(base_model_id: str) -> str:
     """The key of a Bedrock foundation model id, as ``usage_model_key`` reduces usage types."""
     name = base_model_id.rsplit("/", 1)[-1].split(".", 1)[-1]  # drop any ARN and the provider
@@ -168,6 +196,12 @@ class TokenRates:
             key = (parsed[0], rate.region, parsed[1])
             self._days.setdefault(key, []).append(rate.day)
             self._rates.setdefault(key, []).append(rate.rate / per_unit)
+        self._any_days = sorted({day for days in self._days.values() for day in days})
+
+    def latest_day(self, day: date) -> date | None:
+        """The latest day up to ``day`` the bill gave any token rate on, or None."""
+        index = bisect_right(self._any_days, day)
+        return self._any_days[index - 1] if index else None
 
     def per_token(self, base_model_id: str, region: str, kind: str, day: date) -> Decimal | None:
         """USD per token on a day, or None when the bill has no rate for it up to that day."""

@@ -45,6 +45,9 @@ class EndpointSummary:
     estimated_cost_usd: Decimal | None
     idle_cost_usd: Decimal | None
     priced: bool
+    # what the bill (CUR 2.0) says the endpoint cost over the same days: see core.queries.billed
+    billed_usd: Decimal | None = None
+    billed_source: str | None = None
 
     @property
     def idle_exempt(self) -> bool:

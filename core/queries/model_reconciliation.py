@@ -4,6 +4,7 @@ rates, and the billed amount, side by side, with the gap that remains."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -85,13 +86,26 @@ def _billed(
     return billed
 
 
-def model_reconciliation(
-    session: Session, start: date, end: date, teams: list[str] | None = None
-) -> list[ModelReconciliation]:
-    """Per team and model over the UTC days [start, end): list, effective and billed, costliest first."""
+@dataclass(frozen=True)
+class PricedHour:
+    """One hour of one team, model and region: the estimate at list price and at the bill's rates."""
+
+    day: date
+    team: str
+    model: str
+    region: str
+    list_usd: Decimal
+    effective_usd: Decimal | None  # None: the bill has no rate for a kind the hour used
+    unpriced: int
+
+
+def priced_hours(
+    session: Session, rates: TokenRates, start: date, end: date, teams: list[str] | None = None
+) -> Iterator[PricedHour]:
+    """Every team, model and region hour of the UTC days [start, end), at list and at ``rates``."""
     usage = BedrockUsageHourly
-    rates = TokenRates(effective_rates(session, start - RATE_LOOKBACK, end))
-    billed = _billed(session, start, end, teams)
+    # summed per hour in SQL and folded into UTC days here: a date() of a timestamptz
+    # depends on the Postgres session's time zone
     hourly = (
         select(
             usage.hour,
@@ -112,19 +126,50 @@ def model_reconciliation(
         )
         .group_by(usage.hour, usage.team, usage.base_model_id, usage.region)
     )
-    found: dict[tuple[str, str], ModelReconciliation] = {}
     for hour, team, model, region, *counts, cost, unpriced in session.execute(hourly):
         day = hour.astimezone(UTC).date()
-        key = (team, model_key(model))
-        row = found.setdefault(key, ModelReconciliation(team, model))
-        listed = usd(cost)
         tokens = dict(zip(KINDS, (int(c or 0) for c in counts), strict=True))
         at_rate = _hour_effective(rates, model, region, day, tokens)
-        effective = listed if at_rate is None else at_rate
-        row.list_usd += listed
+        yield PricedHour(day, team, model, region, usd(cost), at_rate, int(unpriced or 0))
+
+
+@dataclass(frozen=True)
+class PricedWindow:
+    """The bill's token rates and every hour of some days priced at list and at those rates:
+    read once for the daily and the per-model reconciliation alike."""
+
+    rates: TokenRates
+    hours: list[PricedHour]
+
+
+def priced_window(
+    session: Session, start: date, end: date, teams: list[str] | None = None
+) -> PricedWindow:
+    """The UTC days [start, end) priced at list and at the bill's effective rates."""
+    rates = TokenRates(effective_rates(session, start - RATE_LOOKBACK, end))
+    return PricedWindow(rates, list(priced_hours(session, rates, start, end, teams)))
+
+
+def model_reconciliation(
+    session: Session,
+    start: date,
+    end: date,
+    teams: list[str] | None = None,
+    priced: PricedWindow | None = None,
+) -> list[ModelReconciliation]:
+    """Per team and model over the UTC days [start, end): list, effective and billed, costliest
+    first (``priced``: those days already priced, for the same teams)."""
+    priced = priced or priced_window(session, start, end, teams)
+    billed = _billed(session, start, end, teams)
+    found: dict[tuple[str, str], ModelReconciliation] = {}
+    for hour in priced.hours:
+        key = (hour.team, model_key(hour.model))
+        row = found.setdefault(key, ModelReconciliation(hour.team, hour.model))
+        effective = hour.list_usd if hour.effective_usd is None else hour.effective_usd
+        row.list_usd += hour.list_usd
         row.effective_usd += effective
-        row.unpriced_hours += int(unpriced or 0)
-        if (day, region) in billed.get(key, {}):
+        row.unpriced_hours += hour.unpriced
+        if (hour.day, hour.region) in billed.get(key, {}):
             row.effective_billed_days_usd += effective
     for (team, bill_key), days in billed.items():
         row = found.setdefault((team, bill_key), ModelReconciliation(team, bill_key))

@@ -6,7 +6,15 @@ from datetime import date
 
 from dash import dcc, html
 
-from dashboard.components import card, card_row, graph_section, grid, table_section, usd
+from dashboard.components import (
+    card,
+    card_row,
+    graph_section,
+    grid,
+    price_note,
+    table_section,
+    usd,
+)
 from dashboard.context import DashboardContext
 from dashboard.figures import errors_figure, reconciliation_figure, stacked_daily, tokens_figure
 from dashboard.filters import BadFilter, Filters, FilterSpec
@@ -102,6 +110,7 @@ def render(data: BedrockData) -> html.Div:
     return html.Div(
         [
             cards,
+            price_note(f"{PAGE}-price-sources", "Estimates", data.price_sources),
             grid(
                 graph_section(
                     f"{PAGE}-cost-graph",
@@ -127,7 +136,7 @@ def render(data: BedrockData) -> html.Div:
                 "No Bedrock usage in the days shown: run `genai-monitor collect bedrock`.",
             ),
             table_section(
-                "Estimate vs bill per day",
+                "List price, effective rate and bill per day",
                 f"{PAGE}-reconciliation",
                 data.reconciliation,
                 "Nothing to reconcile in the days shown (the bill has no region or account split here: clear those filters).",

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.components import card, card_row, highlight_rows, table_section, usd
+from dashboard.components import (
+    card,
+    card_row,
+    highlight_rows,
+    price_note,
+    table_section,
+    usd,
+)
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
-from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoints_frame
+from dashboard.views.endpoints import ENDPOINT_COLUMNS, endpoint_sources_line, endpoints_frame
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
@@ -26,6 +33,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     threshold = context.idle_threshold_hours()
     with context.sessions() as session:
         frame = endpoints_frame(session, filters, threshold)
+        sources = endpoint_sources_line(session, filters)
     idle = frame[frame["idle"]] if not frame.empty else frame
     cost = (
         sum((v for v in frame["estimated_cost_usd"] if v is not None), ZERO)
@@ -44,9 +52,13 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     return html.Div(
         [
             cards,
+            price_note(f"{PAGE}-price-sources", "Endpoint cost", sources),
             html.P(
                 "Idle hours are the in-service hours since the last call, as of the end of the days shown. "
-                "Serverless and scale-to-zero endpoints bill per use and are never idle waste. Sort and filter by column; Export downloads CSV.",
+                "Serverless and scale-to-zero endpoints bill per use and are never idle waste. "
+                "Estimated cost: instance-hours at list price (the monitor's estimate); billed: the "
+                "CUR 2.0 lines of the endpoint's ARN (source cur; shown when a CUR export is read). "
+                "Sort and filter by column; Export downloads CSV.",
                 className="note",
             ),
             table_section(
@@ -54,7 +66,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 f"{PAGE}-table",
                 frame,
                 "No SageMaker endpoints in the days shown: run `genai-monitor collect sagemaker`.",
-                columns=ENDPOINT_COLUMNS,
+                columns=[column for column in ENDPOINT_COLUMNS if column in frame.columns],
                 filterable=True,
                 page_size=25,
                 highlight=[IDLE_ROW],

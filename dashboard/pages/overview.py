@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.components import card, card_row, graph_section, grid, table_section, usd
+from dashboard.components import (
+    card,
+    card_row,
+    graph_section,
+    grid,
+    price_note,
+    table_section,
+    usd,
+)
 from dashboard.context import DashboardContext
 from dashboard.figures import budget_figure
 from dashboard.filters import Filters, FilterSpec
@@ -63,6 +71,12 @@ def render(data: OverviewData) -> html.Div:
                 budgets,
                 "No Cost Explorer spend or budgets for this month yet: run `genai-monitor collect costs`.",
             ),
+            price_note(
+                f"{PAGE}-bedrock-price-sources", "Bedrock estimate", data.bedrock_price_sources
+            ),
+            price_note(
+                f"{PAGE}-endpoint-price-sources", "Endpoint cost", data.endpoint_price_sources
+            ),
             grid(
                 table_section(
                     "Top models by estimated cost",
@@ -75,6 +89,7 @@ def render(data: OverviewData) -> html.Div:
                         "input_tokens",
                         "output_tokens",
                         "estimated_cost_usd",
+                        "price_source",
                     ],
                 ),
                 table_section(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
-from dash import html
+from dash import get_relative_path, html
 
+from core.queries.billing import previous_month
 from core.queries.costs import spend_totals
 from dashboard.access import scoped
+from dashboard.chargeback import ROUTE as CHARGEBACK_ROUTE
 from dashboard.components import (
     card,
     card_row,
@@ -16,6 +19,7 @@ from dashboard.components import (
     grid,
     highlight_rows,
     page_frame,
+    price_note,
     table_section,
     usd,
 )
@@ -57,7 +61,27 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
         return html.Div(html.P("Choose a team.", className="empty", id=f"{PAGE}-choose"))
     with context.sessions() as session:
         data = team_data(context, session, filters, filters.teams[0])
-    return render(data)
+    return html.Div([render(data), chargeback_links(context.today())])
+
+
+def chargeback_links(today: date) -> html.Div:
+    """Links to the month-end chargeback statement (HTML and CSV): last month and this month so far."""
+    links: list[Any] = ["Month-end chargeback statement: "]
+    for month, label in (
+        (previous_month(today), "last month"),
+        (f"{today:%Y-%m}", "this month so far"),
+    ):
+        href = get_relative_path(f"{CHARGEBACK_ROUTE}?month={month}")  # type: ignore[no-untyped-call]
+        links += [
+            f"{month} ({label}) ",
+            html.A("HTML", href=href, id=f"{PAGE}-chargeback-{month}", target="_blank"),
+            " ",
+            html.A("CSV", href=f"{href}&format=csv", id=f"{PAGE}-chargeback-{month}-csv"),
+            "; ",
+        ]
+    return html.Div(
+        html.P(links[:-1], className="note"), className="section", id=f"{PAGE}-chargeback"
+    )
 
 
 def render(data: TeamData) -> html.Div:
@@ -77,6 +101,12 @@ def render(data: TeamData) -> html.Div:
     return html.Div(
         [
             cards,
+            price_note(
+                f"{PAGE}-bedrock-price-sources", "Bedrock estimate", data.bedrock_price_sources
+            ),
+            price_note(
+                f"{PAGE}-endpoint-price-sources", "Endpoint cost", data.endpoint_price_sources
+            ),
             grid(
                 graph_section(
                     f"{PAGE}-service-graph",

@@ -11,14 +11,23 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.queries.bedrock import SLICE_COUNTS, BedrockSlice, bedrock_slices
-from core.queries.costs import bedrock_reconciliation
-from core.queries.model_reconciliation import model_reconciliation
+from core.queries.daily_reconciliation import daily_reconciliation
+from core.queries.effective_rates import model_key
+from core.queries.model_reconciliation import (
+    PricedWindow,
+    model_reconciliation,
+    priced_window,
+)
+from core.queries.price_sources import PriceMix, bedrock_price_mix
 from dashboard.context import ZERO, cents
 from dashboard.filters import Filters
+from dashboard.views.price_sources import price_sources_cell, price_sources_line
 
 # the summed counts of a slice, in column order
 COUNTS = list(SLICE_COUNTS)
 MODEL_COLUMNS = ["model", *COUNTS, "estimated_cost_usd", "unpriced_hours"]
+# where each row's prices came from (the Price List, genai-prices, shipped data, an override)
+SOURCE_COLUMN = "price_source"
 DAILY_COLUMNS = ["day", "key", *COUNTS, "estimated_cost_usd"]
 # per team and model: the estimate at list price, at the bill's effective rates, and the bill
 MODEL_RECONCILIATION_COLUMNS = [
@@ -28,6 +37,16 @@ MODEL_RECONCILIATION_COLUMNS = [
     "effective_estimate_usd",
     "billed_usd",
     "gap_pct",
+    SOURCE_COLUMN,
+]
+# per day: the estimate at list price, at the bill's effective rates, the bill, and the gap
+RECONCILIATION_COLUMNS = [
+    "day",
+    "list_estimate_usd",
+    "effective_estimate_usd",
+    "billed_usd",
+    "gap_usd",
+    "estimate_basis",
 ]
 PCT = Decimal("0.1")
 
@@ -41,6 +60,8 @@ class BedrockData:
     totals: pd.DataFrame
     reconciliation: pd.DataFrame
     model_reconciliation: pd.DataFrame
+    # where the page's estimates' prices came from, in one line
+    price_sources: str
 
 
 def _counts(s: BedrockSlice) -> list[int]:
@@ -50,18 +71,30 @@ def _counts(s: BedrockSlice) -> list[int]:
 def bedrock_totals_frame(session: Session, filters: Filters, by: str = "model") -> pd.DataFrame:
     """Bedrock usage over the window summed per ``by``, costliest first."""
     start, end = filters.window
-    slices = bedrock_slices(
-        session,
-        start,
-        end,
-        by,
-        False,
-        filters.team_list(),
-        filters.account_list(),
-        filters.region_list(),
-    )
+    where = (filters.team_list(), filters.account_list(), filters.region_list())
+    slices = bedrock_slices(session, start, end, by, False, *where)
     rows = [[s.key, *_counts(s), cents(s.estimated_cost_usd), s.unpriced_hours] for s in slices]
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def bedrock_sources(
+    session: Session, filters: Filters, by: str = "model"
+) -> dict[tuple[str, ...], PriceMix]:
+    """Where the window's Bedrock estimate's prices came from, per ``by`` key."""
+    start, end = filters.window
+    where = (filters.team_list(), filters.account_list(), filters.region_list())
+    return bedrock_price_mix(session, start, end, (by,), *where)
+
+
+def with_sources(totals: pd.DataFrame, mixes: dict[tuple[str, ...], PriceMix]) -> pd.DataFrame:
+    """Totals per key with a column saying where each row's prices came from."""
+    cells = [price_sources_cell(mixes.get((key,))) for key in totals["model"]]
+    return totals.assign(**{SOURCE_COLUMN: cells})
+
+
+def bedrock_sources_line(mixes: dict[tuple[str, ...], PriceMix]) -> str:
+    """Where the Bedrock estimate's prices came from, in one line."""
+    return price_sources_line(PriceMix.merged(mixes.values()), "tokens", "model-hours")
 
 
 def totals_from_daily(slices: list[BedrockSlice]) -> pd.DataFrame:
@@ -80,35 +113,66 @@ def totals_from_daily(slices: list[BedrockSlice]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
+def estimate_basis(billed_day: bool, rate_day: date | None) -> str:
+    """What a day's effective-rate estimate rests on: the day's bill, or the latest rate known."""
+    if billed_day:
+        return "billed"
+    if rate_day is None:
+        return "not billed yet: list price (no effective rate)"
+    return f"not billed yet: rate of {rate_day.isoformat()}"
+
+
 def reconciliation_frame(
-    session: Session, filters: Filters, teams: list[str] | None
+    session: Session,
+    filters: Filters,
+    teams: list[str] | None,
+    priced: PricedWindow | None = None,
 ) -> pd.DataFrame:
-    """The Bedrock estimate next to the bill per day (empty under an account or region filter)."""
+    """List estimate, effective-rate estimate and the bill per day (empty under an account or
+    region filter); days the bill does not cover yet are at the latest effective rate known."""
     first, after = filters.day_range
     # the bill has no region: a region filter would make estimate and bill incomparable
-    reconciled: dict[date, list[Decimal]] = {}
+    reconciled: dict[date, list[Any]] = {}
     if not filters.region_list() and not filters.account_list():
-        for row in bedrock_reconciliation(session, first, after, teams):
-            pair = reconciled.setdefault(row.day, [ZERO, ZERO])
-            pair[0] += row.estimated_usd
-            pair[1] += row.billed_usd
+        for row in daily_reconciliation(session, first, after, teams, priced):
+            day = reconciled.setdefault(row.day, [ZERO, ZERO, ZERO, row.billed_day, row.rate_day])
+            day[0] += row.list_usd
+            day[1] += row.effective_usd
+            day[2] += row.billed_usd
     return pd.DataFrame(
         [
-            [day, cents(estimated), cents(billed), cents(billed - estimated)]
-            for day, (estimated, billed) in sorted(reconciled.items())
+            [
+                day,
+                cents(listed),
+                cents(effective),
+                cents(billed),
+                cents(billed - effective) if billed_day else None,
+                estimate_basis(billed_day, rate_day),
+            ]
+            for day, (listed, effective, billed, billed_day, rate_day) in sorted(reconciled.items())
         ],
-        columns=["day", "estimated_usd", "billed_usd", "gap_usd"],
+        columns=RECONCILIATION_COLUMNS,
     )
 
 
 def model_reconciliation_frame(
-    session: Session, filters: Filters, teams: list[str] | None
+    session: Session,
+    filters: Filters,
+    teams: list[str] | None,
+    priced: PricedWindow | None = None,
 ) -> pd.DataFrame:
     """List estimate, effective-rate estimate and bill per team and model, with the remaining gap
-    in percent (empty under an account or region filter, like the daily reconciliation)."""
+    in percent and the list estimate's price sources (empty under an account or region filter,
+    like the daily reconciliation)."""
     first, after = filters.day_range
     rows = []
     if not filters.region_list() and not filters.account_list():
+        start, end = filters.window
+        by_model: dict[tuple[str, str], list[PriceMix]] = {}
+        for (team, model), mix in bedrock_price_mix(
+            session, start, end, ("team", "model"), teams
+        ).items():
+            by_model.setdefault((team, model_key(model)), []).append(mix)
         rows = [
             [
                 row.team,
@@ -117,10 +181,16 @@ def model_reconciliation_frame(
                 cents(row.effective_usd),
                 cents(row.billed_usd),
                 None if row.gap_pct is None else row.gap_pct.quantize(PCT),
+                _cell(by_model.get((row.team, model_key(row.model)))),
             ]
-            for row in model_reconciliation(session, first, after, teams)
+            for row in model_reconciliation(session, first, after, teams, priced)
         ]
     return pd.DataFrame(rows, columns=MODEL_RECONCILIATION_COLUMNS)
+
+
+def _cell(mixes: list[PriceMix] | None) -> str | None:
+    """The price sources of a reconciliation row; None for a row the bill alone has."""
+    return price_sources_cell(PriceMix.merged(mixes)) if mixes else None
 
 
 def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
@@ -132,11 +202,14 @@ def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
         [[s.day, s.key, *_counts(s), s.estimated_cost_usd] for s in slices],
         columns=DAILY_COLUMNS,
     )
-    totals = totals_from_daily(slices)
+    mixes = bedrock_sources(session, filters, by)
+    # both reconciliations price the same hours: once (none under an account or region filter)
+    priced = None if regions or accounts else priced_window(session, *filters.day_range, teams)
     return BedrockData(
         by,
         daily,
-        totals,
-        reconciliation_frame(session, filters, teams),
-        model_reconciliation_frame(session, filters, teams),
+        with_sources(totals_from_daily(slices), mixes),
+        reconciliation_frame(session, filters, teams, priced),
+        model_reconciliation_frame(session, filters, teams, priced),
+        bedrock_sources_line(mixes),
     )

@@ -17,8 +17,13 @@ from core.queries.costs import spend_totals
 from dashboard.context import ZERO, DashboardContext, cents
 from dashboard.filters import Filters, day_start
 from dashboard.views.alerts import alerts_frame
-from dashboard.views.bedrock import bedrock_totals_frame
-from dashboard.views.endpoints import endpoints_frame
+from dashboard.views.bedrock import (
+    bedrock_sources,
+    bedrock_sources_line,
+    bedrock_totals_frame,
+    with_sources,
+)
+from dashboard.views.endpoints import endpoint_sources_line, endpoints_frame
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,9 @@ class OverviewData:
     alerts: pd.DataFrame
     window_spend_usd: Decimal
     window_estimate_usd: Decimal
+    # where the Bedrock and the endpoint estimates' prices came from, one line each
+    bedrock_price_sources: str
+    endpoint_price_sources: str
 
 
 BUDGET_COLUMNS = [
@@ -83,7 +91,8 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
     """Everything the Overview page shows for these filters."""
     as_of = min(filters.end, context.today())
     teams, accounts = filters.team_list(), filters.account_list()
-    models = bedrock_totals_frame(session, filters)
+    mixes = bedrock_sources(session, filters)
+    models = with_sources(bedrock_totals_frame(session, filters), mixes)
     endpoints = endpoints_frame(session, filters, context.idle_threshold_hours())
     if not endpoints.empty:
         endpoints = endpoints.sort_values(
@@ -112,4 +121,6 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
         alerts=alerts_frame(open_alerts),
         window_spend_usd=cents(spend) or ZERO,
         window_estimate_usd=cents(_known_sum(models["estimated_cost_usd"])) or ZERO,
+        bedrock_price_sources=bedrock_sources_line(mixes),
+        endpoint_price_sources=endpoint_sources_line(session, filters),
     )

@@ -13,9 +13,11 @@ from core.projection import Projection, month_bounds, project_month
 from core.queries.bedrock import bedrock_slices
 from core.queries.budgets import team_budgets, team_daily_history
 from core.queries.costs import spend_daily
+from core.queries.price_sources import bedrock_price_mix
 from dashboard.context import ZERO, DashboardContext, cents
 from dashboard.filters import Filters
-from dashboard.views.endpoints import endpoints_frame
+from dashboard.views.bedrock import bedrock_sources_line
+from dashboard.views.endpoints import endpoint_sources_line, endpoints_frame
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class TeamData:
     endpoints: pd.DataFrame
     spend_usd: Decimal
     idle_waste_usd: Decimal
+    # where the team's Bedrock and endpoint estimates' prices came from, one line each
+    bedrock_price_sources: str
+    endpoint_price_sources: str
 
 
 def daily_frame(rows: list[tuple[date, str, Decimal]], key: str) -> pd.DataFrame:
@@ -71,6 +76,7 @@ def team_data(context: DashboardContext, session: Session, filters: Filters, tea
         [[s.day, s.key, cents(s.estimated_cost_usd)] for s in models],
         columns=["day", "model", "amount_usd"],
     )
+    mixes = bedrock_price_mix(session, start, end, (), [team], accounts, filters.region_list())
     as_of = min(filters.end, context.today())
     daily = team_daily_history(session, as_of, [team], accounts).get(team, {})
     budget = team_budgets(session, as_of, [team]).get(team)
@@ -94,4 +100,6 @@ def team_data(context: DashboardContext, session: Session, filters: Filters, tea
         endpoints=endpoints,
         spend_usd=cents(sum((amount for _d, _s, amount in by_service), ZERO)) or ZERO,
         idle_waste_usd=cents(idle_waste) or ZERO,
+        bedrock_price_sources=bedrock_sources_line(mixes),
+        endpoint_price_sources=endpoint_sources_line(session, filters),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 from core.pricing import InstancePriceCatalog
 from core.queries.alerts import alert_rows
 from core.queries.bedrock import bedrock_usage
+from core.queries.billed import with_billed
 from core.queries.costs import cost_lines
-from core.queries.endpoints import endpoint_summaries
+from core.queries.endpoints import EndpointSummary, endpoint_summaries
 from monitor.cli.base import (
     app_of,
     output_options,
@@ -88,6 +90,13 @@ def _scoped_export(
         _export(ctx, lambda session: query(session, start, end, *scope), record, columns, fmt, path)
 
 
+def endpoints_billed(
+    session: Session, start: datetime | None, end: datetime | None, *scope: Any
+) -> list[EndpointSummary]:
+    """The endpoints with their estimated cost and, where CUR has lines for them, billed cost."""
+    return with_billed(session, endpoint_summaries(session, start, end, *scope), start, end)
+
+
 _scoped_export(
     "bedrock-usage",
     "Hourly Bedrock usage per model, account, region and team, with estimated cost "
@@ -102,10 +111,11 @@ _scoped_export(
 _scoped_export(
     "endpoints",
     "SageMaker endpoints: uptime, invocations, idle hours and estimated cost (default: everything "
-    "stored; price_source/price_as_of: the instance types' prices in the current catalog).",
+    "stored; price_source/price_as_of: the instance types' prices in the current catalog), and "
+    "the billed cost CUR 2.0 gives the endpoint's ARN over the same days (billed_source: cur).",
     "Sum hours, invocations and cost from this hour (ISO 8601, UTC).",
     "Sum up to this time; idle hours are the idle streak as of it.",
-    endpoint_summaries,
+    endpoints_billed,
     lambda app: partial(endpoint_record, catalog=InstancePriceCatalog.load()),
     ENDPOINT_COLUMNS,
 )
@@ -176,3 +186,49 @@ def export_alerts(
         fmt,
         path,
     )
+
+
+def parse_month_option(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    """Option callback: --month YYYY-MM, a month already begun (default: the last complete one)."""
+    from core.queries.billing import parse_month, previous_month
+    from core.timeutil import utcnow
+
+    today = utcnow().date()
+    if value is None:
+        return previous_month(today)
+    try:
+        return parse_month(value, today)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@export.command("focus")
+@click.option(
+    "--month",
+    callback=parse_month_option,
+    help="Billing period, YYYY-MM (default: the last complete month).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+)
+@click.option("-o", "--output", "path", help="Write to this file (parquet: required).")
+@click.pass_context
+def export_focus(ctx: click.Context, month: str, fmt: str, path: str | None) -> None:
+    """A month's billed GenAI lines in the FinOps FOCUS 1.2 column set (x_ columns: team, model,
+    tokens, source), validated against the column list; CUR 2.0 lines when the month has them,
+    else Cost Explorer's."""
+    from monitor.cli.base import Failure
+    from monitor.focus import FocusError, focus_export, write
+
+    if fmt == "parquet" and (path is None or path == "-"):
+        raise click.UsageError("--format parquet needs -o FILE")
+    app = app_of(ctx)
+    with app.database()() as session:
+        found = focus_export(session, month, app.config)
+    click.echo(found.describe(), err=True)
+    try:
+        write(found, fmt, path, sys.stdout)
+    except FocusError as exc:
+        raise Failure(str(exc)) from None
+    if path and path != "-":
+        click.echo(f"wrote {len(found.records)} row(s) to {path}", err=True)

@@ -34,9 +34,12 @@ def explain_instance(item: str, region: str, catalog: InstancePriceCatalog) -> l
     ]
     if home is not None and price.source != home.source and price.hourly == home.hourly:
         lines.append(f"  region: no price of its own for {region}; the {HOME_REGION} list price")
-    lines.append(
-        "  serverless endpoints are not priced per hour (GB-seconds are not collected): unpriced"
-    )
+    serverless = catalog.serverless(region)
+    if serverless is not None:
+        lines.append(
+            f"  serverless endpoints: {serverless.per_gb_second} USD per GB-second of inference"
+            f" (ModelLatency x memory; {serverless.source})"
+        )
     return lines
 
 

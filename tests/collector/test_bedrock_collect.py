@@ -10,7 +10,7 @@ from decimal import Decimal
 import boto3
 import pytest
 from botocore.stub import Stubber
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from collector.bedrock import BedrockCollector
@@ -19,6 +19,8 @@ from core.aws import ClientFactory, resolve_targets
 from core.db import DatabaseError
 from core.models import BedrockUsageHourly, CollectorRun
 from core.pricing import PriceCatalog
+from core.pricing.dated import DatedTokenPrices
+from core.pricing.reprice import reprice_bedrock
 from core.settings import parse_config
 from demo.seed import put_bedrock_metrics
 from tests.helpers import Clock, OverridingFactory
@@ -442,3 +444,25 @@ def test_stored_rows_carry_the_price_of_their_routing_scope_and_region(aws, sess
     assert rows[("us-east-1", "prof-g")] == (sonnet, Decimal(18), True)
     assert rows[("eu-west-1", llama)][1:] == (Decimal("0.39"), True)
     assert rows[("us-east-1", "acme.unknown-v1")][1:] == (None, False)
+    with sessions() as session:
+        routed = {
+            r.model_id: r.routed_model_id
+            for r in session.scalars(select(BedrockUsageHourly))
+            if r.region == "us-east-1"
+        }
+    # the id each row was priced as is stored: `prices reprice` prices the profile the same way
+    assert routed == {
+        f"us.{sonnet}": f"us.{sonnet}",
+        f"global.{sonnet}": f"global.{sonnet}",
+        "prof-g": f"global.{sonnet}",
+        "acme.unknown-v1": "acme.unknown-v1",
+    }
+    with sessions.begin() as session:
+        session.execute(update(BedrockUsageHourly).values(estimated_cost_usd=0))
+        reprice_bedrock(session, DatedTokenPrices.load(session, PriceCatalog.load()), START)
+    with sessions() as session:
+        repriced = {
+            (r.region, r.model_id): (r.estimated_cost_usd, r.priced)
+            for r in session.scalars(select(BedrockUsageHourly))
+        }
+    assert repriced == {key: value[1:] for key, value in rows.items()}

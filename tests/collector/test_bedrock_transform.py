@@ -215,6 +215,7 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
             # the shipped catalog's source: no Price List points are stored in this test
             "price_source": shipped.source,
             "price_as_of": shipped.as_of,
+            "routed_model_id": HAIKU,  # the id it was priced as (a profile resolves to it)
             "provisional": False,
             "collected_at": collected_at,
             "endpoint": "bedrock-runtime",

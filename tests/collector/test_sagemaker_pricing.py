@@ -21,17 +21,20 @@ from tests.collector.test_sagemaker_collect import ACCOUNT, CREATED, REGION, col
 END = CREATED + timedelta(hours=4)
 
 
-def hours_of(sessions, name: str) -> list[tuple]:
+def hours_of(sessions, name: str, *columns) -> list[tuple]:
+    """An endpoint's hours, oldest first: these columns (default: instance type, service hours,
+    estimated cost, priced)."""
+    columns = columns or (
+        EndpointHourly.instance_type,
+        EndpointHourly.service_hours,
+        EndpointHourly.estimated_cost_usd,
+        EndpointHourly.priced,
+    )
     with sessions() as session:
         return [
             tuple(row)
             for row in session.execute(
-                select(
-                    EndpointHourly.instance_type,
-                    EndpointHourly.service_hours,
-                    EndpointHourly.estimated_cost_usd,
-                    EndpointHourly.priced,
-                )
+                select(*columns)
                 .join(Endpoint, Endpoint.id == EndpointHourly.endpoint_id)
                 .where(Endpoint.endpoint_name == name)
                 .order_by(EndpointHourly.hour)

@@ -286,8 +286,9 @@ def test_a_creating_endpoint_costs_nothing_and_an_unknown_instance_type_is_unpri
             ],
         )
     )
+    # serverless bills per use: an hour without invocations costs $0, priced
     assert all(
-        r["estimated_cost_usd"] is None and not r["priced"] and r["service_hours"] == 1
+        r["estimated_cost_usd"] == 0 and r["priced"] and r["service_hours"] == 1
         for r in rows([serverless])[:5]
     )
 
@@ -599,8 +600,8 @@ def test_get_metric_data_pages_become_prorated_priced_endpoint_hours():
     ] == [
         ("batch-async", 8, Decimal("0.500000"), 0, Decimal("0.368200"), True),
         ("batch-async", 9, Decimal("1.000000"), 0, Decimal("0.736400"), True),
-        ("chat-serverless", 8, Decimal("0.500000"), 0, None, False),
-        ("chat-serverless", 9, Decimal("1.000000"), 0, None, False),
+        ("chat-serverless", 8, Decimal("0.500000"), 0, Decimal("0.000000"), True),
+        ("chat-serverless", 9, Decimal("1.000000"), 0, Decimal("0.000000"), True),
         ("mme", 8, Decimal("0.500000"), 0, Decimal("0.115000"), True),
         ("mme", 9, Decimal("1.000000"), 4, Decimal("0.230000"), True),
         ("search-llm", 8, Decimal("0.500000"), 12, Decimal("0.940000"), True),
@@ -616,8 +617,11 @@ def test_get_metric_data_pages_become_prorated_priced_endpoint_hours():
             "service_hours": Decimal("1.000000"),
             "invocations": 30,
             "component_invocations": 0,
+            "inference_seconds": None,
             "estimated_cost_usd": Decimal("1.880000"),
             "priced": True,
+            "price_source": CATALOG.price("ml.g4dn.2xlarge", "us-east-1").source,
+            "price_as_of": "2026-11-25",
             "collected_at": SNAPSHOT,
         },
     )

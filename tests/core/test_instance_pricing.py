@@ -1,8 +1,11 @@
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from core.pricing import InstancePrice, InstancePriceCatalog, instance_hours_cost
+from core.pricing.dated import DatedInstancePrices, DatedPrices, Point, per_gb_second
+from core.settings import InstanceOverride
 
 GENAI_FAMILIES = ("g4dn", "g5", "g6", "p4d", "p5", "inf2", "trn1", "m5", "c5", "t2")
 
@@ -101,3 +104,55 @@ def test_from_data_takes_per_entry_sources_and_the_cost_is_exact():
     assert instance_hours_cost(
         catalog.price("ml.a.large", "us-east-1"), Decimal("0.333333") * 3
     ) == Decimal("0.100000")
+
+
+def _point(day: str, usd: str, unit: str = "Hrs") -> Point:
+    return Point(datetime.fromisoformat(f"{day}T00:00:00+00:00"), Decimal(usd), unit, f"pl {day}")
+
+
+def test_the_point_in_force_wins_over_the_catalog_and_an_override_over_both(catalog):
+    key = ("instance", "ml.g5.4xlarge", "eu-west-1", "hourly")
+    dated = DatedPrices({key: [_point("2025-09-01", "2.27"), _point("2025-10-15", "2.50")]})
+    prices = DatedInstancePrices(catalog, dated)
+    before = datetime(2025, 10, 14, 23, tzinfo=UTC)
+    assert prices.price("ml.g5.4xlarge", "eu-west-1", before) == InstancePrice(
+        Decimal("2.27"), "pl 2025-09-01", "2025-09-01"
+    )
+    assert prices.price("ml.g5.4xlarge", "eu-west-1", before + timedelta(hours=1)).hourly == 2.5
+    # before the first point, and in a region without points: the catalog
+    early = datetime(2025, 1, 1, tzinfo=UTC)
+    assert prices.price("ml.g5.4xlarge", "eu-west-1", early) == catalog.price(
+        "ml.g5.4xlarge", "eu-west-1"
+    )
+    assert prices.price("ml.g5.4xlarge", "eu-central-1", before).hourly == Decimal("2.4532")
+    overrides = {"ml.g5.4xlarge": InstanceOverride(hourly=2.0, regions=["eu-west-1"])}
+    overridden = DatedInstancePrices(catalog, dated, overrides)
+    assert overridden.price("ml.g5.4xlarge", "eu-west-1", before) == InstancePrice(
+        Decimal("2.0"), "config: pricing.instance_overrides", "config"
+    )
+    assert overridden.price("ml.g5.4xlarge", "us-east-1", before).hourly == Decimal("2.03")
+
+
+def test_serverless_rates_per_gb_second_from_points_of_either_unit_else_the_catalog(catalog):
+    at = datetime(2025, 10, 1, tzinfo=UTC)
+    dated = DatedPrices(
+        {
+            ("serverless", "4GB", "eu-west-1", "compute"): [
+                _point("2025-09-01", "0.0000896", "Second")
+            ],
+            ("serverless", "2GB", "eu-west-1", "compute"): [
+                _point("2025-09-01", "0.0000224", "GB-Second")
+            ],
+        }
+    )
+    prices = DatedInstancePrices(catalog, dated)
+    assert prices.serverless(4096, "eu-west-1", at).per_gb_second == Decimal("0.0000224")
+    assert prices.serverless(2048, "eu-west-1", at).per_gb_second == Decimal("0.0000224")
+    home = catalog.serverless("us-east-1")
+    assert home.per_gb_second == Decimal("0.00002")
+    assert prices.serverless(1024, "us-east-1", at) == home
+    # no point for 6 GB in eu-west-1: the us-east-1 list rate, and the source says so
+    fallback = prices.serverless(6144, "eu-west-1", at)
+    assert fallback.per_gb_second == home.per_gb_second
+    assert fallback.source == f"us-east-1 list price ({home.source})"
+    assert per_gb_second(_point("2025-09-01", "1", "Requests"), Decimal(4)) is None

@@ -28,8 +28,8 @@ def parsed(product: dict) -> dict:
             ("instance", "ml.g4dn.12xlarge", "us-east-1", "hourly", "Hrs", "4.89"),
         ),
         (
-            serverless("us-east-1", "0.00008"),
-            ("serverless", "memory", "us-east-1", "gb_second", "GB-Second", "0.00008"),
+            serverless("us-east-1", 4, "0.00008"),
+            ("serverless", "4GB", "us-east-1", "compute", "Second", "0.00008"),
         ),
         (
             bedrock("eu-west-1", "Llama 3 8B Instruct", "input-tokens", "0.00039"),
@@ -139,3 +139,40 @@ def test_the_point_in_force_is_the_latest_one_not_after_the_hour():
     )
     assert per_million(new) == Decimal("0.4000")
     assert per_million(Point(new.effective_from, Decimal(1), "Requests", "c")) is None
+
+
+def test_nova_through_eu_and_apac_profiles_and_govcloud_is_priced_at_the_source_regions_point():
+    from core.pricing import PriceCatalog
+    from core.pricing.dated import DatedTokenPrices
+    from demo.price_list import products
+
+    rows = []
+    for served in products():
+        try:
+            rows.append(parsed(served))
+        except (MalformedProduct, UnmappedProduct):
+            continue
+    grouped: dict = {}
+    for row in rows:
+        key = (row["item_kind"], row["item_key"], row["region"], row["dimension"])
+        grouped.setdefault(key, []).append(
+            Point(row["effective_from"], row["price_usd"], row["unit"], row["source"])
+        )
+    prices = DatedTokenPrices(PriceCatalog.load(), DatedPrices(grouped))
+    at = datetime(2025, 10, 1, tzinfo=UTC)
+    rates = {
+        (model, region): (price.input, price.output, price.source.startswith("aws-price-list"))
+        for model, region in [
+            ("eu.amazon.nova-pro-v1:0", "eu-central-1"),
+            ("apac.amazon.nova-lite-v1:0", "ap-northeast-1"),
+            ("us-gov.amazon.nova-pro-v1:0", "us-gov-west-1"),
+            ("amazon.nova-pro-v1:0", "us-gov-west-1"),
+        ]
+        if (price := prices.price(model, region, at)) is not None
+    }
+    assert rates == {
+        ("eu.amazon.nova-pro-v1:0", "eu-central-1"): (Decimal("1.05"), Decimal("4.2"), True),
+        ("apac.amazon.nova-lite-v1:0", "ap-northeast-1"): (Decimal("0.08"), Decimal("0.32"), True),
+        ("us-gov.amazon.nova-pro-v1:0", "us-gov-west-1"): (Decimal("0.96"), Decimal("3.84"), True),
+        ("amazon.nova-pro-v1:0", "us-gov-west-1"): (Decimal("0.96"), Decimal("3.84"), True),
+    }

@@ -156,3 +156,46 @@ def test_sonnet_4_5_long_context_rates_follow_the_routing_scope(catalog):
     assert estimate_cost(catalog.price(f"us.{SONNET_45}", "us-east-1"), usage) == Decimal("31.35")
     assert estimate_cost(global_price, TokenUsage(MTOK, MTOK)) == Decimal(18)
     assert catalog.price(f"global.{SONNET_45}", "us-east-1", batch=True).long_context is None
+
+
+def test_a_library_price_is_as_of_its_start_date_or_the_release_not_the_lookup_day():
+    from datetime import UTC, datetime
+
+    from core.pricing.library import library_price
+
+    day1, day2 = datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC)
+    sonnet = parse_model_id(f"us.{SONNET_45}")
+    first, second = library_price(sonnet, day1), library_price(sonnet, day2)
+    # no start date in the library's data for it: the release that shipped it, on any day
+    assert first.as_of == second.as_of == LIBRARY
+    # a price the library dates (from 2026-08-21): its start date, on any day it is in force
+    dated = parse_model_id("openai.gpt-5.6-sol")
+    assert library_price(dated, day1).as_of == library_price(dated, day2).as_of == "2026-08-21"
+    assert library_price(dated, datetime(2026, 8, 1, tzinfo=UTC)).as_of == LIBRARY
+
+
+def test_two_collections_on_different_days_store_the_same_price_as_of(monkeypatch):
+    from datetime import UTC, datetime
+
+    import core.pricing.library as library
+
+    # each collection builds its catalog, which asks the library at the time of the lookup
+    seen = []
+    for day in (datetime(2026, 11, 24, 23, tzinfo=UTC), datetime(2026, 11, 25, 1, tzinfo=UTC)):
+
+        class Clock(datetime):
+            at = day
+
+            @classmethod
+            def now(cls, tz=None):
+                return cls.at
+
+        monkeypatch.setattr(library, "datetime", Clock)
+        fresh = PriceCatalog.load()
+        seen.append(
+            (
+                fresh.price(f"us.{SONNET_45}", "us-east-1").as_of,
+                fresh.price("openai.gpt-5.6-sol", "us-east-1").as_of,
+            )
+        )
+    assert seen == [(LIBRARY, "2026-08-21"), (LIBRARY, "2026-08-21")]

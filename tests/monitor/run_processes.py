@@ -31,6 +31,7 @@ collection:
   sagemaker: {interval: 2s, initial_backfill: 2d}
   costs: {interval: 2s}
   vector_stores: {interval: 2s, initial_backfill: 2d}
+  cur: {interval: 2s}             # no targets: `cur` is not among the billing sources
 alerts:
   interval: 2s
   default_route: [log]

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from core.db import make_engine, session_factory
-from core.models import Alert, BedrockUsageHourly, CostDaily, Endpoint
+from core.models import Alert, BedrockUsageHourly, CostDaily, CostLine, Endpoint
 from core.queries.costs import bedrock_reconciliation
 from core.queries.model_reconciliation import model_reconciliation
 from core.settings import parse_config
@@ -127,6 +127,43 @@ def test_the_bill_agrees_with_the_token_estimate_as_a_real_bill_does(built):
 
 
 MODEL_IDS = {model.base_model for model in MODELS}
+
+
+def test_the_cur_export_agrees_with_cost_explorer_per_team_and_service_to_the_cent(built):
+    result, progress = built
+    assert any("a CUR 2.0 export of" in line for line in progress)
+    assert result.config.collection.costs.source == ["cost_explorer", "cur"]
+    engine = make_engine(result.database_url)
+    try:
+        with session_factory(engine)() as session:
+            explorer = {
+                (team, service): amount
+                for team, service, amount in session.execute(
+                    select(
+                        CostDaily.team, CostDaily.service, func.sum(CostDaily.amount_usd)
+                    ).group_by(CostDaily.team, CostDaily.service)
+                )
+            }
+            cur = {
+                (team, service): amount
+                for team, service, amount in session.execute(
+                    select(CostLine.team, CostLine.service, func.sum(CostLine.unblended_usd))
+                    .where(CostLine.source == "cur")
+                    .group_by(CostLine.team, CostLine.service)
+                )
+            }
+            endpoints = session.scalar(
+                select(func.count(func.distinct(CostLine.resource_id))).where(
+                    CostLine.resource_id.like("arn:aws:sagemaker:%:endpoint/%")
+                )
+            )
+    finally:
+        engine.dispose()
+    cents = Decimal("0.01")
+    assert {k: Decimal(v).quantize(cents) for k, v in cur.items()} == {
+        k: Decimal(v).quantize(cents) for k, v in explorer.items()
+    }
+    assert endpoints >= 6
 
 
 def test_per_model_the_estimate_at_the_bill_s_effective_rates_closes_the_gap(built):

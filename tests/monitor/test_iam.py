@@ -7,6 +7,7 @@ import fnmatch
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import boto3
@@ -15,9 +16,13 @@ import requests
 from botocore.client import BaseClient
 from botocore.stub import Stubber
 
+from collector.cur_athena import AthenaEngine, AthenaPlace, AthenaQueryFailed
 from core.aws import Target
 from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
+from demo.athena import athena_server
+from demo.athena_catalog import register_table
+from demo.cur import CurLine, write_export
 from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from demo.vector_stores import create_collection, create_knowledge_base
@@ -43,7 +48,14 @@ IAM_PREFIXES = {
     "pricing": "pricing",
     "opensearchserverless": "aoss",
     "bedrock-agent": "bedrock",
+    "s3": "s3",
+    "athena": "athena",
+    "glue": "glue",
 }
+# operations whose IAM action has another name
+IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}
+CUR_BUCKET = "genai-cost-monitor-cur"
+ATHENA_RESULTS = "genai-cost-monitor-athena-results"
 # operations AWS lets every principal call, whatever its policy
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
 CONFIG = f"""
@@ -53,12 +65,19 @@ teams: [{{name: search, monthly_budget_usd: 100}}]
 collection:
   bedrock: {{initial_backfill: 1d}}
   sagemaker: {{initial_backfill: 2d}}
-  costs: {{initial_backfill: 3d}}
+  costs:
+    initial_backfill: 3d
+    source: [cost_explorer, cur]
+    cur: {{bucket: {CUR_BUCKET}, prefix: cur2, export_name: genai}}
 alerts:
   default_route: [pager]
   rules: [{{kind: idle_endpoint, for: 1h}}, {{kind: budget_threshold}}, {{kind: idle_vector_store}}]
 notifiers:
   pager: {{type: sns, topic_arn: "{TOPIC}"}}
+"""
+
+ATHENA = f"""    engine: athena
+    athena: {{database: cur, table: genai, output: "s3://{ATHENA_RESULTS}/genai/"}}
 """
 
 
@@ -86,6 +105,12 @@ def allowed(action: str, resource: str) -> bool:
     return False
 
 
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action of a botocore call."""
+    action = f"{IAM_PREFIXES.get(service, f'unknown-service-{service}')}:{operation}"
+    return IAM_ACTIONS.get(action, action)
+
+
 @pytest.fixture
 def recorded() -> Iterator[list[tuple[str, str, str]]]:
     """Every (IAM action, resource, client) of any botocore call in this process while active."""
@@ -94,9 +119,11 @@ def recorded() -> Iterator[list[tuple[str, str, str]]]:
 
     def record(self, operation_name, api_params):
         service = self.meta.service_model.service_name
-        prefix = IAM_PREFIXES.get(service, f"unknown-service-{service}")
         resource = api_params.get("TopicArn") or api_params.get("RoleArn") or "*"
-        calls.append((f"{prefix}:{operation_name}", resource, service))
+        if "Bucket" in api_params:
+            resource = f"arn:aws:s3:::{api_params['Bucket']}"
+            resource += f"/{api_params['Key']}" if "Key" in api_params else ""
+        calls.append((iam_action(service, operation_name), resource, service))
         return original(self, operation_name, api_params)
 
     BaseClient._make_api_call = record
@@ -131,6 +158,18 @@ def seed(aws: str, now: datetime) -> None:
     collection = create_collection("kb-store", created_at=created, tags={"team": "search"})
     create_knowledge_base("search-docs", collection["arn"])
     boto3.client("sns", region_name="us-east-1").create_topic(Name="genai-cost-monitor-alerts")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=CUR_BUCKET)
+    line = CurLine(
+        hour, ACCOUNT, "AmazonBedrock", "Amazon Bedrock", "USE1-Nova-input-tokens", Decimal("1.5")
+    )
+    keys = write_export(s3, CUR_BUCKET, "cur2", "genai", f"{hour:%Y-%m}", [line])
+    # the Glue table over the export that Athena queries, and Athena's result bucket
+    folder = f"s3://{CUR_BUCKET}/{keys[0].rpartition('/')[0]}/"
+    register_table(
+        "cur", "genai", f"s3://{CUR_BUCKET}/cur2/genai/data/", [(f"{hour:%Y-%m}", folder)]
+    )
+    s3.create_bucket(Bucket=ATHENA_RESULTS)
     month = now.date().replace(day=1)
     discovery = {
         "ResultsByTime": [
@@ -209,13 +248,35 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
         assert refresh_prices(app).points > 0
     app.engine.dispose()
+    # the cur source on Athena (`collection.costs.engine: athena`; moto's Athena answers canned
+    # results, so our stand-in runs the query, making Glue and S3 calls on the caller's behalf)
+    athena_config = tmp_path / "athena.yaml"
+    athena_config.write_text(
+        CONFIG.replace("export_name: genai}\n", "export_name: genai}\n" + ATHENA)
+    )
+    on_athena = AppContext(
+        EnvSettings(f"sqlite:///{tmp_path / 'athena.db'}", athena_config, True), app.clients
+    )
+    with athena_server() as (url, athena):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", url)
+        outcomes["cur on athena"] = Service(on_athena).collect("cur")
+        # a query that outlives collection.costs.athena.timeout is stopped
+        output = f"s3://{ATHENA_RESULTS}/genai/"
+        place = AthenaPlace("primary", "cur", "genai", output, timeout=timedelta(0))
+        target = Target(ACCOUNT, "us-east-1", role_arn=ROLE)
+        with pytest.raises(AthenaQueryFailed, match="it was stopped"):
+            next(AthenaEngine(app.clients, target, place).rows("SELECT 1"))
+    on_athena.engine.dispose()
+    on_behalf = {iam_action(*key.split(":")) for key in athena.catalog.clients.counter.snapshot()}
 
     assert outcomes == {
         "bedrock": "succeeded",
         "sagemaker": "succeeded",
         "costs": "succeeded",
         "vector_stores": "succeeded",
+        "cur": "succeeded",
         "alerts": "succeeded",
+        "cur on athena": "succeeded",
     }
     stubber.assert_no_pending_responses()
     actions = {action for action, _resource, _client in recorded}
@@ -239,6 +300,17 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "aoss:ListTagsForResource",
         "bedrock:ListKnowledgeBases",
         "bedrock:GetKnowledgeBase",
+        "s3:ListBucket",
+        "s3:GetObject",
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:GetPartitions",
+        "s3:GetBucketLocation",
+        "s3:PutObject",
     } <= actions, sorted(actions)
     denied = sorted(
         {
@@ -249,12 +321,14 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     )
     assert not denied, f"the policy does not allow: {denied}"
     # the factory's own call counter saw the same operations (no client was made behind its back),
-    # except the stubbed ones: a stub answers before the counter's hook runs
-    counted = {
-        f"{IAM_PREFIXES[key.split(':')[0]]}:{key.split(':')[1]}"
-        for key in app.clients.counter.snapshot()
+    # except the stubbed ones (a stub answers before the counter's hook runs) and those Athena
+    # makes on the caller's behalf (its stand-in counts them with its own factory)
+    counted = {iam_action(*key.split(":")) for key in app.clients.counter.snapshot()}
+    assert actions - counted - on_behalf == {
+        "bedrock:ListInferenceProfiles",
+        "bedrock:ListTagsForResource",
     }
-    assert actions - counted == {"bedrock:ListInferenceProfiles", "bedrock:ListTagsForResource"}
+    assert {"glue:GetTable", "s3:PutObject"} <= on_behalf - counted
     assert counted <= actions
     # least privilege: every granted action pattern is exercised
     for statement in statements():

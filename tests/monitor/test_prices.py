@@ -170,7 +170,7 @@ def test_a_price_change_on_day_d_leaves_earlier_hours_at_the_old_price(cli, sess
         session.add_all(BedrockUsageHourly(**usage_row(hour, "0.300000")) for hour in hours)
     price_list.catalog = products(price_change="2025-10-15")
     result = cli("prices", "refresh")
-    assert "(1 new)" in result.stdout  # the old point is kept: history
+    assert "(2 new)" in result.stdout  # the old points are kept: history
     with sessions() as session:
         prices = DatedTokenPrices.load(session, PriceCatalog.load())
     assert prices.price(LLAMA, "us-east-1", CHANGE - timedelta(hours=1)).input == Decimal("0.3")
@@ -258,3 +258,33 @@ def test_run_refreshes_the_price_list_once_per_cycle_and_carries_on_without_it(
             "held_elsewhere"
         )
     app.engine.dispose()
+
+
+def test_reprice_prices_an_application_profile_at_its_stored_routing_scope(sessions):
+    """A profile copied from ``global.`` Sonnet 4.5 re-prices at 3.00/15.00, not in-region's
+    3.30/16.50; a row stored before the routing scope was (None) stays in-region."""
+    hour = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    def profile_row(model_id: str, routed: str | None) -> dict:
+        return usage_row(hour, "0") | {
+            "model_id": model_id,
+            "base_model_id": SONNET,
+            "output_tokens": 1_000_000,
+            "routed_model_id": routed,
+        }
+
+    with sessions.begin() as session:
+        session.add(BedrockUsageHourly(**profile_row("prof-global", f"global.{SONNET}")))
+        session.add(BedrockUsageHourly(**profile_row("prof-old", None)))
+        prices = DatedTokenPrices.load(session, PriceCatalog.load())
+        report = reprice_bedrock(session, prices, hour)
+    assert (report.rows, report.changed) == (2, 2)
+    with sessions() as session:
+        got = {
+            row.model_id: (row.estimated_cost_usd, row.priced, row.price_source.split()[0])
+            for row in session.scalars(select(BedrockUsageHourly))
+        }
+    assert got == {
+        "prof-global": (Decimal("18"), True, "genai-prices"),
+        "prof-old": (Decimal("19.8"), True, "genai-prices"),
+    }

@@ -49,6 +49,8 @@ def seed(sessions) -> None:
             output_tokens=500_000,
             estimated_cost_usd=Decimal("4.8"),  # 4 x 0.80 + 0.5 x 3.20 at list
             collected_at=AT,
+            price_source="aws-price-list AmazonBedrock sku NOVAPRO1",
+            price_as_of="2026-03-01",
         )
         upsert(session, BedrockUsageHourly, [usage])
         upsert(
@@ -80,6 +82,7 @@ def test_the_view_puts_list_effective_and_billed_side_by_side_with_the_gap(sessi
             "effective_estimate_usd": Decimal("3.60"),
             "billed_usd": Decimal("3.60"),
             "gap_pct": Decimal("0.0"),
+            "price_source": "AWS Price List (2026-03-01)",
         }
     ]
     assert scoped.empty  # the bill has no region split here
@@ -101,5 +104,5 @@ def test_the_page_shows_list_effective_and_billed_per_model(sessions, database_u
     # one grid row: list, effective and billed side by side, and the gap
     assert (
         f'"model":"{NOVA}","list_estimate_usd":4.8,"effective_estimate_usd":3.6,'
-        '"billed_usd":3.6,"gap_pct":0.0'
+        '"billed_usd":3.6,"gap_pct":0.0,"price_source":"AWS Price List (2026-03-01)"'
     ) in body
