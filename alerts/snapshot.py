@@ -96,6 +96,28 @@ class ProvisionedState:
 
 
 @dataclass(frozen=True)
+class VectorStoreState:
+    """An OpenSearch Serverless collection as the idle rule needs it."""
+
+    account_id: str
+    region: str
+    collection_id: str
+    name: str
+    arn: str
+    team: str
+    created_at: datetime
+    idle_since: datetime  # the end of the last hour with a search, or the creation
+    account_ocu_hours: Decimal  # the account's OCU-hours in the region in the last 24 hours
+    idle_cost_usd: Decimal  # its share of the OCU cost since the last search
+    knowledge_bases: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        """The alert subject: account/region/collection name."""
+        return f"{self.account_id}/{self.region}/{self.name}"
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the rules evaluate, as of ``now``; a part that could not be read is None."""
 
@@ -105,3 +127,4 @@ class Snapshot:
     daily_spend: tuple[DailySpend, ...] | None = None
     targets: tuple[TargetFreshness, ...] | None = None
     provisioned: tuple[ProvisionedState, ...] | None = None
+    vector_stores: tuple[VectorStoreState, ...] | None = None

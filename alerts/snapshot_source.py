@@ -18,6 +18,7 @@ from alerts.snapshot import (
     Snapshot,
     TargetFreshness,
     TeamBudgetState,
+    VectorStoreState,
 )
 from core import registry
 from core.budgets import ALL_SERVICES
@@ -27,6 +28,7 @@ from core.queries.budgets import budget_use
 from core.queries.endpoints import endpoint_summaries
 from core.queries.provisioned import provisioned_summaries
 from core.queries.runs import collector_status
+from core.queries.vector_stores import vector_store_summaries
 from core.settings import MonitorConfig, RuleSettings
 
 MODEL_SERIES_TEAM = (
@@ -138,6 +140,26 @@ def provisioned_states(session: Session, now: datetime) -> tuple[ProvisionedStat
     )
 
 
+def vector_store_states(session: Session, now: datetime) -> tuple[VectorStoreState, ...]:
+    """Live OpenSearch Serverless collections with their idle evidence."""
+    return tuple(
+        VectorStoreState(
+            account_id=s.account_id,
+            region=s.region,
+            collection_id=s.collection_id,
+            name=s.name,
+            arn=s.arn,
+            team=s.team,
+            created_at=s.created_at,
+            idle_since=s.idle_since,
+            account_ocu_hours=s.account_ocu_hours,
+            idle_cost_usd=s.cost_since_last_search_usd,
+            knowledge_bases=s.knowledge_bases,
+        )
+        for s in vector_store_summaries(session, now)
+    )
+
+
 def _baseline_days(rules: list[RuleSettings]) -> int:
     """The longest baseline any rule asks for, plus the day it judges."""
     return max(int(getattr(rule, "baseline_days", 0)) for rule in rules) + 1
@@ -150,6 +172,7 @@ READERS: dict[str, Callable[[Session, datetime, list[RuleSettings]], tuple[Any, 
     "daily_spend": lambda session, now, rules: daily_spend(session, now, _baseline_days(rules)),
     "targets": lambda session, _now, _rules: target_freshness(session),
     "provisioned": lambda session, now, _rules: provisioned_states(session, now),
+    "vector_stores": lambda session, now, _rules: vector_store_states(session, now),
 }
 
 

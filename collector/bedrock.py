@@ -1,7 +1,9 @@
-"""Bedrock token usage: CloudWatch AWS/Bedrock metrics per ModelId and hour -> bedrock_usage_hourly.
+"""Bedrock token usage: CloudWatch AWS/Bedrock metrics per ModelId and hour, and the Mantle
+endpoint's AWS/BedrockMantle metrics per Model and hour -> bedrock_usage_hourly.
 
-get (ListMetrics, ListInferenceProfiles + ListTagsForResource once per target; GetMetricData per
-window) -> transform (pure: ``plan_series``, ``inference_profiles``, ``transform``) -> load (upsert).
+get (ListMetrics per namespace, ListInferenceProfiles + ListTagsForResource once per target;
+GetMetricData per window, both namespaces' series in the same batches of 500) -> transform
+(pure: ``plan_series``, ``inference_profiles``, ``transform``) -> load (upsert).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from collector import bedrock_mantle as mantle
 from collector.cloudwatch import (
     Datapoint,
     MetricData,
@@ -54,6 +57,7 @@ METRICS: dict[str, tuple[str, str]] = {
 }
 PROVISIONED = ":provisioned-model/"  # in a Provisioned Throughput's ARN
 COUNT_COLUMNS = tuple(column for column, stat in METRICS.values() if stat == "Sum")
+RUNTIME_ENDPOINT = "bedrock-runtime"
 # Metrics arrive 5-10 minutes late: an hour is final only this long after it ends.
 SETTLE_DELAY = timedelta(minutes=20)
 
@@ -95,10 +99,10 @@ def transform(
     (at the stored price in force in that hour where ``prices`` has one)."""
     grouped: dict[tuple[str, datetime], dict[str, Any]] = {}
     for point in datapoints:
-        model_id = point.series.dimension(DIMENSION)
-        if model_id is None or point.series.metric_name not in METRICS:
+        found = _point_key(point)
+        if found is None:
             continue
-        column, _stat = METRICS[point.series.metric_name]
+        model_id, column = found
         hour = point.timestamp.replace(minute=0, second=0, microsecond=0)
         row = grouped.get((model_id, hour))
         if row is None:
@@ -114,14 +118,15 @@ def transform(
     for (model_id, hour), counts in sorted(
         grouped.items(), key=lambda item: (item[0][1], item[0][0])
     ):
-        owner = attribute_model(model_id, profiles, attribution, target.default_team)
+        called = mantle.mantle_model(model_id) or model_id
+        owner = attribute_model(called, profiles, attribution, target.default_team)
         usage = TokenUsage(
             input_tokens=counts["input_tokens"],
             output_tokens=counts["output_tokens"],
             cache_read_tokens=counts["cache_read_tokens"],
             cache_write_tokens=counts["cache_write_tokens"],
         )
-        routed = priced_model_id(model_id, owner)
+        routed = priced_model_id(called, owner)
         price = (
             prices.price(routed, target.region, hour, called_as=routed)
             if prices
@@ -144,9 +149,24 @@ def transform(
                 "routed_model_id": routed,
                 "provisional": hour + timedelta(hours=1) + SETTLE_DELAY > collected_at,
                 "collected_at": collected_at,
+                "endpoint": RUNTIME_ENDPOINT if called == model_id else mantle.ENDPOINT,
             }
         )
     return rows
+
+
+def _point_key(point: Datapoint) -> tuple[str, str] | None:
+    """The stored model_id and the column of a datapoint of either namespace (None: not ours)."""
+    series = point.series
+    if series.namespace == mantle.NAMESPACE:
+        model = series.dimension(mantle.DIMENSION)
+        if model is None or series.metric_name not in mantle.METRICS:
+            return None
+        return mantle.stored_model_id(model), mantle.METRICS[series.metric_name][0]
+    model_id = series.dimension(DIMENSION)
+    if model_id is None or series.metric_name not in METRICS:
+        return None
+    return model_id, METRICS[series.metric_name][0]
 
 
 def priced_model_id(model_id: str, owner: ModelAttribution) -> str:
@@ -170,7 +190,8 @@ def plan_series(list_metrics: Iterable[Page], stored: Iterable[str]) -> list[Met
     # a provisioned model's traffic is billed by the hour, not per token: its own source reads it
     present = {(metric, model_id) for metric, model_id in present if PROVISIONED not in model_id}
     listed = {model_id for _metric, model_id in present}
-    return series_for_models(listed, present) + series_for_models(set(stored) - listed)
+    quiet = {model_id for model_id in stored if mantle.mantle_model(model_id) is None} - listed
+    return series_for_models(listed, present) + series_for_models(quiet)
 
 
 @dataclass(frozen=True)
@@ -253,8 +274,13 @@ class BedrockCollector(HourlyRegionalSource):
         self, session: Session, target: Target, start: datetime, end: datetime
     ) -> PreparedTarget:
         """Discover the target's series and inference profiles once for all its windows."""
-        listed = list_metrics_pages(self.clients("cloudwatch", target), NAMESPACE, [DIMENSION])
-        series = plan_series(listed, stored_model_ids(session, target, start, end))
+        cloudwatch = self.clients("cloudwatch", target)
+        stored = stored_model_ids(session, target, start, end)
+        listed = list_metrics_pages(cloudwatch, NAMESPACE, [DIMENSION])
+        series = plan_series(listed, stored)
+        # the Mantle endpoint's namespace: its series join the same GetMetricData batches
+        mantle_listed = list_metrics_pages(cloudwatch, mantle.NAMESPACE, [mantle.DIMENSION])
+        series += mantle.plan_series(mantle_listed, stored)
         prices = DatedTokenPrices.load(session, self.catalog, self.config.pricing.overrides)
         return PreparedTarget(target, series, self._profiles(target), prices)
 

@@ -13,7 +13,7 @@ what was seen then (a closer observation than today's).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 
 from collector.cloudwatch import MetricData, datapoints, get_metric_data
 from collector.runner import HourlyRegionalSource
+from collector.sagemaker_components import component_rows, priced
 from collector.sagemaker_hours import HOUR, LifeKey, hourly_rows, metric_series
 from collector.sagemaker_inventory import Described, describe_endpoints
 from collector.sagemaker_lives import EndpointLife, active_lives, snapshot_lives
 from core.aws import ClientFactoryFn, Target
 from core.db import upsert
 from core.models import Endpoint, EndpointHourly
+from core.models_vector import InferenceComponentHourly
 from core.pricing import InstancePriceCatalog
 from core.pricing.dated import DatedInstancePrices
 from core.registry import SourceDeps, SourceEntry, sources
@@ -64,6 +66,8 @@ class FetchedWindow:
     hourly: list[tuple[LifeKey, dict[str, Any]]]
     start: datetime
     end: datetime
+    # inference components' hours (their cost follows from the endpoint-hour's at load)
+    components: list[tuple[LifeKey, dict[str, Any]]] = field(default_factory=list)
 
 
 def stored_lives(
@@ -145,16 +149,26 @@ class SageMakerCollector(HourlyRegionalSource):
         """The snapshot's lives and the window's endpoint-hours."""
         lives = self._lives(prepared, fetched)
         start, end = fetched.metrics.start, fetched.metrics.end
+        active = active_lives(lives, start, end, fetched.snapshot_at)
+        points = list(datapoints(fetched.metrics))
         rows = hourly_rows(
-            active_lives(lives, start, end, fetched.snapshot_at),
-            datapoints(fetched.metrics),
+            active,
+            points,
             start=start,
             end=end,
             snapshot_at=fetched.snapshot_at,
             catalog=prepared.prices,
             collected_at=collected_at,
         )
-        return FetchedWindow(lives, rows, start, end)
+        components = component_rows(
+            active,
+            points,
+            start=start,
+            end=end,
+            snapshot_at=fetched.snapshot_at,
+            collected_at=collected_at,
+        )
+        return FetchedWindow(lives, rows, start, end, components)
 
     def load(self, session: Session, fetched: FetchedWindow) -> int:
         """Upsert the lives, then their hours; hours already observed after they ended keep that observation."""
@@ -182,7 +196,20 @@ class SageMakerCollector(HourlyRegionalSource):
         rows = [{"endpoint_id": ids[key], **row} for key, row in fetched.hourly]
         rows = _keep_earlier_observations(session, rows, fetched.start, fetched.end)
         upsert(session, EndpointHourly, rows)
-        return len(fetched.lives) + len(rows)
+        # a component's part of its endpoint-hour's cost, as that hour is recorded
+        costs = {(row["endpoint_id"], row["hour"]): row for row in rows}
+        components = []
+        for key, component in fetched.components:
+            hour_row = costs[(ids[key], component["hour"])]
+            components.append(
+                priced(
+                    {"endpoint_id": ids[key], **component},
+                    hour_row["estimated_cost_usd"],
+                    hour_row["priced"],
+                )
+            )
+        upsert(session, InferenceComponentHourly, components)
+        return len(fetched.lives) + len(rows) + len(components)
 
 
 # Capacity columns of an hour, kept from the first observation made after the hour ended

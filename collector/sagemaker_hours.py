@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from collector.cloudwatch import Datapoint, MetricSeries
 from collector.sagemaker_lives import EndpointLife
@@ -21,9 +21,9 @@ from core.pricing.dated import DatedInstancePrices
 from core.timeutil import floor_hour
 
 NAMESPACE = "AWS/SageMaker"
-# Inference components' invocation counts: AWS/SageMaker per InferenceComponentName, and
-# /aws/sagemaker/InferenceComponents on some accounts; both are read and the larger kept.
-COMPONENT_NAMESPACES = ("AWS/SageMaker", "/aws/sagemaker/InferenceComponents")
+# Inference components' invocations are published in AWS/SageMaker per InferenceComponentName;
+# /aws/sagemaker/InferenceComponents holds their utilisation (CPU, memory, GPU), not calls.
+COMPONENT_NAMESPACE = NAMESPACE
 COMPONENT_DIMENSION = "InferenceComponentName"
 # Statuses in which an endpoint's instances are provisioned and billed.
 BILLING_STATUSES = frozenset(
@@ -42,6 +42,8 @@ SOURCE_LENGTH = 256
 LifeKey = tuple[str, str, str, datetime]
 Priced = InstancePrice | ServerlessPrice
 Counts = dict[tuple[LifeKey, datetime], int]
+# per (life, component name, hour)
+ComponentCounts = dict[tuple[LifeKey, str, datetime], int]
 # inference seconds per (life, hour, variant name)
 Durations = dict[tuple[LifeKey, datetime, str], Decimal]
 
@@ -66,9 +68,8 @@ def metric_series(lives: Iterable[EndpointLife]) -> list[MetricSeries]:
                 series.add(MetricSeries(NAMESPACE, LATENCY_METRIC, variant_dims, "Sum"))
         for component in life.inference_components:
             if component.get("name"):
-                for namespace in COMPONENT_NAMESPACES:
-                    component_dims = ((COMPONENT_DIMENSION, str(component["name"])),)
-                    series.add(MetricSeries(namespace, "Invocations", component_dims, "Sum"))
+                component_dims = ((COMPONENT_DIMENSION, str(component["name"])),)
+                series.add(MetricSeries(COMPONENT_NAMESPACE, "Invocations", component_dims, "Sum"))
     # ModelLatency series go last: the Invocations queries keep their ids (q<n>)
     return sorted(
         series, key=lambda s: (s.metric_name == LATENCY_METRIC, s.namespace, s.dimensions)
@@ -110,8 +111,18 @@ def durations(lives: Sequence[EndpointLife], datapoints: Iterable[Datapoint]) ->
 def invocations(
     lives: Sequence[EndpointLife], datapoints: Iterable[Datapoint]
 ) -> tuple[Counts, Counts]:
-    """Invocations per (life, hour): summed over the variants, and over the inference components
-    (per component the larger of its two namespaces' counts)."""
+    """Invocations per (life, hour): summed over the variants, and over the inference components."""
+    calls, per_component = component_invocations(lives, datapoints)
+    components: Counts = defaultdict(int)
+    for (key, _name, hour), count in per_component.items():
+        components[(key, hour)] += count
+    return calls, components
+
+
+def component_invocations(
+    lives: Sequence[EndpointLife], datapoints: Iterable[Datapoint]
+) -> tuple[Counts, ComponentCounts]:
+    """Invocations per (life, hour) summed over the variants, and per (life, component, hour)."""
     by_name = _by_name(lives)
     component_owner = {
         summary.get("name") or "": life.endpoint_name
@@ -119,7 +130,7 @@ def invocations(
         for summary in life.inference_components
     }
     calls: Counts = defaultdict(int)
-    component_calls: dict[tuple[str, datetime], dict[str, float]] = defaultdict(dict)
+    components: ComponentCounts = defaultdict(int)
     for point in datapoints:
         hour = floor_hour(point.timestamp)
         series = point.series
@@ -131,19 +142,25 @@ def invocations(
                 calls[(owner.key, hour)] += int(round(point.value))
             continue
         component = series.dimension(COMPONENT_DIMENSION)
-        if component is not None:
-            per_namespace = component_calls[(component, hour)]
-            per_namespace[series.namespace] = per_namespace.get(series.namespace, 0.0) + point.value
-    components: Counts = defaultdict(int)
-    for (component, hour), per_namespace in component_calls.items():
-        owner = _owner(by_name.get(component_owner.get(component, ""), []), hour)
-        if owner is not None:
-            components[(owner.key, hour)] += int(round(max(per_namespace.values())))
+        if component is not None and series.namespace == COMPONENT_NAMESPACE:
+            owner = _owner(by_name.get(component_owner.get(component, ""), []), hour)
+            if owner is not None:
+                components[(owner.key, component, hour)] += int(round(point.value))
     return calls, components
 
 
+class Life(Protocol):
+    """Anything that is created and maybe deleted: an endpoint's life, a collection's."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
 def life_hours(
-    life: EndpointLife, start: datetime, end: datetime, snapshot_at: datetime
+    life: Life, start: datetime, end: datetime, snapshot_at: datetime
 ) -> Iterator[tuple[datetime, Decimal]]:
     """Each hour of [start, end) the life existed in before the snapshot, with the part it existed."""
     until = min(filter(None, [life.deleted_at, snapshot_at]))

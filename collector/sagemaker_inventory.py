@@ -1,7 +1,9 @@
 """SageMaker inventory, get side: every endpoint's Describe answers as AWS gave them.
 
 ListEndpoints, then per endpoint DescribeEndpoint, DescribeEndpointConfig, ListTags,
-DescribeModel (once per model), ListInferenceComponents (when a variant has no model) and,
+DescribeModel (once per model), ListInferenceComponents (when a variant has no model) with
+DescribeInferenceComponent per component (only it gives the copies and the resources each copy
+reserves) and,
 for async endpoints, application-autoscaling DescribeScalableTargets. ``sagemaker_lives``
 turns the answers into rows.
 """
@@ -29,7 +31,9 @@ class Described:
     tags: list[dict[str, str]] = field(default_factory=list)  # ListTags' Tags, every page
     # DescribeModel per model name of the config's variants; {} for a model that is gone
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
-    components: list[dict[str, Any]] = field(default_factory=list)  # ListInferenceComponents
+    # DescribeInferenceComponent per listed component (its ListInferenceComponents summary when
+    # it was deleted meanwhile)
+    components: list[dict[str, Any]] = field(default_factory=list)
     # application-autoscaling DescribeScalableTargets' ScalableTargets for the variants
     scalable_targets: list[dict[str, Any]] = field(default_factory=list)
 
@@ -97,7 +101,13 @@ def _gather(
     if variants and any(not v.get("ModelName") for v in variants):
         # a variant without a model hosts inference components
         for ic_page in pages(sagemaker, "list_inference_components", EndpointNameEquals=name):
-            described.components.extend(ic_page.get("InferenceComponents", []))
+            for summary in ic_page.get("InferenceComponents", []):
+                detail = _unless_gone(
+                    sagemaker,
+                    "describe_inference_component",
+                    InferenceComponentName=summary["InferenceComponentName"],
+                )
+                described.components.append(detail or summary)
     if described.config.get("AsyncInferenceConfig") and autoscaling is not None:
         described.scalable_targets = _scalable_targets(autoscaling, target, name, variants)
     return described

@@ -168,12 +168,20 @@ def _pools(
     return [{"instance_type": t, "instance_count": counts.get(t)} for t in types]
 
 
-def _component(summary: Mapping[str, Any]) -> dict[str, Any]:
+def _component(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """An inference component: from DescribeInferenceComponent, its copies and what each copy
+    reserves (None where AWS did not say, e.g. only the List summary was had)."""
+    runtime = answer.get("RuntimeConfig") or {}
+    needs = (answer.get("Specification") or {}).get("ComputeResourceRequirements") or {}
     return {
-        "name": summary.get("InferenceComponentName"),
-        "status": summary.get("InferenceComponentStatus"),
-        "variant_name": summary.get("VariantName"),
-        "created_at": _iso(summary.get("CreationTime")),
+        "name": answer.get("InferenceComponentName"),
+        "status": answer.get("InferenceComponentStatus"),
+        "variant_name": answer.get("VariantName"),
+        "created_at": _iso(answer.get("CreationTime")),
+        "copies": runtime.get("CurrentCopyCount"),
+        "accelerators": needs.get("NumberOfAcceleratorDevicesRequired"),
+        "cpu_cores": needs.get("NumberOfCpuCoresRequired"),
+        "memory_mb": needs.get("MinMemoryRequiredInMb"),
     }
 
 

@@ -95,6 +95,11 @@ class BedrockUsageHourly(Base):
     # ``global.X``): what ``prices reprice`` prices the row as (None: rows stored before it)
     routed_model_id: Mapped[str | None] = mapped_column(String(512))
     collected_at: Mapped[datetime]
+    # the API the tokens came through: bedrock-runtime (AWS/Bedrock) or bedrock-mantle (the
+    # OpenAI-compatible and Messages APIs, AWS/BedrockMantle; their model_id reads "mantle:<model>")
+    endpoint: Mapped[str] = mapped_column(
+        String(32), default="bedrock-runtime", server_default="bedrock-runtime"
+    )
 
     __table_args__ = (Index("ix_bedrock_usage_hourly_hour_team", "hour", "team"),)
 
@@ -422,6 +427,8 @@ class CurObject(Base):
 
 # Bedrock's other billed kinds live in their own module (the file-size rule); importing them here
 # puts them on the one metadata Alembic and the tests read.
+# the tables of the vector stores and inference components live in their own module
+from core import models_vector as _models_vector  # noqa: E402,F401  (registers them on Base)
 from core.models_bedrock import BatchJob as BatchJob  # noqa: E402
 from core.models_bedrock import CustomModel as CustomModel  # noqa: E402
 from core.models_bedrock import ProvisionedThroughput as ProvisionedThroughput  # noqa: E402

@@ -80,10 +80,12 @@ collection:
   provisioned_throughput: {{initial_backfill: 31d}}
   custom_models: {{initial_backfill: 1d}}
   batch_jobs: {{initial_backfill: 31d, window: 31d}}
+  vector_stores: {{initial_backfill: {backfill}}}
 alerts:
   default_route: [{LOG_CHANNEL}]
   rules:
     - {{kind: idle_endpoint, for: 24h}}
+    - {{kind: idle_vector_store, for: 7d}}
     - {{kind: budget_threshold, thresholds: [0.5, 0.8, 1.0]}}
     - {{kind: budget_forecast}}
     - {{kind: spend_spike, factor: 3, baseline_days: 14, min_increase_usd: 20}}

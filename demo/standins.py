@@ -183,8 +183,15 @@ def local_aws(bedrock: BedrockControlState | None = None) -> Iterator[str]:
             "AWS_MAX_ATTEMPTS": "2",
         }
     )
+    # what moto lacks and the collectors call: SageMaker inference components
+    from demo.inference_components import inference_components
+
     try:
-        with indexed_metric_data(), bedrock_control_plane(bedrock or BedrockControlState()):
+        with (
+            indexed_metric_data(),
+            bedrock_control_plane(bedrock or BedrockControlState()),
+            inference_components(),
+        ):
             yield url
     finally:
         for name, value in saved.items():

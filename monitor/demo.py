@@ -27,7 +27,8 @@ from demo.bedrock_world import seed_bedrock_kinds
 from demo.config import demo_config
 from demo.cost_explorer import cost_explorer
 from demo.cur import seed_cur
-from demo.generate import generate
+from demo.genai_seed import seed_genai
+from demo.generate import generate, history_start
 from demo.seed import seed_endpoints, seed_metrics
 from demo.standins import local_aws
 from demo.world import DEFAULT_DAYS
@@ -167,6 +168,8 @@ def build_demo(
         datapoints += seed_bedrock_kinds(now, bedrock, seeding)
         endpoints = seed_endpoints(now, seeding)
         cur_lines = seed_cur(world, seeding)
+        # vector stores, Mantle traffic and an endpoint with inference components
+        datapoints += seed_genai(now, history_start(now, days), seeding)
         progress(
             f"seeded {datapoints:,} CloudWatch datapoints over {days} days"
             f", {endpoints} SageMaker endpoints and a CUR 2.0 export of {cur_lines:,} lines"

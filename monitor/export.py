@@ -39,6 +39,7 @@ BEDROCK_USAGE_COLUMNS = (
     "cache_write_tokens",
     "price_source",
     "price_as_of",
+    "endpoint",  # bedrock-runtime, or bedrock-mantle (the OpenAI-compatible and Messages APIs)
 )
 # The usage tables do not store which price an estimate used: the price columns are read from
 # the current catalog when exporting (what the row would be priced at now).
@@ -86,10 +87,12 @@ def bedrock_usage_record(row: BedrockUsageHourly, catalog: PriceCatalog) -> dict
     """One bedrock-usage export record, with the source and date of the price the row was
     estimated with (rows stored before prices were recorded: the model's current price)."""
     formats: dict[str, Format] = {"hour": iso_utc, "estimated_cost_usd": money}
-    record = _fields(row, BEDROCK_USAGE_COLUMNS[: -len(PRICE_COLUMNS)], formats)
+    record = _fields(row, [c for c in BEDROCK_USAGE_COLUMNS if c not in PRICE_COLUMNS], formats)
     if row.price_source is not None:
-        return record | {"price_source": row.price_source, "price_as_of": row.price_as_of}
-    return record | _price_fields([catalog.price(row.base_model_id, row.region)])
+        record |= {"price_source": row.price_source, "price_as_of": row.price_as_of}
+    else:
+        record |= _price_fields([catalog.price(row.base_model_id, row.region)])
+    return {column: record[column] for column in BEDROCK_USAGE_COLUMNS}
 
 
 ENDPOINT_BILLED_COLUMNS = ("billed_usd", "billed_source")

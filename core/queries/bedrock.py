@@ -22,6 +22,8 @@ BEDROCK_DIMENSIONS = {
     "region": BedrockUsageHourly.region,
     "team": BedrockUsageHourly.team,
     "account": BedrockUsageHourly.account_id,
+    # bedrock-runtime or bedrock-mantle (the OpenAI-compatible and Messages APIs)
+    "endpoint": BedrockUsageHourly.endpoint,
 }
 
 

@@ -276,8 +276,9 @@ def endpoint_usage(
         for endpoint_id, peak, quiet in session.execute(
             select(
                 hourly.endpoint_id,
-                func.max(hourly.invocations),
-                func.sum(case((hourly.invocations == 0, hourly.service_hours), else_=0)),
+                # an endpoint called through its inference components is called
+                func.max(_called(hourly)),
+                func.sum(case((_called(hourly) == 0, hourly.service_hours), else_=0)),
             )
             .where(hourly.hour >= start, hourly.hour < end)
             .group_by(hourly.endpoint_id)

@@ -28,6 +28,7 @@ GROUPINGS = {
     "region": "region",
     "team": "team",
     "account": "account",
+    "endpoint": "endpoint (runtime / Mantle)",
 }
 SPEC = FilterSpec(PAGE, extra=(("by", f"{PAGE}-by", "value"),))
 

@@ -90,7 +90,7 @@ def collect(
     after the window being written (exit 0, or 130 for Ctrl-C); a second one stops at once.
     """
     window_start, window_end = _backfill_window(since, start, end)
-    _collect(app_of(ctx), source, window_start, window_end)
+    _collect(app_of(ctx), source.replace("-", "_"), window_start, window_end)
 
 
 def _collect(

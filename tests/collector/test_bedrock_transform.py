@@ -218,6 +218,7 @@ def test_get_metric_data_pages_become_one_priced_row_per_model_and_hour():
             "routed_model_id": HAIKU,  # the id it was priced as (a profile resolves to it)
             "provisional": False,
             "collected_at": collected_at,
+            "endpoint": "bedrock-runtime",
             **values,
         }
 

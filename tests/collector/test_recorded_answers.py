@@ -30,6 +30,18 @@ RECORDED = {
     ),
     ("ce", "get_cost_and_usage_monthly"): ("ce", "GetCostAndUsage", "pages"),
     ("ce", "get_cost_and_usage_daily"): ("ce", "GetCostAndUsage", "pages"),
+    ("cloudwatch", "mantle_list_metrics"): ("cloudwatch", "ListMetrics", "pages"),
+    ("opensearchserverless", "batch_get_collection"): (
+        "opensearchserverless",
+        "BatchGetCollection",
+        "pages",
+    ),
+    ("opensearchserverless", "list_tags_for_resource"): (
+        "opensearchserverless",
+        "ListTagsForResource",
+        "pages_by_key",
+    ),
+    ("bedrock-agent", "get_knowledge_base"): ("bedrock-agent", "GetKnowledgeBase", "by_key"),
 }
 
 

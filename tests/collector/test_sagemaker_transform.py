@@ -176,13 +176,18 @@ def test_serverless_async_multi_model_and_inference_component_endpoints_are_told
             "status": "InService",
             "variant_name": "AllTraffic",
             "created_at": T0.isoformat(),
+            # a List summary alone says nothing of copies or reservations
+            "copies": None,
+            "accelerators": None,
+            "cpu_cores": None,
+            "memory_mb": None,
         }
     ]
     assert components.variants[0]["instance_count"] == 2  # the current count, not the initial one
+    # invocations are in AWS/SageMaker; /aws/sagemaker/InferenceComponents holds utilisation only
     assert {(s.namespace, s.dimensions) for s in metric_series([components])} == {
         ("AWS/SageMaker", (("EndpointName", "ep"), ("VariantName", "AllTraffic"))),
         ("AWS/SageMaker", (("InferenceComponentName", "llama"),)),
-        ("/aws/sagemaker/InferenceComponents", (("InferenceComponentName", "llama"),)),
     }
 
 
@@ -317,7 +322,8 @@ def test_invocations_are_summed_over_variants_and_components_are_not_counted_twi
         point("AWS/SageMaker", (("EndpointName", "ep"), ("VariantName", "a")), hour, 3),
         point("AWS/SageMaker", (("EndpointName", "ep"), ("VariantName", "b")), hour, 4),
         point("AWS/SageMaker", (("InferenceComponentName", "ic"),), hour, 6),
-        point("/aws/sagemaker/InferenceComponents", (("InferenceComponentName", "ic"),), hour, 6),
+        # a utilisation namespace's series of the same name is not a count of calls
+        point("/aws/sagemaker/InferenceComponents", (("InferenceComponentName", "ic"),), hour, 55),
         point("AWS/SageMaker", (("EndpointName", "other"), ("VariantName", "a")), hour, 100),
     ]
     by_hour = {r["hour"]: r for r in rows([two], points)}
@@ -438,6 +444,28 @@ def test_describe_endpoints_reads_inference_components_and_skips_one_deleted_whi
         },
         {"EndpointNameEquals": "ic"},
     )
+    stubber.add_response(
+        "describe_inference_component",
+        {
+            "InferenceComponentName": "llama",
+            "InferenceComponentArn": "arn:aws:sagemaker:us-east-1:123456789012:inference-component/llama",
+            "EndpointName": "ic",
+            "EndpointArn": arn.format("ic"),
+            "VariantName": "AllTraffic",
+            "Specification": {
+                "ModelName": "llama-model",
+                "ComputeResourceRequirements": {
+                    "NumberOfAcceleratorDevicesRequired": 2,
+                    "MinMemoryRequiredInMb": 32768,
+                },
+            },
+            "RuntimeConfig": {"DesiredCopyCount": 2, "CurrentCopyCount": 2},
+            "CreationTime": T0,
+            "LastModifiedTime": T0,
+            "InferenceComponentStatus": "InService",
+        },
+        {"InferenceComponentName": "llama"},
+    )
     with stubber:
         found = describe_endpoints(client, None, TARGET, T0 + timedelta(hours=1))
     stubber.assert_no_pending_responses()
@@ -447,6 +475,10 @@ def test_describe_endpoints_reads_inference_components_and_skips_one_deleted_whi
         "inference-components",
         "search",
         "llama",
+    )
+    assert (ic.inference_components[0]["copies"], ic.inference_components[0]["accelerators"]) == (
+        2,
+        2,
     )
 
 

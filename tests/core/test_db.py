@@ -71,7 +71,8 @@ def test_upsert_inserts_then_updates_only_what_changed(sessions, count, pg_merge
         upsert(session, BedrockUsageHourly, rows)
     second = table_contents(sessions)
     assert len(second) == count
-    collected = [row[-1] for row in second]
+    at = [c.name for c in BedrockUsageHourly.__table__.columns].index("collected_at")
+    collected = [row[at] for row in second]
     # only the changed rows are rewritten: the others keep their first collected_at
     assert collected.count(later) == 2
     input_tokens = [c.name for c in BedrockUsageHourly.__table__.columns].index("input_tokens")

@@ -28,6 +28,7 @@ WINDOWS = {
     "bedrock: {initial_backfill: 2d}": f"bedrock: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
     "sagemaker: {initial_backfill: 2d}": f"sagemaker: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
     "costs: {initial_backfill: 2d}": f"costs: {{initial_backfill: 2d, interval: 5s, {LEASE}}}",
+    "vector_stores: {initial_backfill: 2d}": f"vector_stores: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
 }
 
 

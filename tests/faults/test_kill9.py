@@ -27,7 +27,7 @@ pytestmark = pytest.mark.fault
 
 KILLS = 6
 SEED = 1709
-TARGETS = 5  # bedrock and sagemaker in two regions, costs once
+TARGETS = 7  # bedrock, sagemaker and vector_stores in two regions, costs once
 DONE = re.compile(r"(\w+) \d{12}/([a-z0-9-]+): claimed .*: succeeded")
 
 

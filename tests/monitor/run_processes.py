@@ -30,6 +30,7 @@ collection:
   bedrock: {interval: 2s, initial_backfill: 2d}
   sagemaker: {interval: 2s, initial_backfill: 2d}
   costs: {interval: 2s}
+  vector_stores: {interval: 2s, initial_backfill: 2d}
   cur: {interval: 2s}             # no targets: `cur` is not among the billing sources
   provisioned_throughput: {interval: 2s, initial_backfill: 2h}
   custom_models: {interval: 2s, initial_backfill: 1h}
@@ -55,6 +56,7 @@ TARGETS = (
         for source in ("provisioned_throughput", "custom_models", "batch_jobs")
         for region in ("us-east-1", "us-west-2")
     }
+    | {("vector_stores", region) for region in ("us-east-1", "us-west-2")}
 )
 
 

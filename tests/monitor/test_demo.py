@@ -27,6 +27,7 @@ from core.queries.costs import bedrock_reconciliation
 from core.queries.model_reconciliation import model_reconciliation
 from core.queries.waste_provisioned import provisioned_waste
 from core.settings import parse_config
+from demo.genai_seed import MANTLE_MODEL
 from demo.world import ACCOUNT, MODELS, TEAMS
 from monitor import demo as demo_module
 from monitor.cli import main
@@ -74,12 +75,15 @@ def test_the_demo_collects_a_whole_organisation_without_failures(built):
                     select(BedrockUsageHourly.region, BedrockUsageHourly.model_id).distinct()
                 )
             )
-            # and the custom model deployment, called on demand by its ARN
+            # the twelve ModelIds of AWS/Bedrock, the custom model deployment called on demand by
+            # its ARN, and the model called through the Mantle endpoint
             deployment = (
                 f"arn:aws:bedrock:us-east-1:{ACCOUNT}:custom-model-deployment/support-tuned-live"
             )
+            mantle = ("us-east-1", f"mantle:{MANTLE_MODEL}")
             assert model_ids == {(m.region, m.model_id) for m in MODELS} | {
-                ("us-east-1", deployment)
+                ("us-east-1", deployment),
+                mantle,
             }
             assert len(model_ids) == 13
             assert set(session.scalars(select(BedrockUsageHourly.team).distinct())) == {
@@ -92,6 +96,7 @@ def test_the_demo_collects_a_whole_organisation_without_failures(built):
             types = sorted(session.scalars(select(Endpoint.endpoint_type)))
             assert types == [
                 "async",
+                "inference-components",
                 "real-time",
                 "real-time",
                 "real-time",
@@ -234,6 +239,9 @@ def test_every_alert_kind_has_its_case_and_goes_to_the_log_channel(built):
         "data-classifier-serverless",
         "data-embed-batch",
     }
+    # the vector store nobody searched for ten days, not the busy one
+    stores = {(name, state) for rule, name, state in found if rule == "idle_vector_store"}
+    assert stores == {("123456789012/us-east-1/support-kb-vectors", "firing")}
     assert ("budget_threshold", "research/2026-03/100%", "firing") in found
     assert ("budget_forecast", "search/2026-03", "firing") in found
     assert ("spend_spike", "team/research/2026-03-18", "firing") in found

@@ -26,6 +26,7 @@ from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from demo.cur import CurLine, write_export
 from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
+from demo.vector_stores import create_collection, create_knowledge_base
 from monitor.cli.budgets import aws_forecaster
 from monitor.context import AppContext
 from monitor.prices import refresh_prices
@@ -46,6 +47,8 @@ IAM_PREFIXES = {
     "sns": "sns",
     "application-autoscaling": "application-autoscaling",
     "pricing": "pricing",
+    "opensearchserverless": "aoss",
+    "bedrock-agent": "bedrock",
     "s3": "s3",
     "athena": "athena",
     "glue": "glue",
@@ -69,7 +72,7 @@ collection:
     cur: {{bucket: {CUR_BUCKET}, prefix: cur2, export_name: genai}}
 alerts:
   default_route: [pager]
-  rules: [{{kind: idle_endpoint, for: 1h}}, {{kind: budget_threshold}}]
+  rules: [{{kind: idle_endpoint, for: 1h}}, {{kind: budget_threshold}}, {{kind: idle_vector_store}}]
 notifiers:
   pager: {{type: sns, topic_arn: "{TOPIC}"}}
 """
@@ -153,6 +156,8 @@ def seed(aws: str, now: datetime) -> None:
         created_at=created,
         async_inference={"OutputConfig": {"S3OutputPath": "s3://b/out"}},
     )
+    collection = create_collection("kb-store", created_at=created, tags={"team": "search"})
+    create_knowledge_base("search-docs", collection["arn"])
     boto3.client("sns", region_name="us-east-1").create_topic(Name="genai-cost-monitor-alerts")
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=CUR_BUCKET)
@@ -299,6 +304,7 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "bedrock": "succeeded",
         "sagemaker": "succeeded",
         "costs": "succeeded",
+        "vector_stores": "succeeded",
         "cur": "succeeded",
         "provisioned_throughput": "succeeded",
         "custom_models": "succeeded",
@@ -323,6 +329,11 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "ce:GetCostForecast",
         "sns:Publish",
         "pricing:GetProducts",
+        "aoss:ListCollections",
+        "aoss:BatchGetCollection",
+        "aoss:ListTagsForResource",
+        "bedrock:ListKnowledgeBases",
+        "bedrock:GetKnowledgeBase",
         "s3:ListBucket",
         "s3:GetObject",
         "athena:StartQueryExecution",

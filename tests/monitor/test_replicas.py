@@ -29,6 +29,7 @@ collection:
   provisioned_throughput: {{interval: {INTERVAL}s, initial_backfill: 2h}}
   custom_models: {{interval: {INTERVAL}s, initial_backfill: 1h}}
   batch_jobs: {{interval: {INTERVAL}s, initial_backfill: 2h, lookback: 2h}}
+  vector_stores: {{interval: {INTERVAL}s, initial_backfill: 1d}}
 alerts:
   interval: {INTERVAL}s
   default_route: [log]
