@@ -21,6 +21,9 @@ from core.queries.waste_provisioned import DEFAULT_IDLE_FOR as PROVISIONED_FOR
 from core.queries.waste_provisioned import KIND as PROVISIONED_KIND
 from core.queries.waste_provisioned import idle_provisioned_waste
 from core.queries.waste_row import WASTE_FIELDS, WasteKind, WasteRow, WasteScope
+from core.queries.waste_vector_stores import DEFAULT_IDLE_FOR as VECTOR_STORE_FOR
+from core.queries.waste_vector_stores import KIND as VECTOR_STORE_KIND
+from core.queries.waste_vector_stores import idle_vector_store_waste
 
 # Every kind of waste, in the order ties are shown. (Custom model deployments bill per token and
 # imported models scale to zero: nothing of theirs bills while idle.)
@@ -31,6 +34,12 @@ KINDS: tuple[WasteKind, ...] = (
         idle_provisioned_waste,
         rule="idle_provisioned_throughput",
         default_for=PROVISIONED_FOR,
+    ),
+    WasteKind(
+        VECTOR_STORE_KIND,
+        idle_vector_store_waste,
+        rule="idle_vector_store",
+        default_for=VECTOR_STORE_FOR,
     ),
 )
 

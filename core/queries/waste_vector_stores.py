@@ -14,21 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.queries.vector_stores import CENTS, VectorStoreSummary, vector_store_summaries
+from core.queries.waste_row import WasteScope
 
 KIND = "vector_store"
-WASTE_COLUMNS = (
-    "kind",
-    "resource",
-    "name",
-    "account_id",
-    "region",
-    "team",
-    "idle_since",
-    "idle_hours",
-    "burnt_usd",
-    "monthly_usd",
-    "action",
-)
 DEFAULT_IDLE_FOR = timedelta(days=7)
 
 
@@ -77,3 +65,14 @@ def idle_vector_stores(
         if is_idle(summary, now, idle_for)
     ]
     return sorted(rows, key=lambda row: (-(row["burnt_usd"] or 0), row["resource"]))
+
+
+def idle_vector_store_waste(session: Session, scope: WasteScope) -> list[dict[str, Any]]:
+    """The Waste page's provider: idle vector stores in the scope's accounts and regions."""
+    rows = idle_vector_stores(session, scope.at, scope.threshold(KIND, DEFAULT_IDLE_FOR))
+    return [
+        row
+        for row in rows
+        if (scope.accounts is None or row["account_id"] in scope.accounts)
+        and (scope.regions is None or row["region"] in scope.regions)
+    ]

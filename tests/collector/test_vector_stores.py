@@ -18,7 +18,8 @@ from collector.vector_stores import VectorStoresCollector
 from core.aws import ClientFactory, Target, resolve_targets
 from core.models import Alert
 from core.models_vector import VectorStore, VectorStoreHourly
-from core.queries.waste_vector_stores import WASTE_COLUMNS, idle_vector_stores
+from core.queries.waste_row import WASTE_FIELDS
+from core.queries.waste_vector_stores import idle_vector_stores
 from core.settings import parse_config
 from demo.vector_stores import (
     create_collection,
@@ -208,7 +209,7 @@ def test_the_idle_rule_fires_once_for_the_idle_store_and_resolves_when_searches_
     # the waste query's row for it (the busy and the new one are not waste)
     with sessions() as session:
         waste = idle_vector_stores(session, NOW)
-    assert [tuple(row) for row in waste] == [WASTE_COLUMNS]
+    assert [tuple(row) for row in waste] == [WASTE_FIELDS]
     assert waste == [
         {
             "kind": "vector_store",

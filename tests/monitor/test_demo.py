@@ -3,6 +3,7 @@ at a pinned time."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime
@@ -25,7 +26,9 @@ from core.models import (
 from core.queries.batch import batch_jobs
 from core.queries.costs import bedrock_reconciliation
 from core.queries.model_reconciliation import model_reconciliation
+from core.queries.waste import waste_rows
 from core.queries.waste_provisioned import provisioned_waste
+from core.queries.waste_row import WasteScope
 from core.settings import parse_config
 from demo.genai_seed import MANTLE_MODEL
 from demo.world import ACCOUNT, MODELS, TEAMS
@@ -143,6 +146,24 @@ def test_the_demo_shows_each_bedrock_kind(built):
         "support-tuned-live": ("deployment", "support"),
     }
     assert jobs == {"data-nightly-classify": ("data", True)}
+
+
+def test_every_kind_of_waste_is_on_the_waste_page_and_in_the_waste_command(built, monkeypatch):
+    result, _ = built
+    engine = make_engine(result.database_url)
+    try:
+        with session_factory(engine)() as session:
+            kinds = {row.kind for row in waste_rows(session, WasteScope(at=NOW))}
+    finally:
+        engine.dispose()
+    assert kinds == {"sagemaker_endpoint", "provisioned_throughput", "vector_store"}
+    monkeypatch.setenv("DATABASE_URL", result.database_url)
+    monkeypatch.setenv("GENAI_MONITOR_CONFIG", str(result.config_path))
+    cli = CliRunner().invoke(
+        main, ["waste", "--format", "json", "--at", NOW.isoformat()], catch_exceptions=False
+    )
+    assert cli.exit_code == 0, cli.output
+    assert {row["kind"] for row in json.loads(cli.output)} == kinds
 
 
 def test_the_bill_agrees_with_the_token_estimate_as_a_real_bill_does(built):

@@ -124,6 +124,7 @@ def test_waste_is_scoped_to_teams_and_follows_the_idle_threshold(world):
         assert nine == {
             "sagemaker_endpoint": timedelta(hours=9),
             "provisioned_throughput": timedelta(hours=24),
+            "vector_store": timedelta(days=7),
         }
         assert sorted(r.name for r in waste_rows(session, WasteScope(at=NOW, min_idle=nine))) == [
             "idle-llm",
@@ -139,6 +140,7 @@ def test_idle_thresholds_default_to_each_kind_without_its_rule():
     assert idle_thresholds([]) == {
         "sagemaker_endpoint": timedelta(hours=24),
         "provisioned_throughput": timedelta(hours=24),
+        "vector_store": timedelta(days=7),
     }
 
 
