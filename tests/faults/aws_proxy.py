@@ -1,7 +1,8 @@
 """A fault-injecting HTTP proxy in front of moto's server: throttles and 5xx as AWS sends them.
 
 Each protocol gets the error body its clients parse: CloudWatch speaks Smithy RPC v2 CBOR (query
-compatible), SageMaker and Cost Explorer JSON 1.1, STS the query protocol (XML).
+compatible), SageMaker and Cost Explorer JSON 1.1, the Bedrock control plane REST-JSON, STS the
+query protocol (XML).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ THROTTLE = (400, "ThrottlingException", "Throttling;Sender")
 UNAVAILABLE = (503, "ServiceUnavailableException", "ServiceUnavailable;Receiver")
 INTERNAL = (500, "InternalFailure", "InternalFailure;Receiver")
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/")
+# services whose clients speak REST-JSON (the Bedrock control plane): the error code is a header
+REST_JSON = {"bedrock"}
 HOP_BY_HOP = {"connection", "transfer-encoding", "content-length", "keep-alive"}
 
 
@@ -56,6 +60,10 @@ def error_answer(
             "x-amzn-query-error": query_code,
         }
         return status, headers, cbor_error(code, message)
+    signed_for = SIGNING_SERVICE.search(request_headers.get("Authorization", ""))
+    if signed_for and signed_for[1] in REST_JSON:
+        body = f'{{"message": "{message}"}}'.encode()
+        return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body
     if content_type.startswith("application/x-amz-json"):
         body = f'{{"__type": "{code}", "message": "{message}"}}'.encode()
         return status, {"Content-Type": content_type, "x-amzn-ErrorType": code}, body

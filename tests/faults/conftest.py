@@ -27,7 +27,12 @@ LEASE = "claim_lease: 20s"
 WINDOWS = {
     "bedrock: {initial_backfill: 2d}": f"bedrock: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
     "sagemaker: {initial_backfill: 2d}": f"sagemaker: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
-    "costs: {initial_backfill: 2d}": f"costs: {{initial_backfill: 2d, interval: 5s, {LEASE}}}",
+    # the fault world's bill is Cost Explorer's alone (the CUR export is the demo's, not seeded here)
+    "  costs:\n    initial_backfill: 2d\n": f"  costs:\n    initial_backfill: 2d\n    interval: 5s\n    {LEASE}\n",
+    "    source: [cost_explorer, cur]\n": "    source: [cost_explorer]\n",
+    "provisioned_throughput: {initial_backfill: 31d}": f"provisioned_throughput: {{initial_backfill: 1d, interval: 5s, {LEASE}}}",
+    "custom_models: {initial_backfill: 1d}": f"custom_models: {{initial_backfill: 1d, interval: 5s, {LEASE}}}",
+    "batch_jobs: {initial_backfill: 31d, window: 31d}": f"batch_jobs: {{initial_backfill: 1d, interval: 5s, {LEASE}}}",
     "vector_stores: {initial_backfill: 2d}": f"vector_stores: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
 }
 

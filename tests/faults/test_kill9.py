@@ -27,7 +27,9 @@ pytestmark = pytest.mark.fault
 
 KILLS = 6
 SEED = 1709
-TARGETS = 7  # bedrock, sagemaker and vector_stores in two regions, costs once
+# bedrock, sagemaker, vector_stores, provisioned_throughput, custom_models and batch_jobs in two
+# regions, costs once
+TARGETS = 13
 DONE = re.compile(r"(\w+) \d{12}/([a-z0-9-]+): claimed .*: succeeded")
 
 

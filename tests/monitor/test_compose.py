@@ -223,6 +223,11 @@ def test_the_migrate_and_collector_services_run_as_declared(
                 "bedrock": "succeeded",
                 "sagemaker": "succeeded",
                 "costs": "succeeded",
+                "cur": "succeeded",  # no targets: cur is not among the billing sources
+                "provisioned_throughput": "succeeded",
+                "custom_models": "succeeded",
+                "batch_jobs": "succeeded",
+                "vector_stores": "succeeded",
                 "alerts": "succeeded",
                 "prices": None,  # the weekly Price List refresh waits for its boundary
             }
@@ -243,7 +248,15 @@ def test_the_migrate_and_collector_services_run_as_declared(
             assert session.scalar(select(func.sum(BedrockUsageHourly.input_tokens))) == 1234
             assert {
                 source for (source,) in session.execute(select(CollectorRun.source).distinct())
-            } == {"bedrock", "sagemaker", "costs"}
+            } == {
+                "bedrock",
+                "sagemaker",
+                "costs",
+                "provisioned_throughput",
+                "custom_models",
+                "batch_jobs",
+                "vector_stores",
+            }  # not cur: it has no target unless it is among the billing sources
     finally:
         engine.dispose()
 
