@@ -435,3 +435,6 @@ from core.models_bedrock import ProvisionedThroughput as ProvisionedThroughput  
 from core.models_bedrock import (  # noqa: E402
     ProvisionedThroughputHourly as ProvisionedThroughputHourly,
 )
+from core.models_actions import ActionAudit as ActionAudit  # noqa: E402
+from core.models_actions import ActionNotice as ActionNotice  # noqa: E402
+from core.models_actions import Snapshot as Snapshot  # noqa: E402
