@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from core.timeutil import as_utc
 
@@ -105,7 +105,7 @@ class BedrockUsageHourly(Base):
 
 
 # JSONB on Postgres: plain json has no equality, which the upsert's change check needs.
-EndpointJSON = JSON().with_variant(JSONB(), "postgresql")
+EndpointJSON: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Endpoint(Base):
@@ -429,12 +429,12 @@ class CurObject(Base):
 # puts them on the one metadata Alembic and the tests read.
 # the tables of the vector stores and inference components live in their own module
 from core import models_vector as _models_vector  # noqa: E402,F401  (registers them on Base)
+from core.models_actions import ActionAudit as ActionAudit  # noqa: E402
+from core.models_actions import ActionNotice as ActionNotice  # noqa: E402
+from core.models_actions import Snapshot as Snapshot  # noqa: E402
 from core.models_bedrock import BatchJob as BatchJob  # noqa: E402
 from core.models_bedrock import CustomModel as CustomModel  # noqa: E402
 from core.models_bedrock import ProvisionedThroughput as ProvisionedThroughput  # noqa: E402
 from core.models_bedrock import (  # noqa: E402
     ProvisionedThroughputHourly as ProvisionedThroughputHourly,
 )
-from core.models_actions import ActionAudit as ActionAudit  # noqa: E402
-from core.models_actions import ActionNotice as ActionNotice  # noqa: E402
-from core.models_actions import Snapshot as Snapshot  # noqa: E402

@@ -33,7 +33,7 @@ class Snapshot(Base):
     team: Mapped[str] = mapped_column(String(64))
     taken_at: Mapped[datetime]
     # the AWS answers (Describe*, tags, scaling) as they came, JSON-safe
-    document: Mapped[dict[str, Any]] = mapped_column(EndpointJSON)
+    document: Mapped[dict[str, Any]] = mapped_column(EndpointJSON, default=dict)
     # what the resource cost an hour while running, when stopped: the savings figure's rate
     hourly_usd: Mapped[Decimal | None]
     restored_at: Mapped[datetime | None]

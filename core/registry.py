@@ -1,4 +1,5 @@
-"""The registries of the extension points: sources, alert rules, notifiers and dashboard pages.
+"""The registries of the extension points: sources, alert rules, notifiers, dashboard pages,
+the resource kinds actions work on and the action policies.
 
 Each implementation registers itself in its own module, next to its settings schema (Cloud
 Custodian's way). The config model, the scheduler's jobs, the CLI's choices, `config check` and
@@ -142,10 +143,35 @@ class PageEntry:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class ActionEntry:
+    """A resource kind the monitor can act on (as ``waste`` names it: ``sagemaker_endpoint``,
+    ``provisioned_throughput``): the actions it supports and the handler that performs them."""
+
+    name: str
+    actions: tuple[str, ...]  # of "delete", "scale-to-zero", "restore"
+    # the kind's handler: snapshot, act, restore (its interface lives in actions/)
+    handler: Any
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    """An action policy kind (``auto_stop``, ``schedule``): its settings schema (with ``kind``)
+    and what it decides each cycle."""
+
+    name: str
+    settings: type[BaseModel]
+    decide: Callable[..., Any]
+    order: int = 100
+
+
 sources: Registry[SourceEntry] = Registry("source")
 rules: Registry[RuleEntry] = Registry("alert rule")
 notifiers: Registry[NotifierEntry] = Registry("notifier")
 pages: Registry[PageEntry] = Registry("dashboard page")
+actions: Registry[ActionEntry] = Registry("action")
+policies: Registry[PolicyEntry] = Registry("action policy")
 
 
 def import_submodules(package: str) -> list[str]:

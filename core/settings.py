@@ -28,6 +28,7 @@ from pydantic import (
 
 from core import registry
 from core.access_settings import DashboardConfig, check_team_groups
+from core.actions_settings import ActionsConfig, PolicySettings
 from core.chargeback_settings import ChargebackConfig, check_chargeback_teams
 from core.config_checks import check_routes, check_team_names, check_unique
 from core.config_env import MissingVariable, substitute_env
@@ -292,6 +293,7 @@ class MonitorConfig(_Strict):
     advisor: AdvisorConfig = AdvisorConfig()
     dashboard: DashboardConfig = DashboardConfig()
     chargeback: ChargebackConfig = ChargebackConfig()
+    actions: ActionsConfig = ActionsConfig()
 
     @field_validator("regions")
     @classmethod
@@ -324,12 +326,17 @@ def _tagged_union(types: list[type[BaseModel]], tag: str, fallback: type[BaseMod
     return Annotated[Union[tuple(types)], Field(discriminator=tag)]  # noqa: UP007
 
 
-_MODELS: dict[tuple[int, int, int], type[MonitorConfig]] = {}
+_MODELS: dict[tuple[int, ...], type[MonitorConfig]] = {}
 
 
 def config_model() -> type[MonitorConfig]:
     """The config model of what is registered: a field per source, every rule kind, every notifier."""
-    key = (registry.sources.version, registry.rules.version, registry.notifiers.version)
+    key = (
+        registry.sources.version,
+        registry.rules.version,
+        registry.notifiers.version,
+        registry.policies.version,
+    )
     if key in _MODELS:
         return _MODELS[key]
     sources: dict[str, Any] = {
@@ -343,8 +350,14 @@ def config_model() -> type[MonitorConfig]:
     notifier = _tagged_union(
         [entry.settings for entry in registry.notifiers], "type", NotifierSettings
     )
+    policy = _tagged_union([entry.settings for entry in registry.policies], "kind", PolicySettings)
+    policies: dict[str, Any] = {
+        "policies": (GenericAlias(list, (policy,)), Field(default_factory=list))
+    }
+    actions = create_model("ActionsConfig", __base__=ActionsConfig, **policies)
     fields: dict[str, Any] = {
         "collection": (collection, Field(default_factory=collection)),
+        "actions": (actions, Field(default_factory=actions)),
         "alerts": (alerts, Field(default_factory=alerts)),
         "notifiers": (GenericAlias(dict, (str, notifier)), Field(default_factory=dict)),
     }
