@@ -18,7 +18,7 @@ only this source's schedule. The source has no targets unless `cur` is among the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -56,8 +56,8 @@ class CurConfig(SourceConfig):
 
 # `collection.costs.engine` -> a factory (collector, target) -> an engine whose
 # ``read_period(billing_period, files) -> PeriodRead`` aggregates one changed period with
-# ``cur_sql.genai_lines_sql`` (rows keyed by the object they came from, or by any one key when
-# the engine reads the period as a whole). "local" is built in; the Athena engine registers here.
+# ``cur_sql.genai_lines_sql`` (its rows an iterable read once, by the load: never a period held
+# in memory). "local" is built in; the Athena engine registers here.
 # Listing and change detection stay in S3 whatever the engine: an unchanged period costs nothing.
 ENGINES: dict[str, Callable[[Any, Target], Any]] = {}
 
@@ -108,10 +108,12 @@ class CurLoad:
 
     bucket: str
     billing_period: str
-    lines: list[dict[str, Any]] = field(default_factory=list)
+    # streamed: read once, by load, inside the period's transaction
+    lines: Iterable[dict[str, Any]] = ()
     objects: list[dict[str, Any]] = field(default_factory=list)
     replace: bool = False
     failure: str | None = None
+    cleanup: Callable[[], None] | None = None
 
 
 class CurCollector:
@@ -199,6 +201,7 @@ class CurCollector:
             billing.cur,
             self.config.attribution.tag_key,
             billing.extra_services,
+            self.default_teams(),
         )
 
     def fetch(
@@ -251,12 +254,8 @@ class CurCollector:
             load.failure = read.error
             return load
         load.replace = True
-        load.lines = cost_line_rows(
-            (row for rows in read.rows.values() for row in rows),
-            fetched.billing_period,
-            self.default_teams(),
-            collected_at,
-        )
+        load.cleanup = read.cleanup
+        load.lines = cost_line_rows(read.rows, fetched.billing_period, collected_at)
         load.objects = [
             {
                 "bucket": prepared.export.bucket,
@@ -265,7 +264,7 @@ class CurCollector:
                 "etag": obj.etag,
                 "last_modified": obj.last_modified,
                 "size_bytes": obj.size,
-                "lines": len(read.rows.get(obj.key, [])),
+                "lines": read.object_lines.get(obj.key, 0),
                 "loaded_at": collected_at,
             }
             for obj in fetched.objects
@@ -280,6 +279,14 @@ class CurCollector:
         """Replace a read period's lines and objects whole; leave a failed or unchanged one be."""
         if not load.replace:
             return 0
+        try:
+            return self._replace(session, load)
+        finally:
+            if load.cleanup is not None:
+                load.cleanup()
+
+    @staticmethod
+    def _replace(session: Session, load: CurLoad) -> int:
         session.execute(
             delete(CostLine).where(
                 CostLine.source == SOURCE, CostLine.billing_period == load.billing_period

@@ -30,7 +30,6 @@ SERVICE = "athena"
 PAGE_SIZE = 1000  # GetQueryResults' maximum
 DONE = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 # the key of a period's rows in PeriodRead: Athena's sums span every object of the period
-ATHENA_ROWS = "athena"
 _INTEGERS = frozenset({"tinyint", "smallint", "integer", "int", "bigint"})
 
 
@@ -191,6 +190,7 @@ class AthenaPeriods:
         billing = collector.billing
         athena = billing.athena
         self.tag_key = collector.config.attribution.tag_key
+        self.default_teams = collector.default_teams()
         self.extra_services = list(billing.extra_services)
         self.settings = athena
         place = AthenaPlace(
@@ -207,24 +207,27 @@ class AthenaPeriods:
             billing_period,
             tag_key=self.tag_key,
             extra_services=self.extra_services,
+            default_teams=self.default_teams,
             dialect="athena",
             partition_column=self.settings.partition_column,
         )
 
     def read_period(self, billing_period: str, files: Sequence[Any]) -> PeriodRead:
-        """The period's aggregated rows from Athena, or why its query failed."""
+        """The period's query run to its end; its rows paged back from Athena as the load reads
+        them (so a period's aggregates are never all in memory), or why the query failed."""
         try:
-            rows = [
-                tuple(row[name] for name in OUTPUT_COLUMNS)
-                for row in self.engine.rows(self.sql(billing_period))
-            ]
+            query_id = self.engine.start(self.sql(billing_period))
+            self.engine.wait(query_id)
         except AthenaQueryFailed as exc:
             return PeriodRead(
                 error=f"billing period {billing_period}: {exc}; the period keeps the lines "
                 "loaded before"
             )
-        # Athena sums over every file of the period: the rows belong to the table, not one object
-        return PeriodRead(rows={ATHENA_ROWS: rows})
+        rows = (
+            tuple(row[name] for name in OUTPUT_COLUMNS) for row in self.engine.results(query_id)
+        )
+        # Athena sums over every file of the period: no line count per object
+        return PeriodRead(rows=rows)
 
 
 ENGINES["athena"] = AthenaPeriods

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,20 +16,7 @@ from core.services import MARKETPLACE_SUFFIX
 from core.settings import UNATTRIBUTED
 
 SOURCE = "cur"
-MAX_TEAM_LENGTH = 64
 PERIOD_FOLDER = re.compile(r"/(data|metadata)/BILLING_PERIOD=(\d{4}-\d{2})/")
-# the columns of cost_lines's key, in the order transform sums them on
-LINE_KEY = (
-    "day",
-    "account_id",
-    "region",
-    "service",
-    "usage_type",
-    "resource_id",
-    "principal",
-    "team",
-    "line_type",
-)
 TOKEN_USAGE = re.compile(r"-(input|output|cache[a-z0-9]*)-tokens", re.IGNORECASE)
 MONEY_FIELDS = ("unblended_usd", "net_usd", "amortized_usd", "list_usd", "usage_quantity")
 
@@ -143,68 +130,41 @@ def model_of(service: str, usage_type: str) -> str | None:
     return None
 
 
-def team_for(tag: str | None, account_id: str, default_teams: Mapping[str, str]) -> str:
-    """The tag's team, else the account's default team, else unattributed."""
-    value = (tag or "").strip()
-    if value and len(value) <= MAX_TEAM_LENGTH:
-        return value
-    return default_teams.get(account_id) or UNATTRIBUTED
-
-
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
 
-def line_row(
-    values: Sequence[Any],
-    billing_period: str,
-    default_teams: Mapping[str, str],
-    collected_at: datetime,
-) -> dict[str, Any]:
+def line_row(values: Sequence[Any], billing_period: str, collected_at: datetime) -> dict[str, Any]:
     """One SELECT row (``OUTPUT_COLUMNS`` order) -> a cost_lines row."""
     raw = dict(zip(OUTPUT_COLUMNS, values, strict=True))
     text = {name: str(raw[name] or "") for name in OUTPUT_COLUMNS if name not in MONEY_FIELDS}
     day = raw["day"]
-    service = text["service"] or text["product_code"]
     return {
         "day": day.date() if isinstance(day, datetime) else _as_date(day),
         "source": SOURCE,
         "account_id": text["account_id"],
         "region": text["region"],
-        "service": service,
+        "service": text["service"],
         "usage_type": text["usage_type"],
         "resource_id": text["resource_id"],
         "principal": text["principal"],
-        "team": team_for(raw["team_tag"], text["account_id"], default_teams),
+        "team": text["team"] or UNATTRIBUTED,
         "line_type": text["line_type"],
         "billing_period": billing_period,
         "product_code": text["product_code"] or None,
-        "model": model_of(service, text["usage_type"]),
+        "model": model_of(text["service"], text["usage_type"]),
         "pricing_unit": text["pricing_unit"] or None,
         "collected_at": collected_at,
     } | {name: _decimal(raw[name]) for name in MONEY_FIELDS}
 
 
 def cost_line_rows(
-    selected: Iterable[Sequence[Any]],
-    billing_period: str,
-    default_teams: Mapping[str, str],
-    collected_at: datetime,
-) -> list[dict[str, Any]]:
-    """The SELECT's rows (``OUTPUT_COLUMNS`` order; one file's or a whole period's) -> cost_lines
-    rows, summed on the table's key (an untagged line and a tagged one can meet in one team)."""
-    lines: dict[tuple[Any, ...], dict[str, Any]] = {}
+    selected: Iterable[Sequence[Any]], billing_period: str, collected_at: datetime
+) -> Iterator[dict[str, Any]]:
+    """The SELECT's rows (``OUTPUT_COLUMNS`` order) -> cost_lines rows, one by one: the SELECT
+    groups on the table's key (the team resolved in SQL), so no two rows need merging."""
     for values in selected:
-        row = line_row(values, billing_period, default_teams, collected_at)
-        key = tuple(row[name] for name in LINE_KEY)
-        known = lines.get(key)
-        if known is None:
-            lines[key] = row
-            continue
-        for name in MONEY_FIELDS:
-            known[name] += row[name]
-        known["pricing_unit"] = known["pricing_unit"] or row["pricing_unit"]
-    return sorted(lines.values(), key=lambda row: tuple(row[name] for name in LINE_KEY))
+        yield line_row(values, billing_period, collected_at)
 
 
 def _as_date(value: Any) -> date:

@@ -1,7 +1,7 @@
 """The one SELECT that turns a CUR 2.0 export into GenAI cost lines, for DuckDB and for Athena.
 
-``genai_lines_sql(relation, billing_period, tag_key=..., extra_services=..., dialect=...,
-partition_column=...)`` returns SQL that runs unchanged on DuckDB (the local engine, over a
+``genai_lines_sql(relation, billing_period, tag_key=..., extra_services=..., default_teams=...,
+dialect=..., partition_column=...)`` returns SQL that runs unchanged on DuckDB (the local engine, over a
 ``read_parquet([...])`` scan) and on Amazon Athena (Trino, over the export's Glue table). Both
 engines get their SQL here, so they cannot drift. The only dialect difference is map access
 (DuckDB ``m['k']`` gives NULL for a missing key, Trino's ``m['k']`` fails on it and
@@ -18,10 +18,14 @@ What the SELECT does:
   extra services (matched on the service name or the product code);
 * names the service as CUR does: ``product['product_name']``, else ``product['servicename']``,
   else the product code (CUR 2.0 keeps both names in its ``product`` map column);
-* groups by (day, account, region, service, product code, usage type, resource id, IAM
-  principal, team tag, line item type) and returns, in :data:`OUTPUT_COLUMNS` order,
-  the sums of unblended, net unblended (the unblended cost where the net column is empty),
-  amortized and public on-demand (list) cost, the usage amount and the pricing unit.
+* resolves the team in SQL: the ``user_<tag_key>`` resource tag (trimmed, 1 to 64
+  characters), else the account's default team (``default_teams``), else ``unattributed``;
+* groups by exactly `cost_lines`'s key (day, account, region, service, usage type, resource
+  id, IAM principal, team, line item type) and returns, in :data:`OUTPUT_COLUMNS` order, the
+  sums of unblended, net unblended (the unblended cost where the net column is empty),
+  amortized and public on-demand (list) cost, the usage amount, the pricing unit and the
+  product code. No two rows share a key, so rows go to the table as they stream out, with no
+  merging in Python (memory stays flat whatever the export's size).
 
 The amortized rule (as AWS's Cloud Intelligence Dashboards compute it):
 
@@ -44,9 +48,11 @@ cent whatever the engine's float summation order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Literal
+
+from core.settings import UNATTRIBUTED
 
 Dialect = Literal["duckdb", "athena"]
 
@@ -62,11 +68,10 @@ OUTPUT_COLUMNS = (
     "account_id",
     "region",
     "service",
-    "product_code",
     "usage_type",
     "resource_id",
     "principal",
-    "team_tag",
+    "team",
     "line_type",
     "unblended_usd",
     "net_usd",
@@ -74,7 +79,13 @@ OUTPUT_COLUMNS = (
     "list_usd",
     "usage_quantity",
     "pricing_unit",
+    "product_code",
 )
+
+KEY_COLUMNS = OUTPUT_COLUMNS[:9]  # cost_lines's key, less its source
+SUMMED_COLUMNS = ("unblended_usd", "net_usd", "amortized_usd", "list_usd", "usage_quantity")
+
+MAX_TEAM_LENGTH = 64  # cost_lines.team: a longer tag value is not a team name
 
 MONEY = "DECIMAL(38, 10)"
 
@@ -135,6 +146,20 @@ def genai_filter(service: str, extra_services: Sequence[str]) -> str:
     )
 
 
+def team_expression(tag_key: str, default_teams: Mapping[str, str], dialect: Dialect) -> str:
+    """The line's team: its tag (trimmed, 1 to 64 characters), else its account's default team,
+    else unattributed."""
+    tag = f"TRIM({map_value('resource_tags', USER_TAG_PREFIX + tag_key, dialect)})"
+    fallback = quote(UNATTRIBUTED)
+    if default_teams:
+        cases = " ".join(
+            f"WHEN {quote(account)} THEN {quote(team)}"
+            for account, team in sorted(default_teams.items())
+        )
+        fallback = f"CASE line_item_usage_account_id {cases} ELSE {fallback} END"
+    return f"CASE WHEN LENGTH({tag}) BETWEEN 1 AND {MAX_TEAM_LENGTH} THEN {tag} ELSE {fallback} END"
+
+
 def period_bounds(billing_period: str) -> tuple[date, date]:
     """The first day of a ``YYYY-MM`` billing period and of the next one."""
     year, month = (int(part) for part in billing_period.split("-"))
@@ -149,6 +174,7 @@ def genai_lines_sql(
     *,
     tag_key: str = "team",
     extra_services: Sequence[str] = (),
+    default_teams: Mapping[str, str] | None = None,
     dialect: Dialect = "duckdb",
     partition_column: str | None = None,
 ) -> str:
@@ -159,18 +185,16 @@ def genai_lines_sql(
     """
     first, following = period_bounds(billing_period)
     service = service_expression(dialect)
-    team = f"NULLIF({map_value('resource_tags', USER_TAG_PREFIX + tag_key, dialect)}, '')"
     keys = {
         "day": "CAST(line_item_usage_start_date AS DATE)",
-        "account_id": "line_item_usage_account_id",
+        "account_id": "COALESCE(line_item_usage_account_id, '')",
         "region": "COALESCE(product_region_code, '')",
-        "service": service,
-        "product_code": "COALESCE(line_item_product_code, '')",
+        "service": f"COALESCE({service}, '')",
         "usage_type": "COALESCE(line_item_usage_type, '')",
         "resource_id": "COALESCE(line_item_resource_id, '')",
         "principal": "COALESCE(line_item_iam_principal, '')",
-        "team_tag": team,
-        "line_type": "line_item_line_item_type",
+        "team": team_expression(tag_key, default_teams or {}, dialect),
+        "line_type": "COALESCE(line_item_line_item_type, '')",
     }
     measures = {
         "unblended_usd": f"SUM({_money('line_item_unblended_cost')})",
@@ -182,6 +206,7 @@ def genai_lines_sql(
         "list_usd": f"SUM({_money('pricing_public_on_demand_cost')})",
         "usage_quantity": f"SUM({_money('line_item_usage_amount')})",
         "pricing_unit": "MAX(pricing_unit)",
+        "product_code": "MAX(COALESCE(line_item_product_code, ''))",
     }
     where = [
         f"bill_billing_period_start_date >= TIMESTAMP {quote(first.isoformat() + ' 00:00:00')}",
@@ -199,4 +224,18 @@ def genai_lines_sql(
         f"SELECT\n  {select}\nFROM {relation}\nWHERE "
         + "\n  AND ".join(where)
         + f"\nGROUP BY {group}"
+    )
+
+
+def merged_lines_sql(relation: str, day: date) -> str:
+    """The SELECT that re-aggregates partial results of :func:`genai_lines_sql` (one per data
+    file) for one day: sums of the sums on the same key, so the rows equal one query's."""
+    measures = [f"SUM({name}) AS {name}" for name in SUMMED_COLUMNS] + [
+        "MAX(pricing_unit) AS pricing_unit",
+        "MAX(product_code) AS product_code",
+    ]
+    group = ", ".join(str(position) for position in range(1, len(KEY_COLUMNS) + 1))
+    return (
+        f"SELECT {', '.join(KEY_COLUMNS)}, {', '.join(measures)}\nFROM {relation}\n"
+        f"WHERE day = DATE {quote(day.isoformat())}\nGROUP BY {group}"
     )

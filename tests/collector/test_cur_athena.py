@@ -381,11 +381,10 @@ def test_the_generated_sql_gives_the_same_rows_on_duckdb_and_through_athena(expo
             "account_id": ACCOUNT,
             "region": "us-east-1",
             "service": "Amazon Bedrock",
-            "product_code": "AmazonBedrock",
             "usage_type": "USE1-Claude3.5Sonnet-input-tokens",
             "resource_id": "",
             "principal": PRINCIPAL,
-            "team_tag": "search",
+            "team": "search",
             "line_type": "Usage",
             "unblended_usd": Decimal("1.2345679000"),
             "net_usd": Decimal("1.2345679000"),
@@ -393,6 +392,7 @@ def test_the_generated_sql_gives_the_same_rows_on_duckdb_and_through_athena(expo
             "list_usd": Decimal("1.2345678000"),
             "usage_quantity": Decimal("411.6000000000"),
             "pricing_unit": "1K tokens",
+            "product_code": "AmazonBedrock",
         }
         assert {type(value) for row in athena_rows for value in row.values()} <= {
             str,

@@ -3,6 +3,7 @@ runner and the DuckDB engine, SQLite and Postgres."""
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -230,10 +231,20 @@ def collect(sessions, clients, config_text=CONFIG, now=NOW):
     return runner.run(collector, runner.plan(collector, targets))
 
 
-def test_per_team_and_service_totals_equal_the_seeded_lines_to_the_cent(s3, clients, sessions):
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    """The engine's temporary folders go here, so a test can see what it leaves behind."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def test_per_team_and_service_totals_equal_the_seeded_lines_to_the_cent(
+    s3, clients, sessions, scratch
+):
     write_export(s3, BUCKET, PREFIX, EXPORT, "2026-10", october(), files=2)
     result = collect(sessions, clients)
     assert not result.failed, result.outcomes
+    assert list(scratch.iterdir()) == []  # downloads, partials and lines removed after the load
     assert stored_totals(sessions) == cents(expected_totals(october(), {ACCOUNT: "platform"}))
     with sessions() as session:
         hosting = (
@@ -283,7 +294,12 @@ def test_per_team_and_service_totals_equal_the_seeded_lines_to_the_cent(s3, clie
             "genai-Manifest.json",
         ]
         assert {obj.billing_period for obj in objects} == {"2026-10"}
-        assert sum(obj.lines for obj in objects) >= 9
+        # each data file's line count from its footer (every line, GenAI or not)
+        assert [obj.lines for obj in objects] == [
+            len(october()[0::2]),
+            len(october()[1::2]),
+            0,
+        ]
 
 
 def test_a_second_run_fetches_nothing_when_nothing_changed(s3, clients, sessions):
@@ -334,7 +350,9 @@ def test_a_restated_period_replaces_its_lines(s3, clients, sessions):
         ]
 
 
-def test_a_corrupt_object_fails_its_period_alone_and_keeps_what_was_loaded(s3, clients, sessions):
+def test_a_corrupt_object_fails_its_period_alone_and_keeps_what_was_loaded(
+    s3, clients, sessions, scratch
+):
     write_export(s3, BUCKET, PREFIX, EXPORT, "2026-10", october(), files=2)
     write_export(s3, BUCKET, PREFIX, EXPORT, "2026-09", september())
     collect(sessions, clients)
@@ -355,6 +373,7 @@ def test_a_corrupt_object_fails_its_period_alone_and_keeps_what_was_loaded(s3, c
     write_export(s3, BUCKET, PREFIX, EXPORT, "2026-09", restated_september)
     result = collect(sessions, clients)
     assert [outcome.status for outcome in result.outcomes] == ["failed"]
+    assert list(scratch.iterdir()) == []
     message = result.outcomes[0].message
     assert f"s3://{BUCKET}/{broken}" in message and "2026-10" in message
     assert loaded != stored_totals(sessions)

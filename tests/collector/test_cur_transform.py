@@ -16,7 +16,7 @@ from collector.cur_rows import (
     model_of,
     parse_listing,
 )
-from collector.cur_sql import OUTPUT_COLUMNS, genai_lines_sql
+from collector.cur_sql import OUTPUT_COLUMNS, genai_lines_sql, merged_lines_sql
 from demo.cur import CurLine, cur_table, manifest
 
 ACCOUNT = "123456789012"
@@ -123,12 +123,12 @@ def test_the_select_keeps_genai_lines_of_the_period_and_sums_exactly():
         "Amazon OpenSearch Service",
     }
     nova = by_service["Amazon Bedrock"]
-    assert (nova["unblended_usd"], nova["net_usd"], nova["team_tag"]) == (
+    assert (nova["unblended_usd"], nova["net_usd"], nova["team"]) == (
         Decimal("0.3000000003"),
         Decimal("0.2500000001"),
         "search",
     )
-    assert by_service["Llama 9 (Amazon Bedrock Edition)"]["team_tag"] is None
+    assert by_service["Llama 9 (Amazon Bedrock Edition)"]["team"] == "unattributed"
     assert run_sql(lines, extra_services=[]) != rows
     assert run_sql(lines, asked="2026-09") == []
 
@@ -143,38 +143,98 @@ def test_the_athena_dialect_reads_maps_with_element_at_and_filters_the_partition
 
 
 def test_tag_else_account_default_else_unattributed_and_lines_meeting_in_a_team_are_summed():
-    base = (
-        date(2026, 10, 3),
-        ACCOUNT,
-        "us-east-1",
-        "Amazon Bedrock",
-        "AmazonBedrock",
-        "USE1-Claude3Haiku-input-tokens",
-        "",
-        "arn:aws:iam::1:role/r",
-    )
-    money = (
-        Decimal("1.5"),
-        Decimal("1.4"),
-        Decimal("1.3"),
-        Decimal("1.6"),
-        Decimal(10),
-        "1K tokens",
-    )
-    selected = [
-        (*base, "platform", "Usage", *money),
-        (*base, None, "Usage", *money),
-        (*base[:1], "999999999999", *base[2:], None, "Usage", *money),
+    other = "999999999999"
+    tokens = "USE1-Claude3Haiku-input-tokens"
+    lines = [
+        CurLine(
+            HOUR,
+            ACCOUNT,
+            "AmazonBedrock",
+            "Amazon Bedrock",
+            tokens,
+            Decimal("1.5"),
+            tags={"team": "platform"},
+        ),
+        # untagged in an account whose default team is platform: meets the tagged line
+        CurLine(HOUR, ACCOUNT, "AmazonBedrock", "Amazon Bedrock", tokens, Decimal("1.25")),
+        # a blank tag and a tag too long to be a team name fall back like no tag
+        CurLine(
+            HOUR,
+            ACCOUNT,
+            "AmazonBedrock",
+            "Amazon Bedrock",
+            tokens,
+            Decimal("0.5"),
+            tags={"team": "  "},
+        ),
+        CurLine(
+            HOUR,
+            ACCOUNT,
+            "AmazonBedrock",
+            "Amazon Bedrock",
+            tokens,
+            Decimal("0.25"),
+            tags={"team": "x" * 65},
+        ),
+        CurLine(HOUR, other, "AmazonBedrock", "Amazon Bedrock", tokens, Decimal("2")),
+        CurLine(
+            HOUR,
+            other,
+            "AmazonBedrock",
+            "Amazon Bedrock",
+            tokens,
+            Decimal("3"),
+            tags={"team": " search "},
+        ),
     ]
-    rows = cost_line_rows(selected, "2026-10", {ACCOUNT: "platform"}, COLLECTED)
-    assert [
-        (r["account_id"], r["team"], r["unblended_usd"], r["usage_quantity"]) for r in rows
-    ] == [
-        (ACCOUNT, "platform", Decimal("3.0"), Decimal(20)),
-        ("999999999999", "unattributed", Decimal("1.5"), Decimal(10)),
+    selected = run_sql(lines, default_teams={ACCOUNT: "platform", "111111111111": "o'hare"})
+    rows = list(
+        cost_line_rows(
+            ([row[name] for name in OUTPUT_COLUMNS] for row in selected), "2026-10", COLLECTED
+        )
+    )
+    assert sorted((r["account_id"], r["team"], r["unblended_usd"]) for r in rows) == [
+        (ACCOUNT, "platform", Decimal("3.5")),
+        (other, "search", Decimal("3")),
+        (other, "unattributed", Decimal("2")),
     ]
-    assert rows[0]["model"] == "Claude3Haiku" and rows[0]["source"] == "cur"
-    assert rows[0]["billing_period"] == "2026-10" and rows[0]["collected_at"] == COLLECTED
+    platform = next(r for r in rows if r["team"] == "platform")
+    assert platform["model"] == "Claude3Haiku" and platform["source"] == "cur"
+    assert platform["billing_period"] == "2026-10" and platform["collected_at"] == COLLECTED
+    assert platform["product_code"] == "AmazonBedrock"
+
+
+def test_partial_results_merged_day_by_day_equal_one_query_over_every_file():
+    lines = [
+        CurLine(
+            HOUR.replace(day=day),
+            ACCOUNT,
+            "AmazonBedrock",
+            "Amazon Bedrock",
+            "USE1-Nova-input-tokens",
+            Decimal(f"0.{day}000000001"),
+            tags=tags,
+        )
+        for day in (3, 4)
+        for tags in ({"team": "search"}, {})
+    ]
+    first, second = cur_table(lines[:3], "2026-10"), cur_table(lines[1:], "2026-10")
+    connection = duckdb.connect()
+    connection.register("a", first)
+    connection.register("b", second)
+    connection.execute(f"CREATE TABLE partials AS {genai_lines_sql('a', '2026-10')}")
+    connection.execute(f"INSERT INTO partials {genai_lines_sql('b', '2026-10')}")
+    merged = [
+        row
+        for day in (date(2026, 10, 3), date(2026, 10, 4))
+        for row in connection.execute(merged_lines_sql("partials", day)).fetchall()
+    ]
+    union = "(SELECT * FROM a UNION ALL SELECT * FROM b)"
+    whole = connection.execute(genai_lines_sql(union, "2026-10")).fetchall()
+    assert sorted(merged, key=str) == sorted(whole, key=str)
+    assert len(whole) == 4 and sum(row[9] for row in whole) == sum(
+        line.unblended for line in lines[:3] + lines[1:]
+    )
 
 
 def test_model_from_marketplace_service_or_bedrock_usage_type():
