@@ -3,6 +3,7 @@ batch inference jobs (apart from on-demand, with the saving)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.queries.batch import COLUMNS as BATCH_JOB_COLUMNS_LIST
 from core.queries.batch import BatchJobCost
+from core.queries.billed import billed_by_resource
 from core.queries.provisioned import ProvisionedSummary, provisioned_summaries
 from core.timeutil import utcnow
 from monitor.export import _fields, _when, money
@@ -36,6 +38,9 @@ PROVISIONED_COLUMNS = (
     "idle_cost_usd",
     "hourly_usd",
     "monthly_usd",
+    # appended: what CUR 2.0 bills the PT's ARN over the same days, and the billing source
+    "billed_usd",
+    "billed_source",
 )
 _TIMES = (
     "commitment_expires_at",
@@ -52,6 +57,7 @@ _MONEY = (
     "batch_cost_usd",
     "on_demand_cost_usd",
     "saving_usd",
+    "billed_usd",
 )
 
 
@@ -81,10 +87,17 @@ def provisioned_rows(
 ) -> list[ProvisionedSummary]:
     """Every stored PT as of ``end`` (default: now) that existed after ``start``."""
     now = end or utcnow()
-    return [
+    rows = [
         pt
         for pt in provisioned_summaries(
             session, now, teams=teams or None, accounts=accounts or None, regions=regions or None
         )
         if pt.created_at < now and (start is None or pt.deleted_at is None or pt.deleted_at > start)
+    ]
+    billed = billed_by_resource(session, start, end, [pt.arn for pt in rows])
+    return [
+        replace(pt, billed_usd=bill.unblended_usd, billed_source=bill.source)
+        if (bill := billed.get(pt.arn.lower()))
+        else pt
+        for pt in rows
     ]

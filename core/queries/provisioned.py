@@ -44,6 +44,9 @@ class ProvisionedSummary:
     idle_cost_usd: Decimal | None  # what the hours since idle_since cost
     hourly_usd: Decimal | None  # what one more hour costs at today's price
     tags: dict[str, str]
+    # what the bill says (CUR 2.0 lines of the PT's ARN), and its source; None: no billed line
+    billed_usd: Decimal | None = None
+    billed_source: str | None = None
 
     @property
     def subject(self) -> str:

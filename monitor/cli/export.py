@@ -141,7 +141,8 @@ _scoped_export(
 _scoped_export(
     "provisioned-throughput",
     "Bedrock Provisioned Throughputs: model units, commitment, traffic, cost, and the idle streak "
-    "with what it burnt (hourly/monthly: at today's price).",
+    "with what it burnt (hourly/monthly: at today's price), and the billed cost CUR 2.0 gives the "
+    "PT's ARN over the same days (billed_source: cur).",
     "Include PTs that existed after this time (ISO 8601, UTC).",
     "The time the idle streaks and totals are taken at (default: now).",
     provisioned_rows,

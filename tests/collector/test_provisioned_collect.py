@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,8 @@ from alerts.snapshot_source import build_snapshot
 from collector.provisioned_throughput import ProvisionedThroughputCollector
 from collector.runner import Runner
 from core.aws import ClientFactory, resolve_targets
-from core.models import Alert, ProvisionedThroughput, ProvisionedThroughputHourly
+from core.db import upsert
+from core.models import Alert, CostLine, ProvisionedThroughput, ProvisionedThroughputHourly
 from core.queries.provisioned import provisioned_summaries
 from core.queries.waste import waste_rows
 from core.queries.waste_provisioned import provisioned_waste
@@ -334,6 +335,40 @@ def test_the_pts_are_exported_with_cost_idle_streak_and_monthly_price(
     monkeypatch.chdir(tmp_path)
     state, arns = world
     run_cycles(sessions, ClientFactory(), state, arns)
+    billed = {"day": date(2026, 10, 1), "source": "cur", "account_id": ACCOUNT, "region": REGION}
+    billed |= {"service": "Amazon Bedrock", "principal": "", "team": "platform"}
+    billed |= {"line_type": "Usage", "billing_period": "2026-10", "collected_at": NOW}
+    money = {"net_usd": Decimal(0), "amortized_usd": Decimal(0), "list_usd": Decimal(0)}
+    with sessions.begin() as session:
+        upsert(
+            session,
+            CostLine,
+            [  # CUR's resource id carries the PT's ARN; two usage types, and a line of another day
+                billed
+                | money
+                | {
+                    "resource_id": arns["idle"].upper(),
+                    "usage_type": usage,
+                    "unblended_usd": amount,
+                    "usage_quantity": Decimal(1),
+                }
+                for usage, amount in (
+                    ("USE1-ProvisionedThroughput", Decimal("1056.25")),
+                    ("USE1-ProvisionedThroughput-Fee", Decimal("0.5")),
+                )
+            ]
+            + [
+                billed
+                | money
+                | {
+                    "day": date(2026, 10, 9),
+                    "resource_id": arns["idle"],
+                    "usage_type": "USE1-ProvisionedThroughput",
+                    "unblended_usd": Decimal(99),
+                    "usage_quantity": Decimal(1),
+                }
+            ],
+        )
     text = cli_export(
         database_url,
         monkeypatch,
@@ -366,7 +401,10 @@ def test_the_pts_are_exported_with_cost_idle_streak_and_monthly_price(
         "idle_cost_usd": "2640.000000",
         "hourly_usd": "44.000000",
         "monthly_usd": "32120.000000",
+        "billed_usd": "1056.7500000000",
+        "billed_source": "cur",
     }
+    assert (records["busy"]["billed_usd"], records["busy"]["billed_source"]) == (None, None)
     assert records["gone"]["deleted_at"] == "2026-10-02T04:30:00Z"
     assert records["unpriced"]["estimated_cost_usd"] is None
     text = cli_export(database_url, monkeypatch, "provisioned-throughput", "--team", "search")
