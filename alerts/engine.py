@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,11 +41,7 @@ class EvaluationSummary:
 
 def silence_matches(silence: Silence, rule: str, subject: str, team: str) -> bool:
     """Whether a silence covers an alert."""
-    return (
-        (silence.rule is None or silence.rule == rule)
-        and (silence.team is None or silence.team == team)
-        and fnmatch.fnmatchcase(subject, silence.subject_pattern or "*")
-    )
+    return silence.covers(rule, subject, team)
 
 
 class AlertEngine:
