@@ -117,7 +117,7 @@ def last_acted(session: Session, policy: str) -> dict[str, datetime]:
         ActionNotice.closed_at.is_not(None),
     )
     acted: dict[str, datetime] = {}
-    for arn, closed_at in session.execute(statement).tuples():
+    for arn, closed_at in session.execute(statement).all():
         if closed_at is not None:
             acted[arn] = max(closed_at, acted.get(arn, closed_at))
     return acted
