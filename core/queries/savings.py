@@ -81,6 +81,7 @@ def stopped_intervals(
     teams: Sequence[str] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    accounts: Sequence[str] | None = None,
 ) -> list[StoppedInterval]:
     """Every stop with a priced snapshot, clipped to [start, end) (end: now), oldest first."""
     end = min(end or now, now)
@@ -93,7 +94,10 @@ def stopped_intervals(
     statement = (
         select(Snapshot, stops.c.at)
         .join(stops, stops.c.snapshot_id == Snapshot.id)
-        .where(Snapshot.hourly_usd.is_not(None), *chosen((Snapshot.team, teams)))
+        .where(
+            Snapshot.hourly_usd.is_not(None),
+            *chosen((Snapshot.team, teams), (Snapshot.account_id, accounts)),
+        )
         .order_by(stops.c.at, Snapshot.id)
     )
     found = []
@@ -175,19 +179,27 @@ def month_window(month: str) -> tuple[datetime, datetime]:
 
 
 def saved_by_team(
-    session: Session, month: str, now: datetime, teams: Sequence[str] | None = None
+    session: Session,
+    month: str,
+    now: datetime,
+    teams: Sequence[str] | None = None,
+    accounts: Sequence[str] | None = None,
 ) -> dict[str, Decimal]:
     """Per team: what stopped resources saved in ``month`` (until now), to 6 places."""
     start, end = month_window(month)
-    rows = by_team_month(stopped_intervals(session, now, teams, start, end))
+    rows = by_team_month(stopped_intervals(session, now, teams, start, end, accounts))
     return {row.team: row.saved_usd for row in rows if row.month == month}
 
 
 def saved_in_month(
-    session: Session, month: str, now: datetime, teams: Sequence[str] | None = None
+    session: Session,
+    month: str,
+    now: datetime,
+    teams: Sequence[str] | None = None,
+    accounts: Sequence[str] | None = None,
 ) -> Decimal:
     """What stopped resources saved in ``month`` over ``teams`` (None: every team)."""
-    return sum(saved_by_team(session, month, now, teams).values(), Decimal(0))
+    return sum(saved_by_team(session, month, now, teams, accounts).values(), Decimal(0))
 
 
 def month_of(at: datetime) -> str:
