@@ -10,6 +10,7 @@ from pydantic import Field
 
 from alerts.rules.base import Finding, hours, money
 from alerts.snapshot import Snapshot
+from core.queries.waste_endpoints import endpoint_arn
 from core.registry import RuleEntry, rules
 from core.settings import Duration, RuleSettings
 
@@ -66,6 +67,9 @@ def idle_endpoints(rule: IdleEndpointRule, snapshot: Snapshot) -> list[Finding]:
                 hold_for=rule.for_,
                 silenced_until=_keep_alive_until(endpoint.tags.get(rule.keep_alive_tag)),
                 details={
+                    "resource": endpoint_arn(
+                        endpoint.account_id, endpoint.region, endpoint.endpoint_name
+                    ),
                     "endpoint_name": endpoint.endpoint_name,
                     "account_id": endpoint.account_id,
                     "region": endpoint.region,
