@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from actions.policies.base import Intent, Window
 from actions.policies.runner import Notify, PolicyReport, claim_source, run_policies
 from actions.types import ActionRequest, ActionResult, Perform
+from alerts.engine import AlertEngine
 from core.alert_state import AlertState
 from core.claims import Claims
 from core.models import Alert, Notification
@@ -46,14 +47,6 @@ class LazyPerform:
         return self._perform(request)
 
 
-def _routes(config: MonitorConfig, team: str) -> list[str]:
-    """The notifier names a team's messages go to: its routes, else the default route."""
-    for configured in config.teams:
-        if configured.name == team and configured.routes is not None:
-            return list(configured.routes)
-    return list(config.alerts.default_route)
-
-
 def _message(intent: Intent) -> str:
     """One line for the team about a notice."""
     resource = intent.resource
@@ -74,6 +67,8 @@ def outbox_notifier(config: MonitorConfig) -> Notify:
     ``policy:<name>`` (kept out of the rule engine's lifecycle: never in an open state), told
     "firing" when announced and "resolved" when acted on or cancelled."""
 
+    routes = AlertEngine(config).routes  # a notice goes where the team's alerts go
+
     def notify(session: Session, intent: Intent, now: datetime) -> None:
         if intent.what != "announce" and intent.notice_id is None:
             return  # a scheduled action: the audit records it, nobody was told it is coming
@@ -84,7 +79,7 @@ def outbox_notifier(config: MonitorConfig) -> Notify:
         if kind == "resolved":
             alert.resolved_at = now
         session.flush()
-        for channel in _routes(config, intent.resource.team):
+        for channel in routes(intent.resource.team):
             session.add(
                 Notification(
                     alert_id=alert.id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import Field
@@ -20,6 +20,7 @@ from actions.types import ActionName
 from core.actions_settings import PolicySettings
 from core.registry import PolicyEntry, policies
 from core.settings import Duration
+from core.tags import KEEP_ALIVE_TAG, keep_alive_until
 
 
 class AutoStopSettings(PolicySettings):
@@ -29,7 +30,7 @@ class AutoStopSettings(PolicySettings):
     after: Duration = timedelta(hours=72)
     notice: Duration = timedelta(hours=12)
     resources: list[str] = Field(default_factory=list)  # name patterns; empty: every resource
-    keep_alive_tag: str = "keep-alive-until"
+    keep_alive_tag: str = KEEP_ALIVE_TAG
 
 
 @dataclass(frozen=True)
@@ -39,17 +40,6 @@ class AutoStopFacts:
     idle: Sequence[IdleResource]
     notices: Sequence[OpenNotice]
     acted: Mapping[str, datetime]
-
-
-def keep_alive_until(value: str | None) -> datetime | None:
-    """A keep-alive tag's date (the end of that day, UTC), or None if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
 def _stop_action(waste_action: str) -> ActionName | None:

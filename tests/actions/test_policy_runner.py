@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from actions.policies.base import Window
 from actions.policies.runner import run_policies
+from actions.types import ActionRequest, ActionResult
 from core.claims import Claims
 from core.db import upsert
 from core.models import (
@@ -26,7 +27,7 @@ from core.models import (
 )
 from core.settings import parse_config
 from demo.rows import endpoint_hour_row, endpoint_row, put_endpoints
-from monitor.policies import outbox_notifier, run_cycle
+from monitor.policies import LazyPerform, outbox_notifier, run_cycle
 from tests.actions.fake_engine import FakeEngine
 
 NOW = datetime(2026, 5, 12, 9, tzinfo=UTC)  # a Tuesday
@@ -247,3 +248,17 @@ def test_two_replicas_act_once(world, engine):
     ran = sorted(name for report in reports for name in report.ran)
     held = sorted(name for report in reports for name in report.held_elsewhere)
     assert ran == ["auto_stop", "schedule"] and held == ["auto_stop", "schedule"]
+
+
+def test_the_engine_is_built_at_the_first_request_and_once():
+    built = []
+
+    def build():
+        built.append(1)
+        return lambda request: ActionResult("skipped", f"{request.action} nothing")
+
+    perform = LazyPerform(build)
+    assert built == []
+    request = ActionRequest("restore", DEV_ARN, "policy:schedule", True)
+    assert perform(request).outcome == perform(request).outcome == "skipped"
+    assert built == [1]
