@@ -262,3 +262,39 @@ def test_the_engine_is_built_at_the_first_request_and_once():
     request = ActionRequest("restore", DEV_ARN, "policy:schedule", True)
     assert perform(request).outcome == perform(request).outcome == "skipped"
     assert built == [1]
+
+
+def test_run_wires_the_policies_as_its_actions_job(world, database_url, tmp_path, monkeypatch):
+    """`run`'s actions job: the engine comes from actions.engine (a stand-in here), the cycle is
+    claimed, a second process in the same cycle finds it held."""
+    from core.settings import EnvSettings
+    from monitor import policies
+    from monitor.context import AppContext
+    from monitor.scheduler import Service
+
+    sessions, clock, engine = world
+    path = tmp_path / "genai-monitor.yaml"
+    path.write_text(
+        "teams: [{name: research}, {name: search}]\n"
+        "alerts: {interval: 5m}\n"
+        "actions: {enabled: true, policies: [{kind: auto_stop, teams: [research]}]}\n"
+    )
+    built = []
+
+    def stand_in(sessions_, clients, config):
+        built.append(config.actions.enabled)
+        return engine
+
+    monkeypatch.setattr(policies, "engine_performer", stand_in)
+    app = AppContext(EnvSettings(database_url, path, True))
+    clock.now = NOW + timedelta(minutes=1)
+    service = Service(app, clock=clock)
+    assert "actions" in {spec.id for spec in service.specs}
+    assert service.run_policies() == "succeeded"  # announced
+    assert built == []  # nothing acted yet: the engine is not even built
+    assert Service(app, clock=clock).run_policies() == "held_elsewhere"
+    clock.now = NOW + timedelta(hours=12, minutes=6)
+    assert service.run_policies() == "succeeded"
+    assert built == [True]
+    assert [(r.action, r.resource_arn) for r in engine.requests] == [("delete", IDLE_ARN)]
+    app.engine.dispose()
