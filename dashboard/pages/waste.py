@@ -11,7 +11,13 @@ from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.pictures import waste_figure
-from dashboard.views.waste import WASTE_COLUMNS, filtered_waste, waste_as_of
+from dashboard.views.waste import (
+    SAVED_COLUMNS,
+    WASTE_COLUMNS,
+    filtered_waste,
+    saved_frame,
+    waste_as_of,
+)
 
 PAGE = "waste"
 # ?resource=ARN (an idle alert's link) shows that one resource
@@ -49,9 +55,11 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     at = waste_as_of(context, filters)
     with context.sessions() as session:
         frame = filtered_waste(session, filters, at, context.idle_thresholds())
+        saved = saved_frame(session, filters, at)
     resource = filters.extra.get("resource", "").strip()
-    if resource and not frame.empty:
+    if resource:
         frame = frame[frame["resource"] == resource].reset_index(drop=True)
+        saved = saved[saved["resource"] == resource].reset_index(drop=True)
     empty = (
         f"{resource} is not idle (or not in the teams, accounts and regions shown) as of {at:%Y-%m-%d %H:%M} UTC."
         if resource
@@ -88,6 +96,14 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 empty,
                 columns=WASTE_COLUMNS,
                 filterable=True,
+                page_size=25,
+            ),
+            table_section(
+                "Stopped by actions: what each saved in the days shown",
+                f"{PAGE}-saved",
+                saved,
+                "No resource was stopped in the days shown.",
+                columns=SAVED_COLUMNS,
                 page_size=25,
             ),
         ]

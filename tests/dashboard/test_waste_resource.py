@@ -4,6 +4,7 @@ resource only, and says so when it is not idle; on SQLite and Postgres."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from dashboard.app import AuthSettings, create_app
 from demo import small as world
@@ -36,3 +37,39 @@ def test_the_waste_page_on_one_resource(seeded_url):
     assert "support-idle-llm\\u0022" not in body and '"name":"support-idle-llm"' not in body
     assert "is not idle (or not in the teams, accounts and regions shown)" in body
     assert client.get("/waste", query_string={"resource": IDLE}).status_code == 200
+
+
+def test_the_waste_page_lists_what_stopped_resources_saved(seeded_url):
+    from sqlalchemy import delete
+
+    from core.db import make_engine, session_factory
+    from core.models import ActionAudit, Snapshot
+
+    stopped_arn = "arn:aws:sagemaker:us-east-1:111111111111:endpoint/search-dev-llm"
+    where = {
+        "kind": "sagemaker_endpoint", "resource_arn": stopped_arn, "name": "search-dev-llm",
+        "account_id": "111111111111", "region": "us-east-1", "team": "search",
+    }  # fmt: skip
+    engine = make_engine(seeded_url)
+    sessions = session_factory(engine)
+    stopped = world.NOW - timedelta(hours=10)
+    with sessions.begin() as session:
+        session.add(
+            Snapshot(
+                id="snap-w", taken_at=stopped, document={}, hourly_usd=Decimal("1.25"), **where
+            )
+        )
+        session.flush()
+        session.add(ActionAudit(at=stopped, actor="policy:schedule", action="delete", snapshot_id="snap-w", outcome="succeeded", message=None, request_ids=[], **where))  # fmt: skip
+    try:
+        app = create_app(seeded_url, world.config(), auth=AuthSettings(), clock=lambda: world.NOW)
+        client = app.server.test_client()
+        body = _body(client, None)
+        # 10 hours stopped at $1.25
+        assert '"name":"search-dev-llm"' in body and '"saved_usd":12.5' in body.replace(" ", "")
+        assert '"name":"search-dev-llm"' not in _body(client, IDLE)
+    finally:
+        with sessions.begin() as session:
+            session.execute(delete(ActionAudit))
+            session.execute(delete(Snapshot))
+        engine.dispose()
