@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.rules import Finding
 from core.alert_state import OPEN_STATES, AlertState
+from core.links import waste_link
 from core.models import Alert, Notification, Silence
 from core.settings import MonitorConfig
 
@@ -42,11 +43,7 @@ class EvaluationSummary:
 
 def silence_matches(silence: Silence, rule: str, subject: str, team: str) -> bool:
     """Whether a silence covers an alert."""
-    return (
-        (silence.rule is None or silence.rule == rule)
-        and (silence.team is None or silence.team == team)
-        and fnmatch.fnmatchcase(subject, silence.subject_pattern or "*")
-    )
+    return silence.covers(rule, subject, team)
 
 
 class AlertEngine:
@@ -172,19 +169,27 @@ class AlertEngine:
             active_since=finding.active_since or now,
             last_seen_at=now,
             message=finding.message,
-            details=finding.details,
+            details=self._details(finding),
         )
         session.add(alert)
         return alert
 
-    @staticmethod
-    def _update(alert: Alert, finding: Finding, now: datetime) -> None:
+    def _details(self, finding: Finding) -> dict[str, Any]:
+        """The finding's details, with a link to the Waste page on the resource it is about
+        (when it names one and the dashboard's public address is configured)."""
+        resource = finding.details.get("resource")
+        public_url = self.config.dashboard.public_url
+        if not resource or public_url is None:
+            return finding.details
+        return {**finding.details, "link": waste_link(public_url, str(resource))}
+
+    def _update(self, alert: Alert, finding: Finding, now: datetime) -> None:
         """Take the finding's latest description of the alert."""
         alert.team, alert.severity, alert.message, alert.details = (
             finding.team,
             finding.severity,
             finding.message,
-            finding.details,
+            self._details(finding),
         )
         alert.last_seen_at = now
         if finding.active_since is not None:

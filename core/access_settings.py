@@ -6,7 +6,7 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_ALB_KEY_URL = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
@@ -74,6 +74,18 @@ class DashboardConfig(BaseModel):
     auth: DashboardAuthConfig | None = None
     roles: dict[Literal["admin", "finance"], list[str]] = Field(default_factory=dict)
     team_groups: dict[str, list[str]] = Field(default_factory=dict)
+    # where people reach the dashboard, e.g. https://genai-monitor.example.com: alert messages
+    # link to its pages (absent: no links)
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+            raise ValueError(
+                f"expected the dashboard's address like https://genai-monitor.example.com, got {value!r}"
+            )
+        return value
 
     @property
     def maps_groups(self) -> bool:

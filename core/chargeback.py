@@ -86,6 +86,8 @@ class Statement:
     ]  # measure -> the FOCUS export's sum (BilledCost, EffectiveCost), exact
     notes: list[str] = field(default_factory=list)
     scoped: bool = False
+    # per team: what stopping its idle resources saved this month (price x hours stopped), USD
+    saved: dict[str, Decimal] = field(default_factory=dict)
 
     def reconciles(self) -> bool:
         """Whether the teams' totals add up to the export's totals rounded to the cent."""
@@ -103,6 +105,7 @@ class Statement:
             self,
             teams=[replace(team, share=None) for team in self.teams if team.team in keep],
             details=[row for row in self.details if row.team in keep],
+            saved={team: amount for team, amount in self.saved.items() if team in keep},
             shared=[],
             totals={},
             export_totals={},

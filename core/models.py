@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -298,6 +299,14 @@ class Silence(Base):
     ends_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(128))
     comment: Mapped[str] = mapped_column(Text, default="")
+
+    def covers(self, rule: str, subject: str, team: str) -> bool:
+        """Whether the silence covers an alert of ``rule`` about ``subject`` of ``team``."""
+        return (
+            (self.rule is None or self.rule == rule)
+            and (self.team is None or self.team == team)
+            and fnmatch.fnmatchcase(subject, self.subject_pattern or "*")
+        )
 
 
 class DashboardAudit(Base):

@@ -158,12 +158,14 @@ class ActionEntry:
 @dataclass(frozen=True)
 class PolicyEntry:
     """An action policy kind (``auto_stop``, ``schedule``): its settings schema (with ``kind``)
-    and what it decides each cycle."""
+    and what it decides each cycle: ``gather(session, settings, now, window) -> facts`` reads the
+    database, ``decide(now, settings, facts) -> intents`` is pure."""
 
     name: str
     settings: type[BaseModel]
     decide: Callable[..., Any]
     order: int = 100
+    gather: Callable[..., Any] | None = None
 
 
 sources: Registry[SourceEntry] = Registry("source")

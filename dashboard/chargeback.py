@@ -98,6 +98,17 @@ def _shared_table(statement: Statement) -> str:
     return f'<table class="data">{header}{rows}</table>'
 
 
+def _saved_table(statement: Statement) -> str:
+    if not statement.saved:
+        return '<p class="empty">No resource was stopped this month.</p>'
+    rows = "".join(
+        f'<tr><td>{escape(team)}</td><td class="num" id="team-{escape(team)}-saved">{_usd(amount)}</td></tr>'
+        for team, amount in sorted(statement.saved.items())
+    )
+    header = '<tr><th>team</th><th class="num">saved</th></tr>'
+    return f'<table class="data">{header}{rows}</table>'
+
+
 def _reconciliation(statement: Statement) -> str:
     if statement.scoped:
         return '<p class="sub">Shown for your team(s) only: the organisation totals and the shared lines are for finance.</p>'
@@ -129,6 +140,9 @@ Shared lines (unattributed, account-level charges and the services the config na
 every amount is in whole cents and the cents of each split add up exactly.</p>
 <h2>Per team</h2>{_teams_table(statement)}
 {f"<ul>{notes}</ul>" if notes else ""}
+<h2>Saved by stopping idle resources</h2>
+<p class="sub">Not part of the cost above: each stopped resource's hourly price times the hours it stayed stopped this month.</p>
+{_saved_table(statement)}
 <h2>Attributed cost by service and model</h2>{_details_table(statement)}
 {shared}
 {_reconciliation(statement)}
@@ -148,6 +162,8 @@ def render_statement_text(statement: Statement) -> str:
         lines.append(
             f"Total billed {_usd(statement.totals['billed'])}, amortized {_usd(statement.totals['amortized'])}."
         )
+    for name, amount in sorted(statement.saved.items()):
+        lines.append(f"  {name}: saved {_usd(amount)} by stopping idle resources")
     return "\n".join(lines) + "\n"
 
 
@@ -255,7 +271,7 @@ def serve_statement() -> Response:
     except ValueError as exc:
         return _answer(str(exc))
     with context.sessions() as session:
-        statement = month_statement(session, month, context.config)
+        statement = month_statement(session, month, context.config, context.clock())
     if viewer.teams is not None:
         statement = statement.for_teams(viewer.teams)
     if not _audited(context, viewer, f"month={month}&format={fmt}"):

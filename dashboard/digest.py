@@ -151,6 +151,9 @@ def render_weekly_html(
 <td>Change<br><span class="value {_change_class(change)}">{_usd(change)}</span></td>
 <td>New alerts<br><span class="value">{len(data.new_alerts)}</span></td>
 <td>Resolved<br><span class="value">{len(data.resolved_alerts)}</span></td>
+</tr><tr>
+<td>Spent {escape(data.month)}<br><span class="value" id="month-spent">{_usd(data.month_spent_usd)}</span></td>
+<td>Saved {escape(data.month)}<br><span class="value down" id="month-saved">{_usd(data.month_saved_usd)}</span></td>
 </tr></table>
 <h2>Top movers</h2>{_movers(data.movers)}
 <h2>Per team (billed)</h2>{_compare_table(data.teams, "team", "No Cost Explorer spend in either week.")}
@@ -169,6 +172,10 @@ def render_weekly_text(data: WeeklyData) -> str:
     lines = [f"GenAI spend, week {data.week}" + ("" if data.complete else " (to date)"), ""]
     lines.append(
         f"Billed this week {_usd(data.total_this_week)}, week before {_usd(data.total_last_week)}."
+    )
+    lines.append(
+        f"Spent {data.month} {_usd(data.month_spent_usd)}, saved {data.month} "
+        f"{_usd(data.month_saved_usd)} (stopped waste)."
     )
     for r in data.teams.itertuples(index=False):
         lines.append(f"  {r.team}: {_usd(r.this_week_usd)} (week before {_usd(r.last_week_usd)})")

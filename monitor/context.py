@@ -22,8 +22,9 @@ from monitor.migrate import current_revision, head_revision, upgrade
 log = logging.getLogger(__name__)
 
 
-# the packages whose modules register sources, rules and notifiers (pages load with the dashboard)
-PLUGIN_PACKAGES = ("collector", "alerts.rules", "alerts.notifiers")
+# the packages whose modules register sources, rules, notifiers and action policies (pages load
+# with the dashboard)
+PLUGIN_PACKAGES = ("collector", "alerts.rules", "alerts.notifiers", "actions.policies")
 
 
 def load_plugins() -> None:

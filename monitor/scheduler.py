@@ -45,6 +45,7 @@ log = logging.getLogger("genai-monitor.run")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALERTS_JOB = "alerts"
 PRICES_JOB = "prices"
+ACTIONS_JOB = "actions"
 # how long the claims of past cycles are kept for operators to read
 CLAIM_HISTORY = timedelta(days=7)
 
@@ -78,6 +79,9 @@ def job_specs(config: MonitorConfig, sources: Mapping[str, Source]) -> list[JobS
         offset = registry.sources[name].offset if interval >= timedelta(hours=1) else timedelta(0)
         specs.append(JobSpec(name, interval, offset))
     specs.append(JobSpec(ALERTS_JOB, config.alerts.interval))
+    if config.actions.enabled and config.actions.policies:
+        # the policies run on the alerts' cadence (a notice's hours are many cycles long)
+        specs.append(JobSpec(ACTIONS_JOB, config.alerts.interval))
     specs.append(JobSpec(PRICES_JOB, config.pricing.refresh.interval, run_at_start=False))
     return specs
 
@@ -134,6 +138,7 @@ class Service:
         self.state = HealthState({spec.id: spec.interval.total_seconds() for spec in self.specs})
         self.metrics = ServiceMetrics(app.clients.counter, self.sessions)
         self._channels: Mapping[str, Any] | None = None
+        self._perform: Any = None  # the action engine, built when a policy first acts
         # SQLite takes one writer at a time: its jobs take turns (they still start on time)
         self._serial = threading.Lock() if self.engine.dialect.name != "postgresql" else None
         self.scheduler = BackgroundScheduler(
@@ -160,6 +165,8 @@ class Service:
             return self.evaluate_alerts
         if job == PRICES_JOB:
             return self.refresh_prices
+        if job == ACTIONS_JOB:
+            return self.run_policies
         return partial(self.collect, job)
 
     def collect(self, name: str) -> str:
@@ -301,6 +308,35 @@ class Service:
             log.warning("prices: %s", exc)
         self.claims.finish(claim, outcome, self.clock())
         return outcome
+
+    def run_policies(self) -> str:
+        """Run every action policy once per cycle over every process (each claimed apart)."""
+        from monitor.policies import LazyPerform, engine_performer, run_cycle
+
+        if self._perform is None:
+            self._perform = LazyPerform(
+                partial(engine_performer, self.sessions, self.app.clients, self.config)
+            )
+        interval = self._specs_by_id[ACTIONS_JOB].interval
+        now = self.clock()
+        this_cycle = cycle_start(now, interval)
+        try:
+            report = run_cycle(
+                self.sessions, self._perform, self.config, self.claims, now, this_cycle, interval
+            )
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot run the action policies: {error_reason(exc)}") from exc
+        log.info(
+            "actions: cycle %s: ran %s, held elsewhere %s; %d announced, %d acted, %d cancelled",
+            iso_utc(this_cycle),
+            ", ".join(report.ran) or "none",
+            ", ".join(report.held_elsewhere) or "none",
+            report.count("announce"),
+            report.count("act"),
+            report.count("cancel"),
+        )
+        failed = [r for r in report.results if r.outcome in ("failed", "denied", "refused")]
+        return "partial" if failed else ("held_elsewhere" if not report.ran else "succeeded")
 
     def _tracked(self, job: str, work: Callable[[], str]) -> None:
         """Run one job, recording it for /healthz and /metrics; a lost database is one log line."""

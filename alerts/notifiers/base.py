@@ -46,6 +46,17 @@ class AlertItem:
     details: dict[str, Any]
 
     @property
+    def link(self) -> str | None:
+        """Where the dashboard shows the alert's resource, if the alert carries a link."""
+        link = self.details.get("link")
+        return link if isinstance(link, str) else None
+
+    @property
+    def line(self) -> str:
+        """The alert's message, with its dashboard link when it has one."""
+        return self.message if self.link is None else f"{self.message} ({self.link})"
+
+    @property
     def dedup_key(self) -> str:
         """Stable per alert episode subject: lets PagerDuty and friends fold repeats together."""
         return f"{SOURCE}/{self.rule}/{self.subject}"
@@ -72,7 +83,7 @@ class Message:
     @property
     def text(self) -> str:
         """The headline and one line per alert."""
-        return "\n".join([self.title, *(f"- {alert.message}" for alert in self.alerts)])
+        return "\n".join([self.title, *(f"- {alert.line}" for alert in self.alerts)])
 
 
 class Notifier(Protocol):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from alerts.notifiers.base import Channel, Message, add_channel, post_json
+from alerts.notifiers.base import AlertItem, Channel, Message, add_channel, post_json
 from core.settings import NotifierSettings
 
 
@@ -24,6 +24,13 @@ SEVERITY_EMOJI = {
 }
 
 
+def _text(alert: AlertItem) -> str:
+    """An alert's block: its message, then a link to the dashboard's page on it."""
+    if alert.link is None:
+        return alert.message[:2900]
+    return f"{alert.message[:2400]}\n<{alert.link}|Open on the Waste page>"
+
+
 def slack_payload(message: Message) -> dict[str, object]:
     """The webhook body: a text fallback plus a block per alert (Slack caps a message at 50 blocks)."""
     emoji = (
@@ -36,8 +43,7 @@ def slack_payload(message: Message) -> dict[str, object]:
     ]
     shown = message.alerts[:45]
     blocks += [
-        {"type": "section", "text": {"type": "mrkdwn", "text": alert.message[:2900]}}
-        for alert in shown
+        {"type": "section", "text": {"type": "mrkdwn", "text": _text(alert)}} for alert in shown
     ]
     if len(message.alerts) > len(shown):
         blocks.append(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import fnmatch
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field
 
 from alerts.rules.base import Finding, hours, money
 from alerts.snapshot import Snapshot
+from core.queries.waste_endpoints import endpoint_arn
 from core.registry import RuleEntry, rules
 from core.settings import Duration, RuleSettings
+from core.tags import KEEP_ALIVE_TAG, keep_alive_until
 
 # An endpoint must have gone a full hour without a call before it is even pending idle.
 MIN_IDLE = timedelta(hours=1)
@@ -24,18 +26,7 @@ class IdleEndpointRule(RuleSettings):
     for_: Duration = Field(default=timedelta(hours=24), alias="for")
     exclude_names: list[str] = Field(default_factory=list)  # shell patterns, e.g. "*-canary"
     # an endpoint tagged keep-alive-until=2026-12-31 is silenced until that date
-    keep_alive_tag: str = "keep-alive-until"
-
-
-def _keep_alive_until(value: str | None) -> datetime | None:
-    """A keep-alive tag's date (end of that day, UTC), or None if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    keep_alive_tag: str = KEEP_ALIVE_TAG
 
 
 def idle_endpoints(rule: IdleEndpointRule, snapshot: Snapshot) -> list[Finding]:
@@ -64,8 +55,11 @@ def idle_endpoints(rule: IdleEndpointRule, snapshot: Snapshot) -> list[Finding]:
                 ),
                 active_since=endpoint.idle_since,
                 hold_for=rule.for_,
-                silenced_until=_keep_alive_until(endpoint.tags.get(rule.keep_alive_tag)),
+                silenced_until=keep_alive_until(endpoint.tags.get(rule.keep_alive_tag)),
                 details={
+                    "resource": endpoint_arn(
+                        endpoint.account_id, endpoint.region, endpoint.endpoint_name
+                    ),
                     "endpoint_name": endpoint.endpoint_name,
                     "account_id": endpoint.account_id,
                     "region": endpoint.region,

@@ -52,6 +52,7 @@ def idle_provisioned(rule: IdleProvisionedThroughputRule, snapshot: Snapshot) ->
                 active_since=pt.idle_since,
                 hold_for=rule.for_,
                 details={
+                    "resource": pt.arn,
                     "arn": pt.arn,
                     "account_id": pt.account_id,
                     "region": pt.region,

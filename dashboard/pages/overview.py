@@ -50,6 +50,12 @@ def render(data: OverviewData) -> html.Div:
             f"Spent {data.month} (billed, to {data.as_of})",
             usd(data.month_spent_usd),
         ),
+        card(
+            f"{PAGE}-month-saved",
+            f"Saved {data.month}",
+            usd(data.month_saved_usd),
+            "stopped waste: price x hours stopped",
+        ),
         card(f"{PAGE}-month-projected", "Projected month-end", usd(month_projected)),
         card(f"{PAGE}-month-budget", "Budgets this month", usd(budget_total or None)),
         card(f"{PAGE}-window-spend", "Billed in the days shown", usd(data.window_spend_usd)),

@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
-from dash import html
+from datetime import date
+
+from dash import dcc, html
 
 from dashboard.components import card, card_row, graph_section, table_section, usd
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
 from dashboard.pictures import waste_figure
-from dashboard.views.waste import WASTE_COLUMNS, filtered_waste, waste_as_of
+from dashboard.views.waste import (
+    SAVED_COLUMNS,
+    WASTE_COLUMNS,
+    filtered_waste,
+    saved_frame,
+    waste_as_of,
+)
 
 PAGE = "waste"
-SPEC = FilterSpec(PAGE)
+# ?resource=ARN (an idle alert's link) shows that one resource
+SPEC = FilterSpec(PAGE, extra=(("resource", f"{PAGE}-resource", "value"),))
+
+
+def resource_control(filters: Filters, _today: date) -> html.Div:
+    """The one-resource box: an ARN shows only that resource (empty: every idle resource)."""
+    return html.Div(
+        [
+            html.Label("Resource (ARN)", htmlFor=f"{PAGE}-resource", className="filter-label"),
+            dcc.Input(
+                id=f"{PAGE}-resource",
+                type="text",
+                value=filters.extra.get("resource", ""),
+                placeholder="all",
+                debounce=True,
+            ),
+        ],
+        className="filter",
+    )
 
 
 layout = filtered_layout(
     SPEC,
     "Waste",
     "What is billing while nobody uses it, what has it burnt, and what would it cost a month if left running?",
+    extra_keys=("resource",),
+    control=resource_control,
 )
 
 
@@ -27,6 +55,16 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     at = waste_as_of(context, filters)
     with context.sessions() as session:
         frame = filtered_waste(session, filters, at, context.idle_thresholds())
+        saved = saved_frame(session, filters, at)
+    resource = filters.extra.get("resource", "").strip()
+    if resource:
+        frame = frame[frame["resource"] == resource].reset_index(drop=True)
+        saved = saved[saved["resource"] == resource].reset_index(drop=True)
+    empty = (
+        f"{resource} is not idle (or not in the teams, accounts and regions shown) as of {at:%Y-%m-%d %H:%M} UTC."
+        if resource
+        else "Nothing is idle: no resource is billing without traffic."
+    )
 
     def total(column: str) -> str:
         known = [v for v in frame[column] if v is not None] if not frame.empty else []
@@ -55,9 +93,17 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 "Idle resources",
                 f"{PAGE}-table",
                 frame,
-                "Nothing is idle: no resource is billing without traffic.",
+                empty,
                 columns=WASTE_COLUMNS,
                 filterable=True,
+                page_size=25,
+            ),
+            table_section(
+                "Stopped by actions: what each saved in the days shown",
+                f"{PAGE}-saved",
+                saved,
+                "No resource was stopped in the days shown.",
+                columns=SAVED_COLUMNS,
                 page_size=25,
             ),
         ]

@@ -14,6 +14,7 @@ from core.budgets import period_of
 from core.queries.alerts import alert_rows
 from core.queries.budgets import team_projections
 from core.queries.costs import spend_totals
+from core.queries.savings import saved_in_month
 from dashboard.context import ZERO, DashboardContext, cents
 from dashboard.filters import Filters, day_start
 from dashboard.views.alerts import alerts_frame
@@ -34,6 +35,8 @@ class OverviewData:
     month: str
     as_of: date
     month_spent_usd: Decimal
+    # what stopped resources saved this month (price x hours stopped), beside what was spent
+    month_saved_usd: Decimal
     budgets: pd.DataFrame
     top_models: pd.DataFrame
     top_endpoints: pd.DataFrame
@@ -115,11 +118,19 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
     waste = filtered_waste(
         session, filters, waste_as_of(context, filters), context.idle_thresholds()
     )
+    saved = saved_in_month(
+        session,
+        period_of(as_of),
+        min(day_start(as_of + timedelta(days=1)), context.clock()),
+        teams,
+        accounts,
+    )
     open_alerts = alert_rows(session, [AlertState.FIRING, AlertState.PENDING], teams=teams)
     return OverviewData(
         month=period_of(as_of),
         as_of=as_of,
         month_spent_usd=cents(month_spent) or ZERO,
+        month_saved_usd=cents(saved) or ZERO,
         budgets=month_budgets(session, as_of, teams, accounts),
         top_models=models.head(10),
         top_endpoints=endpoints,

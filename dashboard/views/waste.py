@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.queries.savings import by_resource, stopped_intervals
 from core.queries.waste import WASTE_FIELDS, WasteRow, WasteScope, waste_rows
 from dashboard.context import CENT, DashboardContext, cents
 from dashboard.filters import Filters
@@ -72,3 +73,30 @@ def filtered_waste(
         min_idle=min_idle,
     )
     return waste_frame(waste_rows(session, scope))
+
+
+SAVED_COLUMNS = ["name", "kind", "team", "stopped_now", "hours_stopped", "saved_usd", "resource"]
+
+
+def saved_frame(session: Session, filters: Filters, at: datetime) -> pd.DataFrame:
+    """The resources stopped by actions in the days shown (until ``at``) and what each saved:
+    its price x the hours it stayed stopped; the biggest saving first."""
+    start, _end = filters.window
+    intervals = stopped_intervals(
+        session, at, filters.team_list(), start, at, filters.account_list()
+    )
+    regions = set(filters.region_list() or ())
+    rows = [
+        [
+            row.name,
+            row.kind,
+            row.team,
+            "yes" if row.stopped_now else "no",
+            row.hours.quantize(CENT),
+            cents(row.saved_usd),
+            row.resource_arn,
+        ]
+        for row in by_resource(intervals)
+        if not regions or row.resource_arn.split(":")[3] in regions
+    ]
+    return pd.DataFrame(rows, columns=SAVED_COLUMNS)

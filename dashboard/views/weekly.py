@@ -14,6 +14,7 @@ from core.queries.alerts import alert_rows, alerts_resolved
 from core.queries.bedrock import bedrock_slices
 from core.queries.budgets import budget_use
 from core.queries.costs import spend_totals
+from core.queries.savings import saved_in_month
 from core.queries.waste import WasteScope, waste_rows
 from dashboard.context import ZERO, cents
 from dashboard.filters import day_start
@@ -67,6 +68,10 @@ class WeeklyData:
     resolved_alerts: pd.DataFrame
     # the five idle resources costing most a month, as of the week's end (or now)
     waste: pd.DataFrame = field(default_factory=lambda: waste_frame([]))
+    # the month of the week's last day: billed so far, and saved by stopped waste so far
+    month: str = ""
+    month_spent_usd: Decimal = ZERO
+    month_saved_usd: Decimal = ZERO
 
     @property
     def total_this_week(self) -> Decimal:
@@ -173,6 +178,10 @@ def weekly_data(
     model_frame = compare_frame(model_costs(timedelta(0)), model_costs(week), "model")
     opened = alert_rows(session, None, hours_start, day_start(end), teams)
     scope = WasteScope(hours_end, teams, accounts, regions, min_idle or {})
+    month_first = (end - timedelta(days=1)).replace(day=1)
+    month_spent = spend_totals(session, month_first, end, "team", teams, accounts)
+    month = f"{month_first:%Y-%m}"
+    saved = saved_in_month(session, month, min(day_start(end), now), teams, accounts)
     return WeeklyData(
         week=iso_week(week_start),
         start=week_start,
@@ -187,4 +196,7 @@ def weekly_data(
         new_alerts=alerts_frame(opened),
         resolved_alerts=alerts_frame(alerts_resolved(session, hours_start, day_start(end), teams)),
         waste=waste_frame(waste_rows(session, scope)[:TOP_WASTE]),
+        month=month,
+        month_spent_usd=cents(sum(month_spent.values(), ZERO)) or ZERO,
+        month_saved_usd=cents(saved) or ZERO,
     )

@@ -134,3 +134,12 @@ def test_a_config_file_that_is_not_utf8_is_a_config_error(tmp_path):
     path.write_bytes("teams: [{name: caf\xe9}]\n".encode("latin-1"))
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(EnvSettings("sqlite://", path, True))
+
+
+def test_example_config_holds_the_action_policies_and_the_public_url():
+    config = parse_config(EXAMPLE.read_text(), str(EXAMPLE), ENV)
+    assert config.dashboard.public_url == "https://genai-monitor.example.com"
+    assert not config.actions.enabled
+    kinds = {policy.kind: policy for policy in config.actions.policies}
+    assert set(kinds) == {"auto_stop", "schedule"}
+    assert kinds["schedule"].timezone == "Europe/Berlin"  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from core.apportion import cents
 from core.db import upsert
 from core.focus.validate import validate_csv, validate_parquet
-from core.models import CostDaily, CostLine
+from core.models import ActionAudit, CostDaily, CostLine, Snapshot
 from monitor.cli import main
 from tests.dashboard.test_commands import free_port
 
@@ -454,3 +454,35 @@ def test_nothing_is_written_when_the_export_does_not_validate(cli, seeded, tmp_p
         in result.output
     )
     assert not out.exists() and list(Path(tmp_path).glob(".focus.csv*")) == []
+
+
+def test_the_statement_shows_what_each_team_saved_and_the_csv_keeps_its_rows(cli, seeded):
+    where = {
+        "kind": "sagemaker_endpoint",
+        "resource_arn": ENDPOINT,
+        "name": "research-ranker",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "team": "research",
+    }
+    stopped = datetime(2026, 3, 30, 20, tzinfo=UTC)
+    with seeded.begin() as session:
+        session.add(
+            Snapshot(
+                id="snap-1", taken_at=stopped, document={}, hourly_usd=Decimal("2"),
+                restored_at=datetime(2026, 4, 1, 8, tzinfo=UTC), **where,
+            )
+        )  # fmt: skip
+        session.flush()
+        session.add(
+            ActionAudit(
+                at=stopped, actor="policy:schedule", action="delete", snapshot_id="snap-1",
+                outcome="succeeded", message=None, request_ids=[], **where,
+            )
+        )  # fmt: skip
+    html = cli("report", "chargeback", "--month", "2026-03", "-o", "-").stdout
+    # 28 hours stopped in March (the 8 in April are April's) at $2 an hour
+    assert 'id="team-research-saved">$56.00<' in html
+    assert "Saved by stopping idle resources" in html
+    rows = statement_rows(cli)
+    assert {row["kind"] for row in rows} == {"attributed", "shared", "team_total", "total"}

@@ -88,6 +88,20 @@ def test_job_specs_follow_the_config_with_sensible_defaults():
     assert parse_config("").alerts.interval == timedelta(minutes=5)
 
 
+def test_the_actions_job_runs_only_when_actions_and_policies_are_configured():
+    policy = "{kind: auto_stop, teams: [research]}"
+    for text, expected in (
+        ("", False),
+        (f"actions: {{policies: [{policy}]}}", False),
+        ("actions: {enabled: true}", False),
+        (f"alerts: {{interval: 10m}}\nactions: {{enabled: true, policies: [{policy}]}}", True),
+    ):
+        specs = {spec.id: spec for spec in job_specs(parse_config(text), {})}
+        assert ("actions" in specs) is expected, text
+        if expected:
+            assert specs["actions"].interval == timedelta(minutes=10)
+
+
 def test_a_cycle_is_named_by_its_boundary_whenever_its_run_starts():
     hour, five = timedelta(hours=1), timedelta(minutes=5)
     boundary = datetime(2026, 11, 3, 10, 5, tzinfo=UTC)
