@@ -108,6 +108,12 @@ PAIRED = (
     ("SubAccountType", "SubAccountId"),
     ("CommitmentDiscountUnit", "CommitmentDiscountQuantity"),
 )
+# (column, the column without which it must be null)
+DEPENDENT = (
+    ("CapacityReservationStatus", "CapacityReservationId"),
+    ("SkuMeter", "SkuId"),
+    ("SkuPriceDetails", "SkuPriceId"),
+)
 # null on tax rows (FOCUS 1.2); on Usage and Purchase rows that are not corrections FOCUS also
 # wants PricingQuantity, ListUnitPrice, ContractedUnitPrice, SkuId and SkuPriceId, which the
 # monitor's lines do not carry (Cost Explorer has no quantity, cost_lines keeps no SKU or unit
@@ -117,8 +123,12 @@ REQUIRED_WHEN_PRICED = ("PricingCategory",)
 
 
 def _paired(row: Row, names: Sequence[str]) -> list[str]:
-    """The PAIRED rule for the columns the dataset has."""
+    """The PAIRED and DEPENDENT rules for the columns the dataset has."""
     return [
+        f"{name} must be null when {other} is null"
+        for name, other in DEPENDENT
+        if name in names and other in names and _blank(row, other) and not _blank(row, name)
+    ] + [
         f"{name} must be null exactly when {other} is null"
         for name, other in PAIRED
         if name in names and other in names and _blank(row, name) != _blank(row, other)

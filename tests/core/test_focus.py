@@ -193,6 +193,7 @@ def test_cross_column_rules_fail():
         ("Usage", {"CommitmentDiscountId": "sp-1", "CommitmentDiscountCategory": "Spend",
                    "CommitmentDiscountType": "Savings Plan"}, "CommitmentDiscountStatus must not be null"),
         ("Usage", {"CommitmentDiscountName": "mine"}, "CommitmentDiscountName must be null when"),
+        ("Usage", {"SkuMeter": "Input Tokens"}, "SkuMeter must be null when SkuId is null"),
     ],
 )  # fmt: skip
 def test_the_1_2_cross_column_rules(line_type, changes, problem):
