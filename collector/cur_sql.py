@@ -42,6 +42,16 @@ Fee with a reservation ARN     0 (a reservation's upfront fee, spread over its u
 anything else                  ``line_item_unblended_cost`` (usage, tax, credit, refund, ...)
 =============================  ============================================================
 
+Sources of the column names: the CUR 2.0 table dictionary
+(docs.aws.amazon.com/cur/latest/userguide/table-dictionary-cur2*.html: bill, line item,
+pricing, product, reservation, savings plan and resource tags columns; ``product`` and
+``resource_tags`` are MAP<string,string>), ``line_item_iam_principal`` from the caller identity
+option (dataexports-migrate.html); the ``product['product_name']`` and ``product['servicename']``
+keys and the ``user_`` prefix of user tags in ``resource_tags`` as the Cloud Intelligence
+Dashboards map legacy CUR's ``product_product_name``, ``product_servicename`` and
+``resource_tags_user_<key>`` (aws-samples/aws-cudos-framework-deployment cid/helpers/cur_proxy.py),
+and the amortized rule as their summary_view (cid/builtin/core/data/queries/cid/summary_view.sql).
+
 Money is cast to DECIMAL(38, 10) before summing (CUR writes doubles): sums are exact to the
 cent whatever the engine's float summation order.
 """

@@ -2,7 +2,12 @@
 
 The layout is the one Data Exports delivers (overwrite mode):
 ``<prefix>/<export>/data/BILLING_PERIOD=YYYY-MM/<export>-00001.snappy.parquet`` and
-``<prefix>/<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json``. The Parquet files
+``<prefix>/<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json`` (both paths as
+docs.aws.amazon.com/cur/latest/userguide/dataexports-export-delivery.html gives them). AWS
+documents what the manifest holds (the export's columns, its data files with their paths, the
+period covered, and an ``additionalOutputFiles`` section when Athena or Redshift integration is
+on) but not its key names nor the data files' names: the keys and names here are stand-ins, and
+the collector depends on neither (it takes every string ending in .parquet). The Parquet files
 carry CUR 2.0's column names and types (costs as doubles, rates as strings, timestamps,
 ``product``, ``resource_tags`` and ``cost_category`` as MAP<string,string>); the columns the
 monitor does not read are present and empty, as in a real export with nothing to say there.
@@ -30,7 +35,12 @@ from demo.world import ACCOUNT, REGION_CODES
 STRING_MAP = pa.map_(pa.string(), pa.string())
 TIMESTAMP = pa.timestamp("ms")
 
-# CUR 2.0 columns (the static schema's groups), name -> Arrow type
+# CUR 2.0 columns (the static schema's groups), name -> Arrow type. Every name is in the CUR 2.0
+# table (docs.aws.amazon.com/cur/latest/userguide/table-dictionary-cur2*.html; the full column
+# list of a COST_AND_USAGE_REPORT export query); line_item_iam_principal is the column the
+# caller identity (IAM principal) allocation option adds (dataexports-migrate.html). Rates are
+# strings as in CUR, savings_plan_savings_plan_rate excepted (a double, as the Cloud Intelligence
+# Dashboards' CUR 2.0 table types it: aws-samples/aws-cudos-framework-deployment cid/helpers/cur.py)
 _STRINGS = """
 identity_line_item_id identity_time_interval bill_bill_type bill_billing_entity bill_invoice_id
 bill_invoicing_entity bill_payer_account_id bill_payer_account_name line_item_availability_zone
@@ -47,7 +57,6 @@ product_product_family product_region_code product_servicecode product_sku produ
 product_to_location_type product_to_region_code product_usagetype reservation_reservation_a_r_n
 reservation_subscription_id savings_plan_offering_type savings_plan_payment_option
 savings_plan_purchase_term savings_plan_region savings_plan_savings_plan_a_r_n
-savings_plan_savings_plan_rate
 """.split()
 _DOUBLES = """
 discount_bundled_discount discount_total_discount line_item_blended_cost
@@ -58,7 +67,7 @@ reservation_recurring_fee_for_usage reservation_unused_amortized_upfront_fee_for
 reservation_unused_quantity reservation_unused_recurring_fee
 savings_plan_amortized_upfront_commitment_for_billing_period savings_plan_net_savings_plan_effective_cost
 savings_plan_recurring_commitment_for_billing_period savings_plan_savings_plan_effective_cost
-savings_plan_total_commitment_to_date savings_plan_used_commitment
+savings_plan_savings_plan_rate savings_plan_total_commitment_to_date savings_plan_used_commitment
 """.split()
 _TIMESTAMPS = """
 bill_billing_period_end_date bill_billing_period_start_date line_item_usage_end_date

@@ -15,6 +15,10 @@ from core.settings import UNATTRIBUTED
 
 PROVIDER = "AWS"
 CURRENCY = "USD"
+# AWS's names for its billing and sub account constructs, as FOCUS's supporting content lists
+# them (FOCUS_Spec v1.2 supporting_content/columns/billingaccounttype.md, subaccounttype.md)
+BILLING_ACCOUNT_TYPE = "Payer Account"
+SUB_ACCOUNT_TYPE = "Membership Account"
 
 # CUR line_item_line_item_type -> ChargeCategory. Refunds give back earlier charges whose own
 # category CUR does not say: Adjustment. Discounts of the bill are Credits.
@@ -37,7 +41,9 @@ CHARGE_CATEGORIES = {
     "Refund": "Adjustment",
 }
 RECURRING = {"RIFee", "SavingsPlanRecurringFee"}
-COMMITTED_USAGE = {"DiscountedUsage", "SavingsPlanCoveredUsage"}
+# usage priced by a commitment: FOCUS PricingCategory "Committed" (the negation undoes the
+# covered line's on-demand cost under the same Savings Plan)
+COMMITTED_USAGE = {"DiscountedUsage", "SavingsPlanCoveredUsage", SAVINGS_PLAN_NEGATION}
 # commitment purchases whose resource id is the commitment (Savings Plan ARN, reservation id)
 COMMITMENT_FEES = {
     "SavingsPlanRecurringFee": ("Spend", "Savings Plan"),
@@ -113,6 +119,15 @@ def charge_frequency(line: BilledLine, category: str) -> str:
     return "Recurring" if line.line_type in RECURRING else "One-Time"
 
 
+def pricing_category(line: BilledLine, category: str) -> str | None:
+    """FOCUS PricingCategory: null for tax, credits and adjustments; Committed for usage a Savings
+    Plan or reservation priced; Standard for other usage and for purchases (FOCUS 1.2 requires a
+    value on every Usage and Purchase row; Cost Explorer's lines carry the on-demand price)."""
+    if category not in ("Usage", "Purchase"):
+        return None
+    return "Committed" if line.line_type in COMMITTED_USAGE else "Standard"
+
+
 def publisher(service: str) -> str:
     """Who publishes a service: a Marketplace model's seller, else AWS."""
     if not service.endswith(MARKETPLACE_SUFFIX):
@@ -180,25 +195,22 @@ def _costs(line: BilledLine) -> dict[str, Any]:
         "ListCost": Decimal(0) if negation else listed,
         "ContractedCost": contracted,
         "BillingCurrency": CURRENCY,
+        # AWS prices and bills these lines in USD: the pricing currency columns repeat the billed
+        # ones (FOCUS 1.2: PricingCurrency and PricingCurrencyEffectiveCost MUST NOT be null)
+        "PricingCurrency": CURRENCY,
+        "PricingCurrencyEffectiveCost": line.effective,
     }
 
 
 def _quantities(line: BilledLine, category: str) -> dict[str, Any]:
     usage = category == "Usage" and line.line_type != SAVINGS_PLAN_NEGATION
     priced = category in ("Usage", "Purchase") and line.quantity is not None
-    committed = line.line_type in COMMITTED_USAGE
     return {
         "ConsumedQuantity": line.quantity if usage else None,
         "ConsumedUnit": line.pricing_unit if usage and line.quantity is not None else None,
         "PricingQuantity": line.quantity if priced else None,
         "PricingUnit": line.pricing_unit if priced else None,
-        "PricingCategory": (
-            None
-            if category != "Usage" or line.line_type is None
-            else "Committed"
-            if committed
-            else "Standard"
-        ),
+        "PricingCategory": pricing_category(line, category),
     }
 
 
@@ -221,8 +233,10 @@ def _where(line: BilledLine, context: FocusContext) -> dict[str, Any]:
     return {
         "BillingAccountId": line.account_id,
         "BillingAccountName": account_name,
+        "BillingAccountType": BILLING_ACCOUNT_TYPE,
         "SubAccountId": line.account_id,
         "SubAccountName": account_name,
+        "SubAccountType": SUB_ACCOUNT_TYPE,
         "ProviderName": PROVIDER,
         "PublisherName": publisher(line.service),
         "InvoiceIssuerName": PROVIDER,

@@ -14,7 +14,9 @@ from typing import Any
 
 from core.focus.spec import Column, FocusSpec, focus_spec
 
-_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+# FOCUS numeric format: integer, decimal or E notation "mEn" with a sign only on a negative
+# exponent (specification/attributes/numeric_format.md: 35.2E-7 is valid, 35.2E+7 is not)
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?(E-?\d+)?$")
 MAX_PROBLEMS = 20
 Row = Mapping[str, str | None]  # a column's value as text, None for null
 
@@ -47,6 +49,9 @@ def _type_problem(column: Column, value: str, spec: FocusSpec) -> str | None:
             return "is not JSON"
         if not isinstance(parsed, dict):
             return "is not a JSON object"
+        # key-value format: values are numbers, strings, booleans or null, never nested
+        if any(isinstance(item, dict | list) for item in parsed.values()):
+            return "has an object or array value (FOCUS key-value format allows neither)"
     if column.allowed is not None and value not in column.allowed:
         return f"is not one of {', '.join(column.allowed)}"
     return None
@@ -64,7 +69,13 @@ def _blank(row: Row, name: str) -> bool:
 
 
 CONSUMED = ("ConsumedQuantity", "ConsumedUnit")
-COMMITMENT = ("CommitmentDiscountCategory", "CommitmentDiscountType", "CommitmentDiscountStatus")
+COMMITMENT = (
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountName",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+)
 PERIODS = (("ChargePeriodStart", "ChargePeriodEnd"), ("BillingPeriodStart", "BillingPeriodEnd"))
 
 
@@ -88,14 +99,85 @@ def _value_rules(row: Row, spec: FocusSpec) -> list[str]:
     return problems
 
 
-def _row_rules(row: Row, spec: FocusSpec) -> list[str]:
-    """The rules between a row's columns."""
-    problems = _value_rules(row, spec)
-    if row.get("ChargeCategory") != "Usage":
+# (column, the column it is null exactly when): FOCUS 1.2 "MUST be null when X is null" and
+# "MUST NOT be null when X is not null" in one pair
+PAIRED = (
+    ("ConsumedUnit", "ConsumedQuantity"),
+    ("PricingUnit", "PricingQuantity"),
+    ("BillingAccountType", "BillingAccountId"),
+    ("SubAccountType", "SubAccountId"),
+    ("CommitmentDiscountUnit", "CommitmentDiscountQuantity"),
+)
+# (column, the column without which it must be null)
+DEPENDENT = (
+    ("CapacityReservationStatus", "CapacityReservationId"),
+    ("SkuMeter", "SkuId"),
+    ("SkuPriceDetails", "SkuPriceId"),
+)
+# null on tax rows (FOCUS 1.2); on Usage and Purchase rows that are not corrections FOCUS also
+# wants PricingQuantity, ListUnitPrice, ContractedUnitPrice, SkuId and SkuPriceId, which the
+# monitor's lines do not carry (Cost Explorer has no quantity, cost_lines keeps no SKU or unit
+# price): only PricingCategory, which the mapping always sets, is required there
+PRICED = ("PricingCategory", "PricingQuantity")
+REQUIRED_WHEN_PRICED = ("PricingCategory",)
+
+
+def _paired(row: Row, names: Sequence[str]) -> list[str]:
+    """The PAIRED and DEPENDENT rules for the columns the dataset has."""
+    return [
+        f"{name} must be null when {other} is null"
+        for name, other in DEPENDENT
+        if name in names and other in names and _blank(row, other) and not _blank(row, name)
+    ] + [
+        f"{name} must be null exactly when {other} is null"
+        for name, other in PAIRED
+        if name in names and other in names and _blank(row, name) != _blank(row, other)
+    ]
+
+
+def _charge_rules(row: Row) -> list[str]:
+    """The rules the charge category and class set (FOCUS 1.2 column requirements)."""
+    category, correction = row.get("ChargeCategory"), row.get("ChargeClass") == "Correction"
+    problems = []
+    if category != "Usage":
         problems += _null_unless(row, CONSUMED, "ChargeCategory is not Usage")
-    if _blank(row, "CommitmentDiscountId"):
-        problems += _null_unless(row, COMMITMENT, "CommitmentDiscountId is null")
+    if category == "Tax":
+        problems += _null_unless(row, PRICED, "ChargeCategory is Tax")
+    if category in ("Usage", "Purchase") and not correction:
+        problems += [
+            f"{name} must not be null on a {category} row that is not a correction"
+            for name in REQUIRED_WHEN_PRICED
+            if _blank(row, name)
+        ]
+    if category == "Purchase" and row.get("ChargeFrequency") == "Usage-Based":
+        problems.append("ChargeFrequency must not be Usage-Based when ChargeCategory is Purchase")
     return problems
+
+
+def _commitment_rules(row: Row) -> list[str]:
+    """CommitmentDiscount* columns follow CommitmentDiscountId; unused commitment has no usage."""
+    if _blank(row, "CommitmentDiscountId"):
+        return _null_unless(row, COMMITMENT, "CommitmentDiscountId is null")
+    problems = [
+        f"{name} must not be null when CommitmentDiscountId is not null"
+        for name in ("CommitmentDiscountCategory", "CommitmentDiscountType")
+        if _blank(row, name)
+    ]
+    if row.get("ChargeCategory") == "Usage" and _blank(row, "CommitmentDiscountStatus"):
+        problems.append("CommitmentDiscountStatus must not be null on a committed Usage row")
+    if row.get("CommitmentDiscountStatus") == "Unused":
+        problems += _null_unless(row, ("ConsumedQuantity",), "CommitmentDiscountStatus is Unused")
+    return problems
+
+
+def _row_rules(row: Row, spec: FocusSpec, names: Sequence[str] = ()) -> list[str]:
+    """The rules between a row's columns."""
+    return (
+        _value_rules(row, spec)
+        + _charge_rules(row)
+        + _commitment_rules(row)
+        + _paired(row, names or tuple(row))
+    )
 
 
 def check_rows(
@@ -110,7 +192,7 @@ def check_rows(
             problem = check_value(column, row.get(name), spec) if column else None
             if problem:
                 problems.append(f"row {number}: {name} {row.get(name)!r} {problem}")
-        problems += [f"row {number}: {problem}" for problem in _row_rules(row, spec)]
+        problems += [f"row {number}: {problem}" for problem in _row_rules(row, spec, names)]
         if len(problems) >= MAX_PROBLEMS:
             break
     return problems[:MAX_PROBLEMS]

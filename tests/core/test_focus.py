@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from importlib import resources
 
 import pytest
+import yaml
 
 from core.focus.mapping import FocusContext, focus_record, resource_parts, token_type, tokens
-from core.focus.spec import focus_spec, parse_spec
+from core.focus.spec import SPEC_FILE, focus_spec, parse_spec
 from core.focus.validate import as_text, check_header, check_rows
 from core.queries.billing import BilledLine, month_bounds, parse_month, previous_month
 
@@ -78,6 +80,40 @@ def test_the_spec_has_the_mandatory_columns_and_closed_value_sets():
     assert custom and all(name.startswith("x_") for name in custom)
 
 
+# facts read off the FOCUS_Spec repository at tag v1.2 (specification/columns/*.md)
+def test_the_spec_matches_the_published_1_2_text():
+    spec = focus_spec()
+    assert len([c for c in spec.columns if c.level != "Custom"]) == 57  # one file per column
+    recommended = {c.name for c in spec.columns if c.level == "Recommended"}
+    assert recommended == {"AvailabilityZone", "ChargeFrequency", "InvoiceId", "ServiceSubcategory"}
+    assert spec.column("PricingCategory").allowed == ("Standard", "Dynamic", "Committed", "Other")
+    assert spec.column("CommitmentDiscountStatus").allowed == ("Used", "Unused")
+    assert spec.column("CapacityReservationStatus").allowed == ("Used", "Unused")
+    assert spec.column("CommitmentDiscountCategory").allowed == ("Spend", "Usage")
+    # "Allows nulls: False" although Recommended / Conditional
+    assert not spec.column("ServiceSubcategory").nullable
+    assert not spec.column("BillingAccountType").nullable
+    assert not spec.column("ChargeFrequency").nullable
+    # Mandatory yet nullable
+    assert all(spec.column(n).nullable for n in ("PricingQuantity", "PricingUnit", "ChargeClass"))
+    assert spec.column("ConsumedQuantity").level == "Conditional"
+    assert spec.column("SkuPriceDetails").type == "JSON"
+    assert spec.column("BillingPeriodStart").type == "DateTime"
+    assert len(spec.subcategories) == 19 and sum(map(len, spec.subcategories.values())) == 82
+    raw = yaml.safe_load(resources.files("core.focus").joinpath(SPEC_FILE).read_text("utf-8"))
+    since = {name: item["since"] for name, item in raw["columns"].items()}
+    assert (since["BilledCost"], since["ChargeClass"], since["ListCost"]) == (
+        "0.5",
+        "1.0",
+        "1.0-preview",
+    )
+    assert (since["SkuMeter"], since["InvoiceId"], since["PricingCurrency"]) == (
+        "1.1",
+        "1.2",
+        "1.2",
+    )
+
+
 def test_a_custom_column_without_the_x_prefix_is_refused():
     raw = {
         "version": "1.2",
@@ -102,10 +138,13 @@ def test_a_mapped_line_validates():
         ("ChargeClass", "Fix", "is not one of Correction"),
         ("ChargeFrequency", "Monthly", "is not one of One-Time, Recurring, Usage-Based"),
         ("BilledCost", "1.2e3", "is not a decimal number"),
+        ("BilledCost", "35.2E+7", "is not a decimal number"),  # the exponent's sign only if < 0
+        ("BilledCost", "1,5", "is not a decimal number"),
         ("BilledCost", None, "is null, and the column may not be"),
         ("ChargePeriodStart", "2026-03-05 00:00:00", "is not an ISO 8601 UTC time"),
         ("Tags", "team=search", "is not JSON"),
         ("Tags", "[1]", "is not a JSON object"),
+        ("Tags", '{"team": ["a", "b"]}', "has an object or array value"),
         ("ServiceCategory", "GenAI", "is not one of AI and Machine Learning"),
     ],
 )
@@ -140,6 +179,33 @@ def test_cross_column_rules_fail():
     assert len(check_rows(focus_spec().names, [row])) == 2
     row = text_row(record_of()) | {"ChargePeriodEnd": "2026-03-05T00:00:00Z"}
     assert "is not after ChargePeriodStart" in check_rows(focus_spec().names, [row])[0]
+
+
+@pytest.mark.parametrize(
+    ("line_type", "changes", "problem"),
+    [
+        ("Usage", {"PricingCategory": None}, "PricingCategory must not be null on a Usage row"),
+        ("Fee", {"ChargeFrequency": "Usage-Based"}, "must not be Usage-Based when ChargeCategory is Purchase"),
+        ("Tax", {"PricingCategory": "Standard"}, "PricingCategory must be null when ChargeCategory is Tax"),
+        ("Usage", {"ConsumedUnit": None}, "ConsumedUnit must be null exactly when ConsumedQuantity is null"),
+        ("Usage", {"PricingUnit": None}, "PricingUnit must be null exactly when PricingQuantity is null"),
+        ("Usage", {"BillingAccountType": None}, "BillingAccountType must be null exactly when"),
+        ("Usage", {"CommitmentDiscountId": "sp-1", "CommitmentDiscountCategory": "Spend",
+                   "CommitmentDiscountType": "Savings Plan"}, "CommitmentDiscountStatus must not be null"),
+        ("Usage", {"CommitmentDiscountName": "mine"}, "CommitmentDiscountName must be null when"),
+        ("Usage", {"SkuMeter": "Input Tokens"}, "SkuMeter must be null when SkuId is null"),
+    ],
+)  # fmt: skip
+def test_the_1_2_cross_column_rules(line_type, changes, problem):
+    row = text_row(record_of(line_type=line_type))
+    assert check_rows(focus_spec().names, [row]) == []
+    problems = check_rows(focus_spec().names, [row | changes])
+    assert any(problem in found for found in problems), problems
+
+
+def test_e_notation_is_a_decimal():
+    row = text_row(record_of()) | {"ListCost": "35.2E-7", "x_Tokens": "4"}
+    assert check_rows(focus_spec().names, [row]) == []
 
 
 @pytest.mark.parametrize(
@@ -185,7 +251,8 @@ def test_savings_plan_lines():
     arn = "arn:aws:savingsplans::111122223333:savingsplan/3f1c"
     fee = record_of(line_type="SavingsPlanRecurringFee", resource_id=arn, quantity=None)
     assert (fee["CommitmentDiscountId"], fee["CommitmentDiscountCategory"]) == (arn, "Spend")
-    assert fee["ChargeCategory"] == "Purchase" and fee["PricingCategory"] is None
+    assert fee["ChargeCategory"] == "Purchase" and fee["PricingCategory"] == "Standard"
+    assert negation["PricingCategory"] == "Committed"
 
 
 def test_a_line_of_an_earlier_day_is_a_correction():
@@ -213,6 +280,17 @@ def test_net_cost_is_billed_and_the_columns_of_a_usage_line():
     assert (record["x_TokenType"], record["x_Tokens"]) == ("input", Decimal("12500.0"))
     assert record["x_IamPrincipal"] == "arn:aws:iam::111122223333:role/search-app"
     assert record_of(team="unattributed")["Tags"] == "{}"
+    assert (record["BillingAccountType"], record["SubAccountType"]) == (
+        "Payer Account",
+        "Membership Account",
+    )
+    assert record["PricingCurrency"] == "USD" and record["PricingCurrencyEffectiveCost"] == Decimal(
+        "1.1"
+    )
+    assert record["PricingCategory"] == "Standard"
+    assert record_of(line_type=None)["PricingCategory"] == "Standard"  # Cost Explorer
+    tax = record_of(line_type="Tax", usage_type="", quantity=None)
+    assert (tax["PricingCategory"], tax["PricingQuantity"], tax["ConsumedQuantity"]) == (None,) * 3
 
 
 def test_services_resources_and_tokens():

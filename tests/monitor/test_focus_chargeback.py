@@ -160,6 +160,15 @@ def test_the_csv_export_validates_and_holds_the_months_cur_lines(cli, seeded, tm
     assert by_type["SavingsPlanNegation"]["EffectiveCost"] == "0"
     assert by_type["SavingsPlanRecurringFee"]["CommitmentDiscountId"] == SAVINGS_PLAN
     assert by_type["SavingsPlanRecurringFee"]["ChargeCategory"] == "Purchase"
+    # FOCUS 1.2: PricingCategory on every Usage and Purchase row, null on tax; the account types
+    # and pricing currency are never null next to a BillingAccountId
+    pricing = {kind: by_type[kind]["PricingCategory"] for kind in by_type}
+    assert pricing["SavingsPlanRecurringFee"] == "Standard" and pricing["Tax"] == ""
+    assert pricing["SavingsPlanCoveredUsage"] == pricing["SavingsPlanNegation"] == "Committed"
+    assert {(r["BillingAccountType"], r["SubAccountType"], r["PricingCurrency"]) for r in rows} == {
+        ("Payer Account", "Membership Account", "USD")
+    }
+    assert column_sum(rows, "PricingCurrencyEffectiveCost") == column_sum(rows, "EffectiveCost")
     assert (by_type["Refund"]["ChargeCategory"], by_type["Refund"]["ChargeClass"]) == (
         "Adjustment",
         "Correction",
