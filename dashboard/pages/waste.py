@@ -26,7 +26,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     """Query and render the page body: the callback's whole work."""
     at = waste_as_of(context, filters)
     with context.sessions() as session:
-        frame = filtered_waste(session, filters, at, context.idle_thresholds())
+        frame = filtered_waste(session, filters, at, context.idle_thresholds(), context.under_use())
 
     def total(column: str) -> str:
         known = [v for v in frame[column] if v is not None] if not frame.empty else []
