@@ -235,3 +235,24 @@ def test_not_under_used_as_of_before_the_history_or_at_a_higher_capacity(world):
 
 def test_instances_needed_rounds_up_and_keeps_one():
     assert [instances_needed(peak, 1000) for peak in (0, 1, 1000, 1001, 2500)] == [1, 1, 1, 2, 3]
+
+
+def test_a_committed_pt_is_told_to_go_on_demand_when_its_term_ends(world):
+    expires = NOW + timedelta(days=10)
+    with world.begin() as session:
+        pt = session.query(ProvisionedThroughput).filter_by(name="spiky-pt").one()
+        pt.commitment, pt.commitment_expires_at = "OneMonth", expires
+    with world() as session:
+        rows = [
+            row
+            for row in waste_rows(session, WasteScope(at=NOW))
+            if row.kind == "provisioned_throughput_underused"
+        ]
+    assert [(row.name, row.burnt_usd, row.action) for row in rows] == [
+        (
+            "spiky-pt",
+            Decimal("7388.928000"),
+            "called in 24 of 168 hours; its tokens would cost $13.35 a month on demand: "
+            f"committed until 2026-03-28, then call {INSTANT} on demand",
+        )
+    ]
