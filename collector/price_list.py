@@ -18,6 +18,7 @@ from core.aws import pages
 from core.pricing.dated import store_points
 from core.pricing.price_list import (
     SERVICE_CODES,
+    SERVICE_FILTERS,
     MalformedProduct,
     ProductMapping,
     UnmappedProduct,
@@ -49,13 +50,17 @@ class RefreshReport:
 
 
 def get_products(client: Any, service_code: str) -> Iterator[str]:
-    """Every PriceList entry (a JSON string) of one service code."""
+    """Every PriceList entry (a JSON string) of one service code (filtered where it lists far
+    more than the project prices)."""
+    filters = SERVICE_FILTERS.get(service_code)
+    extra: dict[str, Any] = {"Filters": list(filters)} if filters else {}
     for page in pages(
         client,
         "get_products",
         ServiceCode=service_code,
         FormatVersion="aws_v1",
         MaxResults=PAGE_SIZE,
+        **extra,
     ):
         yield from page.get("PriceList", [])
 

@@ -19,7 +19,7 @@ from typing import Any
 from collector.cloudwatch import Datapoint, MetricSeries
 from collector.sagemaker_hours import life_hours
 from collector.vector_inventory import CollectionLife
-from core.pricing.ocu import OcuPrices, ocu_cost, ocu_shares
+from core.pricing.ocu import OcuPrices, ocu_shares, split_ocu_cost
 from core.timeutil import floor_hour
 
 NAMESPACE = "AWS/AOSS"
@@ -96,10 +96,18 @@ def hourly_rows(
     for hour in sorted(present):
         ocus = account.get(hour, {})
         search, indexing = ocus.get("search", Decimal(0)), ocus.get("indexing", Decimal(0))
-        price = prices.price(lives[0].region, hour)
+        region = lives[0].region
+        both = (prices.price(region, hour, "search"), prices.price(region, hour, "indexing"))
         for key, share in sorted(ocu_shares(present[hour]).items()):
             ocu_hours = ((search + indexing) * share).quantize(OCU_QUANTUM)
-            cost = ocu_cost(ocu_hours, price)
+            if both[0] is not None and both[1] is not None and both[0].usd == both[1].usd:
+                cost, source = split_ocu_cost(ocu_hours, Decimal(0), both)
+            else:  # kinds priced apart: each kind's share of the hours at its price
+                kinds = (
+                    (search * share).quantize(OCU_QUANTUM),
+                    (indexing * share).quantize(OCU_QUANTUM),
+                )
+                cost, source = split_ocu_cost(*kinds, both)
             counts = requests.get((key, hour), {})
             rows.append(
                 (
@@ -114,7 +122,7 @@ def hourly_rows(
                         "ocu_hours": ocu_hours,
                         "estimated_cost_usd": cost,
                         "priced": cost is not None,
-                        "price_source": price.source if price is not None else None,
+                        "price_source": source,
                         "collected_at": collected_at,
                     },
                 )

@@ -275,6 +275,13 @@ class AdvisorConfig(_Strict):
     throughput_overrides: dict[str, dict[str, ServingThroughput]] = Field(default_factory=dict)
 
 
+class WasteConfig(_Strict):
+    # what makes a busy resource under-used on the Waste page and in `genai-monitor waste`
+    window: Duration = timedelta(days=7)  # the recent history judged
+    endpoint_invocations_per_instance_hour: int = Field(default=1000, gt=0, strict=True)
+    provisioned_busy_share: float = Field(default=0.5, gt=0, le=1)
+
+
 class MonitorConfig(_Strict):
     """The whole YAML config; every key is optional.
 
@@ -294,6 +301,7 @@ class MonitorConfig(_Strict):
     dashboard: DashboardConfig = DashboardConfig()
     chargeback: ChargebackConfig = ChargebackConfig()
     actions: ActionsConfig = ActionsConfig()
+    waste: WasteConfig = WasteConfig()
 
     @field_validator("regions")
     @classmethod

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.queries.options import filter_options
-from core.queries.waste import idle_thresholds
+from core.queries.waste import UnderUse, idle_thresholds, under_use
 from core.settings import UNATTRIBUTED, MonitorConfig
 from core.timeutil import utcnow
 from dashboard.access import current_viewer, visible
@@ -45,6 +45,10 @@ class DashboardContext:
     def idle_thresholds(self) -> dict[str, timedelta]:
         """Each waste kind's idle threshold: the ``for`` of its alert rule, else the kind's default."""
         return idle_thresholds(self.config.alerts.rules)
+
+    def under_use(self) -> UnderUse:
+        """What makes a busy resource under-used: the config's ``waste`` section."""
+        return under_use(self.config)
 
     def idle_threshold_hours(self) -> Decimal:
         """Hours without a call after which an endpoint counts as idle: the idle rule's ``for``, else 24."""

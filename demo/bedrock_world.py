@@ -1,5 +1,5 @@
-"""The demo's Bedrock kinds beyond on-demand tokens: a busy and an idle Provisioned Throughput,
-a custom model with an on-demand deployment, and a batch job.
+"""The demo's Bedrock kinds beyond on-demand tokens: a busy, an idle and an under-used (nightly)
+Provisioned Throughput, a custom model with an on-demand deployment, and a batch job.
 
 The control plane answers come from ``demo.bedrock_control`` (moto lacks them); the custom
 model is moto's; the busy PT's and the deployment's traffic is published to moto's CloudWatch
@@ -64,6 +64,15 @@ def seed_bedrock_kinds(now: datetime, state: BedrockControlState, clients: Clien
         idle_created,
         tags={"team": "research"},
     )
+    nightly_created = hour - timedelta(days=14)
+    nightly = state.add_provisioned(
+        REGION,
+        "data-nightly-pt",
+        "amazon.titan-text-express-v1",
+        1,
+        nightly_created,
+        tags={"team": "data"},
+    )
     tuned = create_custom_model(
         clients,
         REGION,
@@ -77,6 +86,9 @@ def seed_bedrock_kinds(now: datetime, state: BedrockControlState, clients: Clien
     )
     points = _traffic(busy, _hours(busy_created, hour), 120, 900, 250)
     points += _traffic(idle, _hours(idle_created, idle_created + timedelta(hours=20)), 15, 600, 120)
+    # called two hours a night: under-used, cheaper on demand
+    nights = [at for at in _hours(nightly_created, hour) if at.hour in (2, 3)]
+    points += _traffic(nightly, nights, 40, 2000, 400)
     points += _traffic(deployment, _hours(hour - timedelta(days=14), hour), 8, 1200, 300)
     put = put_bedrock_metrics(REGION, points, clients)
     submitted = hour - timedelta(days=2, hours=6)

@@ -94,4 +94,6 @@ alerts:
     - {{kind: commitment_expiring, before: 14d}}
 notifiers:
   {LOG_CHANNEL}: {{type: log}}
+# under-used: 800 calls an instance-hour, so the classifier's 3 instances are 2 too many
+waste: {{window: 7d, endpoint_invocations_per_instance_hour: 800, provisioned_busy_share: 0.5}}
 """

@@ -148,6 +148,18 @@ def marketplace(region: str, model: str, usage: str, usd: str) -> dict[str, Any]
     return product(attributes, "Units", usd, family="Bedrock Foundation Model")
 
 
+def opensearch(region: str, usage: str, unit: str, usd: str) -> dict[str, Any]:
+    """An AmazonES product: an OpenSearch Serverless OCU-hour, or a domain's instance-hour."""
+    attributes = {
+        "servicecode": "AmazonES",
+        "regionCode": region,
+        "location": region,
+        "usagetype": f"{PREFIXES[region]}-{usage}",
+        "operation": "ESDomain" if "ESInstance" in usage else "",
+    }
+    return product(attributes, unit, usd, family="Amazon OpenSearch Service")
+
+
 def _malformed() -> dict[str, Any]:
     broken = bedrock("us-east-1", "Nova Lite", "input-tokens", "not-a-number")
     broken["product"]["sku"] = MALFORMED_SKU
@@ -227,6 +239,13 @@ def products(price_change: str | None = None) -> list[dict[str, Any]]:
         marketplace("us-east-1", "Claude Haiku 4.5", "CacheWrite1hInputTokenCount", "2.20"),
         marketplace("us-east-1", "Claude Haiku 4.5", "InputTokenCount_Global", "1.00"),
         marketplace("eu-central-1", "Claude Haiku 4.5", "InputTokenCount", "1.10"),
+        # OpenSearch Serverless OCU-hours ($0.24 in us-east-1 as published; the eu-west-1 figure
+        # is illustrative test data); a domain instance the usage-type filter leaves out
+        opensearch("us-east-1", "SearchOCU", "OCU-hours", "0.24"),
+        opensearch("us-east-1", "IndexingOCU", "OCU-hours", "0.24"),
+        opensearch("eu-west-1", "SearchOCU", "OCU-hours", "0.26"),
+        opensearch("eu-west-1", "IndexingOCU", "OCU-hours", "0.26"),
+        opensearch("us-east-1", "ESInstance:r6g.large", "Hrs", "0.167"),
         # a model the mapping does not know yet: counted as unmapped, not stored
         marketplace("us-east-1", "Some Future Model", "InputTokenCount", "9.99"),
         _malformed(),
@@ -236,10 +255,16 @@ def products(price_change: str | None = None) -> list[dict[str, Any]]:
 def _matches(item: Mapping[str, Any], filters: list[Mapping[str, str]]) -> bool:
     attributes = item["product"]["attributes"]
     for rule in filters:
-        if rule.get("Type", "TERM_MATCH") != "TERM_MATCH":
-            raise ValueError(f"the stand-in answers TERM_MATCH filters, not {rule.get('Type')}")
-        if attributes.get(rule["Field"]) != rule["Value"]:
-            return False
+        kind = rule.get("Type", "TERM_MATCH")
+        value = attributes.get(rule["Field"])
+        if kind == "TERM_MATCH":
+            if value != rule["Value"]:
+                return False
+        elif kind == "CONTAINS":
+            if value is None or rule["Value"] not in value:
+                return False
+        else:
+            raise ValueError(f"the stand-in answers TERM_MATCH and CONTAINS, not {kind}")
     return True
 
 

@@ -221,7 +221,8 @@ class DemoEndpoint:
 
 ENDPOINTS = (
     DemoEndpoint("search-rerank-prod", "us-east-1", "search", "ml.g4dn.xlarge", 2, 120, 900),
-    DemoEndpoint("support-intent-classifier", "us-east-1", "support", "ml.c5.xlarge", 1, 75, 400),
+    # three instances for a busiest hour one carries: the under-used endpoint of the Waste page
+    DemoEndpoint("support-intent-classifier", "us-east-1", "support", "ml.c5.xlarge", 3, 75, 400),
     DemoEndpoint(
         "research-llm-eval",
         "us-east-1",

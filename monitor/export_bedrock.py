@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.queries.batch import COLUMNS as BATCH_JOB_COLUMNS_LIST
 from core.queries.batch import BatchJobCost
 from core.queries.billed import billed_by_resource
+from core.queries.custom_models import CustomModelUsage
 from core.queries.provisioned import ProvisionedSummary, provisioned_summaries
 from core.timeutil import utcnow
 from monitor.export import _fields, _when, money
@@ -42,6 +43,24 @@ PROVISIONED_COLUMNS = (
     "billed_usd",
     "billed_source",
 )
+CUSTOM_MODEL_COLUMNS = (
+    "account_id",
+    "region",
+    "arn",
+    "kind",
+    "name",
+    "base_model",
+    "status",
+    "team",
+    "created_at",
+    "deleted_at",
+    "invocations",
+    "input_tokens",
+    "output_tokens",
+    "estimated_cost_usd",
+    "billed_usd",
+    "billed_source",
+)
 _TIMES = (
     "commitment_expires_at",
     "created_at",
@@ -68,6 +87,14 @@ def _formats() -> dict[str, Any]:
 def batch_job_record(row: BatchJobCost) -> dict[str, Any]:
     """One batch job as the `export batch-jobs` record."""
     return _fields(row, BATCH_JOB_COLUMNS, _formats())
+
+
+def custom_model_record(row: CustomModelUsage) -> dict[str, Any]:
+    """One custom model, imported model or deployment as the `export custom-models` record."""
+    names = [c for c in CUSTOM_MODEL_COLUMNS if c != "estimated_cost_usd"]
+    record = _fields(row, names, _formats())
+    record["estimated_cost_usd"] = money(row.cost_usd)
+    return {column: record[column] for column in CUSTOM_MODEL_COLUMNS}
 
 
 def provisioned_record(row: ProvisionedSummary) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 regional) and the share rule that splits an account's OCU cost over its collections.
 
 Precedence: a stored Price List point (``price_points``, item kind ``ocu``) in force at the
-hour > the shipped file's entry in force at the hour > unpriced (None, never $0).
+hour > the shipped file's entry in force at the hour > unpriced (None, never $0). `prices
+refresh` stores the Price List's ``<REGION>-SearchOCU`` and ``-IndexingOCU`` products under the
+dimensions ``search`` and ``indexing``; a point under ``hourly`` prices both kinds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.pricing.tokens import MONEY_QUANTUM
 ITEM_KIND = "ocu"
 ITEM_KEY = "opensearch-serverless"
 DIMENSION = "hourly"
+KINDS = ("search", "indexing")
 SHARE_QUANTUM = Decimal("0.000001")
 K = TypeVar("K")
 
@@ -72,12 +75,14 @@ class OcuPrices:
             ]
         return cls(regions)
 
-    def price(self, region: str, hour: datetime) -> OcuPrice | None:
-        """The price in force in ``region`` at ``hour``, or None when none is known."""
+    def price(self, region: str, hour: datetime, kind: str = "search") -> OcuPrice | None:
+        """The price of a ``kind`` (search or indexing) OCU-hour in force in ``region`` at
+        ``hour``, or None when none is known."""
         if self._stored is not None:
-            point = self._stored.in_force(ITEM_KIND, ITEM_KEY, region, DIMENSION, hour)
-            if point is not None:
-                return OcuPrice(point.price_usd, point.effective_from, point.source)
+            for dimension in (DIMENSION, kind):
+                point = self._stored.in_force(ITEM_KIND, ITEM_KEY, region, dimension, hour)
+                if point is not None:
+                    return OcuPrice(point.price_usd, point.effective_from, point.source)
         entries = self._shipped.get(region, [])
         index = bisect.bisect_right([entry.effective_from for entry in entries], hour)
         return entries[index - 1] if index else None
@@ -88,6 +93,28 @@ def ocu_cost(ocu_hours: Decimal, price: OcuPrice | None) -> Decimal | None:
     if price is None:
         return None
     return (ocu_hours * price.usd).quantize(MONEY_QUANTUM)
+
+
+def split_ocu_cost(
+    search: Decimal,
+    indexing: Decimal,
+    prices: tuple[OcuPrice | None, OcuPrice | None],
+) -> tuple[Decimal | None, str | None]:
+    """Search and indexing OCU-hours at their prices, and the prices' source; one price for both
+    when they are equal (the usual case). None when either kind with hours is unpriced."""
+    search_price, indexing_price = prices
+    if search_price is not None and indexing_price is not None:
+        if search_price.usd == indexing_price.usd:
+            return ocu_cost(search + indexing, search_price), search_price.source
+    parts = [(hours, price) for hours, price in zip((search, indexing), prices, strict=True)]
+    if any(price is None and hours > 0 for hours, price in parts):
+        return None, None
+    cost = sum(
+        (ocu_cost(hours, price) or Decimal(0) for hours, price in parts if price is not None),
+        Decimal(0),
+    )
+    sources = dict.fromkeys(price.source for _, price in parts if price is not None)
+    return cost.quantize(MONEY_QUANTUM), "; ".join(sources) or None
 
 
 def ocu_shares(presence: dict[K, Decimal]) -> dict[K, Decimal]:

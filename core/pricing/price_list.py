@@ -21,7 +21,16 @@ import yaml
 
 SAGEMAKER = "AmazonSageMaker"
 BEDROCK_CODES = ("AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels")
-SERVICE_CODES = (SAGEMAKER, *BEDROCK_CODES)
+# OpenSearch Serverless OCUs are listed under the OpenSearch Service's code (usage types like
+# ``USE1-SearchOCU`` / ``USE1-IndexingOCU``, unit OCU-hours); its thousands of domain instance
+# products are filtered out at the API (a CONTAINS filter on the usage type)
+OPENSEARCH = "AmazonES"
+SERVICE_CODES = (SAGEMAKER, *BEDROCK_CODES, OPENSEARCH)
+SERVICE_FILTERS: dict[str, tuple[dict[str, str], ...]] = {
+    OPENSEARCH: ({"Type": "CONTAINS", "Field": "usagetype", "Value": "OCU"},),
+}
+# an OCU-hour of search or indexing (not SemanticSearchOCU or others this project does not use)
+_OCU = re.compile(r"-(Search|Indexing)OCU$", re.IGNORECASE)
 # the Price List Query API answers in us-east-1 (and eu-central-1, ap-south-1)
 PRICING_REGION = "us-east-1"
 # a usage type's routing scope: global profiles are stored under the key ``global.<model id>``
@@ -99,6 +108,12 @@ def _item(attributes: dict[str, str], mapping: ProductMapping) -> tuple[str, str
     """What a product prices: (item kind, item key, usage kind)."""
     service = attributes.get("servicecode", "")
     usage_type = attributes.get("usagetype", "")
+    if service == OPENSEARCH:
+        ocu = _OCU.search(usage_type)
+        if ocu is None:
+            raise UnmappedProduct(f"OpenSearch {usage_type}")
+        # stored as core.pricing.ocu reads them: item kind ocu, one key, search or indexing
+        return "ocu", "opensearch-serverless", ocu.group(1).lower()
     if service == SAGEMAKER:
         memory = _SERVERLESS_MEMORY.search(usage_type)
         if memory:

@@ -8,7 +8,8 @@ Custom Model Units per minute, which tokens cannot tell: it stays unpriced (None
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly, CustomModel
 from core.pricing import PriceCatalog, TokenUsage, estimate_cost
+from core.queries.billed import CUR_SOURCE, billed_by_resource
 from core.queries.common import between, chosen, usd
 
 
@@ -38,6 +40,10 @@ class CustomModelUsage:
     input_tokens: int
     output_tokens: int
     cost_usd: Decimal | None
+    # what the bill (CUR 2.0 lines whose resource id is this ARN) says over the same days;
+    # None: no billed line names it
+    billed_usd: Decimal | None = None
+    billed_source: str | None = None
 
 
 def _base_model(model: CustomModel, by_arn: dict[str, CustomModel]) -> str | None:
@@ -53,13 +59,14 @@ def custom_model_usage(
     start: datetime | None = None,
     end: datetime | None = None,
     teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
 ) -> list[CustomModelUsage]:
     """Every stored custom model with the traffic stored under its ARN in [start, end)."""
-    models = list(
-        session.scalars(
-            select(CustomModel).where(*chosen((CustomModel.team, teams))).order_by(CustomModel.arn)
-        )
+    where = chosen(
+        (CustomModel.team, teams), (CustomModel.account_id, accounts), (CustomModel.region, regions)
     )
+    models = list(session.scalars(select(CustomModel).where(*where).order_by(CustomModel.arn)))
     if not models:
         return []
     row = BedrockUsageHourly
@@ -93,7 +100,7 @@ def custom_model_usage(
         elif base is not None:
             total = estimate_cost(catalog.price(base, model.region), usage)
         else:  # an import: no traffic costs nothing, traffic is billed per CMU-minute (unknown)
-            total = None if hours else Decimal(0)
+            total = None if hours else usd(0)
         result.append(
             CustomModelUsage(
                 account_id=model.account_id,
@@ -113,3 +120,21 @@ def custom_model_usage(
             )
         )
     return result
+
+
+def with_billed_models(
+    session: Session,
+    usages: Sequence[CustomModelUsage],
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[CustomModelUsage]:
+    """The usages with their billed cost: CUR lines whose resource id is the model's (or the
+    deployment's) ARN, over the same whole days. For an imported model, billed per Custom Model
+    Unit-minute, the bill is the only figure: its token estimate stays None."""
+    billed = billed_by_resource(session, start, end, [usage.arn for usage in usages])
+    return [
+        replace(usage, billed_usd=usd(found.unblended_usd), billed_source=CUR_SOURCE)
+        if (found := billed.get(usage.arn.lower())) is not None
+        else usage
+        for usage in usages
+    ]

@@ -14,13 +14,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.queries.waste_endpoint_size import KIND as UNDERUSED_ENDPOINT_KIND
+from core.queries.waste_endpoint_size import underused_endpoint_waste
 from core.queries.waste_endpoints import DEFAULT_FOR as ENDPOINT_FOR
 from core.queries.waste_endpoints import KIND as ENDPOINT_KIND
 from core.queries.waste_endpoints import idle_endpoint_waste
 from core.queries.waste_provisioned import DEFAULT_IDLE_FOR as PROVISIONED_FOR
 from core.queries.waste_provisioned import KIND as PROVISIONED_KIND
 from core.queries.waste_provisioned import idle_provisioned_waste
-from core.queries.waste_row import WASTE_FIELDS, WasteKind, WasteRow, WasteScope
+from core.queries.waste_provisioned_use import KIND as UNDERUSED_PROVISIONED_KIND
+from core.queries.waste_provisioned_use import underused_provisioned_waste
+from core.queries.waste_row import WASTE_FIELDS, UnderUse, WasteKind, WasteRow, WasteScope
 from core.queries.waste_vector_stores import DEFAULT_IDLE_FOR as VECTOR_STORE_FOR
 from core.queries.waste_vector_stores import KIND as VECTOR_STORE_KIND
 from core.queries.waste_vector_stores import idle_vector_store_waste
@@ -41,9 +45,21 @@ KINDS: tuple[WasteKind, ...] = (
         rule="idle_vector_store",
         default_for=VECTOR_STORE_FOR,
     ),
+    # under-used, not idle: judged over the config's `waste.window` (see UnderUse)
+    WasteKind(UNDERUSED_ENDPOINT_KIND, underused_endpoint_waste),
+    WasteKind(UNDERUSED_PROVISIONED_KIND, underused_provisioned_waste),
 )
 
-__all__ = ["KINDS", "WASTE_FIELDS", "WasteKind", "WasteRow", "WasteScope", "waste_rows"]
+__all__ = [
+    "KINDS",
+    "WASTE_FIELDS",
+    "UnderUse",
+    "WasteKind",
+    "WasteRow",
+    "WasteScope",
+    "under_use",
+    "waste_rows",
+]
 
 
 class WasteRowError(ValueError):
@@ -73,6 +89,17 @@ def idle_thresholds(
         for kind in kinds
         if kind.rule is not None
     }
+
+
+def under_use(config: Any) -> UnderUse:
+    """What makes a resource under-used, from a config (its ``waste`` section and price overrides)."""
+    waste = config.waste
+    return UnderUse(
+        window=waste.window,
+        invocations_per_instance_hour=waste.endpoint_invocations_per_instance_hour,
+        provisioned_busy_share=Decimal(str(waste.provisioned_busy_share)),
+        price_overrides=dict(config.pricing.overrides),
+    )
 
 
 def _cost_key(row: WasteRow) -> tuple[Decimal, Decimal, str, str]:

@@ -43,6 +43,23 @@ WASTE_FIELDS = tuple(column.name for column in fields(WasteRow))
 
 
 @dataclass(frozen=True)
+class UnderUse:
+    """What makes a busy resource under-used (the config's ``waste`` section; these are its defaults).
+
+    ``window``: the recent history judged (a resource younger than it is never under-used);
+    ``invocations_per_instance_hour``: what one endpoint instance carries in an hour;
+    ``provisioned_busy_share``: a Provisioned Throughput called in fewer than this share of its
+    hours is under-used (when its tokens would cost less on demand); ``price_overrides``: the
+    config's token price overrides, which price those tokens.
+    """
+
+    window: timedelta = timedelta(days=7)
+    invocations_per_instance_hour: int = 1000
+    provisioned_busy_share: Decimal = Decimal("0.5")
+    price_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class WasteScope:
     """The question a provider answers: waste as of ``at``, for these teams (None: every team).
 
@@ -55,6 +72,7 @@ class WasteScope:
     accounts: list[str] | None = None
     regions: list[str] | None = None
     min_idle: Mapping[str, timedelta] = field(default_factory=dict)
+    under_use: UnderUse = field(default_factory=UnderUse)
 
     def threshold(self, kind: str, default: timedelta) -> timedelta:
         """The idle threshold of ``kind``: the configured one, else ``default``."""

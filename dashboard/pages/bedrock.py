@@ -107,9 +107,25 @@ def render(data: BedrockData) -> html.Div:
             f"{int(totals['throttles'].sum()):,}" if not totals.empty else "0",
         ),
     )
+    batch = data.batch
     return html.Div(
         [
             cards,
+            card_row(
+                card(
+                    f"{PAGE}-batch-cost",
+                    "Batch inference (apart from on-demand)",
+                    usd(batch.batch_usd),
+                    f"{len(batch.jobs)} job(s) submitted in the days shown"
+                    + (f", {batch.unpriced} unpriced" if batch.unpriced else ""),
+                ),
+                card(
+                    f"{PAGE}-batch-saving",
+                    "Saved by batch vs on-demand",
+                    usd(batch.saving_usd),
+                    f"the same tokens on demand: {usd(batch.on_demand_usd)}",
+                ),
+            ),
             price_note(f"{PAGE}-price-sources", "Estimates", data.price_sources),
             grid(
                 graph_section(
@@ -134,6 +150,12 @@ def render(data: BedrockData) -> html.Div:
                 f"{PAGE}-totals",
                 totals.rename(columns={"model": data.by}),
                 "No Bedrock usage in the days shown: run `genai-monitor collect bedrock`.",
+            ),
+            table_section(
+                "Batch inference jobs: the batch rate against the same tokens on demand",
+                f"{PAGE}-batch",
+                batch.jobs,
+                "No batch inference job submitted in the days shown.",
             ),
             table_section(
                 "List price, effective rate and bill per day",

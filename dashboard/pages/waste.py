@@ -54,16 +54,17 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     """Query and render the page body: the callback's whole work."""
     at = waste_as_of(context, filters)
     with context.sessions() as session:
-        frame = filtered_waste(session, filters, at, context.idle_thresholds())
+        frame = filtered_waste(session, filters, at, context.idle_thresholds(), context.under_use())
         saved = saved_frame(session, filters, at)
     resource = filters.extra.get("resource", "").strip()
     if resource:
         frame = frame[frame["resource"] == resource].reset_index(drop=True)
         saved = saved[saved["resource"] == resource].reset_index(drop=True)
     empty = (
-        f"{resource} is not idle (or not in the teams, accounts and regions shown) as of {at:%Y-%m-%d %H:%M} UTC."
+        f"{resource} is not idle or under-used (or not in the teams, accounts and regions shown) "
+        f"as of {at:%Y-%m-%d %H:%M} UTC."
         if resource
-        else "Nothing is idle: no resource is billing without traffic."
+        else "Nothing is idle or under-used: no resource is billing beyond its traffic."
     )
 
     def total(column: str) -> str:

@@ -21,6 +21,7 @@ from core.queries.model_reconciliation import (
 from core.queries.price_sources import PriceMix, bedrock_price_mix
 from dashboard.context import ZERO, cents
 from dashboard.filters import Filters
+from dashboard.views.bedrock_batch import BatchSummary, batch_summary
 from dashboard.views.price_sources import price_sources_cell, price_sources_line
 
 # the summed counts of a slice, in column order
@@ -62,6 +63,8 @@ class BedrockData:
     model_reconciliation: pd.DataFrame
     # where the page's estimates' prices came from, in one line
     price_sources: str
+    # batch inference, apart from on-demand (its tokens are in no row above)
+    batch: BatchSummary
 
 
 def _counts(s: BedrockSlice) -> list[int]:
@@ -212,4 +215,5 @@ def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
         reconciliation_frame(session, filters, teams, priced),
         model_reconciliation_frame(session, filters, teams, priced),
         bedrock_sources_line(mixes),
+        batch_summary(session, filters),
     )

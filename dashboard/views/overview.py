@@ -116,7 +116,11 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
         ZERO,
     )
     waste = filtered_waste(
-        session, filters, waste_as_of(context, filters), context.idle_thresholds()
+        session,
+        filters,
+        waste_as_of(context, filters),
+        context.idle_thresholds(),
+        context.under_use(),
     )
     saved = saved_in_month(
         session,

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.queries.savings import by_resource, stopped_intervals
-from core.queries.waste import WASTE_FIELDS, WasteRow, WasteScope, waste_rows
+from core.queries.waste import WASTE_FIELDS, UnderUse, WasteRow, WasteScope, waste_rows
 from dashboard.context import CENT, DashboardContext, cents
 from dashboard.filters import Filters
 
@@ -63,6 +63,7 @@ def filtered_waste(
     filters: Filters,
     at: datetime,
     min_idle: Mapping[str, timedelta],
+    under_use: UnderUse | None = None,
 ) -> pd.DataFrame:
     """The waste of the filters' teams, accounts and regions as of ``at``, the costliest first."""
     scope = WasteScope(
@@ -71,6 +72,7 @@ def filtered_waste(
         accounts=filters.account_list(),
         regions=filters.region_list(),
         min_idle=min_idle,
+        under_use=under_use or UnderUse(),
     )
     return waste_frame(waste_rows(session, scope))
 

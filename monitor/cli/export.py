@@ -17,6 +17,7 @@ from core.queries.batch import batch_jobs
 from core.queries.bedrock import bedrock_usage
 from core.queries.billed import with_billed
 from core.queries.costs import cost_lines
+from core.queries.custom_models import CustomModelUsage, custom_model_usage, with_billed_models
 from core.queries.endpoints import EndpointSummary, endpoint_summaries
 from monitor.cli.base import (
     app_of,
@@ -40,8 +41,10 @@ from monitor.export import (
 )
 from monitor.export_bedrock import (
     BATCH_JOB_COLUMNS,
+    CUSTOM_MODEL_COLUMNS,
     PROVISIONED_COLUMNS,
     batch_job_record,
+    custom_model_record,
     provisioned_record,
     provisioned_rows,
 )
@@ -105,6 +108,15 @@ def endpoints_billed(
     return with_billed(session, endpoint_summaries(session, start, end, *scope), start, end)
 
 
+def custom_models_billed(
+    session: Session, start: datetime | None, end: datetime | None, *scope: Any
+) -> list[CustomModelUsage]:
+    """Custom and imported models and deployments: traffic, its estimate, and the billed cost."""
+    catalog = app_of(click.get_current_context()).catalog
+    usages = custom_model_usage(session, catalog, start, end, *(list(s) or None for s in scope))
+    return with_billed_models(session, usages, start, end)
+
+
 _scoped_export(
     "bedrock-usage",
     "Hourly Bedrock usage per model, account, region and team, with estimated cost "
@@ -137,6 +149,17 @@ _scoped_export(
     batch_jobs,
     lambda _app: batch_job_record,
     BATCH_JOB_COLUMNS,
+)
+_scoped_export(
+    "custom-models",
+    "Bedrock custom and imported models and custom model deployments: on-demand traffic under "
+    "their ARN, its estimate (None for an imported model: billed per Custom Model Unit-minute), "
+    "and the billed cost CUR 2.0 gives the ARN over the same days (billed_source: cur).",
+    "Sum traffic and bill from this time (ISO 8601, UTC).",
+    "Sum traffic and bill before this time.",
+    custom_models_billed,
+    lambda _app: custom_model_record,
+    CUSTOM_MODEL_COLUMNS,
 )
 _scoped_export(
     "provisioned-throughput",

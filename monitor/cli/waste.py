@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from core.queries.waste import WASTE_FIELDS, WasteScope, idle_thresholds, waste_rows
+from core.queries.waste import WASTE_FIELDS, WasteScope, idle_thresholds, under_use, waste_rows
 from core.timeutil import utcnow
 from monitor.cli.base import app_of, output_options, parse_time, scope_options, write_export
 from monitor.export import waste_record
@@ -40,7 +40,11 @@ def waste(
 
     A resource is idle once it has gone its alert rule's `for` without traffic (idle_endpoint:
     24h unless the config says otherwise). Serverless endpoints and async ones scaling to zero
-    bill per use and are never waste.
+    bill per use and are never waste. A busy resource is under-used when, over the config's
+    `waste.window` (7d), a real-time endpoint's busiest hour fits fewer instances (at
+    `waste.endpoint_invocations_per_instance_hour` each: "scale to N instances"), or a Provisioned
+    Throughput is called in fewer than `waste.provisioned_busy_share` of its hours and its tokens
+    would cost less on demand; its money is the excess (idle_since: the window's start).
     """
     app = app_of(ctx)
     scope = WasteScope(
@@ -49,6 +53,7 @@ def waste(
         accounts=list(accounts) or None,
         regions=list(regions) or None,
         min_idle=idle_thresholds(app.config.alerts.rules),
+        under_use=under_use(app.config),
     )
     with app.database()() as session:
         rows = waste_rows(session, scope)

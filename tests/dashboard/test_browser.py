@@ -200,6 +200,9 @@ def test_bedrock_view_from_a_url_groups_and_filters(served, page):
     assert int(cell_texts(page, "bedrock-totals", "input_tokens")[0].replace(",", "")) == tokens
     # a region filter makes the bill (which has no region) incomparable: reconciliation says so
     assert page.locator("#bedrock-reconciliation-empty").count() == 1
+    # batch inference is shown apart from on-demand; this world ran no batch job
+    assert page.locator("#bedrock-batch-cost").inner_text() == "$0.00"
+    assert page.locator("#bedrock-batch-empty").count() == 1
 
     # changing the grouping in the page regroups and is kept in the URL
     page.get_by_label("foundation model").check()

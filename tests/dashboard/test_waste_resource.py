@@ -35,7 +35,7 @@ def test_the_waste_page_on_one_resource(seeded_url):
     other = f"{IDLE}-2"
     body = _body(client, other)
     assert "support-idle-llm\\u0022" not in body and '"name":"support-idle-llm"' not in body
-    assert "is not idle (or not in the teams, accounts and regions shown)" in body
+    assert "is not idle or under-used (or not in the teams, accounts and regions shown)" in body
     assert client.get("/waste", query_string={"resource": IDLE}).status_code == 200
 
 

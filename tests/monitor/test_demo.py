@@ -26,7 +26,7 @@ from core.models import (
 from core.queries.batch import batch_jobs
 from core.queries.costs import bedrock_reconciliation
 from core.queries.model_reconciliation import model_reconciliation
-from core.queries.waste import waste_rows
+from core.queries.waste import under_use, waste_rows
 from core.queries.waste_provisioned import provisioned_waste
 from core.queries.waste_row import WasteScope
 from core.settings import parse_config
@@ -140,6 +140,7 @@ def test_the_demo_shows_each_bedrock_kind(built):
     assert pts == {
         "support-titan-pt": ("support", "OneMonth"),
         "research-instant-pt": ("research", None),
+        "data-nightly-pt": ("data", None),
     }
     assert waste == [("research-instant-pt", "research")]
     assert models == {
@@ -154,10 +155,22 @@ def test_every_kind_of_waste_is_on_the_waste_page_and_in_the_waste_command(built
     engine = make_engine(result.database_url)
     try:
         with session_factory(engine)() as session:
-            kinds = {row.kind for row in waste_rows(session, WasteScope(at=NOW))}
+            rows = waste_rows(session, WasteScope(at=NOW, under_use=under_use(result.config)))
     finally:
         engine.dispose()
-    assert kinds == {"sagemaker_endpoint", "provisioned_throughput", "vector_store"}
+    kinds = {row.kind for row in rows}
+    # the under-used ones: busy, yet paying for more than their traffic needs
+    assert sorted((row.kind, row.name) for row in rows if row.kind.endswith("_underused")) == [
+        ("provisioned_throughput_underused", "data-nightly-pt"),
+        ("sagemaker_endpoint_underused", "support-intent-classifier"),
+    ]
+    assert kinds == {
+        "sagemaker_endpoint",
+        "provisioned_throughput",
+        "vector_store",
+        "sagemaker_endpoint_underused",
+        "provisioned_throughput_underused",
+    }
     monkeypatch.setenv("DATABASE_URL", result.database_url)
     monkeypatch.setenv("GENAI_MONITOR_CONFIG", str(result.config_path))
     cli = CliRunner().invoke(

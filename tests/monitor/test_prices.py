@@ -24,8 +24,11 @@ LLAMA = "meta.llama3-8b-instruct-v1:0"
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 CHANGE = datetime(2025, 10, 15, tzinfo=UTC)
 CONFIG = "regions: [us-east-1]\nteams: [{name: search}]\n"
-# the stand-in's products that are neither malformed nor unmapped
-STORED = len(products()) - 2
+# the products a refresh reads: all but the OpenSearch domain instance its usage-type filter
+# leaves out at the API (only OCU-hours are asked for)
+READ = len(products()) - 1
+# the products read that are neither malformed nor unmapped
+STORED = READ - 2
 
 
 @pytest.fixture
@@ -69,9 +72,7 @@ def test_refresh_stores_every_product_it_serves_and_twice_changes_nothing(
     first = cli("prices", "refresh")
     assert first.exit_code == 0, first.output
     summary = first.stdout.strip()
-    assert summary.startswith(
-        f"{len(products())} products, {STORED} price points stored ({STORED} new)"
-    )
+    assert summary.startswith(f"{READ} products, {STORED} price points stored ({STORED} new)")
     assert (
         f"1 skipped: malformed SKU {MALFORMED_SKU} (price 'not-a-number' is not a number)"
         in summary
@@ -81,6 +82,14 @@ def test_refresh_stores_every_product_it_serves_and_twice_changes_nothing(
     assert len(before) == STORED
     assert ("instance", "ml.g4dn.12xlarge", "us-east-1", "hourly") in {p[:4] for p in before}
     assert ("token", f"global.{SONNET}", "us-east-1", "input") in {p[:4] for p in before}
+    # OpenSearch Serverless OCU-hours, as core.pricing.ocu reads them
+    ocu = {p[2:4]: p[5] for p in before if p[:2] == ("ocu", "opensearch-serverless")}
+    assert ocu == {
+        ("eu-west-1", "indexing"): Decimal("0.26"),
+        ("eu-west-1", "search"): Decimal("0.26"),
+        ("us-east-1", "indexing"): Decimal("0.24"),
+        ("us-east-1", "search"): Decimal("0.24"),
+    }
 
     second = cli("prices", "refresh")
     assert second.exit_code == 0
@@ -103,6 +112,11 @@ def test_the_stand_in_pages_get_products(price_list):
         Filters=[{"Type": "TERM_MATCH", "Field": "instanceName", "Value": "ml.g5.4xlarge"}],
     )
     assert len(found["PriceList"]) == 3
+    ocus = client.get_products(
+        ServiceCode="AmazonES",
+        Filters=[{"Type": "CONTAINS", "Field": "usagetype", "Value": "OCU"}],
+    )
+    assert len(ocus["PriceList"]) == 4  # not the domain instance
     services = client.describe_services()["Services"]
     assert [s["ServiceCode"] for s in services] == sorted(
         [
@@ -110,6 +124,7 @@ def test_the_stand_in_pages_get_products(price_list):
             "AmazonBedrock",
             "AmazonBedrockService",
             "AmazonBedrockFoundationModels",
+            "AmazonES",
         ]
     )
 

@@ -78,8 +78,13 @@ def test_team_scoping_and_an_empty_answer(cli):
     searched = cli("--at", AT, "--team", "search")
     assert searched.exit_code == 0 and searched.stdout == ",".join(COLUMNS) + "\n"
     assert json.loads(cli("--format", "json", "--at", AT, "--team", "support").stdout) == [IDLE]
-    # 13 hours earlier it had been silent 23 hours: under the rule's 24h
-    assert json.loads(cli("--format", "json", "--at", "2026-03-16T23:30:00Z").stdout) == []
+    # 13 hours earlier it had been silent 23 hours: under the rule's 24h, not idle; but its busiest
+    # hour of the week before (3 calls) fitted one of its 2 instances: under-used
+    earlier = json.loads(cli("--format", "json", "--at", "2026-03-16T23:30:00Z").stdout)
+    assert [(r["kind"], r["name"], r["burnt_usd"], r["monthly_usd"]) for r in earlier] == [
+        ("sagemaker_endpoint_underused", "support-idle-llm", "254.520000", "1105.950000")
+    ]
+    assert earlier[0]["action"].startswith("scale to 1 instance (from 2)")
 
 
 @pytest.mark.parametrize("args", [["--format", "xml"], ["--at", "yesterday"], ["--bogus"]], ids=str)
