@@ -204,8 +204,7 @@ class _Engine:
         aws: Aws,
     ) -> ActionResult:
         outcome: Outcome = "denied" if isinstance(exc, AwsDenied) else "failed"
-        what = "AWS denied" if outcome == "denied" else "AWS refused"
-        line = f"{request.action} {resource.name} {outcome}: {what} {exc.service}:{exc.operation} ({exc.code}): {exc}"
+        line = f"{request.action} {resource.name} {outcome}: {exc}"
         if aws.writes:
             line += f" (after {aws.writes} change(s) were made: see the plan)"
         return self._audit(request, resource, outcome, line, plan, snapshot_id, aws)

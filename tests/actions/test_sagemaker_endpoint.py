@@ -3,10 +3,13 @@ a plan changes nothing, scale-to-zero and back, refusals and idempotency, every 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
+import boto3
 import pytest
+from moto.core.authorization import enable_iam_authentication
 from sqlalchemy import select
 
 from actions.engine import performer
@@ -16,6 +19,7 @@ from core.aws import ClientFactory
 from core.models_actions import ActionAudit, Snapshot
 from demo.inference_components import create_component_endpoint, inference_components
 from tests.actions.world import (
+    ACCOUNT,
     ENABLED,
     ROLE,
     autoscaling,
@@ -253,3 +257,68 @@ def test_an_inference_component_endpoint_scales_to_zero_copies_and_back(aws, ses
         assert len(stopped.request_ids) == 2
         assert perform(ask("restore", arn)).outcome == "succeeded"
         assert copies() == {"llama": 2, "mistral": 1}
+
+
+def remediation_principal(allowed: list[str]) -> ClientFactory:
+    """An IAM user that may only assume the remediation role, whose policy allows ``allowed``:
+    a client factory on the user's keys (moto checks both while IAM is enforced)."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/monitor"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName="GenAIMonitorActions", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName="GenAIMonitorActions",
+        PolicyName="remediation",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}
+        ),
+    )
+    iam.create_user(UserName="monitor")
+    iam.put_user_policy(
+        UserName="monitor",
+        PolicyName="assume",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="monitor")["AccessKey"]
+    session = boto3.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    return ClientFactory(session=session)
+
+
+def test_a_denied_delete_leaves_the_endpoint_running_and_is_audited_denied(aws, sessions):
+    arn = create_endpoint("ranker")
+    store_endpoint(sessions, arn, "ranker")
+    before = picture("ranker")
+    # the role may read (snapshot) but not delete: a remediation policy missing its write lines
+    clients = remediation_principal(
+        ["sagemaker:Describe*", "sagemaker:List*", "application-autoscaling:Describe*"]
+    )
+
+    with enable_iam_authentication():
+        result = performer(sessions, clients, ENABLED)(ask("delete", arn))
+
+    assert result.outcome == "denied", result.message
+    # (moto answers its denial in XML, which botocore cannot read for a JSON service: a bare 403)
+    assert "sagemaker:DeleteEndpoint failed" in result.message
+    assert clients.counter.count("sagemaker", "DeleteEndpoint") == 1
+    assert clients.counter.count("sts", "AssumeRole") == 1
+    assert exists("ranker") and picture("ranker") == before  # its scaling untouched too
+    (row,) = audits(sessions)
+    assert (row.action, row.outcome, row.request_ids) == ("delete", "denied", [])
+    with sessions() as session:
+        # nothing was stopped: no snapshot claims a stop (nor savings)
+        assert session.scalars(select(Snapshot)).first() is None
