@@ -108,7 +108,9 @@ class _Engine:
                 else f"no unrestored snapshot of {request.resource_arn} to restore from"
             )
         if wanted and request.resource_arn and snapshot.resource_arn != request.resource_arn:
-            raise Refused(f"snapshot {wanted} is of {snapshot.resource_arn}, not {request.resource_arn}")
+            raise Refused(
+                f"snapshot {wanted} is of {snapshot.resource_arn}, not {request.resource_arn}"
+            )
         if snapshot.kind not in registry.actions:
             raise Refused(f"snapshot {snapshot.id} is of an unknown kind {snapshot.kind!r}")
         session.expunge(snapshot)
@@ -187,7 +189,9 @@ class _Engine:
         except AwsError as exc:
             result = self._failed(request, resource, exc, plan, snapshot.id, aws)
             kept = f"{result.message}; snapshot {snapshot.id} is kept: `genai-monitor act restore --snapshot {snapshot.id}` tries again"
-            return ActionResult(result.outcome, kept, plan, snapshot.id, result.audit_id, result.request_ids)
+            return ActionResult(
+                result.outcome, kept, plan, snapshot.id, result.audit_id, result.request_ids
+            )
         with self.sessions.begin() as session:
             stored = session.get(Snapshot, snapshot.id)
             if stored is not None:

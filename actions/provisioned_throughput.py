@@ -122,12 +122,16 @@ class ProvisionedThroughputHandler:
 
     def snapshot(self, aws: Aws, resource: Resource, action: str) -> dict[str, Any]:
         """GetProvisionedModelThroughput and its tags."""
-        throughput = aws.read(_BEDROCK, "get_provisioned_model_throughput", provisionedModelId=resource.arn)
+        throughput = aws.read(
+            _BEDROCK, "get_provisioned_model_throughput", provisionedModelId=resource.arn
+        )
         if throughput.get("commitmentDuration"):
             raise Refused(
                 f"{resource.name} has a {throughput['commitmentDuration']} commitment: report only"
             )
-        tags = aws.read(_BEDROCK, "list_tags_for_resource", resourceARN=resource.arn).get("tags", [])
+        tags = aws.read(_BEDROCK, "list_tags_for_resource", resourceARN=resource.arn).get(
+            "tags", []
+        )
         return dict(jsonable({"action": action, "throughput": throughput, "tags": tags}))
 
     def act(self, aws: Aws, resource: Resource, action: str, document: dict[str, Any]) -> str:
@@ -137,7 +141,9 @@ class ProvisionedThroughputHandler:
 
     def restored(self, aws: Aws, resource: Resource, document: dict[str, Any]) -> str | None:
         """A PT of that name exists already."""
-        answer = aws.read(_BEDROCK, "list_provisioned_model_throughputs", nameContains=resource.name)
+        answer = aws.read(
+            _BEDROCK, "list_provisioned_model_throughputs", nameContains=resource.name
+        )
         for summary in answer.get("provisionedModelSummaries", []):
             if summary.get("provisionedModelName") == resource.name:
                 return f"Provisioned Throughput {resource.name} exists already ({summary['provisionedModelArn']}): nothing to restore"
@@ -157,4 +163,6 @@ class ProvisionedThroughputHandler:
         return f"created Provisioned Throughput {resource.name} again: {answer.get('provisionedModelArn')}"
 
 
-registry.actions.add(ActionEntry(KIND, ("delete", "restore"), ProvisionedThroughputHandler(), order=20))
+registry.actions.add(
+    ActionEntry(KIND, ("delete", "restore"), ProvisionedThroughputHandler(), order=20)
+)

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from actions.handlers import Aws, Refused, Resource, arn_parts, jsonable
 from actions.sagemaker_scaling import (
     component_copies,
+    put_policies,
     register_targets,
     scalable_targets,
     scaling_policies,
     set_copies,
-    put_policies,
 )
 from core import registry
 from core.aws import AwsError, AwsFatal
@@ -186,7 +186,9 @@ class SageMakerEndpoint:
         )
         variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
         models = {}
-        for name in sorted({v["ModelName"] for v in config["ProductionVariants"] if v.get("ModelName")}):
+        for name in sorted(
+            {v["ModelName"] for v in config["ProductionVariants"] if v.get("ModelName")}
+        ):
             model = aws.read(_SM, "describe_model", ModelName=name)
             models[name] = {"model": model, "tags": _tags(aws, model["ModelArn"])}
         targets = scalable_targets(aws, resource.name, variants)
@@ -236,7 +238,9 @@ class SageMakerEndpoint:
                 return f"endpoint {resource.name} exists already: nothing to restore"
             return None
         if endpoint is None:
-            raise Refused(f"endpoint {resource.name} no longer exists: its scaling cannot be restored")
+            raise Refused(
+                f"endpoint {resource.name} no longer exists: its scaling cannot be restored"
+            )
         wanted = {t["ResourceId"]: int(t["MinCapacity"]) for t in document["scalable_targets"]}
         now = {
             t["ResourceId"]: int(t["MinCapacity"])
@@ -256,10 +260,20 @@ class SageMakerEndpoint:
         made = []
         for name, saved in document["models"].items():
             if _present(aws, "describe_model", ModelName=name) is None:
-                aws.write(_SM, "create_model", **_kept(saved["model"], _MODEL_KEYS), **_tag_param(saved["tags"]))
+                aws.write(
+                    _SM,
+                    "create_model",
+                    **_kept(saved["model"], _MODEL_KEYS),
+                    **_tag_param(saved["tags"]),
+                )
                 made.append(f"model {name}")
         config = document["config"]
-        if _present(aws, "describe_endpoint_config", EndpointConfigName=config["EndpointConfigName"]) is None:
+        if (
+            _present(
+                aws, "describe_endpoint_config", EndpointConfigName=config["EndpointConfigName"]
+            )
+            is None
+        ):
             aws.write(
                 _SM,
                 "create_endpoint_config",
@@ -318,7 +332,9 @@ def _wait_in_service(aws: Aws, name: str) -> None:
 def _restore_plan(resource: Resource, document: dict[str, Any]) -> list[str]:
     name = resource.name
     if document.get("action") == "scale-to-zero":
-        return [f"restore the auto-scaling floor and inference-component copies of {name} from the snapshot"]
+        return [
+            f"restore the auto-scaling floor and inference-component copies of {name} from the snapshot"
+        ]
     config = document.get("config", {})
     return [
         f"recreate the models {', '.join(document.get('models', {}))} if they are gone",
@@ -329,4 +345,6 @@ def _restore_plan(resource: Resource, document: dict[str, Any]) -> list[str]:
     ]
 
 
-registry.actions.add(ActionEntry(KIND, ("delete", "scale-to-zero", "restore"), SageMakerEndpoint(), order=10))
+registry.actions.add(
+    ActionEntry(KIND, ("delete", "scale-to-zero", "restore"), SageMakerEndpoint(), order=10)
+)

@@ -11,7 +11,14 @@ from core.aws import AwsDenied, AwsError
 NAMESPACE = "sagemaker"
 AUTOSCALING = "application-autoscaling"
 # what RegisterScalableTarget / PutScalingPolicy take back from their Describe answers
-_TARGET_KEYS = ("ServiceNamespace", "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "SuspendedState")
+_TARGET_KEYS = (
+    "ServiceNamespace",
+    "ResourceId",
+    "ScalableDimension",
+    "MinCapacity",
+    "MaxCapacity",
+    "SuspendedState",
+)
 _POLICY_KEYS = (
     "PolicyName",
     "ServiceNamespace",
@@ -33,7 +40,9 @@ def scalable_targets(aws: Aws, endpoint: str, variants: list[str]) -> list[dict[
     if not variants:
         return []
     ids = [variant_resource_id(endpoint, variant) for variant in variants]
-    answer = aws.read(AUTOSCALING, "describe_scalable_targets", ServiceNamespace=NAMESPACE, ResourceIds=ids)
+    answer = aws.read(
+        AUTOSCALING, "describe_scalable_targets", ServiceNamespace=NAMESPACE, ResourceIds=ids
+    )
     return [dict(jsonable(target)) for target in answer.get("ScalableTargets", [])]
 
 

@@ -246,7 +246,9 @@ def answer_list(
     entries = [e for e in getattr(state, collection).get(region, []) if _within(e, params)]
     if params.get("nameContains"):
         # ListProvisionedModelThroughputs' name filter
-        entries = [e for e in entries if params["nameContains"] in e.get("provisionedModelName", "")]
+        entries = [
+            e for e in entries if params["nameContains"] in e.get("provisionedModelName", "")
+        ]
     start = int(params.get("nextToken") or 0)
     size = int(params.get("maxResults") or state.page_size)
     page: dict[str, Any] = {key: entries[start : start + size]}

@@ -50,7 +50,9 @@ def test_a_pt_is_deleted_and_restored_with_its_name_model_units_and_tags(aws, se
         assert restored.outcome == "succeeded", restored.message
         again = state.find_provisioned(REGION, "nightly-pt")
         assert again is not None and again["provisionedModelArn"] != arn  # AWS gives a new ARN
-        after = bedrock().get_provisioned_model_throughput(provisionedModelId=again["provisionedModelArn"])
+        after = bedrock().get_provisioned_model_throughput(
+            provisionedModelId=again["provisionedModelArn"]
+        )
         for field in ("provisionedModelName", "modelArn", "modelUnits", "status"):
             assert after[field] == before[field], field
         assert "commitmentDuration" not in after
@@ -76,7 +78,12 @@ def test_a_pt_is_deleted_and_restored_with_its_name_model_units_and_tags(aws, se
 def test_a_committed_pt_is_never_acted_on(aws, sessions):
     state = BedrockControlState()
     arn = state.add_provisioned(
-        REGION, "reserved", MODEL, 1, NOW - timedelta(days=2), commitment="OneMonth",
+        REGION,
+        "reserved",
+        MODEL,
+        1,
+        NOW - timedelta(days=2),
+        commitment="OneMonth",
         expires=NOW + timedelta(days=20),
     )
     store_provisioned(sessions, arn, "reserved", commitment="OneMonth")
@@ -92,8 +99,15 @@ def test_a_vector_store_is_reported_only(aws, sessions):
     with sessions.begin() as session:
         session.add(
             VectorStore(
-                account_id=ACCOUNT, region=REGION, collection_id="abc123", arn=arn, name="kb",
-                status="ACTIVE", created_at=NOW, last_seen_at=NOW, team="search",
+                account_id=ACCOUNT,
+                region=REGION,
+                collection_id="abc123",
+                arn=arn,
+                name="kb",
+                status="ACTIVE",
+                created_at=NOW,
+                last_seen_at=NOW,
+                team="search",
             )
         )
     result = performer(sessions, ClientFactory(), ENABLED)(ask("delete", arn))

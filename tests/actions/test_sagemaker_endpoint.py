@@ -21,7 +21,6 @@ from demo.inference_components import create_component_endpoint, inference_compo
 from tests.actions.world import (
     ACCOUNT,
     ENABLED,
-    ROLE,
     autoscaling,
     create_endpoint,
     sagemaker,
@@ -80,7 +79,9 @@ def picture(name: str) -> dict[str, Any]:
 
 
 def ask(action: str, arn: str, execute: bool = True, **extra: Any) -> ActionRequest:
-    return ActionRequest(action=action, resource_arn=arn, actor="cli:tester", execute=execute, **extra)  # type: ignore[arg-type]
+    return ActionRequest(
+        action=action, resource_arn=arn, actor="cli:tester", execute=execute, **extra
+    )  # type: ignore[arg-type]
 
 
 def exists(name: str) -> bool:
@@ -278,7 +279,10 @@ def remediation_principal(allowed: list[str]) -> ClientFactory:
         RoleName="GenAIMonitorActions",
         PolicyName="remediation",
         PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}],
+            }
         ),
     )
     iam.create_user(UserName="monitor")
