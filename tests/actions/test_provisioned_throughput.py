@@ -112,3 +112,21 @@ def test_a_vector_store_is_reported_only(aws, sessions):
         )
     result = performer(sessions, ClientFactory(), ENABLED)(ask("delete", arn))
     assert result.outcome == "refused" and "reports it only" in result.message
+
+
+def test_a_failed_restore_keeps_its_snapshot_and_says_why(aws, sessions):
+    state = BedrockControlState()
+    arn = state.add_provisioned(REGION, "nightly-pt", MODEL, 2, NOW - timedelta(days=2))
+    store_provisioned(sessions, arn, "nightly-pt")
+    perform = performer(sessions, ClientFactory(), ENABLED)
+    with bedrock_control_plane(state):
+        deleted = perform(ask("delete", arn))
+        state.denied_regions.add(REGION)
+        failed = perform(ask("restore", arn))
+        assert failed.outcome == "denied" and failed.snapshot_id == deleted.snapshot_id
+        assert f"snapshot {deleted.snapshot_id} is kept" in failed.message
+        with sessions() as session:
+            assert session.get(Snapshot, deleted.snapshot_id).restored_at is None
+        state.denied_regions.clear()
+        assert perform(ask("restore", arn)).outcome == "succeeded"
+    assert state.find_provisioned(REGION, "nightly-pt") is not None

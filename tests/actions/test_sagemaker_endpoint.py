@@ -326,3 +326,15 @@ def test_a_denied_delete_leaves_the_endpoint_running_and_is_audited_denied(aws, 
     with sessions() as session:
         # nothing was stopped: no snapshot claims a stop (nor savings)
         assert session.scalars(select(Snapshot)).first() is None
+
+
+def test_an_async_endpoint_without_auto_scaling_is_refused_and_keeps_no_snapshot(aws, sessions):
+    arn = create_endpoint("batcher", asynchronous=True, scaling=False)
+    store_endpoint(sessions, arn, "batcher", endpoint_type="async")
+
+    result = performer(sessions, ClientFactory(), ENABLED)(ask("scale-to-zero", arn))
+
+    assert result.outcome == "refused" and "no auto-scaling target" in result.message
+    assert exists("batcher")
+    with sessions() as session:
+        assert session.scalars(select(Snapshot)).first() is None
