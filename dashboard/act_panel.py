@@ -20,7 +20,8 @@ ACTIONABLE = frozenset({"sagemaker_endpoint", "provisioned_throughput"})
 ACTIONS = {"delete": "Delete", "scale-to-zero": "Scale to zero"}
 
 
-def _allowed(context: DashboardContext) -> bool:
+def allowed_here(context: DashboardContext) -> bool:
+    """Whether the request's viewer may act from the dashboard (and monitor wired the actions)."""
     return current_act() is not None and may_act(current_viewer(), context.config.actions)
 
 
@@ -30,7 +31,7 @@ def _actionable(kind: str, action: str) -> bool:
 
 def act_panel(page: str, frame: pd.DataFrame, context: DashboardContext) -> html.Div | None:
     """The panel over the page's idle resources, for a viewer who may act (else None)."""
-    if frame.empty or not _allowed(context):
+    if frame.empty or not allowed_here(context):
         return None
     options = [
         {
@@ -85,7 +86,7 @@ def visible_row(context: DashboardContext, arn: str | None) -> WasteRow | None:
 def ask(arn: str | None, action: str | None) -> tuple[str, bool, str]:
     """(dialog message, shown, result line) for a click on "Act…"."""
     context = current_context()
-    if not _allowed(context):
+    if not allowed_here(context):
         return "", False, "You may not act from the dashboard."
     row = visible_row(context, arn)
     if row is None or action not in ACTIONS:

@@ -71,6 +71,9 @@ def test_the_panel_shows_for_admins_with_the_cost_and_not_for_others(database):
     assert any("$27,513.04 a month" in text for text in texts(admin.json))
     # a viewer of team A sees no idle resource of theirs: no panel (and nothing of team B)
     assert "Act on an idle resource" not in texts(viewer.json)
+    # the Endpoints page offers its idle endpoints the same way
+    endpoints = client.post(world.CALLBACK, json=body_request("endpoints"), headers=world.ADMIN)
+    assert "Act on an idle resource" in texts(endpoints.json)
     assert calls == []
 
 
@@ -114,3 +117,32 @@ def test_the_dashboard_acts_through_the_engine_and_is_audited(aws, database):
             "skipped",
         )
     engine.dispose()
+
+
+def test_in_a_browser_the_dialog_asks_and_the_action_runs_once_confirmed(database, page):
+    from tests.dashboard.conftest import ServerThread
+
+    calls: list[tuple[str, str, str]] = []
+    app = make_app(database, lambda *args: calls.append(args) or Result("succeeded", "deleted it"))
+    dialogs: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.set_extra_http_headers(world.ADMIN)  # the SSO proxy's headers: an admin
+    with ServerThread(app.server) as server:
+        page.goto(f"{server.url}/waste")
+        page.wait_for_selector("#waste-act")
+        page.click("#waste-act-resource")
+        page.get_by_text("zulu-vault-vectorizer (sagemaker_endpoint").click()
+        page.click("#waste-act-button")
+        page.wait_for_function(
+            "document.querySelector('#waste-act-result').innerText.includes('succeeded')"
+        )
+        result = page.inner_text("#waste-act-result")
+    assert result == "succeeded: deleted it"
+    assert len(dialogs) == 1 and "zulu-vault-vectorizer" in dialogs[0]
+    assert "$27,513.04 a month" in dialogs[0]
+    assert calls == [("delete", ZULU, "user:root@example.com")]
