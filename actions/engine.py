@@ -15,7 +15,7 @@ from actions.types import ActionRequest, ActionResult, Outcome, Perform
 from core import registry
 from core.actions_settings import ActionsConfig
 from core.aws import AwsDenied, AwsError, ClientFactory, Target
-from core.models_actions import ActionAudit, Snapshot
+from core.models import ActionAudit, Snapshot
 from core.registry import import_submodules
 from core.timeutil import utcnow
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from actions.engine import performer
 from actions.types import ActionRequest
 from core.aws import ClientFactory
-from core.models_actions import ActionAudit, Snapshot
+from core.models import ActionAudit, Snapshot
 from core.models_vector import VectorStore
 from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from tests.actions.world import ACCOUNT, ENABLED, NOW, REGION, store_provisioned

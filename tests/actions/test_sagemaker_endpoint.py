@@ -16,7 +16,7 @@ from actions.engine import performer
 from actions.types import ActionRequest
 from core.actions_settings import ActionsConfig
 from core.aws import ClientFactory
-from core.models_actions import ActionAudit, Snapshot
+from core.models import ActionAudit, Snapshot
 from demo.inference_components import create_component_endpoint, inference_components
 from tests.actions.world import (
     ACCOUNT,

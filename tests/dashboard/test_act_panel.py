@@ -13,7 +13,7 @@ from flask import g
 from sqlalchemy import select
 
 from core.db import make_engine, session_factory
-from core.models_actions import ActionAudit
+from core.models import ActionAudit
 from core.settings import parse_config
 from dashboard.access import Viewer
 from dashboard.act_panel import ask, confirm

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from core.models_actions import ActionAudit, Snapshot
+from core.models import ActionAudit, Snapshot
 from monitor.cli import main
 from tests.actions.world import create_endpoint, sagemaker, store_endpoint
 
