@@ -23,6 +23,8 @@ class ActionRequest:
     actor: str  # "cli:<os user>", "user:<dashboard user>", "policy:<policy name>"
     execute: bool
     reason: str | None = None
+    # restore only: the snapshot to restore from (None: the resource's newest unrestored one)
+    snapshot_id: str | None = None
 
 
 @dataclass(frozen=True)

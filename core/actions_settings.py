@@ -38,6 +38,8 @@ class ActionsConfig(BaseModel):
     role_arn: str | None = None
     external_id: str | None = None
     policies: list[PolicySettings] = Field(default_factory=list)
+    # groups whose users may act from the dashboard's Waste page (its admins always may)
+    dashboard_groups: list[str] = Field(default_factory=list)
 
     @field_validator("role_arn")
     @classmethod

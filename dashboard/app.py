@@ -14,6 +14,7 @@ from core.db import make_engine, session_factory
 from core.registry import import_submodules
 from core.settings import MonitorConfig
 from core.timeutil import utcnow
+from dashboard.actions_port import ACTIONS_EXTENSION, Act
 from dashboard.advisor_port import ADVISOR_EXTENSION, AdvisorFactory
 from dashboard.audit import install_audit
 from dashboard.auth import AuthSettings, auth_from_env, install_auth
@@ -87,11 +88,14 @@ def create_app(
     auth: AuthSettings | None = None,
     clock: Callable[[], datetime] = utcnow,
     advisor: AdvisorFactory | None = None,
+    act: Act | None = None,
 ) -> dash.Dash:
     """The dashboard over the database at ``database_url``; auth from the environment unless given.
 
     ``advisor`` makes the hosting advisor for the Advisor page (monitor wires ``advisor.Advisor``
-    in: the dashboard imports core only); without it the page says it is not available.
+    in: the dashboard imports core only); without it the page says it is not available. ``act``
+    performs an action from the Waste page (monitor wires the actions engine); without it, or for
+    a viewer who may not act, the page shows no way to act.
     """
     auth = auth_from_env() if auth is None else auth
     app = dash.Dash(
@@ -106,6 +110,7 @@ def create_app(
         on_error=on_callback_error,  # a lost database: one log line and a message, no traceback
     )
     app.server.extensions[ADVISOR_EXTENSION] = advisor
+    app.server.extensions[ACTIONS_EXTENSION] = act
     sessions = session_factory(make_engine(database_url))
     app.server.extensions[EXTENSION] = DashboardContext(sessions, config, clock)
     import_submodules("dashboard.pages")  # each page module registers itself

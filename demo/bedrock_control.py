@@ -6,7 +6,9 @@ deployments (GET /model-customization/custom-model-deployments) and batch infere
 (GET /model-invocation-jobs). While ``bedrock_control_plane(state)`` is active, the in-process
 moto server answers those from ``state`` (paged by ``nextToken``, times in ISO 8601), answers
 ListTagsForResource for the state's resources, and answers AccessDeniedException in the state's
-denied regions. ``add_*`` build entries in the shape AWS lists them.
+denied regions. ``add_*`` build entries in the shape AWS lists them. Provisioned Throughput can
+also be read, created and deleted (Get/Create/DeleteProvisionedModelThroughput), as the actions
+do; a created one gets a new ARN, as on AWS.
 """
 
 from __future__ import annotations
@@ -100,6 +102,40 @@ class BedrockControlState:
             e for e in self.provisioned.get(region, []) if e["provisionedModelArn"] != arn
         ]
         self.tags.pop(arn, None)
+
+    def find_provisioned(self, region: str, identifier: str) -> dict[str, Any] | None:
+        """The PT of that ARN or name in ``region``, None if there is none."""
+        for entry in self.provisioned.get(region, []):
+            if identifier in (entry["provisionedModelArn"], entry["provisionedModelName"]):
+                return entry
+        return None
+
+    def create_provisioned(
+        self,
+        region: str,
+        name: str,
+        model_arn: str,
+        units: int,
+        created: datetime,
+        *,
+        tags: dict[str, str] | None = None,
+        account: str = ACCOUNT,
+    ) -> str:
+        """A no-commitment PT as CreateProvisionedModelThroughput makes it (a fresh ARN); its ARN."""
+        arn = f"arn:aws:bedrock:{region}:{account}:provisioned-model/{_digest(f'{name}@{iso(created)}', 12)}"
+        entry = {
+            "provisionedModelName": name,
+            "provisionedModelArn": arn,
+            "modelArn": model_arn,
+            "desiredModelArn": model_arn,
+            "foundationModelArn": model_arn,
+            "modelUnits": units,
+            "desiredModelUnits": units,
+            "status": "InService",
+            "creationTime": iso(created),
+            "lastModifiedTime": iso(created),
+        }
+        return self._add("provisioned", region, entry, tags, arn)
 
     def add_imported(
         self,
@@ -208,12 +244,74 @@ def answer_list(
     """One page of a List operation (pure)."""
     collection, key = LISTS[operation]
     entries = [e for e in getattr(state, collection).get(region, []) if _within(e, params)]
+    if params.get("nameContains"):
+        # ListProvisionedModelThroughputs' name filter
+        entries = [
+            e for e in entries if params["nameContains"] in e.get("provisionedModelName", "")
+        ]
     start = int(params.get("nextToken") or 0)
     size = int(params.get("maxResults") or state.page_size)
     page: dict[str, Any] = {key: entries[start : start + size]}
     if start + size < len(entries):
         page["nextToken"] = str(start + size)
     return page
+
+
+def _not_found(identifier: str) -> tuple[str, dict[str, Any]]:
+    body = json.dumps({"message": f"Provisioned model {identifier} not found"})
+    return body, {"status": 404, "x-amzn-errortype": "ResourceNotFoundException"}
+
+
+def provisioned_handlers(state: BedrockControlState) -> dict[str, Any]:
+    """moto handlers of Get/Create/DeleteProvisionedModelThroughput answering from ``state``."""
+    from urllib.parse import unquote
+
+    def identifier(self: Any) -> str:
+        return unquote(self.path.rstrip("/").rpartition("/")[2])
+
+    def get(self: Any) -> Any:
+        if self.region in state.denied_regions:
+            return _denied(self.region)
+        entry = state.find_provisioned(self.region, identifier(self))
+        return json.dumps(entry) if entry is not None else _not_found(identifier(self))
+
+    def delete(self: Any) -> Any:
+        if self.region in state.denied_regions:
+            return _denied(self.region)
+        entry = state.find_provisioned(self.region, identifier(self))
+        if entry is None:
+            return _not_found(identifier(self))
+        state.remove_provisioned(self.region, entry["provisionedModelArn"])
+        return "{}"
+
+    def create(self: Any) -> Any:
+        if self.region in state.denied_regions:
+            return _denied(self.region)
+        body = json.loads(self.body)
+        name = body["provisionedModelName"]
+        if state.find_provisioned(self.region, name) is not None:
+            message = json.dumps({"message": f"Provisioned model {name} already exists"})
+            return message, {"status": 409, "x-amzn-errortype": "ResourceInUseException"}
+        model = body["modelId"]
+        if not model.startswith("arn:"):
+            model = f"arn:aws:bedrock:{self.region}::foundation-model/{model}"
+        tags = {tag["key"]: tag["value"] for tag in body.get("tags", [])}
+        arn = state.create_provisioned(
+            self.region,
+            name,
+            model,
+            int(body["modelUnits"]),
+            datetime.now(UTC),
+            tags=tags,
+            account=self.current_account,
+        )
+        return 201, {}, json.dumps({"provisionedModelArn": arn})
+
+    return {
+        "get_provisioned_model_throughput": get,
+        "delete_provisioned_model_throughput": delete,
+        "create_provisioned_model_throughput": create,
+    }
 
 
 @contextmanager
@@ -250,6 +348,9 @@ def bedrock_control_plane(state: BedrockControlState) -> Iterator[BedrockControl
             return _denied(self.region)
         return saved["list_custom_models"](self)  # type: ignore[misc]
 
+    for operation, handler in provisioned_handlers(state).items():
+        saved.setdefault(operation, BedrockResponse.__dict__.get(operation))
+        setattr(BedrockResponse, operation, handler)
     for operation in LISTS:
         setattr(BedrockResponse, operation, lister(operation))
     BedrockResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]

@@ -1,6 +1,7 @@
 """SageMaker inference components in the AWS stand-in: moto 5 has none, so while
 ``inference_components`` is active the in-process moto answers CreateInferenceComponent,
-ListInferenceComponents and DescribeInferenceComponent in AWS's shapes, and accepts the
+ListInferenceComponents, DescribeInferenceComponent and UpdateInferenceComponentRuntimeConfig
+(a copy count, as scale-to-zero sets it) in AWS's shapes, and accepts the
 endpoint configs that host them (a variant with an instance type and no model).
 
 Their invocations are put into AWS/SageMaker per ``InferenceComponentName``, as AWS publishes
@@ -92,6 +93,19 @@ def _describe(self: Any) -> Any:
     return ActionResult(component)
 
 
+def _update_runtime(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.sagemaker.exceptions import ValidationError
+
+    name = self._get_param("InferenceComponentName")
+    component = _components(self.sagemaker_backend).get(name)
+    if component is None:
+        raise ValidationError(message=f"Could not find inference component '{name}'.")
+    copies = int((self._get_param("DesiredRuntimeConfig") or {}).get("CopyCount", 0))
+    component["RuntimeConfig"] = {"DesiredCopyCount": copies, "CurrentCopyCount": copies}
+    return ActionResult({"InferenceComponentArn": component["InferenceComponentArn"]})
+
+
 @contextmanager
 def inference_components() -> Iterator[None]:
     """Serve inference components from the in-process moto while active."""
@@ -108,6 +122,7 @@ def inference_components() -> Iterator[None]:
         "create_inference_component": _create,
         "list_inference_components": _list,
         "describe_inference_component": _describe,
+        "update_inference_component_runtime_config": _update_runtime,
     }
     SageMakerModelBackend.validate_production_variants = validate  # type: ignore[method-assign]
     for name, method in added.items():

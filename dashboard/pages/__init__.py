@@ -121,14 +121,18 @@ def add_filtered_page(
     order: int,
     path: str | None = None,
     check: Check | None = None,
+    callbacks: Callable[[Dash], None] | None = None,
 ) -> None:
     """Register a filtered page named after ``spec``, served at ``path`` (``/<name>`` unless given);
-    ``check`` refuses what the page's own filters cannot mean, as the shared ones are refused."""
+    ``check`` refuses what the page's own filters cannot mean, as the shared ones are refused;
+    ``callbacks`` binds the page's own further callbacks."""
     path = path or f"/{spec.page}"
 
     def register_callbacks(app: Dash) -> None:
         install_url_check(app.server, path, spec, check)
         register_view(app, spec, view)
+        if callbacks is not None:
+            callbacks(app)
 
     pages.add(
         PageEntry(

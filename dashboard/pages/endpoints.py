@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dash import html
+from dash import Dash, html
 
+from dashboard.act_panel import act_panel, allowed_here, register_act_callbacks
 from dashboard.components import (
     card,
     card_row,
@@ -23,6 +24,7 @@ from dashboard.views.endpoints import (
     endpoint_sources_line,
     endpoints_frame,
 )
+from dashboard.views.waste import filtered_waste, waste_as_of
 
 PAGE = "endpoints"
 SPEC = FilterSpec(PAGE)
@@ -42,6 +44,14 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
         frame = endpoints_frame(session, filters, threshold)
         sources = endpoint_sources_line(session, filters)
         hours = endpoint_hours_frame(session, filters)
+        # the idle endpoints, to act on: only asked for whoever may act
+        wasted = (
+            filtered_waste(
+                session, filters, waste_as_of(context, filters), context.idle_thresholds()
+            )
+            if allowed_here(context)
+            else None
+        )
     start, end = filters.window
     # the strip ends at the newest hour that can have been collected
     shown_end = max(start, min(end, context.clock().replace(minute=0, second=0, microsecond=0)))
@@ -83,10 +93,24 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 page_size=25,
                 highlight=[IDLE_ROW],
             ),
+            None
+            if wasted is None
+            else act_panel(PAGE, wasted[wasted["kind"] == "sagemaker_endpoint"], context),
         ]
     )
 
 
+def _act_callbacks(app: Dash) -> None:
+    register_act_callbacks(app, PAGE)
+
+
 add_filtered_page(
-    SPEC, __name__, layout, view, label="Endpoints", title="GenAI cost monitor: endpoints", order=3
+    SPEC,
+    __name__,
+    layout,
+    view,
+    label="Endpoints",
+    title="GenAI cost monitor: endpoints",
+    order=3,
+    callbacks=_act_callbacks,
 )

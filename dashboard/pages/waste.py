@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from dash import dcc, html
+from dash import Dash, dcc, html
 
+from dashboard.act_panel import act_panel, register_act_callbacks
 from dashboard.components import card, card_row, graph_section, table_section, usd
 from dashboard.context import ZERO, DashboardContext
 from dashboard.filters import Filters, FilterSpec
@@ -107,10 +108,22 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
                 columns=SAVED_COLUMNS,
                 page_size=25,
             ),
+            act_panel(PAGE, frame, context),
         ]
     )
 
 
+def _act_callbacks(app: Dash) -> None:
+    register_act_callbacks(app, PAGE)
+
+
 add_filtered_page(
-    SPEC, __name__, layout, view, label="Waste", title="GenAI cost monitor: waste", order=7
+    SPEC,
+    __name__,
+    layout,
+    view,
+    label="Waste",
+    title="GenAI cost monitor: waste",
+    order=7,
+    callbacks=_act_callbacks,
 )

@@ -12,6 +12,7 @@ from monitor.signals import install_early
 install_early()
 
 from monitor.cli import (  # noqa: E402 - after the signal handlers
+    act,
     advise,
     alerts,
     budgets,
@@ -45,6 +46,7 @@ for _command in (
     alerts.alerts_group,
     prices.prices,
     waste.waste,
+    act.act,
 ):
     main.add_command(_command)
 

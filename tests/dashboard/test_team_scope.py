@@ -123,7 +123,11 @@ def callback_payloads(app: Any) -> Iterator[dict[str, Any]]:
                     for spec, value in zip(specs, values, strict=True)
                 ],
                 "changedPropIds": [],
-                "state": [],
+                # the browser sends each State's value too (the Act panel's picks): none picked
+                "state": [
+                    {"id": concrete(spec["id"]), "property": spec["property"], "value": None}
+                    for spec in callback.get("state", [])
+                ],
             }
 
 
