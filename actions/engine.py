@@ -4,7 +4,9 @@ any change), act, and audit every attempt with its outcome and AWS request ids."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -30,13 +32,17 @@ class _Step:
 
 
 def performer(
-    sessions: sessionmaker[Session], clients: ClientFactory, config: ActionsConfig
+    sessions: sessionmaker[Session],
+    clients: ClientFactory,
+    config: ActionsConfig,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Perform:
-    """The engine for one config: ``perform(request) -> result``, every attempt audited."""
+    """The engine for one config: ``perform(request) -> result``, every attempt audited at
+    ``clock()`` (a policy's cycle time, or now)."""
     import_submodules("actions")  # each resource kind's handler registers itself
 
     def perform(request: ActionRequest) -> ActionResult:
-        return _Engine(sessions, clients, config).perform(request)
+        return _Engine(sessions, clients, config, clock).perform(request)
 
     return perform
 
@@ -54,11 +60,16 @@ def latest_snapshot(session: Session, arn: str) -> Snapshot | None:
 
 class _Engine:
     def __init__(
-        self, sessions: sessionmaker[Session], clients: ClientFactory, config: ActionsConfig
+        self,
+        sessions: sessionmaker[Session],
+        clients: ClientFactory,
+        config: ActionsConfig,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.clients = clients
         self.config = config
+        self.clock = clock
 
     def perform(self, request: ActionRequest) -> ActionResult:
         try:
@@ -195,7 +206,7 @@ class _Engine:
         with self.sessions.begin() as session:
             stored = session.get(Snapshot, snapshot.id)
             if stored is not None:
-                stored.restored_at = utcnow()
+                stored.restored_at = self.clock()
         return self._audit(request, resource, outcome, line, plan, snapshot.id, aws)
 
     def _failed(
@@ -227,7 +238,7 @@ class _Engine:
                     account_id=resource.account_id,
                     region=resource.region,
                     team=resource.team,
-                    taken_at=utcnow(),
+                    taken_at=self.clock(),
                     document=document,
                     hourly_usd=handler.hourly_usd(session, resource),
                     restored_at=None,
@@ -256,7 +267,7 @@ class _Engine:
         request_ids = tuple(aws.request_ids) if aws is not None else ()
         with self.sessions.begin() as session:
             row = ActionAudit(
-                at=utcnow(),
+                at=self.clock(),
                 actor=request.actor,
                 action=request.action,
                 kind=resource.kind,

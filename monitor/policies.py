@@ -25,13 +25,18 @@ CLAIM_HISTORY = timedelta(days=7)
 
 
 def engine_performer(
-    sessions: sessionmaker[Session], clients: object, config: MonitorConfig
+    sessions: sessionmaker[Session],
+    clients: object,
+    config: MonitorConfig,
+    clock: Callable[[], datetime] | None = None,
 ) -> Perform:
-    """The real engine (``actions.engine.performer``), imported on first use: `run` without
-    actions enabled never loads it."""
+    """The real engine (``actions.engine.performer``) for the config's ``actions``, imported on
+    first use: `run` without actions enabled never loads it."""
     module = importlib.import_module("actions.engine")
     performer: Callable[..., Perform] = module.performer
-    return performer(sessions, clients, config)
+    if clock is None:
+        return performer(sessions, clients, config.actions)
+    return performer(sessions, clients, config.actions, clock=clock)
 
 
 class LazyPerform:
