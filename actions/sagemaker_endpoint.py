@@ -125,7 +125,10 @@ class SageMakerEndpoint:
                 "endpoint_id": row.id,
                 "endpoint_type": row.endpoint_type,
                 "config": row.endpoint_config_name,
-                "variants": [v.get("name") or v.get("VariantName") for v in row.variants or []],
+                "variants": [
+                    v.get("variant_name") or v.get("VariantName") or v.get("name")
+                    for v in row.variants or []
+                ],
                 "components": [c.get("name") for c in row.inference_components or []],
                 "hourly_usd": str(rate) if rate is not None else None,
             },

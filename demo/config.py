@@ -96,4 +96,18 @@ notifiers:
   {LOG_CHANNEL}: {{type: log}}
 # under-used: 800 calls an instance-hour, so the classifier's 3 instances are 2 too many
 waste: {{window: 7d, endpoint_invocations_per_instance_hour: 800, provisioned_busy_share: 0.5}}
+# the demo acts on waste through the stand-in: research's idle endpoints are stopped after a
+# notice, search's dev endpoints are off outside office hours (the Waste page shows the savings)
+actions:
+  enabled: true
+  role_arn: "arn:aws:iam::{{account}}:role/GenAIMonitorActions"
+  dashboard_groups: [platform-admins]
+  policies:
+    - {{kind: auto_stop, teams: [research], resources: ["research-llm-*"], after: 72h, notice: 12h}}
+    - kind: schedule
+      teams: [search]
+      resources: ["dev-*"]
+      stop: "0 20 * * 1-5"
+      start: "0 8 * * 1-5"
+      timezone: Europe/Berlin
 """

@@ -256,6 +256,8 @@ ENDPOINTS = (
     DemoEndpoint(
         "platform-gateway-llm", "us-west-2", "platform", "ml.g4dn.4xlarge", 1, 10, 120, idle_hours=5
     ),
+    # stopped nights and weekends by the demo's `schedule` policy (actions.policies)
+    DemoEndpoint("dev-search-sandbox", "us-east-1", "search", "ml.g4dn.xlarge", 1, 40, 12),
 )
 SERVERLESS_MEMORY_MB = 4096
 SERVERLESS_SECONDS_PER_INVOCATION = Decimal("1.2")  # the ModelLatency each call reports

@@ -32,6 +32,7 @@ from demo.generate import generate, history_start
 from demo.seed import seed_endpoints, seed_metrics
 from demo.standins import local_aws
 from demo.world import DEFAULT_DAYS
+from monitor.demo_actions import act_over_history
 
 if TYPE_CHECKING:
     from monitor.context import AppContext
@@ -177,6 +178,8 @@ def build_demo(
         lap("seed")
         app = AppContext(EnvSettings(database_url, config_path, config_path_explicit=True))
         collected = collect_and_evaluate(app, clock, progress, lap)
+        act_over_history(app, now, progress)
+        lap("actions")
     app.engine.dispose()
     return DemoResult(
         database_url,
