@@ -315,7 +315,9 @@ class Service:
 
         if self._perform is None:
             self._perform = LazyPerform(
-                partial(engine_performer, self.sessions, self.app.clients, self.config)
+                partial(
+                    engine_performer, self.sessions, self.app.clients, self.config, clock=self.clock
+                )
             )
         interval = self._specs_by_id[ACTIONS_JOB].interval
         now = self.clock()

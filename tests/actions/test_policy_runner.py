@@ -281,7 +281,7 @@ def test_run_wires_the_policies_as_its_actions_job(world, database_url, tmp_path
     )
     built = []
 
-    def stand_in(sessions_, clients, config):
+    def stand_in(sessions_, clients, config, clock=None):
         built.append(config.actions.enabled)
         return engine
 
