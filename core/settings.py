@@ -17,8 +17,6 @@ from typing import Annotated, Any, Literal, Self, Union
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     create_model,
@@ -33,7 +31,9 @@ from core.chargeback_settings import ChargebackConfig, check_chargeback_teams
 from core.config_checks import check_routes, check_team_names, check_unique
 from core.config_env import MissingVariable, substitute_env
 from core.config_errors import describe_validation_error
-from core.timeutil import parse_duration
+from core.config_types import Duration as Duration
+from core.config_types import Number as Number
+from core.config_types import Strict as _Strict
 
 DEFAULT_DATABASE_URL = "sqlite:///genai-monitor.db"
 DEFAULT_CONFIG_PATH = "genai-monitor.yaml"
@@ -48,31 +48,6 @@ UNATTRIBUTED = "unattributed"
 
 class ConfigError(Exception):
     """The config file is missing, unreadable or invalid."""
-
-
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"expected a duration like 90m, 24h or 7d, got {value!r}")
-    return parse_duration(value)
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, bool):  # YAML's true would otherwise be a budget of 1.0
-        raise ValueError(f"expected a number, not {str(value).lower()}")
-    return value
-
-
-# a number in the config: a boolean is refused, and (with allow_inf_nan off) so are .inf and .nan
-Number = Annotated[float, BeforeValidator(_number)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class AccountConfig(_Strict):
