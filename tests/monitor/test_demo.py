@@ -28,11 +28,13 @@ from core.models import (
 from core.queries.batch import batch_jobs
 from core.queries.costs import bedrock_reconciliation
 from core.queries.model_reconciliation import model_reconciliation
-from core.queries.savings import saved_by_team
+from core.queries.savings import saved_by_team, stopped_intervals
 from core.queries.waste import under_use, waste_rows
 from core.queries.waste_provisioned import provisioned_waste
 from core.queries.waste_row import WasteScope
 from core.settings import parse_config
+from dashboard.filters import parse_filters
+from dashboard.views.waste import saved_frame
 from demo.genai_seed import MANTLE_MODEL
 from demo.world import ACCOUNT, MODELS, TEAMS
 from monitor import demo as demo_module
@@ -194,6 +196,32 @@ def test_the_policies_stopped_and_restored_with_snapshots_and_the_savings_add_up
     assert "research-llm-eval" not in live
     names = {row.name for row in rows}
     assert "research-llm-eval" not in names and "research-instant-pt" in names
+
+
+def test_the_waste_page_shows_what_the_stopped_endpoints_saved(built):
+    result, _ = built
+    engine = make_engine(result.database_url)
+    try:
+        with session_factory(engine)() as session:
+            saved = saved_frame(session, parse_filters({}, NOW.date()), NOW)
+            intervals = stopped_intervals(session, NOW)
+    finally:
+        engine.dispose()
+    rows = {row["name"]: row for row in saved.to_dict("records")}
+    assert set(rows) == {"research-llm-eval", "dev-search-sandbox"}
+    assert (rows["research-llm-eval"]["team"], rows["research-llm-eval"]["stopped_now"]) == (
+        "research",
+        "yes",
+    )
+    assert (rows["dev-search-sandbox"]["team"], rows["dev-search-sandbox"]["stopped_now"]) == (
+        "search",
+        "no",  # restored at 08:00 Berlin this morning
+    )
+    # the dev endpoint: three nights of 12 hours (19:00 to 07:00 UTC in March)
+    assert rows["dev-search-sandbox"]["hours_stopped"] == Decimal(36)
+    for name, row in rows.items():
+        mine = [i for i in intervals if i.name == name]
+        assert row["saved_usd"] == sum(i.saved_usd for i in mine).quantize(Decimal("0.01"))
 
 
 def test_every_kind_of_waste_is_on_the_waste_page_and_in_the_waste_command(built, monkeypatch):
