@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.notifiers.email import EmailNotifier, smtp_send
+from core.queries.waste import UnderUse
 from core.settings import MonitorConfig
 from core.timeutil import EARLIEST_DAY
 from dashboard.digest import render_weekly_html, render_weekly_text
@@ -40,10 +41,12 @@ def weekly_digest(
     monday: date,
     now: datetime,
     min_idle: Mapping[str, timedelta] | None = None,
+    under: UnderUse | None = None,
 ) -> tuple[WeeklyData, str, str]:
-    """The week's data and its digest as HTML and as plain text (``min_idle``: each waste kind's idle threshold)."""
+    """The week's data and its digest as HTML and as plain text (``min_idle``: each waste kind's
+    idle threshold; ``under``: what makes a busy resource under-used)."""
     with sessions() as session:
-        data = weekly_data(session, monday, now, min_idle=min_idle)
+        data = weekly_data(session, monday, now, min_idle=min_idle, under=under)
     return data, render_weekly_html(data, now), render_weekly_text(data)
 
 

@@ -79,6 +79,7 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
             filters.account_list(),
             filters.region_list(),
             context.idle_thresholds(),
+            context.under_use(),
         )
     return render(data)
 

@@ -15,7 +15,7 @@ from core.queries.bedrock import bedrock_slices
 from core.queries.budgets import budget_use
 from core.queries.costs import spend_totals
 from core.queries.savings import saved_in_month
-from core.queries.waste import WasteScope, waste_rows
+from core.queries.waste import UnderUse, WasteScope, waste_rows
 from dashboard.context import ZERO, cents
 from dashboard.filters import day_start
 from dashboard.views.alerts import alerts_frame
@@ -146,6 +146,7 @@ def weekly_data(
     accounts: list[str] | None = None,
     regions: list[str] | None = None,
     min_idle: Mapping[str, timedelta] | None = None,
+    under: UnderUse | None = None,
 ) -> WeeklyData:
     """The week starting ``week_start`` (to date, if it is the current one) against the same span a week before.
 
@@ -177,7 +178,9 @@ def weekly_data(
     team_frame = compare_frame(spend_now, spend_before, "team")
     model_frame = compare_frame(model_costs(timedelta(0)), model_costs(week), "model")
     opened = alert_rows(session, None, hours_start, day_start(end), teams)
-    scope = WasteScope(hours_end, teams, accounts, regions, min_idle or {})
+    scope = WasteScope(
+        hours_end, teams, accounts, regions, min_idle or {}, under_use=under or UnderUse()
+    )
     month_first = (end - timedelta(days=1)).replace(day=1)
     month_spent = spend_totals(session, month_first, end, "team", teams, accounts)
     month = f"{month_first:%Y-%m}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from core.queries.waste import idle_thresholds
+from core.queries.waste import idle_thresholds, under_use
 from core.timeutil import utcnow
 from monitor.cli.base import BadConfig, Failure, app_of
 
@@ -53,7 +53,9 @@ def report_weekly(ctx: click.Context, week: str | None, path: str | None, send: 
     if send and not targets:
         raise BadConfig("--email needs an `email` notifier under notifiers in the config")
     thresholds = idle_thresholds(app.config.alerts.rules)
-    data, html, text = weekly_digest(app.database(), monday, utcnow(), thresholds)
+    data, html, text = weekly_digest(
+        app.database(), monday, utcnow(), thresholds, under_use(app.config)
+    )
     _write(html, f"{data.week} digest", path, send)
     sent, failed = email_digest(targets, data.week, html, text)
     for recipients in sent:

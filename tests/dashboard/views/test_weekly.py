@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import BedrockUsageHourly
+from core.queries.waste import UnderUse
 from dashboard.figures import week_compare_figure
 from dashboard.views.weekly import compare_frame, iso_week, movers_frame, week_monday, weekly_data
 from demo import small as world
@@ -91,6 +92,13 @@ def test_weekly_data_lists_the_costliest_idle_resources_as_of_the_week(seeded):
         )
         # the week before ended (Sunday midnight) before the endpoint fell silent
         before = weekly_data(session, monday - timedelta(days=7), world.NOW)
+        # the config's `waste` section: an instance carries 2 calls an hour, so 3 need both
+        strict = weekly_data(
+            session,
+            monday - timedelta(days=7),
+            world.NOW,
+            under=UnderUse(invocations_per_instance_hour=2),
+        )
     assert list(now.waste["name"]) == ["support-idle-llm"]
     assert list(now.waste["monthly_usd"]) == [Decimal("2211.90")]
     assert search.waste.empty
@@ -100,3 +108,4 @@ def test_weekly_data_lists_the_costliest_idle_resources_as_of_the_week(seeded):
         assert list(zip(under.waste["kind"], under.waste["name"], strict=True)) == [
             ("sagemaker_endpoint_underused", "support-idle-llm")
         ]
+    assert strict.waste.empty
