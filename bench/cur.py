@@ -17,7 +17,7 @@ Done when (issue #15): peak(large) <= 1.2 x peak(small), and the engine's speed 
 export (its download from S3 included) >= 0.5 x DuckDB's own.
 
 Usage: python bench/cur.py [--gb 5] [--small-mb 50] [--dir /tmp/genai-bench-cur]
-       [--memory-limit 128MB] [--threads 1] [--rounds 3]
+       [--memory-limit 64MB] [--threads 2] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -296,8 +296,8 @@ def main() -> None:
     parser.add_argument("--gb", type=float, default=5.0, help="the large export, GB uncompressed")
     parser.add_argument("--small-mb", type=float, default=50.0, help="the small export, MB")
     parser.add_argument("--dir", default="/tmp/genai-bench-cur", help="where the files are built")
-    parser.add_argument("--memory-limit", default="128MB", help="the engine's cur.memory_limit")
-    parser.add_argument("--threads", type=int, default=1, help="the engine's cur.threads")
+    parser.add_argument("--memory-limit", default="64MB", help="the engine's cur.memory_limit")
+    parser.add_argument("--threads", type=int, default=2, help="the engine's cur.threads")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs of each side")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -121,6 +121,8 @@ class LocalEngine:
         )
         # usage start dates are UTC: a timestamp-with-zone column must not be cast in local time
         connection.execute("SET TimeZone = 'UTC'")
+        # read a row group's pages as they are needed, not its column chunks at once
+        connection.execute("SET disable_parquet_prefetching = true")
         return connection
 
     def read_period(self, billing_period: str, files: Sequence[ExportObject]) -> PeriodRead:
@@ -185,6 +187,8 @@ class LocalEngine:
         """The partial files re-aggregated one day at a time (a day's groups, not a month's, are
         held at once) into the lines' files; the partials removed."""
         relation = "read_parquet([" + ", ".join(quote(path) for path in partials) + "])"
+        # a day's groups are small whatever the export: the merge may use every core
+        connection.execute(f"SET threads = {max(os.cpu_count() or 1, 1)}")
         days = connection.execute(f"SELECT DISTINCT day FROM {relation} ORDER BY day").fetchall()
         for number, (day,) in enumerate(days):
             output = os.path.join(lines.folder, f"lines-{number:03d}.parquet")

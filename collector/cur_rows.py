@@ -134,12 +134,17 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
 
+_TEXT = [(n, name) for n, name in enumerate(OUTPUT_COLUMNS) if name not in MONEY_FIELDS]
+_MONEY = [(n, name) for n, name in enumerate(OUTPUT_COLUMNS) if name in MONEY_FIELDS]
+
+
 def line_row(values: Sequence[Any], billing_period: str, collected_at: datetime) -> dict[str, Any]:
     """One SELECT row (``OUTPUT_COLUMNS`` order) -> a cost_lines row."""
-    raw = dict(zip(OUTPUT_COLUMNS, values, strict=True))
-    text = {name: str(raw[name] or "") for name in OUTPUT_COLUMNS if name not in MONEY_FIELDS}
-    day = raw["day"]
-    return {
+    if len(values) != len(OUTPUT_COLUMNS):
+        raise ValueError(f"expected {len(OUTPUT_COLUMNS)} columns, got {len(values)}")
+    text = {name: str(values[n] or "") for n, name in _TEXT}
+    day = values[0]
+    row = {
         "day": day.date() if isinstance(day, datetime) else _as_date(day),
         "source": SOURCE,
         "account_id": text["account_id"],
@@ -155,7 +160,10 @@ def line_row(values: Sequence[Any], billing_period: str, collected_at: datetime)
         "model": model_of(text["service"], text["usage_type"]),
         "pricing_unit": text["pricing_unit"] or None,
         "collected_at": collected_at,
-    } | {name: _decimal(raw[name]) for name in MONEY_FIELDS}
+    }
+    for n, name in _MONEY:
+        row[name] = _decimal(values[n])
+    return row
 
 
 def cost_line_rows(

@@ -31,11 +31,12 @@ class CurExportConfig(_Settings):
     # the account that owns the bucket (its configured role is assumed); absent: the first account
     account: str | None = None
     region: str = "us-east-1"  # the bucket's region
-    # DuckDB's limits while aggregating a period: it spills to disk past the memory limit. Each
-    # thread decodes a row group of its own on top of that: more threads, faster, more memory
-    # (bench/cur.py: 128MB and one thread keep a 5 GB export within 1.2x of a 50 MB one's peak)
-    memory_limit: str = "128MB"
-    threads: int = Field(default=1, ge=1)
+    # DuckDB's limits while aggregating a data file: it spills to disk past the memory limit, and
+    # each thread decodes a row group of its own on top of it (the day-by-day merge of the files'
+    # partial results uses every core: its state is one day's groups). bench/cur.py: 64MB and two
+    # threads keep a 5 GB export within 1.2x of a 50 MB one's peak, at 0.66x DuckDB's own speed
+    memory_limit: str = "64MB"
+    threads: int = Field(default=2, ge=1)
     # periods older than this many months are left as loaded (AWS restates the last few only)
     months: int = Field(default=13, ge=1)
 
