@@ -257,7 +257,7 @@ def test_in_a_browser_the_viewer_of_a_is_offered_and_shown_only_a(scoped_app, br
             page.wait_for_selector("#teams-spend")
             page.wait_for_load_state("networkidle")
             # the body's DOM (the head's meta tags echo the address typed, not data)
-            assert not world.leaks(page.inner_html("body"))
+            assert not world.page_leaks(page.inner_html("body"))
             assert world.TEAM_A in page.inner_text("#teams-page")
             assert f"team={world.TEAM_A}" in page.url
             page.click("#teams-team")
@@ -274,6 +274,6 @@ def test_in_a_browser_the_viewer_of_a_is_offered_and_shown_only_a(scoped_app, br
             rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
             assert [row["team"] for row in rows] == [world.TEAM_A]
             assert not world.leaks(path.read_text(encoding="utf-8-sig"))
-            assert not world.leaks(page.inner_html("body"))
+            assert not world.page_leaks(page.inner_html("body"))
     finally:
         context.close()

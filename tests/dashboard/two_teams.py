@@ -3,6 +3,7 @@ team-scoping tests grep for leaks. Team A (alpha-squad) is the viewer's; team B 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -211,6 +212,16 @@ def team_b_tokens() -> list[str]:
 def leaks(text: str) -> list[str]:
     """Team B's tokens found in ``text``."""
     return [token for token in team_b_tokens() if token in text]
+
+
+# a chart's drawing: path data, positions and styles are geometry, whose digits can spell any
+# figure by chance (a path through x=7919.5 is not team B's 7,919 calls); text nodes stay
+GEOMETRY = re.compile(r'\s(?:d|transform|style|x|y|x1|x2|y1|y2|width|height|viewBox)="[^"]*"')
+
+
+def page_leaks(html: str) -> list[str]:
+    """Team B's tokens in a page's DOM, its charts' geometry left out (their labels are kept)."""
+    return leaks(GEOMETRY.sub(" ", html))
 
 
 def overview(teams: list[str]) -> dict[str, Any]:
