@@ -19,6 +19,7 @@ from core.alert_state import AlertState
 from core.claims import Claims
 from core.models import Alert, Notification
 from core.settings import MonitorConfig
+from core.timeutil import utcnow
 
 # how long the claims of past policy cycles are kept for operators to read
 CLAIM_HISTORY = timedelta(days=7)
@@ -28,14 +29,12 @@ def engine_performer(
     sessions: sessionmaker[Session],
     clients: object,
     config: MonitorConfig,
-    clock: Callable[[], datetime] | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Perform:
     """The real engine (``actions.engine.performer``) for the config's ``actions``, imported on
     first use: `run` without actions enabled never loads it."""
     module = importlib.import_module("actions.engine")
     performer: Callable[..., Perform] = module.performer
-    if clock is None:
-        return performer(sessions, clients, config.actions)
     return performer(sessions, clients, config.actions, clock=clock)
 
 

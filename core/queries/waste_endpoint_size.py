@@ -24,10 +24,8 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from core.models import Endpoint, EndpointHourly
-from core.queries.endpoints import EndpointSummary, endpoint_summaries
-from core.queries.waste_endpoints import DEFAULT_FOR as IDLE_FOR
-from core.queries.waste_endpoints import KIND as IDLE_KIND
-from core.queries.waste_endpoints import endpoint_arn
+from core.queries.endpoints import EndpointSummary
+from core.queries.waste_endpoints import endpoint_arn, idle_threshold_hours, live_endpoints
 from core.queries.waste_row import WasteRow, WasteScope, hours_between, per_month
 
 KIND = "sagemaker_endpoint_underused"
@@ -107,17 +105,10 @@ def instance_rate(hours: list[_Hour]) -> Decimal | None:
 
 def _candidates(session: Session, scope: WasteScope, start: datetime) -> list[EndpointSummary]:
     """Live real-time endpoints in service with 2+ instances, older than the window, not idle."""
-    idle_hours = Decimal(int(scope.threshold(IDLE_KIND, IDLE_FOR).total_seconds())) / 3600
+    idle_hours = idle_threshold_hours(scope)
     return [
         summary
-        for summary in endpoint_summaries(
-            session,
-            end=scope.at,
-            teams=scope.teams,
-            accounts=scope.accounts,
-            regions=scope.regions,
-            include_deleted=False,
-        )
+        for summary in live_endpoints(session, scope)
         if summary.status == "InService"
         and summary.endpoint_type == "real-time"
         and summary.instance_count >= 2

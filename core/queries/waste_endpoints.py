@@ -89,19 +89,29 @@ def _row(summary: EndpointSummary, arn: str | None, rate: Decimal | None, at: da
     )
 
 
+def idle_threshold_hours(scope: WasteScope) -> Decimal:
+    """The hours without a call after which an endpoint is idle, in this scope."""
+    return Decimal(int(scope.threshold(KIND, DEFAULT_FOR).total_seconds())) / 3600
+
+
+def live_endpoints(session: Session, scope: WasteScope) -> list[EndpointSummary]:
+    """The endpoints alive at ``scope.at`` in the scope's teams, accounts and regions."""
+    return endpoint_summaries(
+        session,
+        end=scope.at,
+        teams=scope.teams,
+        accounts=scope.accounts,
+        regions=scope.regions,
+        include_deleted=False,
+    )
+
+
 def idle_endpoint_waste(session: Session, scope: WasteScope) -> list[WasteRow]:
     """Every live endpoint in service, billing while idle, idle for at least its threshold at ``scope.at``."""
-    threshold = Decimal(int(scope.threshold(KIND, DEFAULT_FOR).total_seconds())) / 3600
+    threshold = idle_threshold_hours(scope)
     idle = [
         summary
-        for summary in endpoint_summaries(
-            session,
-            end=scope.at,
-            teams=scope.teams,
-            accounts=scope.accounts,
-            regions=scope.regions,
-            include_deleted=False,
-        )
+        for summary in live_endpoints(session, scope)
         if summary.status == "InService" and summary.idle_for(threshold)
     ]
     if not idle:
