@@ -434,9 +434,8 @@ class CurObject(Base):
     __table_args__ = (Index("ix_cur_objects_bucket_billing_period", "bucket", "billing_period"),)
 
 
-# Bedrock's other billed kinds live in their own module (the file-size rule); importing them here
-# puts them on the one metadata Alembic and the tests read.
-# the tables of the vector stores and inference components live in their own module
+# Other tables live in their own modules (the file-size rule); importing them here puts them on
+# the one metadata Alembic and the tests read.
 from core import models_vector as _models_vector  # noqa: E402,F401  (registers them on Base)
 from core.models_actions import ActionAudit as ActionAudit  # noqa: E402
 from core.models_actions import ActionNotice as ActionNotice  # noqa: E402
@@ -447,3 +446,5 @@ from core.models_bedrock import ProvisionedThroughput as ProvisionedThroughput  
 from core.models_bedrock import (  # noqa: E402
     ProvisionedThroughputHourly as ProvisionedThroughputHourly,
 )
+from core.models_principals import InvocationLogCursor as InvocationLogCursor  # noqa: E402
+from core.models_principals import PrincipalUsageHourly as PrincipalUsageHourly  # noqa: E402

@@ -88,6 +88,12 @@ class AttributionConfig(_Strict):
     discover_inference_profiles: bool = True
     # application inference profile id -> team, or -> {team, model}
     inference_profiles: dict[str, ProfileMapping] = Field(default_factory=dict)
+    # IAM principal tags that name the team (Cost Explorer/CUR keys `iamPrincipal/<key>`)
+    principal_tag_keys: list[str] = Field(default_factory=list)
+    # principal ARN pattern (shell-style) -> team, in order: the first match wins
+    principals: dict[str, str] = Field(default_factory=dict)
+    # invocation-log requestMetadata keys kept per principal-hour (e.g. project, user)
+    request_metadata_keys: list[str] = Field(default_factory=list)
 
     @field_validator("inference_profiles", mode="before")
     @classmethod
