@@ -147,7 +147,20 @@ class SourceConfig(_Strict):
 
 
 class CollectionConfig(_Strict):
-    """`collection`: one field per registered source (see :func:`config_model`)."""
+    """`collection`: one field per registered source (see :func:`config_model`), and how the
+    targets are collected: workers, AWS retry mode and rate limits."""
+
+    # targets collected at once by one process (`run` and `collect`); None: min(8, 4 x cores)
+    workers: int | None = Field(default=None, ge=1, le=256, strict=True)
+    retry_mode: Literal["adaptive", "standard"] = "adaptive"
+    # calls per second per (account, region) by `service` or `service:Operation`, over the
+    # defaults of core.rate_limit; 0 lifts a limit
+    rate_limits: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+
+    @property
+    def worker_count(self) -> int:
+        """The configured workers, else as many as the machine's cores keep busy (at most 8)."""
+        return self.workers or min(8, 4 * (os.cpu_count() or 1))
 
     def source(self, name: str) -> SourceConfig:
         """The settings of the source named ``name``."""

@@ -101,7 +101,10 @@ def _collect(
     sources = app.sources()
     chosen = list(sources) if source == "all" else [source]
     targets = app.targets()
-    runner = Runner(sessions, app.clients.counter, stop=stop)
+    # `collection.workers` targets at once; each target's windows in order, one at a time
+    runner = Runner(
+        sessions, app.clients.counter, stop=stop, workers=app.config.collection.worker_count
+    )
     results = []
     for name in chosen:
         if stop.is_set():
