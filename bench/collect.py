@@ -4,7 +4,8 @@ A local AWS stand-in (moto's server in its own process, with the demo's stand-in
 latency to every request; an organisation of ACCOUNTS x REGIONS targets (200 by default), each
 region with MODELS Bedrock models reporting every token/invocation metric (the series a busy
 account has). One incremental cycle of the `bedrock` source, each case in a fresh process on a
-fresh Postgres database:
+fresh Postgres database, every target's client made beforehand (as in a `run` process past its
+first cycles):
 
 1. sequential (1 worker) vs concurrent (`collection.workers` 16): the speed-up, the ideal
    (min(workers, targets): every target has its own (account, region) rate buckets, so the rate
@@ -151,6 +152,15 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def warm(app: Any, source: Any) -> list[Any]:
+    """The source's targets, each with its CloudWatch client made, as a `run` process has them
+    after its first cycles (making a client costs tens of milliseconds of CPU)."""
+    targets: list[Any] = source.targets(app.targets())
+    for target in targets:
+        app.clients.client("cloudwatch", target)
+    return targets
+
+
 def case_cycle(database_url: str, config: str) -> dict[str, Any]:
     """One cycle of `bedrock` over every target with the runner (`collect`'s path)."""
     from collector.runner import Runner
@@ -161,9 +171,10 @@ def case_cycle(database_url: str, config: str) -> dict[str, Any]:
     sessions = app.database()
     source = app.sources()["bedrock"]
     runner = Runner(sessions, app.clients.counter, workers=app.config.collection.worker_count)
+    targets = warm(app, source)
     base = rss_mib()
     started = time.perf_counter()
-    plans = runner.plan(source, source.targets(app.targets()))
+    plans = runner.plan(source, targets)
     result = runner.run(source, plans)
     seconds = time.perf_counter() - started
     return {
@@ -196,6 +207,7 @@ def case_replica(database_url: str, config: str, start_at: float) -> dict[str, A
         return original(source, target, claim)
 
     service._collect_target = counted  # type: ignore[method-assign]  # noqa: SLF001
+    warm(app, service.sources["bedrock"])
     time.sleep(max(0.0, start_at - time.time()))
     started = time.time()
     outcome = service.collect("bedrock")

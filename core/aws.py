@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections import Counter
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
+from botocore.utils import parse_timestamp
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -127,6 +129,34 @@ def translated_errors(service: str, operation: str) -> Iterator[None]:
         raise classify(exc, service, operation) from exc
 
 
+def fast_timestamp(value: Any) -> datetime:
+    """botocore's timestamp parsing for the common shapes, without dateutil: epoch seconds (as
+    UTC) and ISO 8601; anything else (RFC 822) goes to botocore's own parser. A GetMetricData
+    answer carries a timestamp per datapoint, and dateutil spent a fifth of a cycle's CPU on them.
+    """
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    parsed: datetime = parse_timestamp(value)
+    return parsed
+
+
+def _parse_fast(session: botocore.session.Session) -> None:
+    """Make the clients of ``session`` parse timestamps with :func:`fast_timestamp`."""
+    session.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=fast_timestamp
+    )
+
+
 class ApiCallCounter:
     """Counts AWS API calls per ``service:Operation`` (one per call, however many retries), in
     all and per thread (a target's calls, while workers collect other targets alongside)."""
@@ -202,6 +232,7 @@ class ClientFactory:
         limiter: RateLimiter | None = None,
     ) -> None:
         self._session = session or boto3.Session()
+        _parse_fast(self._session._session)  # noqa: SLF001 - boto3's botocore session
         self.counter = counter or ApiCallCounter()
         if max_attempts is None:
             # honour botocore's own variable: an explicit retries config would otherwise override it
@@ -297,6 +328,7 @@ class ClientFactory:
             }
 
         core_session = botocore.session.get_session()
+        _parse_fast(core_session)
         core_session._credentials = DeferredRefreshableCredentials(  # noqa: SLF001 - botocore's documented pattern
             refresh_using=fetch, method="sts-assume-role"
         )
