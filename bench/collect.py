@@ -147,6 +147,15 @@ collection:
 # --- the cases, each in a fresh process ---
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user and system) of this process, or of another one from /proc."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib() -> float:
     """This process's peak resident memory so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -173,12 +182,14 @@ def case_cycle(database_url: str, config: str) -> dict[str, Any]:
     runner = Runner(sessions, app.clients.counter, workers=app.config.collection.worker_count)
     targets = warm(app, source)
     base = rss_mib()
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     plans = runner.plan(source, targets)
     result = runner.run(source, plans)
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        "cpu": cpu_seconds() - cpu_before,
         "targets": len(plans),
         "windows": sum(len(plan.windows) for plan in plans),
         "failed": len(result.failed),
@@ -262,11 +273,13 @@ def answer(process: subprocess.Popen[str]) -> dict[str, Any]:
     return result
 
 
-def run_cycle(admin: Any, config: Path) -> tuple[dict[str, Any], int]:
+def run_cycle(admin: Any, config: Path, standin: int) -> tuple[dict[str, Any], int]:
     """One cycle in a fresh process on a fresh database; the answer and the windows recorded."""
     url = scratch_database(admin)
     try:
+        standin_before = cpu_seconds(standin)
         result = answer(child("--case", "cycle", url, str(config)))
+        result["standin_cpu"] = cpu_seconds(standin) - standin_before
         result["recorded"] = recorded_windows(url)
     finally:
         drop_database(admin, url)
@@ -360,8 +373,8 @@ def main() -> None:
             configs[name] = folder / f"{name}.yaml"
             configs[name].write_text(config_text(accounts, regions, workers))
 
-        sequential, _ = run_cycle(admin, configs["sequential"])
-        concurrent, _ = run_cycle(admin, configs["concurrent"])
+        sequential, _ = run_cycle(admin, configs["sequential"], process.pid)
+        concurrent, _ = run_cycle(admin, configs["concurrent"], process.pid)
         ideal = min(args.workers, targets)
         speedup = sequential["seconds"] / concurrent["seconds"]
         print("\n1. one cycle, in-process worker pool (Postgres):")
@@ -376,6 +389,20 @@ def main() -> None:
         print(
             f"  speed-up {speedup:.1f}x, ideal {ideal}x (min(workers, targets); the rate limits are per "
             f"(account, region) and do not bind), ratio {speedup / ideal:.2f} (target >= 0.7)"
+        )
+
+        cores = os.cpu_count() or 1
+        for label, r in (("sequential", sequential), ("concurrent", concurrent)):
+            per = 1000 / r["targets"]
+            print(
+                f"  CPU per target, {label}: collector {r['cpu'] * per:.0f} ms, AWS stand-in "
+                f"{r['standin_cpu'] * per:.0f} ms (Postgres not counted); {args.latency_ms:g} ms of "
+                f"latency x {sum(r['calls'].values()) / r['targets']:.0f} calls"
+            )
+        busy = concurrent["cpu"] + concurrent["standin_cpu"]
+        print(
+            f"  the CPU alone bounds the concurrent cycle at {busy / cores:.1f} s on {cores} free "
+            f"cores: a speed-up of at most {sequential['seconds'] / (busy / cores):.1f}x here"
         )
 
         one = run_replicas(admin, configs["concurrent"], 1)
@@ -399,7 +426,7 @@ def main() -> None:
             f"\n3. API calls per cycle: {calls} ({by_op}); the API minimum {minimum}; ratio {calls / minimum:.2f}"
         )
 
-        quarter, _ = run_cycle(admin, configs["quarter"])
+        quarter, _ = run_cycle(admin, configs["quarter"], process.pid)
         print(f"\n4. peak memory per process (max RSS; {args.workers} workers):")
         for r in (quarter, concurrent):
             print(
