@@ -13,13 +13,11 @@ first cycles):
 2. 3 `run` replicas vs 1, each taking the cycle's claims (`Service.collect`, the code `run`
    runs) with its worker pool: the speed-up (target >= 2.5x) and the targets collected twice
    (target 0: from each replica's collected targets; `collector_runs` has one row per window);
-3. API calls per cycle against the minimum the APIs allow (ListMetrics once per namespace,
-   GetMetricData ceil(series / 500) per window);
+3. API calls per cycle against the minimum (ListMetrics once per namespace, GetMetricData once per window);
 4. peak memory (max RSS) per process with a quarter of the targets and with all of them (flat).
 
 Usage: python bench/collect.py [--accounts 40] [--regions 5] [--models 12] [--latency-ms 50]
-Postgres: BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres);
-scratch databases are created and dropped.
+Postgres: BENCH_DATABASE_URL (default: the local `postgres`); scratch databases are made and dropped.
 """
 
 from __future__ import annotations
@@ -273,8 +271,8 @@ def answer(process: subprocess.Popen[str]) -> dict[str, Any]:
     return result
 
 
-def run_cycle(admin: Any, config: Path, standin: int) -> tuple[dict[str, Any], int]:
-    """One cycle in a fresh process on a fresh database; the answer and the windows recorded."""
+def run_cycle(admin: Any, config: Path, standin: int) -> dict[str, Any]:
+    """One cycle in a fresh process on a fresh database: its answer, with the windows recorded."""
     url = scratch_database(admin)
     try:
         standin_before = cpu_seconds(standin)
@@ -283,7 +281,7 @@ def run_cycle(admin: Any, config: Path, standin: int) -> tuple[dict[str, Any], i
         result["recorded"] = recorded_windows(url)
     finally:
         drop_database(admin, url)
-    return result, result["recorded"]
+    return result
 
 
 def recorded_windows(url: str) -> int:
@@ -364,17 +362,15 @@ def main() -> None:
             f"organisation: {args.accounts} accounts x {len(regions)} regions = {targets} targets, "
             f"{series} Bedrock series per target; {args.latency_ms:g} ms added to every AWS request"
         )
-        configs = {}
-        for name, accounts, workers in (
-            ("sequential", args.accounts, 1),
-            ("concurrent", args.accounts, args.workers),
-            ("quarter", max(1, args.accounts // 4), args.workers),
-        ):
-            configs[name] = folder / f"{name}.yaml"
+        quarter_accounts = max(1, args.accounts // 4)
+        cases = {"sequential": (args.accounts, 1), "concurrent": (args.accounts, args.workers)}
+        cases["quarter"] = (quarter_accounts, args.workers)
+        configs = {name: folder / f"{name}.yaml" for name in cases}
+        for name, (accounts, workers) in cases.items():
             configs[name].write_text(config_text(accounts, regions, workers))
 
-        sequential, _ = run_cycle(admin, configs["sequential"], process.pid)
-        concurrent, _ = run_cycle(admin, configs["concurrent"], process.pid)
+        sequential = run_cycle(admin, configs["sequential"], process.pid)
+        concurrent = run_cycle(admin, configs["concurrent"], process.pid)
         ideal = min(args.workers, targets)
         speedup = sequential["seconds"] / concurrent["seconds"]
         print("\n1. one cycle, in-process worker pool (Postgres):")
@@ -426,16 +422,15 @@ def main() -> None:
             f"\n3. API calls per cycle: {calls} ({by_op}); the API minimum {minimum}; ratio {calls / minimum:.2f}"
         )
 
-        quarter, _ = run_cycle(admin, configs["quarter"], process.pid)
-        print(f"\n4. peak memory per process (max RSS; {args.workers} workers):")
+        quarter = run_cycle(admin, configs["quarter"], process.pid)
+        print(f"\n4. peak memory per process (max RSS; {args.workers} workers; target: flat):")
         for r in (quarter, concurrent):
             print(
-                f"  {r['targets']:>4} targets: {r['peak_mib']:6.1f} MiB (after start-up {r['base_mib']:6.1f} MiB)"
+                f"  {r['targets']:>4} targets: {r['peak_mib']:6.1f} MiB; {r['base_mib']:6.1f} MiB once every "
+                f"target's client is made, {r['peak_mib'] - r['base_mib']:5.1f} MiB more in the cycle"
             )
-        print(
-            f"  ratio {concurrent['peak_mib'] / quarter['peak_mib']:.2f} for {concurrent['targets'] / quarter['targets']:.0f}x the targets (target: flat)"
-        )
-        print(f"  replicas: peak {many['peak_mib']:.1f} MiB per process")
+        ratio = concurrent["peak_mib"] / quarter["peak_mib"]
+        print(f"  ratio {ratio:.2f}; the replicas' peak {many['peak_mib']:.1f} MiB per process")
     finally:
         process.terminate()
         process.wait(timeout=30)

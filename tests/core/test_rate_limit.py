@@ -107,11 +107,35 @@ def test_config_sets_workers_retry_mode_and_rates():
 RATE = 20  # calls per second per account in the test below: slow enough to measure, fast to run
 
 
-def test_many_workers_never_exceed_one_accounts_rate_and_another_account_is_not_slowed(aws):
-    factory = ClientFactory(limiter=RateLimiter({"cloudwatch": RATE}))
+def test_many_workers_never_exceed_one_accounts_rate_and_another_account_is_not_slowed(
+    aws, monkeypatch
+):
+    limiter = RateLimiter({"cloudwatch": RATE})
+    factory = ClientFactory(limiter=limiter)
     busy, other = Target("111111111111", "us-east-1"), Target("222222222222", "us-east-1")
+    slots: dict[str, list[float]] = {busy.account_id: [], other.account_id: []}
+    waits: dict[str, list[float]] = {busy.account_id: [], other.account_id: []}
     sent: dict[str, list[float]] = {busy.account_id: [], other.account_id: []}
     lock = threading.Lock()
+    reserve, wait = PacedBucket.reserve, limiter.wait
+
+    def noted_reserve(bucket):
+        slot = reserve(bucket)
+        with lock:
+            slots[current.account].append(slot)
+        return slot
+
+    current = threading.local()
+
+    def noted_wait(account, region, service, operation):
+        current.account = account
+        waited = wait(account, region, service, operation)
+        with lock:
+            waits[account].append(waited)
+        return waited
+
+    monkeypatch.setattr(PacedBucket, "reserve", noted_reserve)
+    monkeypatch.setattr(limiter, "wait", noted_wait)
 
     def recorded(target: Target):
         client = factory.client("cloudwatch", target)
@@ -132,13 +156,14 @@ def test_many_workers_never_exceed_one_accounts_rate_and_another_account_is_not_
         other_calls = pool.submit(lambda: [other_client.list_metrics() for _ in range(5)])
         for call in [*busy_calls, other_calls]:
             call.result()
-    busy_sent, other_sent = sorted(sent[busy.account_id]), sorted(sent[other.account_id])
-    assert len(busy_sent) == 40 and len(other_sent) == 5
-    # in any one second at most RATE calls, and two of slack: a thread the busy machine wakes
-    # late sends beside the next one (its slot was still a whole interval earlier)
-    per_second = [sum(1 for t in busy_sent if a <= t < a + 1) for a in busy_sent]
-    assert max(per_second) <= RATE + 2, per_second
-    assert (len(busy_sent) - 1) / (busy_sent[-1] - busy_sent[0]) <= RATE
-    # the other account's five calls went out while the busy one's forty were still queued
-    assert other_sent[-1] < busy_sent[-1]
+    busy_slots, busy_sent = sorted(slots[busy.account_id]), sorted(sent[busy.account_id])
+    assert len(busy_slots) == len(busy_sent) == 40 and len(sent[other.account_id]) == 5
+    # eight workers on one account: its calls had slots 1 / RATE apart, and none went before
+    # its slot (the i-th call sent is no earlier than the i-th slot)
+    gaps = [b - a for a, b in zip(busy_slots, busy_slots[1:], strict=False)]
+    assert min(gaps) >= 1 / RATE - 1e-9
+    assert all(s >= slot for s, slot in zip(busy_sent, busy_slots, strict=True))
+    # the other account waited for its own pace alone, while the busy one queued for seconds
+    assert max(waits[other.account_id]) <= 1 / RATE + 1e-9
+    assert max(waits[busy.account_id]) >= 5 / RATE
     assert factory.counter.count("cloudwatch", "ListMetrics") == 45
