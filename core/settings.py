@@ -28,6 +28,7 @@ from core import registry
 from core.access_settings import DashboardConfig, check_team_groups
 from core.actions_settings import ActionsConfig, PolicySettings
 from core.chargeback_settings import ChargebackConfig, check_chargeback_teams
+from core.collection_settings import CollectionOptions
 from core.config_checks import check_routes, check_team_names, check_unique
 from core.config_env import MissingVariable, substitute_env
 from core.config_errors import describe_validation_error
@@ -146,21 +147,8 @@ class SourceConfig(_Strict):
         return self
 
 
-class CollectionConfig(_Strict):
-    """`collection`: one field per registered source (see :func:`config_model`), and how the
-    targets are collected: workers, AWS retry mode and rate limits."""
-
-    # targets collected at once by one process (`run` and `collect`); None: min(8, 4 x cores)
-    workers: int | None = Field(default=None, ge=1, le=256, strict=True)
-    retry_mode: Literal["adaptive", "standard"] = "adaptive"
-    # calls per second per (account, region) by `service` or `service:Operation`, over the
-    # defaults of core.rate_limit; 0 lifts a limit
-    rate_limits: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
-
-    @property
-    def worker_count(self) -> int:
-        """The configured workers, else as many as the machine's cores keep busy (at most 8)."""
-        return self.workers or min(8, 4 * (os.cpu_count() or 1))
+class CollectionConfig(CollectionOptions):
+    """`collection`: a field per registered source (see :func:`config_model`) and its options."""
 
     def source(self, name: str) -> SourceConfig:
         """The settings of the source named ``name``."""
