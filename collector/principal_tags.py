@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # cached tags older than this are read again
 REFRESH_AFTER = timedelta(hours=24)
+# tags per ListUserTags / ListRoleTags page (IAM allows 50 tags per user or role)
+PAGE_ITEMS = 100
 
 
 def tags_of_pages(answers: Iterable[dict[str, Any]]) -> dict[str, str]:
@@ -43,7 +45,8 @@ def fetch_tags(iam: Any, owner: str, now: datetime) -> CachedTags | None:
     else:
         method, params = "list_role_tags", {"RoleName": caller.name}
     try:
-        tags = tags_of_pages(pages(iam, method, token_param="Marker", **params))
+        answers = pages(iam, method, token_param="Marker", MaxItems=PAGE_ITEMS, **params)
+        tags = tags_of_pages(answers)
     except AwsDenied as exc:
         log.warning("cannot read the tags of %s: %s (attributed without them)", owner, exc)
         return CachedTags(owner, {}, TAGS_DENIED, now)

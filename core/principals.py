@@ -15,9 +15,9 @@ specific first; the first rule that names a team wins, the others that match are
    for an assumed-role session, on its role's ARN ``arn:aws:iam::ACCT:role/ROLE``: a role
    pattern (or a role's exact ARN) covers the role's sessions. The logged session ARN has no
    role path: write ``role/*search-*`` for roles with one;
-5. IAM principal tags: ``attribution.principal_tag_keys``, in order, on the user or role (a
+5. principal tag: ``attribution.principal_tag_keys`` (IAM tags), in order, on the user or role (a
    session's role). Where teams are listed, a tag naming none of them is ignored;
-6. the account's default team;
+6. account default: the account's ``team``;
 7. ``unattributed``.
 
 Patterns are shell-style (``*``, ``?``, ``[...]``; ``*`` also matches ``/``) and case-sensitive.
