@@ -17,6 +17,7 @@ from botocore.client import BaseClient
 from botocore.stub import Stubber
 
 from collector.cur_athena import AthenaEngine, AthenaPlace, AthenaQueryFailed
+from collector.principal_tags import principal_tag_lookup
 from core.aws import Target
 from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
@@ -52,6 +53,7 @@ IAM_PREFIXES = {
     "s3": "s3",
     "athena": "athena",
     "glue": "glue",
+    "iam": "iam",
 }
 # operations whose IAM action has another name
 IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}
@@ -159,6 +161,10 @@ def seed(aws: str, now: datetime) -> None:
     collection = create_collection("kb-store", created_at=created, tags={"team": "search"})
     create_knowledge_base("search-docs", collection["arn"])
     boto3.client("sns", region_name="us-east-1").create_topic(Name="genai-cost-monitor-alerts")
+    iam = boto3.client("iam", region_name="us-east-1")
+    tags = [{"Key": "team", "Value": "search"}]
+    iam.create_role(RoleName="search-api", AssumeRolePolicyDocument="{}", Tags=tags)
+    iam.create_user(UserName="bob", Tags=tags)
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=CUR_BUCKET)
     line = CurLine(
@@ -274,6 +280,16 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     outcomes["alerts"] = service.evaluate_alerts()
     # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
     aws_forecaster(app)(ForecastScope(("search",), (ACCOUNT,), ("Amazon Bedrock",)), now.date())
+    # what the invocation-log collector and `attribution explain --refresh-tags` ask
+    callers = [
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/search-api/s",
+        f"arn:aws:iam::{ACCOUNT}:user/bob",
+    ]
+    with app.database()() as session, session.begin():
+        found = principal_tag_lookup(
+            session, app.clients, Target(ACCOUNT, "us-east-1", role_arn=ROLE), callers, now
+        )
+    assert [found.tags(caller) for caller in callers] == [{"team": "search"}] * 2
     # what `genai-monitor prices refresh` asks (moto lacks the Price List: its stand-in answers)
     with price_list_server() as (url, _state):
         monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
@@ -350,6 +366,8 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "bedrock:ListImportedModels",
         "bedrock:ListCustomModelDeployments",
         "bedrock:ListModelInvocationJobs",
+        "iam:ListRoleTags",
+        "iam:ListUserTags",
     } <= actions, sorted(actions)
     denied = sorted(
         {
