@@ -3,7 +3,8 @@ read with iam:ListUserTags / iam:ListRoleTags, cached in ``principal_tags`` and 
 older than a day.
 
 The invocation-log collector asks once per target and cycle for the callers it saw
-(:func:`principal_tag_lookup`); `attribution explain --refresh-tags` asks for one. Only the
+(:func:`principal_tag_lookup`, only when ``attribution.principal_tag_keys`` is set: no tag rule,
+no IAM call); `attribution explain --refresh-tags` asks for one. Only the
 target account's users and roles are read (IAM answers for its own account). Denied or gone
 (AccessDenied, NoSuchEntity) is a warning and no tags, cached like an answer so the next read
 waits a day; a throttled or failed read keeps the old entry and is tried again next time.

@@ -125,7 +125,7 @@ def metadata_matches(
     """Rule 1: what the call's request metadata says, key by key in the config's order."""
     teams = attribution._teams  # noqa: SLF001 - set by MonitorConfig for exactly this
     for key, rule in attribution.request_metadata_teams.items():
-        value = (metadata.get(key) or "").strip()
+        value = str(metadata.get(key) or "").strip()  # a log may carry a number
         if not value:
             continue
         if rule == VALUE_IS_TEAM:
