@@ -175,7 +175,7 @@ def test_the_precedence_is_the_documented_one_everywhere():
     readme = Path("README.md").read_text(encoding="utf-8")
     example = Path("config.example.yaml").read_text(encoding="utf-8")
     for text, start in (
-        (readme, "Which team a caller belongs to"),
+        (readme, "### Which team a caller belongs to"),
         (example, "Who called Bedrock"),
     ):
         section = text[text.index(start) :]
