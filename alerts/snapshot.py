@@ -118,6 +118,24 @@ class VectorStoreState:
 
 
 @dataclass(frozen=True)
+class PrincipalHour:
+    """One hour of one principal's priced calls: the total and the models it went to."""
+
+    hour: datetime
+    cost_usd: Decimal
+    models: tuple[tuple[str, Decimal], ...]  # (model id, USD), most spent first
+
+
+@dataclass(frozen=True)
+class PrincipalSpend:
+    """One IAM principal's estimated spend per hour, from the invocation logs."""
+
+    principal: str
+    team: str
+    hours: tuple[PrincipalHour, ...]  # only hours with priced calls, oldest first
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the rules evaluate, as of ``now``; a part that could not be read is None."""
 
@@ -128,3 +146,4 @@ class Snapshot:
     targets: tuple[TargetFreshness, ...] | None = None
     provisioned: tuple[ProvisionedState, ...] | None = None
     vector_stores: tuple[VectorStoreState, ...] | None = None
+    principal_spend: tuple[PrincipalSpend, ...] | None = None

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from alerts.snapshot import (
     DailySpend,
     EndpointState,
+    PrincipalHour,
+    PrincipalSpend,
     ProvisionedState,
     Snapshot,
     TargetFreshness,
@@ -26,10 +28,12 @@ from core.models import Endpoint
 from core.queries.bedrock import bedrock_hourly_cost
 from core.queries.budgets import budget_use
 from core.queries.endpoints import endpoint_summaries
+from core.queries.principal_spend import principal_hourly_cost
 from core.queries.provisioned import provisioned_summaries
 from core.queries.runs import collector_status
 from core.queries.vector_stores import vector_store_summaries
 from core.settings import MonitorConfig, RuleSettings
+from core.timeutil import floor_hour
 
 MODEL_SERIES_TEAM = (
     "all"  # a model's spend belongs to every team using it: it goes to the default route
@@ -160,6 +164,37 @@ def vector_store_states(session: Session, now: datetime) -> tuple[VectorStoreSta
     )
 
 
+def principal_spend(session: Session, now: datetime, span: timedelta) -> tuple[PrincipalSpend, ...]:
+    """Each principal's priced spend per hour over the ``span`` up to the hour in progress."""
+    end = floor_hour(now) + timedelta(hours=1)
+    hours: dict[str, dict[datetime, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    teams: dict[str, str] = {}
+    for hour, principal, team, model, cost in principal_hourly_cost(session, end - span, end):
+        models = hours[principal][hour]
+        models[model] = models.get(model, Decimal(0)) + cost
+        teams[principal] = team  # rows come oldest first: the newest hour's team stands
+    return tuple(
+        PrincipalSpend(
+            principal,
+            teams[principal],
+            tuple(
+                PrincipalHour(
+                    hour,
+                    sum(models.values(), Decimal(0)),
+                    tuple(sorted(models.items(), key=lambda item: (-item[1], item[0]))),
+                )
+                for hour, models in sorted(by_hour.items())
+            ),
+        )
+        for principal, by_hour in sorted(hours.items())
+    )
+
+
+def _span(rules: list[RuleSettings]) -> timedelta:
+    """The longest hourly history any principal rule reads."""
+    return max(getattr(rule, "span", timedelta(hours=1)) for rule in rules)
+
+
 def _baseline_days(rules: list[RuleSettings]) -> int:
     """The longest baseline any rule asks for, plus the day it judges."""
     return max(int(getattr(rule, "baseline_days", 0)) for rule in rules) + 1
@@ -173,6 +208,7 @@ READERS: dict[str, Callable[[Session, datetime, list[RuleSettings]], tuple[Any, 
     "targets": lambda session, _now, _rules: target_freshness(session),
     "provisioned": lambda session, now, _rules: provisioned_states(session, now),
     "vector_stores": lambda session, now, _rules: vector_store_states(session, now),
+    "principal_spend": lambda session, now, rules: principal_spend(session, now, _span(rules)),
 }
 
 
