@@ -36,6 +36,7 @@ from core.config_errors import describe_validation_error
 from core.config_types import Duration as Duration
 from core.config_types import Number as Number
 from core.config_types import Strict as _Strict
+from core.scoped_budgets import ScopedBudgetConfig, check_scoped_budgets
 
 DEFAULT_DATABASE_URL = "sqlite:///genai-monitor.db"
 DEFAULT_CONFIG_PATH = "genai-monitor.yaml"
@@ -282,6 +283,8 @@ class MonitorConfig(_Strict):
     regions: list[str] = Field(default_factory=lambda: ["us-east-1"])
     attribution: AttributionConfig = AttributionConfig()
     teams: list[TeamConfig] = Field(default_factory=list)
+    # budgets per principal pattern / request-metadata value (core/scoped_budgets.py)
+    budgets: list[ScopedBudgetConfig] = Field(default_factory=list)
     collection: CollectionConfig = CollectionConfig()
     pricing: PricingConfig = PricingConfig()
     alerts: AlertsConfig = AlertsConfig()
@@ -312,6 +315,7 @@ class MonitorConfig(_Strict):
         check_team_groups(self.dashboard, {team.name for team in self.teams})
         check_chargeback_teams(self)
         settle_principal_attribution(self)
+        check_scoped_budgets(self)
         return self
 
 

@@ -3,14 +3,17 @@ hour for the spike rule, day by day with the request metadata for principal and 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import PrincipalUsageHourly
+from core.projection import Projection, history_start, project_month
 from core.queries.common import as_day, usd, utc_day
+from core.scoped_budgets import ScopedBudgetConfig, scoped_spend
 
 
 def principal_hourly_cost(
@@ -51,4 +54,23 @@ def principal_daily_cost(
     return [
         (as_day(when), principal, metadata, usd(cost))
         for when, principal, metadata, cost in session.execute(statement)
+    ]
+
+
+def scoped_budget_use(
+    session: Session, now: datetime, budgets: Sequence[ScopedBudgetConfig]
+) -> list[tuple[ScopedBudgetConfig, Projection]]:
+    """Each `budgets:` entry with its month so far and month-end projection, from the estimate."""
+    if not budgets:
+        return []
+    as_of = now.astimezone(UTC).date()
+    start = datetime.combine(history_start(as_of), time(0), tzinfo=UTC)
+    end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
+    spends = scoped_spend(budgets, principal_daily_cost(session, start, end))
+    return [
+        (
+            spend.budget,
+            project_month(spend.daily, as_of, Decimal(str(spend.budget.monthly_budget_usd))),
+        )
+        for spend in spends
     ]
