@@ -57,6 +57,8 @@ class CostItem:
     amount: Decimal
     quantity: Decimal = Decimal(0)  # UsageQuantity, in the usage type's unit
     unit: str = "N/A"
+    # the tags of the IAM principal that called (Cost Explorer's `iamPrincipal/<key>` tags)
+    principal_tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -73,6 +75,8 @@ class World:
     sagemaker_latency: dict[str, list[Point]] = field(default_factory=lambda: defaultdict(list))
     costs: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     quantities: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    # the tags of the principal that called each Bedrock line (absent: an untagged caller)
+    principal_tags: dict[CostKey, dict[str, str]] = field(default_factory=dict)
     # the SageMaker part of ``costs`` per endpoint: (day, usage type, team key, region, endpoint)
     endpoint_costs: dict[tuple[date, str, str, str, str], Decimal] = field(
         default_factory=lambda: defaultdict(Decimal)
@@ -94,6 +98,7 @@ class World:
                 amount,
                 self.quantities.get((day, service, usage, team), Decimal(0)),
                 usage_unit(usage),
+                tuple(sorted(self.principal_tags.get((day, service, usage, team), {}).items())),
             )
             for (day, service, usage, team), amount in sorted(self.costs.items())
             if amount > 0
