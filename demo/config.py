@@ -65,6 +65,8 @@ attribution:
   tag_key: team
   # the local stand-in has no bedrock:ListInferenceProfiles: the profiles' owners are mapped here
   discover_inference_profiles: false
+  # the callers' IAM role tags: Cost Explorer's iamPrincipal/team
+  principal_tag_keys: [team]
   inference_profiles:
 {profiles}
 teams:

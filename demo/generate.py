@@ -20,6 +20,7 @@ from core.services import BEDROCK_SERVICE, SAGEMAKER_SERVICE, marketplace_servic
 from core.timeutil import floor_hour
 from demo.world import (
     BILLING_LAG,
+    CALLER_TEAMS,
     DEFAULT_DAYS,
     ENDPOINTS,
     MODELS,
@@ -253,6 +254,7 @@ def _model_history(
     service, usage_types = bedrock_usage_types(model)
     prices = token_prices(model, catalog)
     points = world.bedrock_points[model.region]
+    caller = model.team or CALLER_TEAMS.get(model.model_id)
     for hour in hours:
         scale = model_scale(model, hour, world.now, days, jitter.uniform(0.85, 1.15))
         calls = round(model.calls_per_hour * scale)
@@ -268,6 +270,8 @@ def _model_history(
                 key = (hour.date(), service, usage_types[kind], team_key(model.team))
                 world.costs[key] += count * prices[kind] / 1_000_000
                 world.quantities[key] += Decimal(count) / 1000
+                if caller:
+                    world.principal_tags[key] = {"team": caller}
 
 
 def endpoint_calls(

@@ -13,7 +13,12 @@ from core.aws import ClientFactory
 from core.models import CostDaily
 from core.models_cost_principals import CostPrincipalTagDaily
 from core.queries.principal_tags import billed_by_principal_tag
-from core.services import BEDROCK_SERVICE, SAGEMAKER_SERVICE, marketplace_service
+from core.services import (
+    BEDROCK_SERVICE,
+    SAGEMAKER_SERVICE,
+    is_bedrock_service,
+    marketplace_service,
+)
 from core.settings import parse_config
 from demo.cost_explorer import cost_explorer
 from demo.generate import World
@@ -142,4 +147,30 @@ def test_rereading_changes_nothing_and_a_tag_applied_later_moves_the_spend(aws, 
     assert after[(DAYS[2], "team", "search")] == Decimal("13")
     assert {k: v for k, v in after.items() if k[0] != DAYS[2]} == {
         k: v for k, v in first.items() if k[0] != DAYS[2]
+    }
+
+
+def test_on_the_demo_bill_both_dimensions_add_up_to_the_same_bedrock_spend(aws, sessions):
+    from demo.generate import generate
+    from demo.world import CALLER_TEAMS, MODELS
+
+    now = datetime(2026, 3, 19, 15, 40, tzinfo=UTC)
+    with cost_explorer(generate(now, 10)):
+        collect(sessions, config("[team]"), ClientFactory(), now)
+    with sessions() as session:
+        by_caller = billed_by_principal_tag(session, date(2026, 2, 1), date(2026, 3, 20))
+        bedrock = sum(
+            (
+                r.amount_usd
+                for r in session.scalars(select(CostDaily))
+                if is_bedrock_service(r.service)
+            ),
+            Decimal(0),
+        )
+    assert sum((row.amount_usd for row in by_caller), Decimal(0)) == bedrock > 0
+    # the callers' tags name teams the resource tag leaves unattributed
+    assert {row.team for row in by_caller} == {
+        *(m.team for m in MODELS if m.team),
+        *CALLER_TEAMS.values(),
+        "unattributed",
     }
