@@ -3,7 +3,7 @@ rows of two teams and an unmapped principal, the Bedrock metrics of the same hou
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -152,3 +152,30 @@ def seed_bill(session: Session, cost: list[dict], bedrock: list[dict], cur: list
     for model, rows in ((CostDaily, cost), (BedrockUsageHourly, bedrock), (CostLine, cur)):
         if rows:
             upsert(session, model, rows)
+
+
+# the bill and the token-metric estimates of the share-of-spend figures (see test_attributed_share)
+BEDROCK, SAGEMAKER = "Amazon Bedrock", "Amazon SageMaker"
+MARKETPLACE = "Claude 3.5 Sonnet (Amazon Bedrock Edition)"
+OTHER = "999999999999"
+DAY2 = DAY + timedelta(days=1)
+FIRST, AFTER = date(2026, 11, 1), date(2026, 11, 21)
+
+COST = [
+    cost_row(date(2026, 10, 31), BEDROCK, "search", "100"),  # last month: outside
+    cost_row(DAY, BEDROCK, "search", "10"),
+    cost_row(DAY, SAGEMAKER, "support", "5"),
+    cost_row(DAY, SAGEMAKER, "unattributed", "3"),
+    cost_row(DAY, SAGEMAKER, "unattributed", "7", account=OTHER),
+    cost_row(DAY, BEDROCK, "unattributed", "4"),
+    cost_row(DAY2, MARKETPLACE, "unattributed", "2"),  # no estimate that day
+]
+ESTIMATES = [
+    # unattributed in the metrics: the principal rows of H10/Sonnet cost 1.8 (search) + 2.0
+    # (support) + 1.0 (stranger, no mapping) = 4.8 of its 6.0
+    bedrock_row(H10, SONNET, "unattributed", "6"),
+    # the only principal row of H11/Haiku is unpriced: no profile
+    bedrock_row(H11, HAIKU, "unattributed", "2"),
+    # attributed in the metrics already: the principals of this key change nothing
+    bedrock_row(H11, SONNET, "search", "5"),
+]

@@ -202,3 +202,42 @@ def billed_by_principal(
         .group_by(lines.principal)
     )
     return {principal: usd(amount) for principal, amount in session.execute(statement)}
+
+
+def principals_beyond(
+    session: Session, start: datetime, end: datetime, principals: Sequence[str], teams: list[str]
+) -> set[str]:
+    """The principals of ``principals`` that also called for a team outside ``teams`` in
+    [start, end): their bill is not one team's to see."""
+    if not principals:
+        return set()
+    usage = PrincipalUsageHourly
+    statement = (
+        select(usage.principal)
+        .where(usage.hour >= start, usage.hour < end, usage.principal.in_(list(principals)))
+        .where(usage.team.not_in(teams))
+        .distinct()
+    )
+    return set(session.scalars(statement))
+
+
+def principal_price_sources(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    teams: list[str] | None = None,
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+) -> dict[str, list[str]]:
+    """Per principal: the distinct sources of the prices its rows in [start, end) were estimated
+    with, sorted (none for a principal whose rows are all unpriced)."""
+    usage = PrincipalUsageHourly
+    statement = (
+        select(usage.principal, usage.price_source)
+        .where(*_conditions(start, end, teams, accounts, regions), usage.price_source.is_not(None))
+        .distinct()
+    )
+    found: dict[str, list[str]] = {}
+    for principal, source in session.execute(statement):
+        found.setdefault(principal, []).append(source)
+    return {principal: sorted(sources) for principal, sources in found.items()}

@@ -3,7 +3,7 @@ attribute of the unattributed Bedrock bill, and the rest per reason; SQLite and 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -16,42 +16,17 @@ from core.queries.attributed_share import (
 )
 from tests.principal_world import (
     ACCOUNT,
+    AFTER,
+    COST,
     DAY,
+    ESTIMATES,
+    FIRST,
     H10,
-    H11,
-    HAIKU,
     REGION,
     SONNET,
-    bedrock_row,
-    cost_row,
     seed_bill,
     seed_principals,
 )
-
-BEDROCK, SAGEMAKER = "Amazon Bedrock", "Amazon SageMaker"
-MARKETPLACE = "Claude 3.5 Sonnet (Amazon Bedrock Edition)"
-OTHER = "999999999999"
-DAY2 = DAY + timedelta(days=1)
-FIRST, AFTER = date(2026, 11, 1), date(2026, 11, 21)
-
-COST = [
-    cost_row(date(2026, 10, 31), BEDROCK, "search", "100"),  # last month: outside
-    cost_row(DAY, BEDROCK, "search", "10"),
-    cost_row(DAY, SAGEMAKER, "support", "5"),
-    cost_row(DAY, SAGEMAKER, "unattributed", "3"),
-    cost_row(DAY, SAGEMAKER, "unattributed", "7", account=OTHER),
-    cost_row(DAY, BEDROCK, "unattributed", "4"),
-    cost_row(DAY2, MARKETPLACE, "unattributed", "2"),  # no estimate that day
-]
-ESTIMATES = [
-    # unattributed in the metrics: the principal rows of H10/Sonnet cost 1.8 (search) + 2.0
-    # (support) + 1.0 (stranger, no mapping) = 4.8 of its 6.0
-    bedrock_row(H10, SONNET, "unattributed", "6"),
-    # the only principal row of H11/Haiku is unpriced: no profile
-    bedrock_row(H11, HAIKU, "unattributed", "2"),
-    # attributed in the metrics already: the principals of this key change nothing
-    bedrock_row(H11, SONNET, "search", "5"),
-]
 
 
 def seed(sessions):
