@@ -42,7 +42,7 @@ SEARCHES = [
     "",
     "?team=unattributed",
 ]
-GROUPINGS = ["model", "model_id", "region", "team", "account"]
+GROUPINGS = ["model", "model_id", "region", "team", "account", "principal"]
 WEEKS = ["2026-W12", "2026-W11", None]
 
 
@@ -86,6 +86,10 @@ def input_values(spec: dict[str, Any]) -> list[Any]:
         return GROUPINGS
     if component.endswith("-week"):
         return WEEKS
+    if component.endswith("-app"):  # the Teams drill-down: team B's application and principal
+        return [None, world.PROJECT_B, "project=alpha-web"]
+    if component.endswith("-principal"):
+        return [None, world.PRINCIPAL_B, world.SHARED]
     if component.startswith("{"):  # a table's export log: the URL the export was made at
         return [{"query": search, "clicks": 1} for search in SEARCHES]
     return [[]]
@@ -210,7 +214,16 @@ def test_a_viewer_of_team_a_gets_nothing_of_team_b_from_any_route(scoped_app):
 def test_an_admin_sees_team_b_so_the_grep_can_fail(scoped_app):
     bodies = "".join(body for _what, status, body in walk(scoped_app, world.ADMIN) if status == 200)
     found = set(world.leaks(bodies))
-    for token in (world.TEAM_B, "zulu-vault-vectorizer", "$86,420.13", "9137.46", '"unattributed"'):
+    for token in (
+        world.TEAM_B,
+        "zulu-vault-vectorizer",
+        "$86,420.13",
+        "9137.46",
+        '"unattributed"',
+        world.PRINCIPAL_B.replace("/", "\\u002f"),  # as Dash's JSON spells it
+        world.PROJECT_B,
+        "$6,317.23",  # B's principal's bill, in the Teams drill-down
+    ):
         assert token in found, token
 
 
