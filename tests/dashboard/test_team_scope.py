@@ -290,3 +290,41 @@ def test_in_a_browser_the_viewer_of_a_is_offered_and_shown_only_a(scoped_app, br
             assert not world.page_leaks(page.inner_html("body"))
     finally:
         context.close()
+
+
+def test_in_a_browser_the_viewer_of_a_drills_into_a_principals_only(scoped_app, browser):
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, extra_http_headers=world.VIEWER_A
+    )
+    context.set_default_timeout(20000)
+    page = context.new_page()
+    try:
+        with ServerThread(scoped_app.server) as server:
+            page.goto(f"{server.url}/teams?team={world.TEAM_B}&app=project%3Dalpha-web")
+            page.wait_for_selector("#teams-principals .ag-row")
+            page.wait_for_load_state("networkidle")
+            principals = page.locator(
+                "#teams-principals .ag-row .ag-cell[col-id='principal']"
+            ).all_inner_texts()
+            assert sorted(principals) == [world.PRINCIPAL_A, world.SHARED]
+            billed = page.locator(
+                "#teams-principals .ag-row .ag-cell[col-id='billed_usd']"
+            ).all_inner_texts()
+            # the shared role's bill holds B's calls: not shown; A's own role's is
+            assert dict(zip(principals, billed, strict=True)) == {
+                world.PRINCIPAL_A: "3.21",
+                world.SHARED: "",
+            }
+            assert "$3.21" in page.inner_text("#teams-drill-billed")
+            assert not world.page_leaks(page.inner_html("body"))
+
+            page.goto(f"{server.url}/bedrock?by=principal&team={world.TEAM_B}")
+            page.wait_for_selector("#bedrock-totals .ag-cell[col-id='principal']")
+            page.wait_for_load_state("networkidle")
+            shown = page.locator(
+                "#bedrock-totals .ag-row .ag-cell[col-id='principal']"
+            ).all_inner_texts()
+            assert sorted(shown) == [world.PRINCIPAL_A, world.SHARED]
+            assert not world.page_leaks(page.inner_html("body"))
+    finally:
+        context.close()
