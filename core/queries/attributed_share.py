@@ -130,7 +130,8 @@ def share_of_bill(
     billed: Iterable[tuple[date, str, bool, Decimal]], splits: Mapping[date, EstimateSplit]
 ) -> AttributedShare:
     """The share from (day, team, is Bedrock, USD) bill amounts and the days' estimate splits (pure)."""
-    total, by_team = ZERO, defaultdict(lambda: ZERO)
+    total = ZERO
+    by_team: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_principal: dict[str, Decimal] = defaultdict(lambda: ZERO)
     reasons: dict[str, Decimal] = dict.fromkeys(REASONS, ZERO)
     for day, team, bedrock, amount in billed:

@@ -167,8 +167,12 @@ def principal_slices(
         values = list(row)
         day = as_day(values.pop(0)) if per_day else None
         principal, calls, tokens_in, tokens_out, read, write, cost, unpriced = values
-        counts = [int(v or 0) for v in (calls, tokens_in, tokens_out, read, write)]
-        result.append(BedrockSlice(day, principal, *counts, 0, 0, 0, usd(cost), int(unpriced or 0)))
+        n = [int(v or 0) for v in (calls, tokens_in, tokens_out, read, write)]
+        result.append(
+            BedrockSlice(
+                day, principal, n[0], n[1], n[2], n[3], n[4], 0, 0, 0, usd(cost), int(unpriced or 0)
+            )
+        )
     return sorted(result, key=lambda s: (s.day or date.min, -s.estimated_cost_usd, s.key))
 
 
@@ -239,5 +243,6 @@ def principal_price_sources(
     )
     found: dict[str, list[str]] = {}
     for principal, source in session.execute(statement):
-        found.setdefault(principal, []).append(source)
+        if source is not None:
+            found.setdefault(principal, []).append(source)
     return {principal: sorted(sources) for principal, sources in found.items()}
