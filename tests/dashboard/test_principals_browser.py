@@ -112,8 +112,11 @@ def test_teams_drill_down_from_team_to_application_to_principal_to_model(server,
     )
 
     page.click("#teams-drill-top")
+    # back at the top: the principal and model levels go, the applications stay
+    page.wait_for_selector("#teams-principals", state="detached")
     page.wait_for_selector("#teams-applications .ag-row")
-    assert page.locator("#teams-principals").count() == 0
+    assert page.locator("#teams-models").count() == 0
+    assert "app=" not in page.url
 
 
 def test_bedrock_page_groups_by_principal(server, page):
