@@ -110,6 +110,30 @@ def stored_model_id(model_id: str) -> str:
     return model_id
 
 
+def _parts(entry: Any) -> tuple[str, str, str, dict[str, Any], dict[str, Any]] | None:
+    """A record's principal, modelId, timestamp, input and output (None: one is missing)."""
+    if not isinstance(entry, dict):
+        return None
+    logged_input, logged_output = entry.get("input"), entry.get("output") or {}
+    identity = entry.get("identity")
+    if not (
+        isinstance(logged_input, dict)
+        and isinstance(logged_output, dict)
+        and isinstance(identity, dict)
+    ):
+        return None
+    principal, model_id, stamp = identity.get("arn"), entry.get("modelId"), entry.get("timestamp")
+    if not (
+        isinstance(principal, str)
+        and isinstance(model_id, str)
+        and isinstance(stamp, str)
+        and principal
+        and model_id
+    ):
+        return None
+    return principal, model_id, stamp, logged_input, logged_output
+
+
 def parse_record(
     raw: bytes | str, metadata_keys: Sequence[str], hour: datetime | None = None
 ) -> LoggedCall | None:
@@ -119,20 +143,10 @@ def parse_record(
         entry = json.loads(raw)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(entry, dict):
+    parts = _parts(entry)
+    if parts is None:
         return None
-    logged_input = entry.get("input")
-    logged_output = entry.get("output") or {}
-    identity = entry.get("identity")
-    if not isinstance(logged_input, dict) or not isinstance(identity, dict):
-        return None
-    if not isinstance(logged_output, dict):
-        return None
-    principal, model_id, stamp = identity.get("arn"), entry.get("modelId"), entry.get("timestamp")
-    if not (isinstance(principal, str) and principal and isinstance(model_id, str) and model_id):
-        return None
-    if not isinstance(stamp, str):
-        return None
+    principal, model_id, stamp, logged_input, logged_output = parts
     try:
         hour = hour or floor_hour(parse_timestamp(stamp))
     except ValueError:
@@ -142,11 +156,12 @@ def parse_record(
         _count(logged_output.get("outputTokenCount", 0)),
         *(_count(logged_input.get(name, 0)) for name in CACHE_FIELDS),
     ]
-    if any(value is None for value in counts):
+    known = [value for value in counts if value is not None]
+    if len(known) != len(counts):
         return None
     metadata = canonical_metadata(entry.get("requestMetadata"), metadata_keys)
     key = TallyKey(hour, principal, stored_model_id(model_id), metadata)
-    return LoggedCall(key, (1, *(value or 0 for value in counts)))  # type: ignore[arg-type]
+    return LoggedCall(key, (1, known[0], known[1], known[2], known[3]))
 
 
 def tally_lines(lines: Iterable[bytes | str], metadata_keys: Sequence[str]) -> Tally:

@@ -50,6 +50,8 @@ def _request_id(call: Call) -> str:
 
 def _bodies(call: Call) -> tuple[dict[str, Any], dict[str, Any]]:
     """The request and response bodies in the operation's shape."""
+    request: dict[str, Any]
+    response: dict[str, Any]
     if call.operation.startswith("Converse"):
         request = {"messages": [{"role": "user", "content": [{"text": call.prompt}]}]}
         response = {
