@@ -88,7 +88,7 @@ collection:
   batch_jobs: {{initial_backfill: 31d, window: 31d}}
   vector_stores: {{initial_backfill: {backfill}}}
   # the invocation logs hold the last {LOG_DAYS} days (S3 in both regions)
-  invocation_logs: {{initial_backfill: {LOG_DAYS + 1}d, window: 1d}}
+  invocation_logs: {{initial_backfill: {LOG_DAYS + 1}d, window: 7d}}
 alerts:
   default_route: [{LOG_CHANNEL}]
   rules:

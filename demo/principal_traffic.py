@@ -22,8 +22,8 @@ from demo.invocation_logs import Call, enable_s3_logging, put_object
 from demo.world import ACCOUNT, REGIONS
 
 LOG_DAYS = 21
-RECORDS_PER_HOUR = 2
-HOURS_PER_OBJECT = 4  # one delivered object holds four hours of a region's records
+RECORDS_PER_HOUR = 1
+HOURS_PER_OBJECT = 24  # one delivered object holds a day of a region's records (quick to seed)
 LOG_PREFIX = "bedrock"
 
 
