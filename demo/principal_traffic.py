@@ -66,7 +66,7 @@ CALLERS: dict[str, tuple[tuple[str, float, dict[str, str]], ...]] = {
     "minimax.minimax-m2": ((user("bob"), 1.0, {}),),
     "w6search02dr": ((role("search-api", "ecs-dr"), 1.0, {}),),
 }
-DEFAULT_CALLERS = ((ETL, 1.0, {}),)
+DEFAULT_CALLERS: tuple[tuple[str, float, dict[str, str]], ...] = ((ETL, 1.0, {}),)
 
 # the demo config's mapping (demo.config writes it)
 PRINCIPAL_TEAMS = {

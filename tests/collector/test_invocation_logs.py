@@ -43,6 +43,7 @@ HOUR = datetime(2026, 11, 20, 9, tzinfo=UTC)
 NOW = HOUR + timedelta(hours=5)
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+MYSTERY = "acme.mystery-model-v1"  # no price anywhere
 SEARCH = f"arn:aws:sts::{ACCOUNT}:assumed-role/search-api/i-0abc"
 SHARED = f"arn:aws:sts::{ACCOUNT}:assumed-role/genai-shared/lambda"
 STRANGER = f"arn:aws:iam::{ACCOUNT}:user/someone"
@@ -95,6 +96,7 @@ SECOND_OBJECT = [
     call(HOUR + timedelta(minutes=31), SHARED, SONNET, 700, 70, metadata={"project": "borealis"}),
     call(HOUR + timedelta(minutes=32), STRANGER, HAIKU, 10, 1, operation="InvokeModel"),
     call(HOUR + timedelta(hours=1, minutes=5), SEARCH, HAIKU, 1, 1),
+    call(HOUR + timedelta(minutes=33), STRANGER, MYSTERY, 50, 5, operation="Converse"),
 ]
 
 
@@ -205,7 +207,7 @@ def test_per_principal_tokens_equal_the_seeded_records_and_rereading_changes_not
             select(PrincipalUsageHourly).where(PrincipalUsageHourly.model_id == SONNET)
         ).first()
         unknown = session.scalars(
-            select(PrincipalUsageHourly).where(PrincipalUsageHourly.principal == STRANGER)
+            select(PrincipalUsageHourly).where(PrincipalUsageHourly.model_id == MYSTERY)
         ).one()
     assert teams[(SEARCH, NO_METADATA)] == (
         "search",
@@ -218,7 +220,8 @@ def test_per_principal_tokens_equal_the_seeded_records_and_rereading_changes_not
     assert cursor.malformed_records == 2 + 1  # two bad lines, one truncated object
     assert {item.truncated for item in ledger} == {True, False}
     assert sonnet is not None and sonnet.priced and sonnet.estimated_cost_usd > Decimal(0)
-    assert unknown.source == "s3"
+    # an unknown model is unpriced, never $0
+    assert unknown.source == "s3" and not unknown.priced and unknown.estimated_cost_usd is None
 
     # a second cycle and a backfill over the same range change nothing
     assert collect(sessions, NOW + timedelta(minutes=15)).outcomes[0].status == "succeeded"
