@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import MetaData, select, text
 
 from collector.invocation_logs import InvocationLogsCollector
@@ -32,6 +33,7 @@ from demo.invocation_logs import (
     put_log_events,
     put_object,
 )
+from monitor.cli import main
 from tests.helpers import Clock
 
 ACCOUNT = "123456789012"
@@ -294,3 +296,29 @@ def test_both_destinations_read_the_preferred_one_only(aws, sessions):
     assert stored(sessions) == expected(FIRST_OBJECT)
     with sessions() as session:
         assert {row.source for row in session.scalars(select(PrincipalUsageHourly))} == {"s3"}
+
+
+def test_collect_invocation_logs_from_the_command_line_twice_changes_nothing(
+    s3_world, sessions, database_url, monkeypatch, tmp_path
+):
+    config = tmp_path / "genai-monitor.yaml"
+    config.write_text(
+        f"""
+accounts: [{{id: "{ACCOUNT}"}}]
+regions: [{REGION}]
+attribution: {{request_metadata_keys: [project]}}
+"""
+    )
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("GENAI_MONITOR_CONFIG", str(config))
+    args = ["collect", "invocation-logs", "--start", "2026-11-19T00:00Z", "--end", "2026-11-21"]
+    first = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert "invocation_logs: " in first.output
+    rows = stored(sessions)
+    assert {key: value for key, value in rows.items() if key[2] != SONNET or key[1] != SEARCH} == (
+        expected(FIRST_OBJECT + SECOND_OBJECT)
+    )
+    again = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    assert stored(sessions) == rows
