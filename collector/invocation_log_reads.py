@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from collector.invocation_log_records import Tally, parse_record, tally_gzip
@@ -152,7 +152,7 @@ def read_log_events(
         endTime=_ms(end) - 1,  # endTime is inclusive
     ):
         for event in page.get("events", []):
-            at = datetime.fromtimestamp(event["timestamp"] / 1000, tz=start.tzinfo)
+            at = datetime.fromtimestamp(event["timestamp"] / 1000, tz=UTC)
             tally.add(parse_record(event.get("message", ""), metadata_keys, floor_hour(at)))
     if tally.malformed:
         log.warning(
