@@ -254,5 +254,5 @@ def _build(deps: SourceDeps) -> InvocationLogsCollector:
 
 # logs are delivered within minutes: the 15-minute job fires 3 minutes past each boundary
 sources.add(
-    SourceEntry(SOURCE, InvocationLogsConfig, _build, offset=timedelta(minutes=3), order=15)
+    SourceEntry(SOURCE, InvocationLogsConfig, _build, offset=timedelta(minutes=3), order=43)
 )
