@@ -42,6 +42,7 @@ PRINCIPAL_PATTERN = "principal pattern"
 PRINCIPAL_TAG = "principal tag"
 ACCOUNT_DEFAULT = "account default"
 NO_MAPPING = "no principal mapping"
+ACCOUNT_DEFAULT_RULE = "account default team"
 PRECEDENCE = (
     REQUEST_METADATA,
     EXACT_ARN,
@@ -201,7 +202,12 @@ def principal_matches(
     yield from pattern_matches(caller, attribution)
     yield from tag_matches(caller, attribution, principal_tags or NoPrincipalTags())
     if default_team:
-        yield RuleMatch(ACCOUNT_DEFAULT, "account default team", default_team)
+        yield RuleMatch(ACCOUNT_DEFAULT, ACCOUNT_DEFAULT_RULE, default_team)
+
+
+def fallback_rules() -> frozenset[str]:
+    """The rule texts of callers no rule above the principal tags decides."""
+    return frozenset({ACCOUNT_DEFAULT_RULE, NO_MAPPING})
 
 
 def attribute_principal(

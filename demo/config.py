@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from demo.cur import DEMO_BUCKET, DEMO_EXPORT, DEMO_PREFIX
 from demo.generate import World
+from demo.principal_traffic import LOG_DAYS, PRINCIPAL_TEAMS
 from demo.world import MODELS, REGIONS, TEAMS
 
 LOG_CHANNEL = "demo-log"
@@ -57,6 +58,7 @@ def demo_config(world: World, days: int) -> str:
         f"  - {{name: {team}, monthly_budget_usd: {amounts[team]}}}" for team in TEAMS
     )
     backfill = f"{days + 1}d"
+    principals = "\n".join(f'    "{pattern}": {team}' for pattern, team in PRINCIPAL_TEAMS.items())
     return f"""\
 # The demo organisation, written by `genai-monitor demo`. Budgets are set from the generated
 # spend so that every alert rule has a case to show.
@@ -69,6 +71,10 @@ attribution:
   principal_tag_keys: [team]
   inference_profiles:
 {profiles}
+  # who called: IAM principal ARN patterns (first match wins) and the request metadata kept
+  principals:
+{principals}
+  request_metadata_keys: [project]
 teams:
 {teams}
 collection:
@@ -83,6 +89,8 @@ collection:
   custom_models: {{initial_backfill: 1d}}
   batch_jobs: {{initial_backfill: 31d, window: 31d}}
   vector_stores: {{initial_backfill: {backfill}}}
+  # the invocation logs hold the last {LOG_DAYS} days (S3 in both regions)
+  invocation_logs: {{initial_backfill: {LOG_DAYS + 1}d, window: 7d}}
 alerts:
   default_route: [{LOG_CHANNEL}]
   rules:

@@ -35,6 +35,7 @@ collection:
   provisioned_throughput: {interval: 2s, initial_backfill: 2h}
   custom_models: {interval: 2s, initial_backfill: 1h}
   batch_jobs: {interval: 2s, initial_backfill: 2h, lookback: 2h}
+  invocation_logs: {interval: 2s, initial_backfill: 2h}   # logging off: read nothing, fail nothing
 alerts:
   interval: 2s
   default_route: [log]
@@ -53,7 +54,7 @@ TARGETS = (
     | {("costs", "us-east-1")}
     | {
         (source, region)
-        for source in ("provisioned_throughput", "custom_models", "batch_jobs")
+        for source in ("provisioned_throughput", "custom_models", "batch_jobs", "invocation_logs")
         for region in ("us-east-1", "us-west-2")
     }
     | {("vector_stores", region) for region in ("us-east-1", "us-west-2")}
