@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, delete, literal_column, select, text
+from sqlalchemy import ColumnElement, Connection, Engine, delete, literal_column, select, text
 
 from core.models import Base
 
@@ -209,7 +209,10 @@ def maintain_partitions(
 
 
 def drop_expired_partitions(connection: Connection, table: str, cutoff: datetime) -> list[str]:
-    """Drop ``table``'s month partitions whose every hour is older than ``cutoff``."""
+    """Drop ``table``'s month partitions whose every hour is older than ``cutoff`` (after moving
+    the rows its default partition caught into their months)."""
+    # rows the default partition caught go to their month first: they expire with it
+    ensure_months(connection, table, _default_months(connection, table))
     partitions = monthly_partitions(connection, table)
     dropped = []
     for month in expired_months(partitions, cutoff):
@@ -218,38 +221,39 @@ def drop_expired_partitions(connection: Connection, table: str, cutoff: datetime
     return dropped
 
 
-def delete_expired_rows(
+def delete_expired_batch(
     connection: Connection, table: str, cutoff: datetime, batch: int = DELETE_BATCH
 ) -> int:
-    """Delete ``table``'s rows older than ``cutoff`` in batches (the plain-table path: SQLite)."""
+    """Delete up to ``batch`` of ``table``'s rows older than ``cutoff`` (the plain-table path,
+    SQLite's); returns how many were deleted."""
     model = Base.metadata.tables[_check_table(table)]
-    rowid = literal_column("rowid")
-    deleted = 0
-    while True:
-        chosen = select(rowid).select_from(model).where(model.c.hour < cutoff).limit(batch)
-        count = connection.execute(delete(model).where(rowid.in_(chosen))).rowcount
-        deleted += count
-        if count < batch:
-            return deleted
+    rowid: ColumnElement[int] = literal_column("rowid")
+    chosen = select(rowid).select_from(model).where(model.c.hour < cutoff).limit(batch)
+    return connection.execute(delete(model).where(rowid.in_(chosen))).rowcount
 
 
 def apply_retention(
-    connection: Connection, retention: Mapping[str, timedelta], now: datetime
+    engine: Engine, retention: Mapping[str, timedelta], now: datetime, batch: int = DELETE_BATCH
 ) -> dict[str, str]:
     """Expire every hourly table named in ``retention`` (table -> how long its hours are kept):
-    whole month partitions dropped where partitioned, rows deleted in batches elsewhere.
-    Returns what was done per table, for the log."""
+    whole month partitions dropped where partitioned (one transaction), rows deleted elsewhere
+    one batch per transaction (SQLite's one writer is never held long). Returns what was done
+    per table, for the log."""
     for table in retention:
         _check_table(table)
-    partitioned = set(partitioned_tables(connection))
-    if partitioned:
-        _lock(connection)
     done: dict[str, str] = {}
-    for table, keep in sorted(retention.items()):
-        cutoff = now - keep
-        if table in partitioned:
-            dropped = drop_expired_partitions(connection, table, cutoff)
+    with engine.begin() as connection:
+        partitioned = set(partitioned_tables(connection))
+        if partitioned:
+            _lock(connection)
+        for table in sorted(set(retention) & partitioned):
+            dropped = drop_expired_partitions(connection, table, now - retention[table])
             done[table] = f"dropped {', '.join(dropped)}" if dropped else "nothing expired"
-        else:
-            done[table] = f"deleted {delete_expired_rows(connection, table, cutoff)} rows"
+    for table in sorted(set(retention) - partitioned):
+        deleted, count = 0, batch
+        while count == batch:
+            with engine.begin() as connection:
+                count = delete_expired_batch(connection, table, now - retention[table], batch)
+            deleted += count
+        done[table] = f"deleted {deleted} rows"
     return done
