@@ -33,6 +33,8 @@ HOURLY_TABLES: tuple[str, ...] = (
 MONTHS_AHEAD = 3
 # rows deleted per statement on SQLite, so one retention pass never holds the writer long
 DELETE_BATCH = 5000
+# how long creating or dropping a partition waits for the parent's lock before it gives up
+LOCK_TIMEOUT = "30s"
 # one maintenance at a time over every `run` replica and `migrate` (transaction-scoped)
 _LOCK_KEY = "genai-monitor:partitions"
 _PARTITION = re.compile(r"^(?P<table>[a-z_]+)_(?:p(?P<year>\d{4})(?P<month>\d{2})|default)$")
@@ -187,7 +189,10 @@ def ensure_months(connection: Connection, table: str, months: Iterable[date]) ->
 
 
 def _lock(connection: Connection) -> None:
+    """Take the maintenance's turn; then give up on a table lock after LOCK_TIMEOUT rather than
+    queue behind a long load while every reader queues behind this (tried again next time)."""
     connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": _LOCK_KEY})
+    connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
 
 
 def maintain_partitions(
