@@ -2,16 +2,19 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from core.db import make_engine, session_factory, upsert
-from core.models import BedrockUsageHourly
+from core.models import Base, BedrockUsageHourly
 from core.partitions import (
     HOURLY_TABLES,
     RetentionRefused,
     add_months,
     apply_retention,
     expired_months,
+    include_name,
     maintain_partitions,
     month_start,
     monthly_partitions,
@@ -63,6 +66,12 @@ def test_the_migration_keeps_every_row_and_the_downgrade_too(postgres):
     upgrade(postgres)
     after = {table: snapshot(postgres, table) for table in HOURLY_TABLES}
     assert after == before
+    with postgres.connect() as connection:
+        # names, keys and indexes as the models say (`alembic check`), the partitions left out
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
+        assert compare_metadata(context, Base.metadata) == []
     with postgres.connect() as connection:
         partitioned = partitioned_tables(connection)
         if postgres.dialect.name == "postgresql":
