@@ -41,7 +41,8 @@ _PARTITION = re.compile(r"^(?P<table>[a-z_]+)_(?:p(?P<year>\d{4})(?P<month>\d{2}
 
 
 class RetentionRefused(Exception):
-    """Retention was asked for a table that is not an hourly table (e.g. a daily rollup)."""
+    """Retention was asked for a table that is not an hourly table (e.g. a daily rollup), or for
+    a Postgres table not partitioned yet."""
 
 
 def month_start(at: datetime | date) -> date:
@@ -255,6 +256,8 @@ def apply_retention(
             dropped = drop_expired_partitions(connection, table, now - retention[table])
             done[table] = f"dropped {', '.join(dropped)}" if dropped else "nothing expired"
     for table in sorted(set(retention) - partitioned):
+        if engine.dialect.name == "postgresql":  # Postgres never deletes rows for retention
+            raise RetentionRefused(f"{table} is not partitioned: run `genai-monitor migrate`")
         deleted, count = 0, batch
         while count == batch:
             with engine.begin() as connection:
