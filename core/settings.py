@@ -36,6 +36,7 @@ from core.config_errors import describe_validation_error
 from core.config_types import Duration as Duration
 from core.config_types import Number as Number
 from core.config_types import Strict as _Strict
+from core.retention_settings import RetentionConfig
 from core.scoped_budgets import ScopedBudgetConfig, check_scoped_budgets
 
 DEFAULT_DATABASE_URL = "sqlite:///genai-monitor.db"
@@ -294,6 +295,7 @@ class MonitorConfig(_Strict):
     chargeback: ChargebackConfig = ChargebackConfig()
     actions: ActionsConfig = ActionsConfig()
     waste: WasteConfig = WasteConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @field_validator("regions")
     @classmethod

@@ -231,6 +231,7 @@ def test_the_migrate_and_collector_services_run_as_declared(
                 "invocation_logs": "succeeded",
                 "alerts": "succeeded",
                 "prices": None,  # the weekly Price List refresh waits for its boundary
+                "maintenance": "succeeded",  # partitions ahead and retention, at start and daily
             }
             # the container's healthcheck command answers the same
             check = [
