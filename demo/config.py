@@ -99,6 +99,7 @@ alerts:
     - {{kind: budget_threshold, thresholds: [0.5, 0.8, 1.0]}}
     - {{kind: budget_forecast}}
     - {{kind: spend_spike, factor: 3, baseline_days: 14, min_increase_usd: 20}}
+    - {{kind: principal_spike, factor: 5, min_hourly_usd: 2}}
     - {{kind: stale_data, for: 6h}}
     - {{kind: idle_provisioned_throughput, for: 24h}}
     - {{kind: commitment_expiring, before: 14d}}

@@ -44,6 +44,10 @@ def user(name: str) -> str:
 
 ATLAS, ORION = {"project": "atlas"}, {"project": "orion"}
 ETL = role("legacy-etl", "nightly-runner")  # mapped by nobody: unattributed
+# research's agent, a small caller of Opus until it loops in the last two hours (principal_spike)
+RUNAWAY = role("research-agent", "loop-7")
+RUNAWAY_MODEL = "r4research09"
+RUNAWAY_HOURS = 2
 # ModelId -> (caller, share of the model's traffic, request metadata)
 CALLERS: dict[str, tuple[tuple[str, float, dict[str, str]], ...]] = {
     "k2x9search01": (
@@ -51,7 +55,7 @@ CALLERS: dict[str, tuple[tuple[str, float, dict[str, str]], ...]] = {
         (role("search-reranker", "ecs-19bd"), 0.25, {}),
     ),
     "p7supportbot": ((role("support-bot", "lambda"), 1.0, {}),),
-    "r4research09": ((user("alice"), 0.6, {}), (user("bob"), 0.4, {})),
+    "r4research09": ((user("alice"), 0.57, {}), (user("bob"), 0.38, {}), (RUNAWAY, 0.05, {})),
     "m3marketing1": ((role("marketing-content", "ecs-44c1"), 1.0, {}),),
     "g8platform02": (
         (role("genai-shared", "lambda"), 0.55, ATLAS),
@@ -66,6 +70,7 @@ CALLERS: dict[str, tuple[tuple[str, float, dict[str, str]], ...]] = {
     "minimax.minimax-m2": ((user("bob"), 1.0, {}),),
     "w6search02dr": ((role("search-api", "ecs-dr"), 1.0, {}),),
 }
+RUNAWAY_CALLERS = ((user("alice"), 0.06, {}), (user("bob"), 0.04, {}), (RUNAWAY, 0.9, {}))
 DEFAULT_CALLERS: tuple[tuple[str, float, dict[str, str]], ...] = ((ETL, 1.0, {}),)
 
 # the demo config's mapping (demo.config writes it)
@@ -74,6 +79,7 @@ PRINCIPAL_TEAMS = {
     "arn:aws:sts::*:assumed-role/support-bot/*": "support",
     user("alice"): "research",
     user("bob"): "research",
+    "arn:aws:sts::*:assumed-role/research-*": "research",
     "arn:aws:sts::*:assumed-role/marketing-*": "marketing",
     "arn:aws:sts::*:assumed-role/genai-shared/*": "platform",
     "arn:aws:sts::*:assumed-role/data-*": "data",
@@ -106,9 +112,20 @@ def _split(total: int, shares: list[float]) -> list[int]:
     return [*parts, total - sum(parts)]
 
 
-def _records(model_id: str, hour: datetime, counts: dict[str, int], region: str) -> list[Call]:
+def _callers(
+    model_id: str, hour: datetime, now: datetime
+) -> tuple[tuple[str, float, dict[str, str]], ...]:
+    """Who calls a ModelId in an hour: its usual callers, or the runaway agent at the end."""
+    if model_id == RUNAWAY_MODEL and hour > floor_hour(now) - timedelta(hours=RUNAWAY_HOURS):
+        return RUNAWAY_CALLERS
+    return CALLERS.get(model_id, DEFAULT_CALLERS)
+
+
+def _records(
+    model_id: str, hour: datetime, counts: dict[str, int], region: str, now: datetime
+) -> list[Call]:
     """The hour's records of one ModelId, its traffic split between its callers."""
-    callers = CALLERS.get(model_id, DEFAULT_CALLERS)
+    callers = _callers(model_id, hour, now)
     shares = [share for _caller, share, _metadata in callers]
     split = {field: _split(counts.get(field, 0), shares) for field in METRIC_FIELDS.values()}
     calls: list[Call] = []
@@ -158,7 +175,7 @@ def seed_invocation_logs(world: World, clients: ClientFactory) -> int:
             block = since + (hour - since) // timedelta(hours=HOURS_PER_OBJECT) * timedelta(
                 hours=HOURS_PER_OBJECT
             )
-            blocks[block] += _records(model_id, hour, counts, region)
+            blocks[block] += _records(model_id, hour, counts, region, world.now)
         for _block, calls in sorted(blocks.items()):
             if calls:
                 last = max(call.at for call in calls)

@@ -37,7 +37,7 @@ from core.settings import parse_config
 from dashboard.filters import parse_filters
 from dashboard.views.waste import saved_frame
 from demo.genai_seed import MANTLE_MODEL
-from demo.principal_traffic import ETL, LOG_DAYS
+from demo.principal_traffic import ETL, LOG_DAYS, RUNAWAY
 from demo.world import ACCOUNT, MODELS, TEAMS
 from monitor import demo as demo_module
 from monitor.cli import main
@@ -403,6 +403,9 @@ def test_every_alert_kind_has_its_case_and_goes_to_the_log_channel(built):
     assert ("budget_threshold", "research/2026-03/100%", "firing") in found
     assert ("budget_forecast", "search/2026-03", "firing") in found
     assert ("spend_spike", "team/research/2026-03-18", "firing") in found
+    # research's agent looping in the last two hours, named by its ARN; nobody else spikes
+    spiking = {(name, state) for rule, name, state in found if rule == "principal_spike"}
+    assert spiking == {(RUNAWAY, "firing")}
     assert not [a for a in found if a[0] == "stale_data"]
     assert (
         "idle_provisioned_throughput",
