@@ -322,6 +322,18 @@ attribution: {{request_metadata_keys: [project]}}
     again = CliRunner().invoke(main, args, catch_exceptions=False)
     assert again.exit_code == 0, again.output
     assert stored(sessions) == rows
+    # nor in the exports finance reads (or in anything the commands printed)
+    for fmt in ("csv", "json"):
+        export = CliRunner().invoke(
+            main,
+            ["export", "principals", "--start", "2026-11-19", "--end", "2026-11-21"]
+            + ["--format", fmt],
+            catch_exceptions=False,
+        )
+        assert export.exit_code == 0, export.output
+        assert SEARCH in export.output and STRANGER in export.output
+        for marker in (PROMPT_MARK, COMPLETION_MARK):
+            assert marker not in export.output + first.output + again.output
 
 
 def test_callers_iam_tags_decide_their_team_when_no_rule_maps_them(aws, sessions):
