@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python bench/dashboard_load.py
 	$(BIN)/python bench/pricing.py
 	$(BIN)/python bench/cur.py
+	$(BIN)/python bench/invocation_logs.py
 	$(BIN)/python bench/collect.py
 
 clean:

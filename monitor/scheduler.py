@@ -41,6 +41,7 @@ from core.timeutil import iso_utc, utcnow
 from monitor import signals
 from monitor.context import AppContext
 from monitor.health import HealthServer, HealthState, ServiceMetrics
+from monitor.maintenance import maintain
 
 log = logging.getLogger("genai-monitor.run")
 
@@ -48,6 +49,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALERTS_JOB = "alerts"
 PRICES_JOB = "prices"
 ACTIONS_JOB = "actions"
+MAINTENANCE_JOB = "maintenance"  # partitions ahead and retention, daily
 # how long the claims of past cycles are kept for operators to read
 CLAIM_HISTORY = timedelta(days=7)
 
@@ -85,6 +87,7 @@ def job_specs(config: MonitorConfig, sources: Mapping[str, Source]) -> list[JobS
         # the policies run on the alerts' cadence (a notice's hours are many cycles long)
         specs.append(JobSpec(ACTIONS_JOB, config.alerts.interval))
     specs.append(JobSpec(PRICES_JOB, config.pricing.refresh.interval, run_at_start=False))
+    specs.append(JobSpec(MAINTENANCE_JOB, timedelta(days=1)))
     return specs
 
 
@@ -169,6 +172,8 @@ class Service:
             return self.refresh_prices
         if job == ACTIONS_JOB:
             return self.run_policies
+        if job == MAINTENANCE_JOB:  # idempotent, and serialised over replicas by an advisory lock
+            return partial(maintain, self.engine, self.config, self.clock)
         return partial(self.collect, job)
 
     def collect(self, name: str) -> str:
