@@ -70,7 +70,11 @@ CALLERS: dict[str, tuple[tuple[str, float, dict[str, str]], ...]] = {
     "minimax.minimax-m2": ((user("bob"), 1.0, {}),),
     "w6search02dr": ((role("search-api", "ecs-dr"), 1.0, {}),),
 }
-RUNAWAY_CALLERS = ((user("alice"), 0.06, {}), (user("bob"), 0.04, {}), (RUNAWAY, 0.9, {}))
+RUNAWAY_CALLERS: tuple[tuple[str, float, dict[str, str]], ...] = (
+    (user("alice"), 0.06, {}),
+    (user("bob"), 0.04, {}),
+    (RUNAWAY, 0.9, {}),
+)
 DEFAULT_CALLERS: tuple[tuple[str, float, dict[str, str]], ...] = ((ETL, 1.0, {}),)
 
 # the demo config's mapping (demo.config writes it)
