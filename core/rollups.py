@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly, Endpoint, EndpointHourly
 from core.models_rollups import RollupDailyBedrockUsage, RollupDailyEndpoint
 from core.queries.common import utc_day
+from core.queries.endpoints import called_invocations
 from core.timeutil import as_utc
 
 BEDROCK = "bedrock_usage"
@@ -86,14 +87,6 @@ def _bedrock_columns(session: Session) -> list[tuple[str, Any]]:
     ]
 
 
-def endpoint_called(hourly: Any) -> Any:
-    """An endpoint-hour's invocations: variant totals, or the inference components' where larger."""
-    return case(
-        (hourly.invocations >= hourly.component_invocations, hourly.invocations),
-        else_=hourly.component_invocations,
-    )
-
-
 def _endpoint_columns(session: Session) -> list[tuple[str, Any]]:
     hourly = EndpointHourly
     return [
@@ -105,7 +98,7 @@ def _endpoint_columns(session: Session) -> list[tuple[str, Any]]:
         ("hours", func.count()),
         ("service_hours", func.sum(hourly.service_hours)),
         ("instance_hours", func.sum(hourly.service_hours * hourly.instance_count)),
-        ("invocations", func.sum(endpoint_called(hourly))),
+        ("invocations", func.sum(called_invocations(hourly))),
         ("estimated_cost_usd", func.sum(hourly.estimated_cost_usd)),
     ]
 
