@@ -293,3 +293,33 @@ def stored_endpoint(session: Session) -> dict[tuple[Any, ...], dict[str, Any]]:
         }
         for r in session.scalars(select(RollupDailyEndpoint))
     }
+
+
+SAMPLE_BEDROCK = {
+    "team": "search",
+    "endpoint": "bedrock-runtime",
+    "invocations": 3,
+    "input_tokens": 3000,
+    "output_tokens": 300,
+    "cache_read_tokens": 0,
+    "cache_write_tokens": 0,
+    "client_errors": 1,
+    "server_errors": 0,
+    "throttles": 0,
+    "estimated_cost_usd": Decimal("0.123456"),
+    "priced": True,
+    "price_source": "aws-price-list",
+    "price_as_of": "2026-10-01",
+}
+SAMPLE_ENDPOINT = {
+    "status": "InService",
+    "instance_type": "ml.g5.xlarge",
+    "instance_count": 2,
+    "service_hours": Decimal(1),
+    "invocations": 0,
+    "component_invocations": 0,
+    "estimated_cost_usd": Decimal("1.41"),
+    "priced": True,
+    "price_source": None,
+    "price_as_of": None,
+}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.alert_state import AlertState
 from core.db import upsert
+from core.rollups import rebuild_rollups
 from core.models import BedrockUsageHourly, Budget, CostDaily, EndpointHourly
 from core.services import BEDROCK_SERVICE
 from core.settings import MonitorConfig, parse_config
@@ -128,6 +129,7 @@ def seed(session: Session) -> None:
     upsert(session, Budget, budgets)
     seed_endpoints(session)
     seed_alerts(session)
+    rebuild_rollups(session)  # a writer of hourly rows keeps their daily rollups
 
 
 def seed_endpoints(session: Session) -> None:
