@@ -35,8 +35,14 @@ class Part:
         return getattr(self.table, hourly_column.key)
 
 
-def _day_start(day: datetime) -> datetime:
-    return datetime.combine(as_utc(day).date(), time(0), tzinfo=UTC)
+def _day_start(moment: datetime) -> datetime:
+    return datetime.combine(as_utc(moment).date(), time(0), tzinfo=UTC)
+
+
+def _day_end(moment: datetime) -> datetime:
+    """The first UTC midnight at or after ``moment``."""
+    floored = _day_start(moment)
+    return floored if floored == as_utc(moment) else floored + timedelta(days=1)
 
 
 def whole_days(
@@ -44,19 +50,16 @@ def whole_days(
 ) -> tuple[tuple[date | None, date | None] | None, list[tuple[datetime | None, datetime | None]]]:
     """[start, end) cut into its whole UTC days [first, after) (None: no whole day; an unbounded
     side stays None) and the hour ranges left at its edges."""
-    first = None if start is None else _day_start(start)
-    if first is not None and start is not None and first < as_utc(start):
-        first += timedelta(days=1)
+    first = None if start is None else _day_end(start)
     after = None if end is None else _day_start(end)
     if first is not None and after is not None and first >= after:
         return None, [(start, end)]
-    edges: list[tuple[datetime | None, datetime | None]] = []
-    if start is not None and first is not None and as_utc(start) < first:
-        edges.append((start, first))
-    if end is not None and after is not None and after < as_utc(end):
-        edges.append((after, end))
-    days = (None if first is None else first.date(), None if after is None else after.date())
-    return days, edges
+    edges: list[tuple[datetime | None, datetime | None]] = [
+        (low, high)
+        for low, high in ((start, first), (after, end))
+        if low is not None and high is not None and low < high
+    ]
+    return (first and first.date(), after and after.date()), edges
 
 
 def parts(
