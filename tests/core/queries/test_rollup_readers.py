@@ -16,6 +16,7 @@ from core.queries import daily
 from core.queries.bedrock import BEDROCK_DIMENSIONS, bedrock_slices
 from core.queries.costs import bedrock_reconciliation
 from core.queries.endpoints import endpoint_summaries
+from core.queries.options import filter_options
 from core.queries.price_sources import bedrock_price_mix, endpoint_price_mix
 from tests.core.rollup_world import (
     DAYS,
@@ -58,6 +59,7 @@ def answers(session, start, end, by, filters):
         "endpoint_mix": endpoint_price_mix(session, start, end, teams, accounts, regions),
         "endpoints": endpoint_summaries(session, start, end, teams, accounts, regions),
         "reconciliation": bedrock_reconciliation(session, start.date(), end.date(), teams),
+        "options": filter_options(session, start, end, teams),
     }
 
 
