@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from core.alert_state import AlertState
 from core.db import upsert
-from core.rollups import rebuild_rollups
 from core.models import BedrockUsageHourly, Budget, CostDaily, EndpointHourly
+from core.rollups import rebuild_rollups
 from core.services import BEDROCK_SERVICE
 from core.settings import MonitorConfig, parse_config
 from demo.rows import (
