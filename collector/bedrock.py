@@ -36,6 +36,7 @@ from core.pricing import PriceCatalog, TokenUsage, estimate_cost, foundation_mod
 from core.pricing.bedrock_ids import routed_model_id
 from core.pricing.dated import DatedTokenPrices
 from core.registry import SourceDeps, SourceEntry, sources
+from core.rollups import BEDROCK
 from core.settings import AttributionConfig, MonitorConfig, SourceConfig
 from core.teams import InferenceProfile, ModelAttribution, attribute_model, index_profiles
 
@@ -262,6 +263,7 @@ class BedrockCollector(HourlyRegionalSource):
     """Collects hourly Bedrock token usage for one target at a time."""
 
     name = "bedrock"
+    rollups = (BEDROCK,)  # the daily rollups of the hourly rows it writes
 
     def __init__(
         self, config: MonitorConfig, clients: ClientFactoryFn, catalog: PriceCatalog

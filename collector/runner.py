@@ -17,6 +17,7 @@ from core.aws import ApiCallCounter, AwsDenied, AwsError, Target
 from core.db import DatabaseError, error_reason, upsert, write_turn
 from core.models import CollectorRun
 from core.queries.runs import watermark
+from core.rollups import refresh_rollups
 from core.settings import MonitorConfig, SourceConfig
 from core.timeutil import ceil_hour, floor_hour, utcnow
 
@@ -30,7 +31,8 @@ class Source(Protocol):
     AWS's answers, outside any transaction), ``transform`` (pure: answers -> rows) and ``load``
     (inside the window's transaction). Optional: ``plan_windows(start, end)`` cuts the range into
     the source's own windows (billing months), and a transformed window with a ``failure``
-    message is loaded, then recorded failed."""
+    message is loaded, then recorded failed. A source writing hourly tables names their daily
+    rollups (core/rollups.py) in ``rollups``: the runner rewrites the window's days after load."""
 
     name: str
 
@@ -288,6 +290,15 @@ class Runner:
                 failure: str | None = getattr(rows, "failure", None)
                 with self._write_turn, self.sessions.begin() as session:
                     written = source.load(session, rows)
+                    # the daily rollups of what the window wrote, in the same transaction
+                    refresh_rollups(
+                        session,
+                        getattr(source, "rollups", ()),
+                        target.account_id,
+                        target.region,
+                        window.start,
+                        window.end,
+                    )
                     self._record(
                         session,
                         source.name,

@@ -33,6 +33,7 @@ from core.models_vector import InferenceComponentHourly
 from core.pricing import InstancePriceCatalog
 from core.pricing.dated import DatedInstancePrices
 from core.registry import SourceDeps, SourceEntry, sources
+from core.rollups import ENDPOINT
 from core.settings import MonitorConfig, SourceConfig
 from core.timeutil import as_utc
 
@@ -87,6 +88,7 @@ class SageMakerCollector(HourlyRegionalSource):
     """Collects SageMaker endpoint inventory and hourly uptime, invocations and cost per target."""
 
     name = "sagemaker"
+    rollups = (ENDPOINT,)  # the daily rollups of the hourly rows it writes
 
     def __init__(
         self,

@@ -434,9 +434,9 @@ class CurObject(Base):
     __table_args__ = (Index("ix_cur_objects_bucket_billing_period", "bucket", "billing_period"),)
 
 
-# Other tables live in their own modules (the file-size rule); importing them here puts them on
-# the one metadata Alembic and the tests read.
-from core import models_cost_principals, models_principal_tags, models_vector  # noqa: E402,F401
+# other tables live in their own modules (the file-size rule), imported onto the one metadata
+from core import models_cost_principals, models_principal_tags  # noqa: E402,F401
+from core import models_rollups, models_vector  # noqa: E402,F401  (registers them on Base)
 from core.models_actions import ActionAudit as ActionAudit  # noqa: E402
 from core.models_actions import ActionNotice as ActionNotice  # noqa: E402
 from core.models_actions import Snapshot as Snapshot  # noqa: E402

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.alert_state import AlertState
 from core.db import upsert
 from core.models import Alert, BedrockUsageHourly, Budget, CostDaily, EndpointHourly
+from core.rollups import rebuild_rollups
 from core.services import BEDROCK_SERVICE, SAGEMAKER_SERVICE, marketplace_service
 from core.settings import MonitorConfig, parse_config
 from demo.rows import (
@@ -164,6 +165,7 @@ def seed(sessions: sessionmaker[Session], days: int) -> None:
         upsert(session, BedrockUsageHourly, bedrock_rows(first_hour, hours))
     with sessions.begin() as session:
         seed_endpoints(session, first_hour, hours)
+        rebuild_rollups(session)  # the hourly rows went in without the collector's refresh
     with sessions.begin() as session:
         upsert(session, CostDaily, cost_rows(first_day, days))
         periods = sorted({f"{first_day + timedelta(days=n):%Y-%m}" for n in range(days)})

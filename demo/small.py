@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.alert_state import AlertState
 from core.db import upsert
 from core.models import BedrockUsageHourly, Budget, CostDaily, EndpointHourly
+from core.rollups import rebuild_rollups
 from core.services import BEDROCK_SERVICE, SAGEMAKER_SERVICE
 from core.settings import MonitorConfig, parse_config
 from demo.rows import (
@@ -237,3 +238,4 @@ def seed(session: Session) -> None:
         ],
     )
     seed_alerts(session)
+    rebuild_rollups(session)  # the hourly rows went in without the collector's refresh

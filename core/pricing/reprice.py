@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from core.models import BedrockUsageHourly as Usage
 from core.pricing.dated import DatedTokenPrices
 from core.pricing.tokens import TokenUsage, estimate_cost, foundation_model_id
+from core.rollups import BEDROCK, refresh_rollups
 
 BATCH_ROWS = 5000
 KEY = (Usage.account_id, Usage.region, Usage.model_id, Usage.hour)
@@ -105,5 +106,17 @@ def reprice_bedrock(
             progress(len(batch))
     for start in range(0, len(changes), BATCH_ROWS):
         session.execute(update(Usage), changes[start : start + BATCH_ROWS])
+    _refresh_days(session, changes)
     report.changed = len(changes)
     return report
+
+
+def _refresh_days(session: Session, changes: list[dict[str, Any]]) -> None:
+    """Rewrite the daily rollup of the (account, region) days whose rows changed."""
+    spans: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+    for change in changes:
+        target, hour = (change["account_id"], change["region"]), change["hour"]
+        first, last = spans.get(target, (hour, hour))
+        spans[target] = (min(first, hour), max(last, hour))
+    for (account_id, region), (first, last) in spans.items():
+        refresh_rollups(session, [BEDROCK], account_id, region, first, last + timedelta(hours=1))

@@ -8,11 +8,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly
-from core.queries.common import as_day, between, chosen, usd, utc_day
+from core.models_rollups import RollupDailyBedrockUsage
+from core.queries.common import as_day, between, chosen, usd
+from core.queries.daily import Part, parts
 from core.usage import ModelUsage
 
 # The dimensions Bedrock usage can be grouped by, and the column behind each.
@@ -104,47 +106,47 @@ def bedrock_slices(
     accounts: list[str] | None = None,
     regions: list[str] | None = None,
 ) -> list[BedrockSlice]:
-    """Bedrock usage in [start, end) grouped by ``by`` (a BEDROCK_DIMENSIONS key), and by UTC day unless ``per_day`` is False."""
-    usage = BedrockUsageHourly
-    key = BEDROCK_DIMENSIONS[by]
-    conditions: list[Any] = [usage.hour >= start, usage.hour < end]
-    conditions += chosen((usage.team, teams), (usage.account_id, accounts), (usage.region, regions))
-    groups = [utc_day(session, usage.hour).label("day"), key] if per_day else [key]
-    counts = [getattr(usage, name) for name in SLICE_COUNTS]
-    statement = (
+    """Bedrock usage in [start, end) grouped by ``by`` (a BEDROCK_DIMENSIONS key), and by UTC day
+    unless ``per_day`` is False; whole days are read from the daily rollup."""
+    sums: dict[tuple[date | None, str], list[Any]] = {}
+    for part in parts(session, BedrockUsageHourly, RollupDailyBedrockUsage, start, end):
+        for row_day, name, *values in session.execute(
+            _slice_statement(part, by, per_day, teams, accounts, regions)
+        ):
+            key = (as_day(row_day) if per_day else None, name)
+            found = [int(v or 0) for v in values[:-2]] + [usd(values[-2]), int(values[-1] or 0)]
+            sums[key] = (
+                [a + b for a, b in zip(sums[key], found, strict=True)] if key in sums else found
+            )
+    result = [BedrockSlice(day, name, *values) for (day, name), values in sums.items()]
+    return sorted(result, key=lambda s: (s.day or date.min, -s.estimated_cost_usd, s.key))
+
+
+def _slice_statement(
+    part: Part,
+    by: str,
+    per_day: bool,
+    teams: list[str] | None,
+    accounts: list[str] | None,
+    regions: list[str] | None,
+) -> Any:
+    """The sums of one part of the window: (day or NULL, key, counts, cost, unpriced hours)."""
+    table = part.table
+    key = part.column(BEDROCK_DIMENSIONS[by])
+    day = part.day if per_day else null()
+    groups = [part.day, key] if per_day else [key]
+    return (
         select(
-            *groups,
-            *(func.sum(column) for column in counts),
-            func.sum(usage.estimated_cost_usd),
-            func.sum(case((usage.priced.is_(False), 1), else_=0)),
+            day,
+            key,
+            *(func.sum(getattr(table, name)) for name in SLICE_COUNTS),
+            func.sum(table.estimated_cost_usd),
+            func.sum(case((table.priced.is_(False), part.rows), else_=0)),
         )
-        .where(*conditions)
+        .where(*part.where)
+        .where(*chosen((table.team, teams), (table.account_id, accounts), (table.region, regions)))
         .group_by(*groups)
     )
-    result = []
-    for row in session.execute(statement):
-        values = list(row)
-        row_day = as_day(values.pop(0)) if per_day else None
-        name, *sums, cost, unpriced = values
-        n = [int(v or 0) for v in sums]
-        cost_usd, unpriced_hours = usd(cost), int(unpriced or 0)
-        result.append(
-            BedrockSlice(
-                row_day,
-                name,
-                n[0],
-                n[1],
-                n[2],
-                n[3],
-                n[4],
-                n[5],
-                n[6],
-                n[7],
-                cost_usd,
-                unpriced_hours,
-            )
-        )
-    return sorted(result, key=lambda s: (s.day or date.min, -s.estimated_cost_usd, s.key))
 
 
 def model_usage(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -12,7 +13,9 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly, CostDaily
+from core.models_rollups import RollupDailyBedrockUsage
 from core.queries.common import as_day, between, chosen, usd
+from core.queries.daily import parts
 from core.services import BEDROCK_SERVICE, MARKETPLACE_SUFFIX
 
 # The dimensions billed spend can be grouped by, and the column behind each.
@@ -138,29 +141,26 @@ def bedrock_reconciliation(
     session: Session, start: date, end: date, teams: list[str] | None = None
 ) -> list[BedrockReconciliation]:
     """Per UTC day in [start, end) and team of ``teams``: estimated Bedrock cost (token metrics) vs billed."""
-    usage = BedrockUsageHourly
-    # summed per hour in SQL and folded into UTC days here: a date() of a timestamptz
-    # depends on the Postgres session's time zone
-    hourly = (
-        select(
-            usage.hour,
-            usage.team,
-            func.sum(usage.estimated_cost_usd),
-            func.sum(case((usage.priced.is_(False), 1), else_=0)),
+    estimated: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
+    unpriced: dict[tuple[date, str], int] = defaultdict(int)
+    first, after = (datetime.combine(day, time(0), tzinfo=UTC) for day in (start, end))
+    # whole UTC days: read from the daily rollup
+    for part in parts(session, BedrockUsageHourly, RollupDailyBedrockUsage, first, after):
+        usage = part.table
+        daily = (
+            select(
+                part.day,
+                usage.team,
+                func.sum(usage.estimated_cost_usd),
+                func.sum(case((usage.priced.is_(False), part.rows), else_=0)),
+            )
+            .where(*part.where, *chosen((usage.team, teams)))
+            .group_by(part.day, usage.team)
         )
-        .where(
-            usage.hour >= datetime.combine(start, time(0), tzinfo=UTC),
-            usage.hour < datetime.combine(end, time(0), tzinfo=UTC),
-            *chosen((usage.team, teams)),
-        )
-        .group_by(usage.hour, usage.team)
-    )
-    estimated: dict[tuple[date, str], Decimal] = {}
-    unpriced: dict[tuple[date, str], int] = {}
-    for hour, team, cost, missing in session.execute(hourly):
-        key = (hour.astimezone(UTC).date(), team)
-        estimated[key] = estimated.get(key, Decimal(0)) + usd(cost)
-        unpriced[key] = unpriced.get(key, 0) + int(missing or 0)
+        for day, team, cost, missing in session.execute(daily):
+            key = (as_day(day), team)
+            estimated[key] += usd(cost)
+            unpriced[key] += int(missing or 0)
     billed = bedrock_billed(session, start, end, teams)
     return [
         BedrockReconciliation(

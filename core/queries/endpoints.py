@@ -12,7 +12,9 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import Endpoint, EndpointHourly
+from core.models_rollups import RollupDailyEndpoint
 from core.queries.common import between, chosen
+from core.queries.daily import parts
 from core.usage import EndpointUsage
 
 # Endpoint types that bill per use or scale to nothing: never idle waste.
@@ -63,7 +65,7 @@ class EndpointSummary:
         )
 
 
-def _called(hourly: Any) -> Any:
+def called_invocations(hourly: Any) -> Any:
     """An hour's invocations: variant totals, or the inference components' where larger (never both)."""
     return case(
         (hourly.invocations >= hourly.component_invocations, hourly.invocations),
@@ -135,23 +137,45 @@ def _unpriced() -> Any:
 def _window_totals(
     session: Session, ids: list[int], start: datetime | None, end: datetime | None
 ) -> dict[int, tuple[Any, Any, Any, int]]:
-    """Per endpoint: hours in service, calls, cost and unpriced hours in [start, end)."""
-    hourly = EndpointHourly
-    statement = (
-        select(
-            hourly.endpoint_id,
-            func.sum(hourly.service_hours),
-            func.sum(_called(hourly)),
-            func.sum(hourly.estimated_cost_usd),
-            _unpriced(),
+    """Per endpoint: hours in service, calls, cost (None: no priced hour) and unpriced hours in
+    [start, end); whole days are read from the daily rollup."""
+    totals: dict[int, tuple[Any, Any, Any, int]] = {}
+    for part in parts(session, EndpointHourly, RollupDailyEndpoint, start, end):
+        table = part.table
+        calls = table.invocations if part.rollup else called_invocations(table)
+        statement = (
+            select(
+                table.endpoint_id,
+                func.sum(table.service_hours),
+                func.sum(calls),
+                func.sum(table.estimated_cost_usd),
+                func.sum(case((table.priced.is_(False), part.rows), else_=0)),
+            )
+            .where(*part.where, table.endpoint_id.in_(ids))
+            .group_by(table.endpoint_id)
         )
-        .where(*between(hourly.hour, start, end), hourly.endpoint_id.in_(ids))
-        .group_by(hourly.endpoint_id)
+        for endpoint_id, hours, called, cost, missing in session.execute(statement):
+            found = (_quantized(hours), int(called or 0), _money(cost), int(missing or 0))
+            before = totals.get(endpoint_id)
+            totals[endpoint_id] = found if before is None else _added(before, found)
+    return totals
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else _quantized(value)
+
+
+def _added(
+    one: tuple[Any, Any, Any, int], other: tuple[Any, Any, Any, int]
+) -> tuple[Any, Any, Any, int]:
+    """Two parts' totals of one endpoint summed (a cost stays None only if both are)."""
+    costs = [c for c in (one[2], other[2]) if c is not None]
+    return (
+        one[0] + other[0],
+        one[1] + other[1],
+        sum(costs, Decimal(0)) if costs else None,
+        one[3] + other[3],
     )
-    return {
-        endpoint_id: (hours, calls, cost, int(missing or 0))
-        for endpoint_id, hours, calls, cost, missing in session.execute(statement)
-    }
 
 
 def _last_calls(session: Session, ids: list[int], end: datetime | None) -> dict[int, datetime]:
@@ -160,7 +184,7 @@ def _last_calls(session: Session, ids: list[int], end: datetime | None) -> dict[
     last_call = (
         select(func.max(inner.c.hour))
         .where(inner.c.endpoint_id == Endpoint.id, *between(inner.c.hour, None, end))
-        .where(_called(inner.c) > 0)
+        .where(called_invocations(inner.c) > 0)
         .scalar_subquery()
     )
     return {
@@ -277,8 +301,8 @@ def endpoint_usage(
             select(
                 hourly.endpoint_id,
                 # an endpoint called through its inference components is called
-                func.max(_called(hourly)),
-                func.sum(case((_called(hourly) == 0, hourly.service_hours), else_=0)),
+                func.max(called_invocations(hourly)),
+                func.sum(case((called_invocations(hourly) == 0, hourly.service_hours), else_=0)),
             )
             .where(hourly.hour >= start, hourly.hour < end)
             .group_by(hourly.endpoint_id)
@@ -339,7 +363,7 @@ def endpoint_hours(
             Endpoint.region,
             hourly.hour,
             hourly.service_hours,
-            _called(hourly),
+            called_invocations(hourly),
             Endpoint.endpoint_type,
             Endpoint.scales_to_zero,
         )

@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly, Endpoint, EndpointHourly
+from core.models_rollups import RollupDailyBedrockUsage, RollupDailyEndpoint
 from core.pricing.sources import SHIPPED, UNPRICED, dated, source_label
 from core.queries.bedrock import BEDROCK_DIMENSIONS
 from core.queries.common import chosen, usd
+from core.queries.daily import Part, parts
 
 
 @dataclass
@@ -81,7 +83,8 @@ def _fold(rows: Any, unrecorded: str | None = None) -> dict[Any, PriceMix]:
         if source is None and priced and unrecorded is not None:
             label = unrecorded
         mix = mixes.setdefault(key, PriceMix())
-        mix.add(label, as_of, usd(cost), Decimal(str(used or 0)), int(hours or 0))
+        # to the columns' 6 places: SQLite sums floats, whose last digits depend on the order
+        mix.add(label, as_of, usd(cost), usd(used), int(hours or 0))
     return mixes
 
 
@@ -95,24 +98,42 @@ def bedrock_price_mix(
     regions: list[str] | None = None,
 ) -> dict[tuple[str, ...], PriceMix]:
     """The sources of the Bedrock estimate in [start, end) per tuple of ``by`` keys (of
-    BEDROCK_DIMENSIONS; none: all of it under ``()``); usage counts tokens."""
-    usage = BedrockUsageHourly
-    keys = [BEDROCK_DIMENSIONS[name] for name in by]
-    tokens = (
-        usage.input_tokens
-        + usage.output_tokens
-        + usage.cache_read_tokens
-        + usage.cache_write_tokens
-    )
-    groups = [*keys, usage.price_source, usage.price_as_of, usage.priced]
-    statement = (
-        select(*groups, func.sum(usage.estimated_cost_usd), func.sum(tokens), func.count())
-        .where(usage.hour >= start, usage.hour < end)
-        .where(*chosen((usage.team, teams), (usage.account_id, accounts), (usage.region, regions)))
-        .group_by(*groups)
-    )
-    width = len(keys)
-    return _fold((tuple(row[:width]), *row[width:]) for row in session.execute(statement))
+    BEDROCK_DIMENSIONS; none: all of it under ``()``); usage counts tokens. Whole days are read
+    from the daily rollup."""
+    rows: list[Any] = []
+    for part in parts(session, BedrockUsageHourly, RollupDailyBedrockUsage, start, end):
+        usage = part.table
+        keys = [part.column(BEDROCK_DIMENSIONS[name]) for name in by]
+        tokens = (
+            usage.input_tokens
+            + usage.output_tokens
+            + usage.cache_read_tokens
+            + usage.cache_write_tokens
+        )
+        groups = [*keys, *_price(part)]
+        statement = (
+            select(*groups, func.sum(usage.estimated_cost_usd), func.sum(tokens), part.count())
+            .where(*part.where)
+            .where(
+                *chosen((usage.team, teams), (usage.account_id, accounts), (usage.region, regions))
+            )
+            .group_by(*groups)
+        )
+        width = len(keys)
+        rows += [(tuple(row[:width]), *row[width:]) for row in session.execute(statement)]
+    return _fold(rows)
+
+
+def _price(part: Part) -> list[Any]:
+    """A part's price source, price date (the rollup's "" read back as NULL) and priced flag."""
+    table = part.table
+    if part.rollup:
+        return [
+            func.nullif(table.price_source, ""),
+            func.nullif(table.price_as_of, ""),
+            table.priced,
+        ]
+    return [table.price_source, table.price_as_of, table.priced]
 
 
 def endpoint_price_mix(
@@ -123,25 +144,34 @@ def endpoint_price_mix(
     accounts: list[str] | None = None,
     regions: list[str] | None = None,
 ) -> PriceMix:
-    """The sources of the SageMaker endpoint estimate in [start, end); usage counts instance-hours."""
-    hourly = EndpointHourly
-    groups = [hourly.price_source, hourly.price_as_of, hourly.priced]
-    statement = (
-        select(
-            *groups,
-            func.sum(hourly.estimated_cost_usd),
-            func.sum(hourly.service_hours * hourly.instance_count),
-            func.count(),
+    """The sources of the SageMaker endpoint estimate in [start, end); usage counts
+    instance-hours. Whole days are read from the daily rollup."""
+    rows: list[Any] = []
+    for part in parts(session, EndpointHourly, RollupDailyEndpoint, start, end):
+        hourly = part.table
+        instance_hours = (
+            hourly.instance_hours if part.rollup else hourly.service_hours * hourly.instance_count
         )
-        .join(Endpoint, Endpoint.id == hourly.endpoint_id)
-        .where(hourly.hour >= start, hourly.hour < end)
-        .where(
-            *chosen(
-                (Endpoint.team, teams), (Endpoint.account_id, accounts), (Endpoint.region, regions)
+        groups = _price(part)
+        statement = (
+            select(
+                *groups,
+                func.sum(hourly.estimated_cost_usd),
+                func.sum(instance_hours),
+                part.count(),
             )
+            .join(Endpoint, Endpoint.id == hourly.endpoint_id)
+            .where(*part.where)
+            .where(
+                *chosen(
+                    (Endpoint.team, teams),
+                    (Endpoint.account_id, accounts),
+                    (Endpoint.region, regions),
+                )
+            )
+            .group_by(*groups)
         )
-        .group_by(*groups)
-    )
+        rows += [((), *row) for row in session.execute(statement)]
     # endpoint-hours stored before their price's source was recorded were all priced from the
     # shipped instance catalog: it was the only source of SageMaker prices then
-    return _fold((((), *row) for row in session.execute(statement)), SHIPPED).get((), PriceMix())
+    return _fold(rows, SHIPPED).get((), PriceMix())

@@ -7,7 +7,7 @@ before the swap, so they are exactly what earlier revisions made). The downgrade
 back into a plain table the same way.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-25 23:00:00
 """
 
@@ -29,7 +29,7 @@ from core.partitions import (
 )
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -354,7 +354,8 @@ def test_a_database_failure_keeps_written_windows_and_the_next_run_resumes(aws, 
     writes = {"count": 0}
 
     def fail_third_window(conn, cursor, statement, parameters, context, executemany):
-        if "bedrock_usage_hourly" in statement and statement.lstrip().upper().startswith("INSERT"):
+        # the hourly rows' own writes (not the daily rollup's INSERT .. SELECT from them)
+        if statement.lstrip().upper().startswith("INSERT INTO BEDROCK_USAGE_HOURLY"):
             writes["count"] += 1
             if writes["count"] == 3:
                 raise OperationalError(

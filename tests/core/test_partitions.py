@@ -20,6 +20,7 @@ from core.partitions import (
     monthly_partitions,
     partitioned_tables,
 )
+from core.rollups import rebuild_rollups
 from monitor.migrate import upgrade
 from tests.core.partition_helpers import retention_leaves_intact, seed_hourly, snapshot
 
@@ -178,23 +179,24 @@ def _aware(value):
 
 
 @pytest.mark.parametrize("scratch_database_url", ["sqlite", "postgres"], indirect=True)
-def test_dropping_an_expired_partition_leaves_a_rollup_intact(postgres):
-    # a stand-in for the rollup_daily_* tables: retention must never touch them
+def test_dropping_an_expired_partition_leaves_the_rollups_intact(postgres):
     upgrade(postgres)
     seed_hourly(postgres, "bedrock_usage_hourly", HOURS)
-    with postgres.begin() as connection:
-        connection.execute(
-            text("CREATE TABLE rollup_daily_stand_in (day DATE PRIMARY KEY, calls BIGINT)")
-        )
-        connection.execute(
-            text("INSERT INTO rollup_daily_stand_in VALUES (:day, :calls)"),
-            [{"day": h.date(), "calls": i} for i, h in enumerate(HOURS)],
-        )
+    with session_factory(postgres).begin() as session:
+        rebuild_rollups(session)
+    daily = snapshot(postgres, "rollup_daily_bedrock_usage")
+    assert len(daily) >= len({hour.date() for hour in HOURS})  # every seeded day is rolled up
     done = retention_leaves_intact(
-        postgres, {"bedrock_usage_hourly": timedelta(days=90)}, NOW, ["rollup_daily_stand_in"]
+        postgres,
+        {"bedrock_usage_hourly": timedelta(days=90)},
+        NOW,
+        ["rollup_daily_bedrock_usage", "rollup_daily_endpoint"],
     )
     assert done["bedrock_usage_hourly"] != "nothing expired"
-    assert len(snapshot(postgres, "rollup_daily_stand_in")) == len(HOURS)
+    with postgres.connect() as connection:
+        kept = connection.execute(text("SELECT count(*) FROM bedrock_usage_hourly")).scalar_one()
+    assert 0 < kept < len(HOURS)  # the hourly detail went, the days stayed
+    assert snapshot(postgres, "rollup_daily_bedrock_usage") == daily
 
 
 def test_retention_refuses_any_table_but_the_hourly_ones(tmp_path):

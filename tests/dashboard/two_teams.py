@@ -14,6 +14,7 @@ from core.alert_state import AlertState
 from core.db import upsert
 from core.models import BedrockUsageHourly, Budget, CostDaily, CostLine, EndpointHourly
 from core.models_principals import PrincipalUsageHourly
+from core.rollups import rebuild_rollups
 from core.services import BEDROCK_SERVICE
 from core.settings import MonitorConfig, parse_config
 from demo.rows import (
@@ -146,6 +147,7 @@ def seed(session: Session) -> None:
     seed_endpoints(session)
     seed_alerts(session)
     seed_principals(session)
+    rebuild_rollups(session)  # a writer of hourly rows keeps their daily rollups
 
 
 def seed_principals(session: Session) -> None:

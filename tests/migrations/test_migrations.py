@@ -44,3 +44,33 @@ def test_downgrade_to_base_and_back(scratch_database_url):
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+@pytest.mark.parametrize("scratch_database_url", ["sqlite", "postgres"], indirect=True)
+def test_the_rollups_migration_fills_them_from_the_hourly_rows(scratch_database_url):
+    from core.db import session_factory
+    from tests.core.rollup_world import (
+        SAMPLE_BEDROCK,
+        SAMPLE_ENDPOINT,
+        Load,
+        StubSource,
+        expected_bedrock,
+        expected_endpoint,
+        stored_bedrock,
+        stored_endpoint,
+    )
+
+    engine = make_engine(scratch_database_url)
+    upgrade(engine, "0016")
+    sessions = session_factory(engine)
+    load = Load(1, 5, 60, ("m.a", "m.b"), ("ep-1", "ep-2"), (SAMPLE_BEDROCK,), (SAMPLE_ENDPOINT,))
+    with sessions.begin() as session:
+        # the hourly rows as they were written before the rollups existed
+        assert StubSource(load).load(session, load) == 60 * 4
+    upgrade(engine)
+    with sessions() as session:
+        bedrock, endpoint = stored_bedrock(session), stored_endpoint(session)
+        assert len({key[0] for key in bedrock}) == 3  # days
+        assert bedrock == expected_bedrock(session)
+        assert endpoint == expected_endpoint(session)
+    engine.dispose()

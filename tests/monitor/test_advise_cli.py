@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from core.db import upsert
 from core.models import BedrockUsageHourly, Endpoint, EndpointHourly
+from core.rollups import rebuild_rollups
 from core.timeutil import floor_hour, utcnow
 from monitor.cli import main
 
@@ -91,6 +92,7 @@ def test_advise_json_lists_workloads_hints_and_their_assumptions(
                 for h in range(48)
             ],
         )
+        rebuild_rollups(session)  # a writer of hourly rows keeps their daily rollups
     config = tmp_path / "genai-monitor.yaml"
     config.write_text('advisor: {endpoint_models: {"llama-*": "meta.llama3-1-8b-instruct-v1:0"}}\n')
     monkeypatch.setenv("GENAI_MONITOR_CONFIG", str(config))

@@ -17,8 +17,10 @@ from core.models import BedrockUsageHourly, PricePoint
 from core.pricing import PriceCatalog
 from core.pricing.dated import DatedTokenPrices
 from core.pricing.reprice import reprice_bedrock
+from core.rollups import rebuild_rollups
 from demo.price_list import MALFORMED_SKU, PriceListState, price_list_server, products
 from monitor.cli import main
+from tests.core.rollup_world import expected_bedrock, stored_bedrock
 
 LLAMA = "meta.llama3-8b-instruct-v1:0"
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -183,6 +185,8 @@ def test_a_price_change_on_day_d_leaves_earlier_hours_at_the_old_price(cli, sess
     hours = [CHANGE + timedelta(hours=h) for h in (-25, -1, 0, 1, 24)]
     with sessions.begin() as session:
         session.add_all(BedrockUsageHourly(**usage_row(hour, "0.300000")) for hour in hours)
+        session.flush()
+        rebuild_rollups(session)  # a writer of hourly rows keeps their daily rollups
     price_list.catalog = products(price_change="2025-10-15")
     result = cli("prices", "refresh")
     assert "(2 new)" in result.stdout  # the old points are kept: history
@@ -213,6 +217,9 @@ def test_a_price_change_on_day_d_leaves_earlier_hours_at_the_old_price(cli, sess
         row = session.get(BedrockUsageHourly, ("123456789012", "us-east-1", LLAMA, CHANGE))
         assert row.price_source.startswith("aws-price-list AmazonBedrock sku ")
         assert row.price_as_of == "2025-10-15"
+        # the re-priced days' rollups moved with their rows (new price source, date and cost)
+        assert stored_bedrock(session) == expected_bedrock(session)
+        assert any(key[8] == "2025-10-15" for key in stored_bedrock(session))
 
     result = cli("prices", "reprice", "--since", "2025-10-14")
     assert "4 rows read, 2 re-priced" in result.stdout

@@ -12,6 +12,7 @@ from core.db import upsert
 from core.models import BedrockUsageHourly, CostDaily
 from core.projection import month_bounds
 from core.queries.costs import bedrock_reconciliation, cost_lines, spend_daily, spend_totals
+from core.rollups import rebuild_rollups
 from demo import small as world
 
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
@@ -37,6 +38,7 @@ def line(day, service, team, amount, account="123456789012", group="input_tokens
 def seed(sessions, rows, model=CostDaily):
     with sessions.begin() as session:
         upsert(session, model, rows)
+        rebuild_rollups(session)  # a writer of hourly rows keeps their daily rollups
 
 
 def days(start: date, end: date):

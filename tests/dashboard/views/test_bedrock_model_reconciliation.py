@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from core.db import upsert
 from core.models import BedrockUsageHourly, CostUsageDaily
+from core.rollups import rebuild_rollups
 from dashboard.app import AuthSettings, create_app
 from dashboard.filters import parse_filters
 from dashboard.views.bedrock import MODEL_RECONCILIATION_COLUMNS, model_reconciliation_frame
@@ -53,6 +54,7 @@ def seed(sessions) -> None:
             price_as_of="2026-03-01",
         )
         upsert(session, BedrockUsageHourly, [usage])
+        rebuild_rollups(session)  # a writer of hourly rows keeps their daily rollups
         upsert(
             session,
             CostUsageDaily,
