@@ -347,8 +347,7 @@ class WorkClaim(Base):
 
 
 class CostUsageDaily(Base):
-    """One Cost Explorer usage type's day per account, service and team: cost and usage quantity
-    (the effective rate is cost / quantity)."""
+    """A Cost Explorer usage type's day per account, service and team (rate = cost / quantity)."""
 
     __tablename__ = "cost_usage_daily"
 
@@ -384,9 +383,8 @@ BilledMoney = Numeric(24, 10)  # CUR amounts carry up to 10 decimals; sums must 
 
 
 class CostLine(Base):
-    """One billed line from CUR 2.0 (or Cost Explorer), summed per day, account, region, service,
-    usage type, resource, principal, team and line type; ``billing_period`` is what a restatement
-    replaces."""
+    """One billed line from CUR 2.0 (or Cost Explorer), summed on its key; a restatement replaces
+    its ``billing_period``."""
 
     __tablename__ = "cost_lines"
 
@@ -434,9 +432,13 @@ class CurObject(Base):
     __table_args__ = (Index("ix_cur_objects_bucket_billing_period", "bucket", "billing_period"),)
 
 
-# other tables live in their own modules (the file-size rule), imported onto the one metadata
-from core import models_cost_principals, models_principal_tags  # noqa: E402,F401
-from core import models_rollups, models_vector  # noqa: E402,F401  (registers them on Base)
+from core import (  # noqa: E402,F401  (the tables of other modules, on the one metadata)
+    models_cost_principals,
+    models_principal_tags,
+    models_principals,
+    models_rollups,
+    models_vector,
+)
 from core.models_actions import ActionAudit as ActionAudit  # noqa: E402
 from core.models_actions import ActionNotice as ActionNotice  # noqa: E402
 from core.models_actions import Snapshot as Snapshot  # noqa: E402
@@ -446,5 +448,3 @@ from core.models_bedrock import ProvisionedThroughput as ProvisionedThroughput  
 from core.models_bedrock import (  # noqa: E402
     ProvisionedThroughputHourly as ProvisionedThroughputHourly,
 )
-from core.models_principals import InvocationLogCursor as InvocationLogCursor  # noqa: E402
-from core.models_principals import PrincipalUsageHourly as PrincipalUsageHourly  # noqa: E402

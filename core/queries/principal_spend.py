@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import PrincipalUsageHourly
+from core.models_principals import PrincipalUsageHourly
 from core.projection import Projection, history_start, project_month
 from core.queries.common import as_day, usd, utc_day
 from core.scoped_budgets import ScopedBudgetConfig, scoped_spend

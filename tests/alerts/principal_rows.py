@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.db import upsert
-from core.models import PrincipalUsageHourly
+from core.models_principals import PrincipalUsageHourly
 
 ACCOUNT = "111111111111"
 
