@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 THROTTLE = (400, "ThrottlingException", "Throttling;Sender")
 UNAVAILABLE = (503, "ServiceUnavailableException", "ServiceUnavailable;Receiver")
 INTERNAL = (500, "InternalFailure", "InternalFailure;Receiver")
+CREDENTIAL = re.compile(r"Credential=([^/]+/[^/]+/[^/]+/[^/]+)/")  # key id, date, region, service
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/")
 # services whose clients speak REST-JSON (the Bedrock control plane): the error code is a header
@@ -141,7 +142,12 @@ class FaultProxy:
                 scope = SCOPE.search(self.headers.get("Authorization", ""))
                 region = scope.group(1) if scope else "?"
                 operation = operation_of(self.path, self.headers, body)
-                digest = hashlib.sha256(self.path.encode() + body).hexdigest()
+                # one call's retries look alike; the same call of another account or region (run
+                # beside it by another worker) is another call: the signing credential tells them
+                # apart
+                credential = CREDENTIAL.search(self.headers.get("Authorization", ""))
+                signer = credential.group(1) if credential else ""
+                digest = hashlib.sha256(signer.encode() + self.path.encode() + body).hexdigest()
                 fault = proxy._decide(region, operation, digest)
                 if fault:
                     status, headers, answer = error_answer(self.headers, fault)

@@ -251,6 +251,7 @@ def control_plane(now: datetime) -> BedrockControlState:
 
 def stub_inference_profiles(app: AppContext) -> Stubber:
     """moto has no bedrock:ListInferenceProfiles: the factory's cached bedrock client answers from a stub."""
+    _ = app.config  # loading the config sets the clients' retry mode and limits: it remakes them
     client = app.clients.client("bedrock", Target(ACCOUNT, "us-east-1", role_arn=ROLE))
     stubber = Stubber(client)
     summary = {
