@@ -10,6 +10,7 @@ they all share it, and removed when the server stops. waitress is the fallback: 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,10 +34,13 @@ def shared_cache_dir(cache: DashboardCacheConfig) -> Iterator[str | None]:
         yield None
         return
     directory = tempfile.mkdtemp(prefix="genai-monitor-cache-")
+    owner = os.getpid()
     try:
         yield directory
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        # a gunicorn worker leaves through here too (it is a fork): only the server removes it
+        if os.getpid() == owner:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def bind_address(host: str, port: int) -> str:
@@ -57,6 +61,9 @@ def gunicorn_options(settings: DashboardServerConfig, host: str, port: int) -> d
         "errorlog": "-",
         "loglevel": "warning",
         "accesslog": None,
+        # gunicorn 25+ opens a control socket in ~/.gunicorn by default: one path for every server
+        # of the user (tests, replicas on one host); the dashboard needs none
+        "control_socket_disable": True,
     }
 
 
