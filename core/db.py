@@ -101,11 +101,7 @@ def upsert(
     total = 0
     staged = _Staging(session, table, key_columns) if dialect == "postgresql" else None
     for batch in _batches(rows, BATCH_ROWS):
-        columns = list(batch[0].keys())
-        update_columns = (
-            list(update) if update is not None else [c for c in columns if c not in key_columns]
-        )
-        compared = [c for c in update_columns if c not in _VOLATILE] or update_columns
+        columns, update_columns, compared = _shape(batch, key_columns, update)
         if staged is not None and len(batch) >= COPY_THRESHOLD:
             staged.add(batch, columns, update_columns, compared)
         else:
@@ -116,6 +112,18 @@ def upsert(
     if staged is not None:
         staged.flush()
     return total
+
+
+def _shape(
+    batch: list[Mapping[str, Any]], key_columns: list[str], update: Sequence[str] | None
+) -> tuple[list[str], list[str], list[str]]:
+    """The batch's columns, those an existing row takes from it, and those compared for a change."""
+    columns = list(batch[0].keys())
+    update_columns = (
+        list(update) if update is not None else [c for c in columns if c not in key_columns]
+    )
+    compared = [c for c in update_columns if c not in _VOLATILE] or update_columns
+    return columns, update_columns, compared
 
 
 def _changed_clause(
