@@ -93,7 +93,7 @@ def cached_view(page: str, view: View[T]) -> View[T]:
         key = view_key(page, filters, current_viewer(), context.today().isoformat(), version)
         try:
             found: T | None = cache.get(key)
-        except Exception as exc:  # a cache that is down costs speed, never the page
+        except Exception as exc:  # noqa: BLE001 - any backend's failure (Redis down, disk full) costs speed, never the page
             log.warning("dashboard cache unavailable (%s); rendering without it", exc)
             return view(context, filters)
         if found is not None:
@@ -101,7 +101,7 @@ def cached_view(page: str, view: View[T]) -> View[T]:
         result = view(context, filters)
         try:
             cache.set(key, result)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above
             log.warning("dashboard cache unavailable (%s); result not kept", exc)
         return result
 
