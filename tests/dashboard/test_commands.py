@@ -162,9 +162,9 @@ def test_dashboard_command_serves_with_auth_from_the_environment(tmp_path, seede
         url = f"http://127.0.0.1:{port}"
         for _attempt in range(100):
             try:
-                requests.get(url, timeout=1)
+                requests.get(url, timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its workers still booting
                 time.sleep(0.2)
         assert requests.get(url + "/_dash-layout", timeout=5).status_code == 401
         answer = requests.get(url + "/", auth=("ops", "pw"), timeout=5)

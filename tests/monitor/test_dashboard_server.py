@@ -87,7 +87,7 @@ def server(world_url: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Pop
             try:
                 requests.get(url + "/", headers=world.VIEWER_A, timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its workers still booting
                 assert time.monotonic() < deadline, "the dashboard did not start"
                 time.sleep(0.3)
         yield url, process, cache
