@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,6 +30,10 @@ from dashboard.filters import Filters
 log = logging.getLogger(__name__)
 
 CACHE_EXTENSION = "genai_monitor_cache"
+LOCK = "-rendering"
+# a request that finds the same view being rendered waits this long for it, then renders itself
+RENDER_WAIT_SECONDS = 30
+POLL_SECONDS = 0.05
 T = TypeVar("T")
 View = Callable[[DashboardContext, Filters], T]
 
@@ -82,7 +87,8 @@ def view_key(page: str, filters: Filters, viewer: Viewer, day: str, version: str
 
 
 def cached_view(page: str, view: View[T]) -> View[T]:
-    """``view``, answered from the app's cache when the same scope was rendered at this version."""
+    """``view``, answered from the app's cache when the same scope was rendered at this version;
+    of several requests that miss together, one renders and the others wait for its result."""
 
     def answer(context: DashboardContext, filters: Filters) -> T:
         cache: Cache | None = current_app.extensions.get(CACHE_EXTENSION)
@@ -93,16 +99,48 @@ def cached_view(page: str, view: View[T]) -> View[T]:
         key = view_key(page, filters, current_viewer(), context.today().isoformat(), version)
         try:
             found: T | None = cache.get(key)
+            if found is not None:
+                return found
+            # one renderer per key: twenty people opening the same cold page run it once
+            if not cache.add(key + LOCK, 1, timeout=RENDER_WAIT_SECONDS):
+                found = _wait_for(cache, key)
+                if found is not None:
+                    return found
         except Exception as exc:  # noqa: BLE001 - any backend's failure (Redis down, disk full) costs speed, never the page
             log.warning("dashboard cache unavailable (%s); rendering without it", exc)
             return view(context, filters)
-        if found is not None:
-            return found
-        result = view(context, filters)
         try:
-            cache.set(key, result)
-        except Exception as exc:  # noqa: BLE001 - as above
-            log.warning("dashboard cache unavailable (%s); result not kept", exc)
+            result = view(context, filters)
+            _keep(cache, key, result)
+        finally:
+            _release(cache, key)
         return result
 
     return answer
+
+
+def _wait_for(cache: Cache, key: str) -> Any:
+    """The result another request is rendering, once it is kept (None if it takes too long)."""
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        if not cache.has(key + LOCK):  # the renderer failed: render here
+            return None
+    return None
+
+
+def _keep(cache: Cache, key: str, result: Any) -> None:
+    try:
+        cache.set(key, result)
+    except Exception as exc:  # noqa: BLE001 - as above
+        log.warning("dashboard cache unavailable (%s); result not kept", exc)
+
+
+def _release(cache: Cache, key: str) -> None:
+    try:
+        cache.delete(key + LOCK)
+    except Exception as exc:  # noqa: BLE001 - as above
+        log.warning("dashboard cache unavailable (%s); render lock left to expire", exc)

@@ -3,14 +3,23 @@ window loads; never one team's figures for another (both databases, the app in p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 import pytest
+from flask import Flask, g
 
 from core.db import make_engine, session_factory
+from core.serve_settings import DashboardCacheConfig
+from core.settings import parse_config
+from dashboard.access import ANONYMOUS
 from dashboard.app import AuthSettings, create_app
-from dashboard.cache import CACHE_EXTENSION
+from dashboard.cache import CACHE_EXTENSION, cached_view, install_cache
+from dashboard.context import DashboardContext
+from dashboard.filters import Filters
 from tests.conftest import seeded_database
 from tests.dashboard import two_teams as world
 from tests.monitor.dashboard_world import (
@@ -79,3 +88,28 @@ def test_without_a_cache_every_answer_reads_the_database(world_url):
     write_behind_the_version(session_factory(engine), "acme.uncached-v1:0")
     assert "acme.uncached-v1:0" in ask(client, world.VIEWER_A)
     engine.dispose()
+
+
+def test_requests_that_miss_together_render_the_view_once(sessions):
+    """Eight people opening the same cold view at once: one renders, the others get its result."""
+    server = Flask(__name__)
+    install_cache(server, DashboardCacheConfig(type="simple"))
+    context = DashboardContext(sessions, parse_config(""), clock=lambda: world.NOW)
+    renders = []
+
+    def view(_context: DashboardContext, _filters: Filters) -> list[str]:
+        renders.append(1)
+        time.sleep(0.3)  # long enough for the others to arrive while it renders
+        return ["the figures"]
+
+    answer = cached_view("weekly", view)
+
+    def open_page(_number: int) -> list[str]:
+        with server.test_request_context():
+            g.viewer = ANONYMOUS
+            return answer(context, Filters(date(2026, 3, 9), date(2026, 3, 15)))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(open_page, range(8)))
+    assert answers == [["the figures"]] * 8
+    assert len(renders) == 1
