@@ -46,6 +46,8 @@ bench: install
 	$(BIN)/python bench/dashboard_load.py
 	$(BIN)/python bench/pricing.py
 	$(BIN)/python bench/cur.py
+	$(BIN)/python bench/invocation_logs.py
+	$(BIN)/python bench/collect.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .ruff_cache *.egg-info

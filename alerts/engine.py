@@ -54,8 +54,12 @@ class AlertEngine:
         self.rules = {rule.rule_name: rule for rule in config.alerts.rules}
         self.teams = {team.name: team for team in config.teams}
 
-    def routes(self, team: str) -> list[str]:
-        """The notifier names a team's alerts go to: its own routes, else the default route."""
+    def routes(self, team: str, details: Mapping[str, Any] | None = None) -> list[str]:
+        """The notifier names an alert goes to: the routes its finding names (a `budgets:`
+        entry's own), else its team's, else the default route."""
+        named = (details or {}).get("routes")
+        if isinstance(named, list):
+            return [str(route) for route in named]
         configured = self.teams.get(team)
         if configured is not None and configured.routes is not None:
             return list(configured.routes)
@@ -249,7 +253,7 @@ class AlertEngine:
         firing, resolved = list(firing), list(resolved)
         history = self._history(session, [alert.id for alert in firing + resolved])
         for alert in firing:
-            for channel in self.routes(alert.team):
+            for channel in self.routes(alert.team, alert.details):
                 last = history.get((alert.id, channel))
                 if last is None:
                     self._notify(session, alert, channel, "firing", 0, now, summary)

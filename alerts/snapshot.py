@@ -33,7 +33,8 @@ class EndpointState:
 
 @dataclass(frozen=True)
 class TeamBudgetState:
-    """A team's budget, its spend so far this period and where the period is heading."""
+    """A team's budget (or a principal/metadata budget), its spend so far this period and where
+    the period is heading."""
 
     team: str
     period: str  # e.g. 2026-11
@@ -41,6 +42,24 @@ class TeamBudgetState:
     spent_usd: Decimal
     projected_usd: Decimal | None = None
     crossing_date: date | None = None  # when the projection crosses the budget
+    # a `budgets:` entry (principals / request metadata) rather than a team's own budget
+    name: str | None = None
+    covers: str = ""  # what such a budget counts, in words
+    routes: tuple[str, ...] | None = None  # its own notifiers, else the team's
+
+    @property
+    def key(self) -> str:
+        """What the alert subjects start with: the team, or ``budget/<name>``."""
+        return self.team if self.name is None else f"budget/{self.name}"
+
+    @property
+    def label(self) -> str:
+        """The budget in a message: ``team search`` or ``budget checkout (project=checkout)``."""
+        return f"team {self.team}" if self.name is None else f"budget {self.name} ({self.covers})"
+
+    def routing(self) -> dict[str, list[str]]:
+        """The alert details that route it to the budget's own notifiers, if it has any."""
+        return {} if self.routes is None else {"routes": list(self.routes)}
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,24 @@ class VectorStoreState:
 
 
 @dataclass(frozen=True)
+class PrincipalHour:
+    """One hour of one principal's priced calls: the total and the models it went to."""
+
+    hour: datetime
+    cost_usd: Decimal
+    models: tuple[tuple[str, Decimal], ...]  # (model id, USD), most spent first
+
+
+@dataclass(frozen=True)
+class PrincipalSpend:
+    """One IAM principal's estimated spend per hour, from the invocation logs."""
+
+    principal: str
+    team: str
+    hours: tuple[PrincipalHour, ...]  # only hours with priced calls, oldest first
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the rules evaluate, as of ``now``; a part that could not be read is None."""
 
@@ -128,3 +165,4 @@ class Snapshot:
     targets: tuple[TargetFreshness, ...] | None = None
     provisioned: tuple[ProvisionedState, ...] | None = None
     vector_stores: tuple[VectorStoreState, ...] | None = None
+    principal_spend: tuple[PrincipalSpend, ...] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from alerts.snapshot import (
     DailySpend,
     EndpointState,
+    PrincipalHour,
+    PrincipalSpend,
     ProvisionedState,
     Snapshot,
     TargetFreshness,
@@ -21,15 +23,17 @@ from alerts.snapshot import (
     VectorStoreState,
 )
 from core import registry
-from core.budgets import ALL_SERVICES
+from core.budgets import ALL_SERVICES, period_of
 from core.models import Endpoint
 from core.queries.bedrock import bedrock_hourly_cost
 from core.queries.budgets import budget_use
 from core.queries.endpoints import endpoint_summaries
+from core.queries.principal_spend import principal_hourly_cost, scoped_budget_use
 from core.queries.provisioned import provisioned_summaries
 from core.queries.runs import collector_status
 from core.queries.vector_stores import vector_store_summaries
 from core.settings import MonitorConfig, RuleSettings
+from core.timeutil import floor_hour
 
 MODEL_SERIES_TEAM = (
     "all"  # a model's spend belongs to every team using it: it goes to the default route
@@ -78,6 +82,27 @@ def budget_states(session: Session, now: datetime) -> tuple[TeamBudgetState, ...
         )
         for use in budget_use(session, now)
         if use.service == ALL_SERVICES
+    )
+
+
+def scoped_budget_states(
+    session: Session, now: datetime, config: MonitorConfig
+) -> tuple[TeamBudgetState, ...]:
+    """This month's `budgets:` entries (principals / request metadata) with the estimate so far."""
+    period = period_of(now.astimezone(UTC).date())
+    return tuple(
+        TeamBudgetState(
+            team=budget.team or MODEL_SERIES_TEAM,
+            period=period,
+            budget_usd=projection.budget_usd or Decimal(0),
+            spent_usd=projection.spent_usd,
+            projected_usd=projection.projected_usd,
+            crossing_date=projection.crosses_on,
+            name=budget.name,
+            covers=budget.describe(),
+            routes=None if budget.routes is None else tuple(budget.routes),
+        )
+        for budget, projection in scoped_budget_use(session, now, config.budgets)
     )
 
 
@@ -160,19 +185,59 @@ def vector_store_states(session: Session, now: datetime) -> tuple[VectorStoreSta
     )
 
 
+def principal_spend(session: Session, now: datetime, span: timedelta) -> tuple[PrincipalSpend, ...]:
+    """Each principal's priced spend per hour over the ``span`` up to the hour in progress."""
+    end = floor_hour(now) + timedelta(hours=1)
+    hours: dict[str, dict[datetime, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    teams: dict[str, str] = {}
+    for hour, principal, team, model, cost in principal_hourly_cost(session, end - span, end):
+        models = hours[principal][hour]
+        models[model] = models.get(model, Decimal(0)) + cost
+        teams[principal] = team  # rows come oldest first: the newest hour's team stands
+    return tuple(
+        PrincipalSpend(
+            principal,
+            teams[principal],
+            tuple(
+                PrincipalHour(
+                    hour,
+                    sum(models.values(), Decimal(0)),
+                    tuple(sorted(models.items(), key=lambda item: (-item[1], item[0]))),
+                )
+                for hour, models in sorted(by_hour.items())
+            ),
+        )
+        for principal, by_hour in sorted(hours.items())
+    )
+
+
+def _span(rules: list[RuleSettings]) -> timedelta:
+    """The longest hourly history any principal rule reads."""
+    return max(getattr(rule, "span", timedelta(hours=1)) for rule in rules)
+
+
 def _baseline_days(rules: list[RuleSettings]) -> int:
     """The longest baseline any rule asks for, plus the day it judges."""
     return max(int(getattr(rule, "baseline_days", 0)) for rule in rules) + 1
 
 
 # How each part of the snapshot is read; a rule names the part it needs in its registry entry.
-READERS: dict[str, Callable[[Session, datetime, list[RuleSettings]], tuple[Any, ...]]] = {
-    "endpoints": lambda session, now, _rules: endpoint_states(session, now),
-    "budgets": lambda session, now, _rules: budget_states(session, now),
-    "daily_spend": lambda session, now, rules: daily_spend(session, now, _baseline_days(rules)),
-    "targets": lambda session, _now, _rules: target_freshness(session),
-    "provisioned": lambda session, now, _rules: provisioned_states(session, now),
-    "vector_stores": lambda session, now, _rules: vector_store_states(session, now),
+# (The config is passed for the parts it shapes: the `budgets:` entries.)
+Reader = Callable[[Session, datetime, list[RuleSettings], MonitorConfig], tuple[Any, ...]]
+READERS: dict[str, Reader] = {
+    "endpoints": lambda session, now, _rules, _config: endpoint_states(session, now),
+    "budgets": lambda session, now, _rules, config: (
+        budget_states(session, now) + scoped_budget_states(session, now, config)
+    ),
+    "daily_spend": lambda session, now, rules, _config: daily_spend(
+        session, now, _baseline_days(rules)
+    ),
+    "targets": lambda session, _now, _rules, _config: target_freshness(session),
+    "provisioned": lambda session, now, _rules, _config: provisioned_states(session, now),
+    "vector_stores": lambda session, now, _rules, _config: vector_store_states(session, now),
+    "principal_spend": lambda session, now, rules, _config: principal_spend(
+        session, now, _span(rules)
+    ),
 }
 
 
@@ -181,5 +246,5 @@ def build_snapshot(config: MonitorConfig, session: Session, now: datetime) -> Sn
     needed: dict[str, list[RuleSettings]] = defaultdict(list)
     for rule in config.alerts.rules:
         needed[registry.rules[rule.kind].needs].append(rule)
-    parts = {part: READERS[part](session, now, rules) for part, rules in needed.items()}
+    parts = {part: READERS[part](session, now, rules, config) for part, rules in needed.items()}
     return Snapshot(now=now, **parts)

@@ -16,8 +16,13 @@ global):
    That is service x usage type x team x account, exact. Grouping by USAGE_TYPE alone is
    not enough: every Marketplace model bills under the same usage types (``MP:...``).
 
-So a cycle costs 1 + windows x (account, service) pairs requests (plus extra pages), whatever
-the stored history: a regular cycle reads only the days that can still change.
+3. per window and per ``attribution.principal_tag_keys`` key, when the window has Bedrock spend:
+   DAILY, GroupBy LINKED_ACCOUNT x TAG ``iamPrincipal/<key>`` (``cost_explorer_principals``),
+   the caller's team beside the resource tag's -> cost_principal_tag_daily.
+
+So a cycle costs 1 + windows x ((account, service) pairs + principal tag keys) requests (plus
+extra pages), whatever the stored history: a regular cycle reads only the days that can still
+change.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pydantic import Field, model_validator
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from collector.cost_explorer_principals import principal_request, principal_rows
 from collector.cost_explorer_rows import (
     CostLine,
     MonthPairs,
@@ -46,6 +52,7 @@ from core.aws import ClientFactoryFn, Target, pages
 from core.budgets import sync_budgets
 from core.db import upsert
 from core.models import CostDaily, CostUsageDaily
+from core.models_cost_principals import CostPrincipalTagDaily
 from core.registry import SourceDeps, SourceEntry, sources
 from core.settings import Duration, MonitorConfig, SourceConfig
 
@@ -150,6 +157,8 @@ class CostAnswers:
     first: date
     end: date
     pages: list[tuple[str, str, list[dict[str, Any]]]]
+    # per principal tag key: its DAILY LINKED_ACCOUNT x TAG pages
+    principal_pages: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
 
 
 @dataclass
@@ -162,6 +171,8 @@ class FetchedWindow:
     end: date
     collected_at: datetime
     usage: list[dict[str, Any]] = field(default_factory=list)  # cost_usage_daily rows
+    principal_rows: list[dict[str, Any]] = field(default_factory=list)
+    principal_keys: tuple[str, ...] = ()  # the principal tag keys whose days the rows replace
 
 
 def _time_period(first: date, end: date) -> dict[str, str]:
@@ -267,6 +278,14 @@ class CostExplorerCollector:
                 ],
             )
             answers.pages.append((account_id, service, list(daily)))
+        pairs = prepared.pairs(first, last)
+        for key in self.config.attribution.principal_tag_keys:
+            request = principal_request(first, last, pairs, key, self.metrics)
+            if request is not None:
+                by_principal = pages(
+                    client, "get_cost_and_usage", token_param="NextPageToken", **request
+                )
+                answers.principal_pages.append((key, list(by_principal)))
         return answers
 
     def transform(
@@ -291,7 +310,16 @@ class CostExplorerCollector:
             lines, tag_key=tag_key, default_teams=default_teams, collected_at=collected_at
         )
         accounts = prepared.accounts()
-        return FetchedWindow(rows, accounts, fetched.first, fetched.end, collected_at, usage)
+        return FetchedWindow(
+            rows,
+            accounts,
+            fetched.first,
+            fetched.end,
+            collected_at,
+            usage,
+            principal_rows(fetched.principal_pages, accounts, collected_at),
+            tuple(self.config.attribution.principal_tag_keys),
+        )
 
     def load(self, session: Session, fetched: FetchedWindow) -> int:
         """Sync the budgets, delete lines Cost Explorer no longer reports, upsert the window's rows."""
@@ -308,7 +336,24 @@ class CostExplorerCollector:
                 )
             )
             upsert(session, CostUsageDaily, fetched.usage)
+            replace_principal_days(session, fetched)
         return upsert(session, CostDaily, fetched.rows)
+
+
+def replace_principal_days(session: Session, fetched: FetchedWindow) -> int:
+    """Replace the window's days of the fetched principal tag keys whole, like cost_usage_daily:
+    a principal tagged after the fact moves its spend from ``unattributed`` to its team."""
+    if not fetched.principal_keys:
+        return 0
+    session.execute(
+        delete(CostPrincipalTagDaily).where(
+            CostPrincipalTagDaily.account_id.in_(sorted(fetched.accounts)),
+            CostPrincipalTagDaily.tag_key.in_(fetched.principal_keys),
+            CostPrincipalTagDaily.day >= fetched.first,
+            CostPrincipalTagDaily.day < fetched.end,
+        )
+    )
+    return upsert(session, CostPrincipalTagDaily, fetched.principal_rows)
 
 
 def remove_stale(session: Session, fetched: FetchedWindow) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -13,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.aws import ApiCallCounter, AwsDenied, AwsError, Target
-from core.db import DatabaseError, error_reason, upsert
+from core.db import DatabaseError, error_reason, upsert, write_turn
 from core.models import CollectorRun
 from core.queries.runs import watermark
 from core.settings import MonitorConfig, SourceConfig
@@ -168,10 +169,12 @@ class CycleResult:
 
 
 class Runner:
-    """Collects sources target by target and window by window, recording each window.
+    """Collects sources window by window, recording each window, over up to ``workers`` targets
+    at once (each target in one thread; fetches run alongside, a SQLite database takes the
+    windows' transactions one at a time).
 
-    Once ``stop`` is set it finishes the window it is writing and starts no other: what is
-    written stays, and the watermark lets the next run continue from there.
+    Once ``stop`` is set every worker finishes the window it is writing and starts no other:
+    what is written stays, and the watermark lets the next run continue from there.
     """
 
     def __init__(
@@ -180,11 +183,16 @@ class Runner:
         counter: ApiCallCounter,
         clock: Callable[[], datetime] = utcnow,
         stop: threading.Event | None = None,
+        workers: int = 1,
     ) -> None:
         self.sessions = sessions
         self.counter = counter
         self.clock = clock
         self.stop = stop or threading.Event()
+        self.workers = max(1, workers)
+        self._write_turn = write_turn(sessions.kw.get("bind"))
+        # the caller's on_window (a progress bar, a lease renewal) is called by one worker at a time
+        self._notify = threading.Lock()
 
     def plan(
         self,
@@ -225,13 +233,27 @@ class Runner:
         plans: Sequence[TargetPlan],
         on_window: Callable[[TargetPlan, Window], None] | None = None,
     ) -> CycleResult:
-        """Collect every planned window; a denied target is skipped, a failed one stops alone."""
-        result = CycleResult(source.name)
-        for plan in plans:
+        """Collect every planned window, ``workers`` targets at once; a denied target is skipped,
+        a failed one stops alone. Outcomes come in the plans' order."""
+
+        def one(plan: TargetPlan) -> TargetOutcome:
             if self.stop.is_set():
-                result.outcomes.append(TargetOutcome(plan.target, "stopped"))
-            else:
-                result.outcomes.append(self._run_target(source, plan, on_window))
+                return TargetOutcome(plan.target, "stopped")
+            return self._run_target(source, plan, on_window)
+
+        result = CycleResult(source.name)
+        if self.workers == 1 or len(plans) < 2:
+            result.outcomes.extend(one(plan) for plan in plans)
+            return result
+        pool = ThreadPoolExecutor(
+            min(self.workers, len(plans)), thread_name_prefix=f"collect-{source.name}"
+        )
+        try:
+            futures = [pool.submit(one, plan) for plan in plans]
+            result.outcomes.extend(future.result() for future in futures)
+        finally:
+            # a worker's DatabaseError: the running targets finish, the waiting ones never start
+            pool.shutdown(wait=True, cancel_futures=True)
         return result
 
     def _run_target(
@@ -244,7 +266,8 @@ class Runner:
         outcome = TargetOutcome(target, "succeeded")
         if not plan.windows:
             return outcome
-        calls_before = self.counter.total()
+        # this thread's calls: other workers' calls run alongside
+        calls_before = self.counter.thread_total()
         current = plan.windows[0]
         try:
             with self.sessions() as session:
@@ -258,12 +281,12 @@ class Runner:
                 current = window
                 started = self.clock()
                 fetched = source.fetch(prepared, window.start, window.end, started)
-                calls = self.counter.total() - calls_before
+                calls = self.counter.thread_total() - calls_before
                 rows = source.transform(prepared, fetched, started)
                 # a window can fail in part (a corrupt billing file): what it could load is
                 # written, the window is recorded failed, and the target goes on
                 failure: str | None = getattr(rows, "failure", None)
-                with self.sessions.begin() as session:
+                with self._write_turn, self.sessions.begin() as session:
                     written = source.load(session, rows)
                     self._record(
                         session,
@@ -279,13 +302,14 @@ class Runner:
                 if failure:
                     log.error("%s %s: failed in part: %s", source.name, target.label, failure)
                     outcome.status, outcome.message = "failed", failure
-                calls_before = self.counter.total()
+                calls_before = self.counter.thread_total()
                 outcome.windows_done += 1
                 outcome.rows += written
                 outcome.api_calls += calls
                 outcome.written_until = window.end
                 if on_window:
-                    on_window(plan, window)
+                    with self._notify:
+                        on_window(plan, window)
         except AwsDenied as exc:
             log.warning("%s %s: skipped: %s", source.name, target.label, exc)
             outcome.status, outcome.message = "skipped", str(exc)
@@ -317,7 +341,7 @@ class Runner:
         message: str,
         calls_before: int,
     ) -> None:
-        with self.sessions.begin() as session:
+        with self._write_turn, self.sessions.begin() as session:
             now = self.clock()
             self._record(
                 session,
@@ -326,7 +350,7 @@ class Runner:
                 window,
                 status,
                 now,
-                self.counter.total() - calls_before,
+                self.counter.thread_total() - calls_before,
                 0,
                 message,
             )

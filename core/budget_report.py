@@ -1,4 +1,5 @@
-"""This month's budget report: every budget's use and projection, and the unbudgeted teams' spend.
+"""This month's budget report: every budget's use and projection (the `budgets:` entries last,
+from the invocation-log estimate), and the unbudgeted teams' spend.
 
 ``report_lines`` and ``forecast_scope`` are pure; ``budget_report`` reads the database around them.
 """
@@ -18,6 +19,8 @@ from core.models import CostDaily
 from core.projection import Projection, month_bounds
 from core.queries.budgets import BudgetUse, budget_use, team_projections
 from core.queries.costs import cost_lines
+from core.queries.principal_spend import scoped_budget_use
+from core.scoped_budgets import ScopedBudgetConfig
 from core.settings import MonitorConfig
 
 # AWS's rest-of-month forecast per team for a scope, as of a day (see core.aws_forecast)
@@ -105,6 +108,25 @@ def budget_report(
                 cost_lines(session, start, end), (team.name for team in config.teams)
             )
             forecasts = forecaster(scope, now.date())
-        return report_lines(
+        lines = report_lines(
             budget_use(session, now, forecasts), team_projections(session, now, forecasts)
         )
+        return lines + scoped_lines(scoped_budget_use(session, now, config.budgets))
+
+
+def scoped_lines(uses: Iterable[tuple[ScopedBudgetConfig, Projection]]) -> list[BudgetLine]:
+    """The `budgets:` entries as report lines: team ``budget/<name>``, spend from the estimate."""
+    return [
+        BudgetLine(
+            team=f"budget/{budget.name}",
+            service=ALL_SERVICES,
+            budget_usd=projection.budget_usd,
+            spent_usd=projection.spent_usd,
+            used=projection.used,
+            projected_usd=projection.projected_usd,
+            projected_use=projection.projected_use,
+            crosses_on=projection.crosses_on,
+            method=f"{projection.method}, invocation-log estimate",
+        )
+        for budget, projection in uses
+    ]

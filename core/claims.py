@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from core.db import DatabaseError, error_reason, session_factory, upsert
+from core.db import DatabaseError, error_reason, session_factory, upsert, write_turn
 from core.models import WorkClaim
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ class Claims:
     def __init__(self, engine: Engine, owner: str | None = None) -> None:
         self.sessions = session_factory(engine)
         self.owner = owner or process_name()
+        # a process's workers claim and load alongside: on SQLite they take turns writing
+        self._write_turn = write_turn(engine)
 
     def offer(self, source: str, cycle_start: datetime, targets: Sequence[tuple[str, str]]) -> None:
         """Put a cycle's (account, region) targets up for claiming; rows that exist stay as they are."""
@@ -218,7 +220,7 @@ class Claims:
     def _transaction(self, what: str) -> Iterator[Session]:
         """A session in a transaction; a database failure becomes a one-line DatabaseError."""
         try:
-            with self.sessions.begin() as session:
+            with self._write_turn, self.sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
             raise DatabaseError(f"cannot {what}: {error_reason(exc)}") from exc

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
 from operator import itemgetter
 from typing import Any
@@ -66,6 +69,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory; callers own the transaction (``with session.begin():``)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_WRITE_TURNS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_WRITE_TURNS_GUARD = threading.Lock()
+
+
+def write_turn(engine: Engine | None) -> AbstractContextManager[Any]:
+    """What a writing transaction holds: SQLite takes one writer at a time, so the threads of a
+    process writing to it take turns on one lock (their reads run alongside); Postgres: none."""
+    if engine is None or engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITE_TURNS_GUARD:
+        turn = _WRITE_TURNS.get(engine)
+        if turn is None:
+            turn = _WRITE_TURNS[engine] = threading.RLock()
+        return turn
 
 
 def describe_url(url: str) -> str:

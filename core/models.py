@@ -436,7 +436,7 @@ class CurObject(Base):
 
 # Other tables live in their own modules (the file-size rule); importing them here puts them on
 # the one metadata Alembic and the tests read.
-from core import models_vector as _models_vector  # noqa: E402,F401  (registers them on Base)
+from core import models_cost_principals, models_principal_tags, models_vector  # noqa: E402,F401
 from core.models_actions import ActionAudit as ActionAudit  # noqa: E402
 from core.models_actions import ActionNotice as ActionNotice  # noqa: E402
 from core.models_actions import Snapshot as Snapshot  # noqa: E402

@@ -69,3 +69,23 @@ class InvocationLogCursor(Base):
     records_read: Mapped[int] = mapped_column(BigInteger, default=0)
     malformed_records: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime]
+
+
+class InvocationLogObject(Base):
+    """One S3 invocation-log object already counted: its tallies were added to
+    principal_usage_hourly in the transaction that wrote this row, so it is never added twice
+    (a second cycle or a backfill over the same range skips it)."""
+
+    __tablename__ = "invocation_log_objects"
+
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # the cursor's destination ("s3://bucket/prefix")
+    destination: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    records: Mapped[int] = mapped_column(BigInteger)
+    malformed_records: Mapped[int] = mapped_column(BigInteger)
+    # the object stopped decoding part-way: what decoded before the break was counted
+    truncated: Mapped[bool] = mapped_column(Boolean)
+    read_at: Mapped[datetime]

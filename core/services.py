@@ -9,6 +9,9 @@ SAGEMAKER_SERVICE = "Amazon SageMaker"
 # Marketplace models on Bedrock bill under their own service, e.g.
 # "Claude 3.5 Sonnet (Amazon Bedrock Edition)": a filter on "Amazon Bedrock" alone misses them
 MARKETPLACE_SUFFIX = "(Amazon Bedrock Edition)"
+# IAM principal (and session) tags used as cost allocation tags (since April 2026), in Cost
+# Explorer and CUR 2.0: `iamPrincipal/team`
+PRINCIPAL_TAG_PREFIX = "iamPrincipal/"
 
 
 def marketplace_service(model_name: str) -> str:

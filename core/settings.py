@@ -18,6 +18,7 @@ import yaml
 from pydantic import (
     BaseModel,
     Field,
+    PrivateAttr,
     ValidationError,
     create_model,
     field_validator,
@@ -27,13 +28,17 @@ from pydantic import (
 from core import registry
 from core.access_settings import DashboardConfig, check_team_groups
 from core.actions_settings import ActionsConfig, PolicySettings
+from core.attribution_settings import MetadataTeams, settle_principal_attribution
 from core.chargeback_settings import ChargebackConfig, check_chargeback_teams
+from core.collection_settings import CollectionOptions
 from core.config_checks import check_routes, check_team_names, check_unique
 from core.config_env import MissingVariable, substitute_env
 from core.config_errors import describe_validation_error
 from core.config_types import Duration as Duration
 from core.config_types import Number as Number
 from core.config_types import Strict as _Strict
+from core.retention_settings import RetentionConfig
+from core.scoped_budgets import ScopedBudgetConfig, check_scoped_budgets
 
 DEFAULT_DATABASE_URL = "sqlite:///genai-monitor.db"
 DEFAULT_CONFIG_PATH = "genai-monitor.yaml"
@@ -92,8 +97,14 @@ class AttributionConfig(_Strict):
     principal_tag_keys: list[str] = Field(default_factory=list)
     # principal ARN pattern (shell-style) -> team, in order: the first match wins
     principals: dict[str, str] = Field(default_factory=dict)
+    # assumed-role session name pattern (shell-style) -> team, in order: the first match wins
+    session_names: dict[str, str] = Field(default_factory=dict)
     # invocation-log requestMetadata keys kept per principal-hour (e.g. project, user)
     request_metadata_keys: list[str] = Field(default_factory=list)
+    # requestMetadata key -> "*" (its value is the team) or {value pattern: team}
+    request_metadata_teams: dict[str, MetadataTeams] = Field(default_factory=dict)
+    # the configured team names (set by MonitorConfig): a caller's value never invents a team
+    _teams: frozenset[str] = PrivateAttr(default=frozenset())
 
     @field_validator("inference_profiles", mode="before")
     @classmethod
@@ -146,8 +157,8 @@ class SourceConfig(_Strict):
         return self
 
 
-class CollectionConfig(_Strict):
-    """`collection`: one field per registered source (see :func:`config_model`)."""
+class CollectionConfig(CollectionOptions):
+    """`collection`: a field per registered source (see :func:`config_model`) and its options."""
 
     def source(self, name: str) -> SourceConfig:
         """The settings of the source named ``name``."""
@@ -274,6 +285,8 @@ class MonitorConfig(_Strict):
     regions: list[str] = Field(default_factory=lambda: ["us-east-1"])
     attribution: AttributionConfig = AttributionConfig()
     teams: list[TeamConfig] = Field(default_factory=list)
+    # budgets per principal pattern / request-metadata value (core/scoped_budgets.py)
+    budgets: list[ScopedBudgetConfig] = Field(default_factory=list)
     collection: CollectionConfig = CollectionConfig()
     pricing: PricingConfig = PricingConfig()
     alerts: AlertsConfig = AlertsConfig()
@@ -283,6 +296,7 @@ class MonitorConfig(_Strict):
     chargeback: ChargebackConfig = ChargebackConfig()
     actions: ActionsConfig = ActionsConfig()
     waste: WasteConfig = WasteConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @field_validator("regions")
     @classmethod
@@ -303,6 +317,8 @@ class MonitorConfig(_Strict):
         check_team_names(self)
         check_team_groups(self.dashboard, {team.name for team in self.teams})
         check_chargeback_teams(self)
+        settle_principal_attribution(self)
+        check_scoped_budgets(self)
         return self
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.pricing import foundation_model_id
-from core.settings import UNATTRIBUTED, AttributionConfig
+from core.settings import UNATTRIBUTED, AttributionConfig, ProfileMapping
 
 _APPLICATION_PROFILE = "application-inference-profile/"
 
@@ -29,6 +29,8 @@ class ModelAttribution:
     base_model_id: str
     team: str
     profile: InferenceProfile | None = None
+    # the rule that decided the team (what `attribution explain` prints)
+    rule: str = ""
 
 
 def profile_id_of(model_id: str) -> str | None:
@@ -77,10 +79,22 @@ def attribute_model(
         base = foundation_model_id(mapping.model)
     else:
         base = foundation_model_id(model_id)
-    team = (
-        (_tag(profile.tags, attribution.tag_key) if profile else None)
-        or (mapping.team if mapping else None)
-        or default_team
-        or UNATTRIBUTED
-    )
-    return ModelAttribution(base_model_id=base, team=team, profile=profile)
+    team, rule = _model_team(profile, profile_id, mapping, attribution, default_team)
+    return ModelAttribution(base_model_id=base, team=team, profile=profile, rule=rule)
+
+
+def _model_team(
+    profile: InferenceProfile | None,
+    profile_id: str,
+    mapping: ProfileMapping | None,
+    attribution: AttributionConfig,
+    default_team: str | None,
+) -> tuple[str, str]:
+    tagged = _tag(profile.tags, attribution.tag_key) if profile else None
+    if tagged:
+        return tagged, f"inference profile tag {attribution.tag_key}"
+    if mapping is not None:
+        return mapping.team, f"inference_profiles[{profile_id}]"
+    if default_team:
+        return default_team, "account default team"
+    return UNATTRIBUTED, "no tag, profile mapping or account default"

@@ -23,7 +23,7 @@ from dashboard.filters import parse_filters
 MONEY_SUFFIX = "_usd"
 MONEY_WORD = "usd"  # bedrock_usd_per_month is money too
 PER_MONTH_TOKENS = "tokens_per_month"
-RATIO_COLUMNS = frozenset({"used", "projected_use", "change"})
+RATIO_COLUMNS = frozenset({"used", "projected_use", "change", "share"})
 INTEGER_COLUMNS = frozenset({*SLICE_COUNTS, "unpriced_hours", "instance_count", "id"})
 HOURS_COLUMNS = frozenset({"hours_in_service", "idle_hours"})
 

@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from demo.cur import DEMO_BUCKET, DEMO_EXPORT, DEMO_PREFIX
 from demo.generate import World
+from demo.principal_traffic import LOG_DAYS, PRINCIPAL_TEAMS
 from demo.world import MODELS, REGIONS, TEAMS
 
 LOG_CHANNEL = "demo-log"
@@ -57,6 +58,7 @@ def demo_config(world: World, days: int) -> str:
         f"  - {{name: {team}, monthly_budget_usd: {amounts[team]}}}" for team in TEAMS
     )
     backfill = f"{days + 1}d"
+    principals = "\n".join(f'    "{pattern}": {team}' for pattern, team in PRINCIPAL_TEAMS.items())
     return f"""\
 # The demo organisation, written by `genai-monitor demo`. Budgets are set from the generated
 # spend so that every alert rule has a case to show.
@@ -65,8 +67,14 @@ attribution:
   tag_key: team
   # the local stand-in has no bedrock:ListInferenceProfiles: the profiles' owners are mapped here
   discover_inference_profiles: false
+  # the callers' IAM role tags: Cost Explorer's iamPrincipal/team
+  principal_tag_keys: [team]
   inference_profiles:
 {profiles}
+  # who called: IAM principal ARN patterns (first match wins) and the request metadata kept
+  principals:
+{principals}
+  request_metadata_keys: [project]
 teams:
 {teams}
 collection:
@@ -81,6 +89,8 @@ collection:
   custom_models: {{initial_backfill: 1d}}
   batch_jobs: {{initial_backfill: 31d, window: 31d}}
   vector_stores: {{initial_backfill: {backfill}}}
+  # the invocation logs hold the last {LOG_DAYS} days (S3 in both regions)
+  invocation_logs: {{initial_backfill: {LOG_DAYS + 1}d, window: 7d}}
 alerts:
   default_route: [{LOG_CHANNEL}]
   rules:
@@ -89,6 +99,7 @@ alerts:
     - {{kind: budget_threshold, thresholds: [0.5, 0.8, 1.0]}}
     - {{kind: budget_forecast}}
     - {{kind: spend_spike, factor: 3, baseline_days: 14, min_increase_usd: 20}}
+    - {{kind: principal_spike, factor: 5, min_hourly_usd: 2}}
     - {{kind: stale_data, for: 6h}}
     - {{kind: idle_provisioned_throughput, for: 24h}}
     - {{kind: commitment_expiring, before: 14d}}

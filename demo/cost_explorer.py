@@ -17,6 +17,7 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from core.services import PRINCIPAL_TAG_PREFIX
 from demo.generate import CostItem, World
 from demo.world import ACCOUNT
 
@@ -43,6 +44,9 @@ def periods(first: date, end: date, granularity: str) -> list[tuple[date, date]]
 
 def item_value(item: CostItem, account_id: str, kind: str, key: str) -> str:
     """A line's value for a GroupBy or Filter key: a dimension, or a tag group like ``team$search``."""
+    if kind == "TAG" and key.startswith(PRINCIPAL_TAG_PREFIX):
+        # the caller's tags; untagged comes back as `iamPrincipal/team$`, like a resource tag
+        return f"{key}${dict(item.principal_tags).get(key.removeprefix(PRINCIPAL_TAG_PREFIX), '')}"
     if kind == "TAG":
         tag, _, value = item.team_key.partition("$")
         return f"{key}${value if tag == key else ''}"

@@ -20,6 +20,7 @@ from core.services import BEDROCK_SERVICE, SAGEMAKER_SERVICE, marketplace_servic
 from core.timeutil import floor_hour
 from demo.world import (
     BILLING_LAG,
+    CALLER_TEAMS,
     DEFAULT_DAYS,
     ENDPOINTS,
     MODELS,
@@ -57,6 +58,8 @@ class CostItem:
     amount: Decimal
     quantity: Decimal = Decimal(0)  # UsageQuantity, in the usage type's unit
     unit: str = "N/A"
+    # the tags of the IAM principal that called (Cost Explorer's `iamPrincipal/<key>` tags)
+    principal_tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -73,6 +76,8 @@ class World:
     sagemaker_latency: dict[str, list[Point]] = field(default_factory=lambda: defaultdict(list))
     costs: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     quantities: dict[CostKey, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    # the tags of the principal that called each Bedrock line (absent: an untagged caller)
+    principal_tags: dict[CostKey, dict[str, str]] = field(default_factory=dict)
     # the SageMaker part of ``costs`` per endpoint: (day, usage type, team key, region, endpoint)
     endpoint_costs: dict[tuple[date, str, str, str, str], Decimal] = field(
         default_factory=lambda: defaultdict(Decimal)
@@ -94,6 +99,7 @@ class World:
                 amount,
                 self.quantities.get((day, service, usage, team), Decimal(0)),
                 usage_unit(usage),
+                tuple(sorted(self.principal_tags.get((day, service, usage, team), {}).items())),
             )
             for (day, service, usage, team), amount in sorted(self.costs.items())
             if amount > 0
@@ -248,6 +254,7 @@ def _model_history(
     service, usage_types = bedrock_usage_types(model)
     prices = token_prices(model, catalog)
     points = world.bedrock_points[model.region]
+    caller = model.team or CALLER_TEAMS.get(model.model_id)
     for hour in hours:
         scale = model_scale(model, hour, world.now, days, jitter.uniform(0.85, 1.15))
         calls = round(model.calls_per_hour * scale)
@@ -263,6 +270,8 @@ def _model_history(
                 key = (hour.date(), service, usage_types[kind], team_key(model.team))
                 world.costs[key] += count * prices[kind] / 1_000_000
                 world.quantities[key] += Decimal(count) / 1000
+                if caller:
+                    world.principal_tags[key] = {"team": caller}
 
 
 def endpoint_calls(

@@ -202,6 +202,15 @@ MODELS = (
     ),
 )
 
+# The `team` tag of the IAM role that calls each directly-called ModelId (Cost Explorer's
+# `iamPrincipal/team`): who spent what the resource tag cannot name. A profile's callers carry
+# its owner's tag; the ModelIds absent here are called by untagged roles.
+CALLER_TEAMS = {
+    "us.anthropic.claude-3-7-sonnet-20250219-v1:0": "research",
+    "amazon.nova-micro-v1:0": "marketing",
+    "anthropic.claude-3-haiku-20240307-v1:0": "support",
+}
+
 
 @dataclass(frozen=True)
 class DemoEndpoint:

@@ -7,6 +7,7 @@ from sqlalchemy import pool
 
 from core.db import make_engine
 from core.models import Base
+from core.partitions import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,6 +19,8 @@ def _configure(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
+        # the hourly tables' monthly partitions are not tables of the models
+        include_name=include_name,
     )
 
 
@@ -28,6 +31,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

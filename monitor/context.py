@@ -15,6 +15,7 @@ from core import registry
 from core.aws import ClientFactory, Target, resolve_targets
 from core.db import DatabaseError, describe_url, make_engine, ping, session_factory
 from core.pricing import PriceCatalog
+from core.rate_limit import DEFAULT_RATES, RateLimiter
 from core.registry import import_submodules
 from core.settings import EnvSettings, MonitorConfig, load_config
 from monitor.migrate import current_revision, head_revision, upgrade
@@ -45,8 +46,14 @@ class AppContext:
 
     @cached_property
     def config(self) -> MonitorConfig:
-        """The validated config (raises ConfigError)."""
-        return load_config(self.settings)
+        """The validated config (raises ConfigError); the AWS clients take its retry mode and
+        rate limits."""
+        config = load_config(self.settings)
+        collection = config.collection
+        self.clients.configure(
+            collection.retry_mode, RateLimiter({**DEFAULT_RATES, **collection.rate_limits})
+        )
+        return config
 
     @cached_property
     def engine(self) -> Engine:

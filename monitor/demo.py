@@ -29,6 +29,7 @@ from demo.cost_explorer import cost_explorer
 from demo.cur import seed_cur
 from demo.genai_seed import seed_genai
 from demo.generate import generate, history_start
+from demo.principal_traffic import seed_invocation_logs
 from demo.seed import seed_endpoints, seed_metrics
 from demo.standins import local_aws
 from demo.world import DEFAULT_DAYS
@@ -171,9 +172,11 @@ def build_demo(
         cur_lines = seed_cur(world, seeding)
         # vector stores, Mantle traffic and an endpoint with inference components
         datapoints += seed_genai(now, history_start(now, days), seeding)
+        log_records = seed_invocation_logs(world, seeding)
         progress(
             f"seeded {datapoints:,} CloudWatch datapoints over {days} days"
-            f", {endpoints} SageMaker endpoints and a CUR 2.0 export of {cur_lines:,} lines"
+            f", {endpoints} SageMaker endpoints, a CUR 2.0 export of {cur_lines:,} lines"
+            f" and {log_records:,} model invocation log records"
         )
         lap("seed")
         app = AppContext(EnvSettings(database_url, config_path, config_path_explicit=True))

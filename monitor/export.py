@@ -265,3 +265,35 @@ def waste_record(row: WasteRow) -> dict[str, Any]:
         "monthly_usd": money,
     }
     return _fields(row, WASTE_FIELDS, formats)
+
+
+# The DESIGN.md §3 contract for `export principals`, in this order (metadata: the configured
+# request-metadata values of the calls as canonical JSON, "{}" when none).
+PRINCIPAL_COLUMNS = (
+    "hour",
+    "account_id",
+    "region",
+    "principal",
+    "model_id",
+    "team",
+    "metadata",
+    "invocations",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "estimated_cost_usd",
+    "source",
+)
+
+
+def principal_record(row: Any) -> dict[str, Any]:
+    """One `export principals` record from a principal_usage_hourly row (money as a decimal
+    string, None when unpriced; the hour ISO 8601 UTC)."""
+    record = _fields(
+        row,
+        [c for c in PRINCIPAL_COLUMNS if c != "metadata"],
+        {"hour": iso_utc, "estimated_cost_usd": money},
+    )
+    record["metadata"] = row.request_metadata
+    return {column: record[column] for column in PRINCIPAL_COLUMNS}

@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 import migrations
+from core.partitions import maintain_partitions
+from core.timeutil import utcnow
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -39,8 +41,10 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to ``revision`` in one transaction."""
+    """Upgrade the database to ``revision`` in one transaction; on Postgres the hourly tables'
+    partitions of the current month and the months ahead are created in it too."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        maintain_partitions(connection, utcnow())

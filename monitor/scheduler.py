@@ -3,7 +3,8 @@ for alert evaluation; /healthz and /metrics are served alongside.
 
 Several `run` processes may share one database: each cycle of a job offers its targets
 (source x account x region, or the one alert evaluation) in the ``work_claims`` table, and the
-processes take them one at a time under a lease they renew after every window (core.claims).
+processes take them one at a time under a lease they renew after every window (core.claims);
+inside a process, `collection.workers` threads take claims alongside.
 A finished target is not taken again in that cycle, so no target runs twice in a cycle, and
 between them the processes cover every target; one that dies leaves a lease that runs out.
 Jobs fire on boundaries aligned to the epoch (bedrock at :05 past the hour, ...), and the
@@ -17,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor as WorkerPool
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +41,7 @@ from core.timeutil import iso_utc, utcnow
 from monitor import signals
 from monitor.context import AppContext
 from monitor.health import HealthServer, HealthState, ServiceMetrics
+from monitor.maintenance import maintain
 
 log = logging.getLogger("genai-monitor.run")
 
@@ -46,6 +49,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALERTS_JOB = "alerts"
 PRICES_JOB = "prices"
 ACTIONS_JOB = "actions"
+MAINTENANCE_JOB = "maintenance"  # partitions ahead and retention, daily
 # how long the claims of past cycles are kept for operators to read
 CLAIM_HISTORY = timedelta(days=7)
 
@@ -83,6 +87,7 @@ def job_specs(config: MonitorConfig, sources: Mapping[str, Source]) -> list[JobS
         # the policies run on the alerts' cadence (a notice's hours are many cycles long)
         specs.append(JobSpec(ACTIONS_JOB, config.alerts.interval))
     specs.append(JobSpec(PRICES_JOB, config.pricing.refresh.interval, run_at_start=False))
+    specs.append(JobSpec(MAINTENANCE_JOB, timedelta(days=1)))
     return specs
 
 
@@ -167,10 +172,12 @@ class Service:
             return self.refresh_prices
         if job == ACTIONS_JOB:
             return self.run_policies
+        if job == MAINTENANCE_JOB:  # idempotent, and serialised over replicas by an advisory lock
+            return partial(maintain, self.engine, self.config, self.clock)
         return partial(self.collect, job)
 
     def collect(self, name: str) -> str:
-        """One cycle of one source: take the cycle's free targets one by one until none is left."""
+        """One cycle of one source: the workers take the cycle's free targets until none is left."""
         source = self.sources[name]
         spec = self._specs_by_id[name]
         cycle = cycle_start(self.clock(), spec.interval, spec.offset)
@@ -183,6 +190,22 @@ class Service:
         self.claims.release_abandoned(name)
         self.claims.offer(name, cycle, list(targets))
         self.claims.prune(name, cycle - CLAIM_HISTORY)
+        workers = max(1, min(self.config.collection.worker_count, len(targets)))
+        if workers == 1:
+            return self._take_claims(source, cycle, targets)
+        with WorkerPool(workers, thread_name_prefix=f"collect-{name}") as pool:
+            running = [
+                pool.submit(self._take_claims, source, cycle, targets) for _ in range(workers)
+            ]
+            # a worker's DatabaseError is raised once the others have run out of claims
+            outcomes = [worker.result() for worker in running]
+        return "partial" if "partial" in outcomes else "succeeded"
+
+    def _take_claims(
+        self, source: Source, cycle: datetime, targets: Mapping[tuple[str, str], Target]
+    ) -> str:
+        """One worker: take the cycle's free targets one by one and collect them."""
+        name = source.name
         outcome = "succeeded"
         lease = source.settings.claim_lease
         while not self.stopping.is_set():

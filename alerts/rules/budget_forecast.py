@@ -32,11 +32,11 @@ def budget_forecasts(rule: BudgetForecastRule, snapshot: Snapshot) -> list[Findi
         findings.append(
             Finding(
                 rule=rule.rule_name,
-                subject=f"{budget.team}/{budget.period}",
+                subject=f"{budget.key}/{budget.period}",
                 team=budget.team,
                 severity=rule.severity,
                 message=(
-                    f"team {budget.team} is projected to spend {money(budget.projected_usd)} in {budget.period}, "
+                    f"{budget.label} is projected to spend {money(budget.projected_usd)} in {budget.period}, "
                     f"over its {money(budget.budget_usd)} budget; the budget is crossed{when}"
                 ),
                 details={
@@ -46,6 +46,7 @@ def budget_forecasts(rule: BudgetForecastRule, snapshot: Snapshot) -> list[Findi
                     "crossing_date": budget.crossing_date.isoformat()
                     if budget.crossing_date
                     else None,
+                    **budget.routing(),
                 },
             )
         )

@@ -30,7 +30,7 @@ class BudgetThresholdRule(RuleSettings):
 
 
 def budget_thresholds(rule: BudgetThresholdRule, snapshot: Snapshot) -> list[Finding]:
-    """Each configured fraction of a team's budget that its spend this period has reached."""
+    """Each configured fraction of a budget (a team's, or a `budgets:` entry's) its spend this period has reached."""
     findings = []
     for budget in snapshot.budgets or ():
         if budget.budget_usd <= 0:
@@ -43,11 +43,11 @@ def budget_thresholds(rule: BudgetThresholdRule, snapshot: Snapshot) -> list[Fin
             findings.append(
                 Finding(
                     rule=rule.rule_name,
-                    subject=f"{budget.team}/{budget.period}/{percent}%",
+                    subject=f"{budget.key}/{budget.period}/{percent}%",
                     team=budget.team,
                     severity="critical" if threshold >= 1 else rule.severity,
                     message=(
-                        f"team {budget.team} has spent {money(budget.spent_usd)} of its {money(budget.budget_usd)} "
+                        f"{budget.label} has spent {money(budget.spent_usd)} of its {money(budget.budget_usd)} "
                         f"budget for {budget.period} ({used:.0%}), past the {percent}% threshold"
                     ),
                     details={
@@ -55,8 +55,9 @@ def budget_thresholds(rule: BudgetThresholdRule, snapshot: Snapshot) -> list[Fin
                         "threshold": threshold,
                         "spent_usd": str(budget.spent_usd),
                         "budget_usd": str(budget.budget_usd),
+                        **budget.routing(),
                     },
-                    inhibit_group=f"{budget.team}/{budget.period}",
+                    inhibit_group=f"{budget.key}/{budget.period}",
                     rank=threshold,
                 )
             )

@@ -29,6 +29,7 @@ GROUPINGS = {
     "team": "team",
     "account": "account",
     "endpoint": "endpoint (runtime / Mantle)",
+    "principal": "IAM principal (invocation logs)",
 }
 SPEC = FilterSpec(PAGE, extra=(("by", f"{PAGE}-by", "value"),))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from dash import html
 
 from dashboard.components import (
@@ -17,7 +18,7 @@ from dashboard.context import DashboardContext
 from dashboard.figures import budget_figure
 from dashboard.filters import Filters, FilterSpec
 from dashboard.pages import add_filtered_page, filtered_layout
-from dashboard.views.overview import OverviewData, overview_data
+from dashboard.views.overview import OverviewData, attribution_frame, overview_data
 
 PAGE = "overview"
 SPEC = FilterSpec(PAGE)
@@ -35,6 +36,20 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
     with context.sessions() as session:
         data = overview_data(context, session, filters)
     return render(data)
+
+
+def share_card(data: OverviewData) -> html.Div:
+    """What fraction of this month's billed spend has a team, and the unattributed rest by reason."""
+    share = data.attribution
+    reasons = "; ".join(
+        f"{reason} {usd(amount)}" for reason, amount in share.unattributed_usd.items() if amount
+    )
+    return card(
+        f"{PAGE}-attributed-share",
+        f"Spend with a team {data.month}",
+        "n/a" if share.share is None else f"{share.share:.1%}",
+        f"unattributed: {reasons}" if reasons else "nothing unattributed",
+    )
 
 
 def render(data: OverviewData) -> html.Div:
@@ -72,6 +87,7 @@ def render(data: OverviewData) -> html.Div:
             "if left running (Waste page)",
         ),
         card(f"{PAGE}-alert-count", "Firing or pending alerts", str(len(data.alerts))),
+        share_card(data),
     )
     return html.Div(
         [
@@ -119,6 +135,14 @@ def render(data: OverviewData) -> html.Div:
                         "idle_cost_usd",
                     ],
                 ),
+            ),
+            table_section(
+                f"Attribution of the spend {data.month}: with a team, and unattributed by reason",
+                f"{PAGE}-attribution",
+                attribution_frame(data.attribution)
+                if data.attribution.total_usd
+                else pd.DataFrame(),
+                "No billed spend this month yet.",
             ),
             table_section(
                 "Active alerts",

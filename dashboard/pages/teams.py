@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from dash import get_relative_path, html
+from dash import dcc, get_relative_path, html
 
 from core.queries.billing import previous_month
 from core.queries.costs import spend_totals
@@ -27,17 +27,22 @@ from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.figures import burn_down_figure, endpoint_cost_figure, stacked_daily
 from dashboard.filters import Filters, FilterSpec, parse_filters
 from dashboard.pages import add_filtered_page
+from dashboard.views.principals import DrillDown, drill_down
 from dashboard.views.teams import TeamData, team_data
 
 PAGE = "teams"
-SPEC = FilterSpec(PAGE, single_team=True)
+# the drill-down's choices, kept in the URL: an application of the team, a principal of it
+DRILL = ("app", "principal")
+SPEC = FilterSpec(
+    PAGE, single_team=True, extra=tuple((key, f"{PAGE}-{key}", "data") for key in DRILL)
+)
 IDLE_ROW = highlight_rows("idle", "yes", backgroundColor="#fee2e2")
 
 
 def layout(**query: Any) -> html.Div:
     """The page with its filters set from the URL; without a team, the biggest spender of the window."""
     context = current_context()
-    filters = scoped(parse_filters(query, context.today()))
+    filters = scoped(parse_filters(query, context.today(), extra_keys=DRILL))
     with context.sessions() as session:
         teams, accounts, regions = options_for(context, session, filters)
         if not filters.teams:
@@ -50,7 +55,13 @@ def layout(**query: Any) -> html.Div:
         PAGE,
         "Teams",
         "Where does one team's money go, will it stay in budget, and what is it wasting? (unattributed spend is a team of its own)",
-        SPEC.bar(filters, teams, accounts, regions),
+        SPEC.bar(
+            filters,
+            teams,
+            accounts,
+            regions,
+            *(dcc.Store(id=f"{PAGE}-{key}", data=filters.extra.get(key)) for key in DRILL),
+        ),
         f"{PAGE}-body",
     )
 
@@ -61,7 +72,90 @@ def view(context: DashboardContext, filters: Filters) -> html.Div:
         return html.Div(html.P("Choose a team.", className="empty", id=f"{PAGE}-choose"))
     with context.sessions() as session:
         data = team_data(context, session, filters, filters.teams[0])
-    return html.Div([render(data), chargeback_links(context.today())])
+        keys = list(context.config.attribution.request_metadata_keys)
+        drill = drill_down(session, filters, keys, filters.teams[0])
+    return html.Div(
+        [render(data), render_drill_down(drill, filters), chargeback_links(context.today())]
+    )
+
+
+def _drill_href(filters: Filters, **chosen: str) -> str:
+    """The page's address with the same filters and the drill-down at ``chosen``."""
+    query = replace(filters, extra={k: v for k, v in chosen.items() if v}).query_string()
+    return str(get_relative_path(f"/{PAGE}?{query}"))  # type: ignore[no-untyped-call]
+
+
+def _links(what: str, names: list[str], href: Any, link_id: str) -> html.P:
+    """A line of links, one per name, each opening the next level of the drill-down."""
+    items: list[Any] = [f"Open {what}: "]
+    for index, name in enumerate(names):
+        items += [dcc.Link(name, href=href(name), id=f"{link_id}-{index}"), " "]
+    return html.P(items, className="note", id=link_id)
+
+
+def render_drill_down(drill: DrillDown, filters: Filters) -> html.Div:
+    """Who spent the team's Bedrock money: applications, then principals, then models (from the
+    invocation logs), each level a table with links to the next."""
+    crumbs: list[Any] = [dcc.Link(drill.team, href=_drill_href(filters), id=f"{PAGE}-drill-top")]
+    for name, href in (
+        (drill.application, _drill_href(filters, app=drill.application or "")),
+        (
+            drill.principal,
+            _drill_href(filters, app=drill.application or "", principal=drill.principal or ""),
+        ),
+    ):
+        if name:
+            crumbs += [" › ", dcc.Link(name, href=href)]
+    parts: list[Any] = [
+        html.H3("Who spent it: application → principal → model (invocation logs)"),
+        html.P(crumbs, id=f"{PAGE}-drill-path", className="note"),
+        html.P(
+            f"Billed to this team's principals (CUR 2.0, 24-48 h late): {usd(drill.billed_usd)}",
+            id=f"{PAGE}-drill-billed",
+            className="note",
+        ),
+    ]
+    apps = list(drill.applications["application"])
+    if apps:
+        parts.append(
+            _links("an application", apps, lambda a: _drill_href(filters, app=a), f"{PAGE}-apps")
+        )
+    parts.append(
+        table_section(
+            "Applications (a configured request-metadata value, else the principal)",
+            f"{PAGE}-applications",
+            drill.applications,
+            "No invocation-log usage for this team in the days shown: "
+            "run `genai-monitor collect invocation-logs`.",
+        )
+    )
+    if drill.application:
+        names = list(drill.principals["principal"])
+        app = drill.application
+        parts += [
+            _links(
+                "a principal",
+                names,
+                lambda p: _drill_href(filters, app=app, principal=p),
+                f"{PAGE}-principal-links",
+            ),
+            table_section(
+                f"Principals of {app} (billed: the principal's whole bill in the days shown)",
+                f"{PAGE}-principals",
+                drill.principals,
+                "No principal.",
+            ),
+        ]
+    if drill.principal:
+        parts.append(
+            table_section(
+                f"Models of {drill.principal} in {drill.application}",
+                f"{PAGE}-models",
+                drill.models,
+                "No model.",
+            )
+        )
+    return html.Div(parts, className="section", id=f"{PAGE}-drill")
 
 
 def chargeback_links(today: date) -> html.Div:

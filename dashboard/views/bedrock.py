@@ -19,6 +19,7 @@ from core.queries.model_reconciliation import (
     priced_window,
 )
 from core.queries.price_sources import PriceMix, bedrock_price_mix
+from core.queries.principals import principal_price_sources, principal_slices
 from dashboard.context import ZERO, cents
 from dashboard.filters import Filters
 from dashboard.views.bedrock_batch import BatchSummary, batch_summary
@@ -196,22 +197,46 @@ def _cell(mixes: list[PriceMix] | None) -> str | None:
     return price_sources_cell(PriceMix.merged(mixes)) if mixes else None
 
 
+# the grouping read from the invocation logs (principal_usage_hourly), not the token metrics
+PRINCIPAL = "principal"
+
+
+def _principal_totals(
+    session: Session, filters: Filters, slices: list[BedrockSlice]
+) -> pd.DataFrame:
+    """Per principal: the totals and where its rows' prices came from."""
+    where = (filters.team_list(), filters.account_list(), filters.region_list())
+    sources = principal_price_sources(session, *filters.window, *where)
+    totals = totals_from_daily(slices)
+    cells = ["; ".join(sources.get(key, [])) or "unpriced" for key in totals["model"]]
+    return totals.assign(**{SOURCE_COLUMN: cells})
+
+
 def bedrock_data(session: Session, filters: Filters, by: str) -> BedrockData:
-    """Everything the Bedrock page shows for these filters, grouped by ``by``."""
+    """Everything the Bedrock page shows for these filters, grouped by ``by`` (``principal``:
+    the invocation logs' per-principal rows, the rest of the page as for any grouping)."""
     start, end = filters.window
     teams, accounts, regions = filters.team_list(), filters.account_list(), filters.region_list()
-    slices = bedrock_slices(session, start, end, by, True, teams, accounts, regions)
+    if by == PRINCIPAL:
+        slices = principal_slices(session, start, end, True, teams, accounts, regions)
+    else:
+        slices = bedrock_slices(session, start, end, by, True, teams, accounts, regions)
     daily = pd.DataFrame(
         [[s.day, s.key, *_counts(s), s.estimated_cost_usd] for s in slices],
         columns=DAILY_COLUMNS,
     )
-    mixes = bedrock_sources(session, filters, by)
+    mixes = bedrock_sources(session, filters, "model" if by == PRINCIPAL else by)
+    totals = (
+        _principal_totals(session, filters, slices)
+        if by == PRINCIPAL
+        else with_sources(totals_from_daily(slices), mixes)
+    )
     # both reconciliations price the same hours: once (none under an account or region filter)
     priced = None if regions or accounts else priced_window(session, *filters.day_range, teams)
     return BedrockData(
         by,
         daily,
-        with_sources(totals_from_daily(slices), mixes),
+        totals,
         reconciliation_frame(session, filters, teams, priced),
         model_reconciliation_frame(session, filters, teams, priced),
         bedrock_sources_line(mixes),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.alert_state import AlertState
 from core.budgets import period_of
 from core.queries.alerts import alert_rows
+from core.queries.attributed_share import REASONS, AttributedShare, attributed_share
 from core.queries.budgets import team_projections
 from core.queries.costs import spend_totals
 from core.queries.savings import saved_in_month
@@ -47,6 +48,28 @@ class OverviewData:
     bedrock_price_sources: str
     endpoint_price_sources: str
     waste_monthly_usd: Decimal  # what the idle resources cost a month if left running
+    # this month's billed spend: with a team (by the bill's team, by principal) and the rest per reason
+    attribution: AttributedShare
+
+
+ATTRIBUTION_COLUMNS = ["attribution", "amount_usd", "share"]
+
+
+def attribution_frame(share: AttributedShare) -> pd.DataFrame:
+    """The month's spend per kind of attribution and per unattributed reason, with its share."""
+    parts = [
+        ("team (tag, profile, account)", sum(share.by_team_usd.values(), ZERO)),
+        ("team by IAM principal", sum(share.by_principal_usd.values(), ZERO)),
+        *(
+            (f"unattributed: {reason}", share.unattributed_usd.get(reason, ZERO))
+            for reason in REASONS
+        ),
+    ]
+    total = share.total_usd
+    return pd.DataFrame(
+        [[name, cents(amount), amount / total if total else None] for name, amount in parts],
+        columns=ATTRIBUTION_COLUMNS,
+    )
 
 
 BUDGET_COLUMNS = [
@@ -129,6 +152,9 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
         teams,
         accounts,
     )
+    share = attributed_share(
+        session, as_of.replace(day=1), as_of + timedelta(days=1), teams, accounts
+    )
     open_alerts = alert_rows(session, [AlertState.FIRING, AlertState.PENDING], teams=teams)
     return OverviewData(
         month=period_of(as_of),
@@ -144,4 +170,5 @@ def overview_data(context: DashboardContext, session: Session, filters: Filters)
         bedrock_price_sources=bedrock_sources_line(mixes),
         endpoint_price_sources=endpoint_sources_line(session, filters),
         waste_monthly_usd=_known_sum(waste["monthly_usd"]),
+        attribution=share,
     )

@@ -1,4 +1,5 @@
-"""principal_usage_hourly and invocation_log_cursors: who called Bedrock, from the logs (#14).
+"""principal_usage_hourly, invocation_log_cursors and invocation_log_objects: who called
+Bedrock, from the logs (#14).
 
 Revision ID: 0016
 Revises: 0015
@@ -75,9 +76,25 @@ def upgrade() -> None:
             "account_id", "region", "destination", name=op.f("pk_invocation_log_cursors")
         ),
     )
+    op.create_table(
+        "invocation_log_objects",
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("destination", sa.String(length=1024), nullable=False),
+        sa.Column("key", sa.String(length=1024), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("records", sa.BigInteger(), nullable=False),
+        sa.Column("malformed_records", sa.BigInteger(), nullable=False),
+        sa.Column("truncated", sa.Boolean(), nullable=False),
+        sa.Column("read_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint(
+            "account_id", "region", "destination", "key", name=op.f("pk_invocation_log_objects")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("invocation_log_objects")
     op.drop_table("invocation_log_cursors")
     op.drop_index("ix_principal_usage_hourly_principal_hour", table_name="principal_usage_hourly")
     op.drop_index("ix_principal_usage_hourly_hour_team", table_name="principal_usage_hourly")

@@ -15,6 +15,7 @@ from monitor.cli import (  # noqa: E402 - after the signal handlers
     act,
     advise,
     alerts,
+    attribution,
     budgets,
     collect,
     config,
@@ -47,6 +48,7 @@ for _command in (
     prices.prices,
     waste.waste,
     act.act,
+    attribution.attribution,
 ):
     main.add_command(_command)
 

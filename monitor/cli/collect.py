@@ -86,8 +86,9 @@ def collect(
 
     With --since or --start/--end: a one-shot backfill of that window. Without: the regular
     incremental cycle, from where the last run stopped (re-reading the provisional newest
-    hours), which also fills any gap left while the collector was down. SIGTERM or Ctrl-C stops
-    after the window being written (exit 0, or 130 for Ctrl-C); a second one stops at once.
+    hours), which also fills any gap left while the collector was down. `collection.workers`
+    targets are collected at once. SIGTERM or Ctrl-C stops after the windows being written
+    (exit 0, or 130 for Ctrl-C); a second one stops at once.
     """
     window_start, window_end = _backfill_window(since, start, end)
     _collect(app_of(ctx), source.replace("-", "_"), window_start, window_end)
@@ -101,7 +102,10 @@ def _collect(
     sources = app.sources()
     chosen = list(sources) if source == "all" else [source]
     targets = app.targets()
-    runner = Runner(sessions, app.clients.counter, stop=stop)
+    # `collection.workers` targets at once; each target's windows in order, one at a time
+    runner = Runner(
+        sessions, app.clients.counter, stop=stop, workers=app.config.collection.worker_count
+    )
     results = []
     for name in chosen:
         if stop.is_set():

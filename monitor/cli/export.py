@@ -19,6 +19,7 @@ from core.queries.billed import with_billed
 from core.queries.costs import cost_lines
 from core.queries.custom_models import CustomModelUsage, custom_model_usage, with_billed_models
 from core.queries.endpoints import EndpointSummary, endpoint_summaries
+from core.queries.principals import principal_usage
 from monitor.cli.base import (
     app_of,
     output_options,
@@ -34,10 +35,12 @@ from monitor.export import (
     BEDROCK_USAGE_COLUMNS,
     COST_COLUMNS,
     ENDPOINT_COLUMNS,
+    PRINCIPAL_COLUMNS,
     alert_record,
     bedrock_usage_record,
     cost_record,
     endpoint_record,
+    principal_record,
 )
 from monitor.export_bedrock import (
     BATCH_JOB_COLUMNS,
@@ -140,6 +143,17 @@ _scoped_export(
     ENDPOINT_COLUMNS,
 )
 
+_scoped_export(
+    "principals",
+    "Hourly Bedrock usage per IAM principal, model and configured request-metadata values "
+    "(metadata: their JSON, {} when none), read from the model invocation logs (source: s3 or "
+    "cloudwatch_logs), with the team its attribution rule gave and the estimated cost.",
+    "First hour to include (ISO 8601, UTC).",
+    "Hours before this time are included.",
+    principal_usage,
+    lambda _app: principal_record,
+    PRINCIPAL_COLUMNS,
+)
 _scoped_export(
     "batch-jobs",
     "Bedrock batch inference jobs, apart from on-demand: records, tokens, cost at the batch rate, "

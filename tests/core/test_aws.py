@@ -161,3 +161,48 @@ def test_the_guard_stops_any_request_to_real_aws():
     client = boto3.client("cloudwatch", region_name="us-east-1")
     with pytest.raises(RealAwsRequest, match="amazonaws.com"):
         client.list_metrics(Namespace="AWS/Bedrock")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1700000000,
+        1700000000.25,
+        "1700000000",
+        "2026-11-25T10:00:00Z",
+        "2026-11-25T10:00:00.123+02:00",
+        "2026-11-25T10:00:00",
+        "Wed, 25 Nov 2026 10:00:00 GMT",
+    ],
+)
+def test_fast_timestamps_parse_as_botocore_does(value):
+    from botocore.utils import parse_timestamp
+
+    from core.aws import fast_timestamp
+
+    ours, botocores = fast_timestamp(value), parse_timestamp(value)
+    assert ours == botocores and (ours.tzinfo is None) == (botocores.tzinfo is None)
+
+
+def test_clients_answer_aware_timestamps(aws):
+    put_bedrock_metrics("us-east-1", [("m", "Invocations", datetime(2026, 1, 1, 5, tzinfo=UTC), 3)])
+    client = ClientFactory().client("cloudwatch", TARGET)
+    answer = client.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "q",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Bedrock",
+                        "MetricName": "Invocations",
+                        "Dimensions": [{"Name": "ModelId", "Value": "m"}],
+                    },
+                    "Period": 3600,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=datetime(2026, 1, 1, tzinfo=UTC),
+        EndTime=datetime(2026, 1, 2, tzinfo=UTC),
+    )
+    assert answer["MetricDataResults"][0]["Timestamps"] == [datetime(2026, 1, 1, 5, tzinfo=UTC)]

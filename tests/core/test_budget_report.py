@@ -99,3 +99,35 @@ def test_the_report_syncs_the_budgets_and_uses_the_aws_forecast_where_given(sess
         Decimal("190.00"),
         Decimal("690.00"),
     )
+
+
+def test_the_report_ends_with_the_principal_and_project_budgets_from_the_estimate(sessions):
+    from tests.alerts.principal_rows import role, store, usage_row
+
+    config = parse_config(
+        """
+attribution: {request_metadata_keys: [project]}
+budgets:
+  - {name: checkout, monthly_budget_usd: 300, request_metadata: {project: checkout}}
+  - {name: agents, monthly_budget_usd: 50, principals: ["*:role/agent-*"]}
+""",
+        "t.yaml",
+    )
+    store(
+        sessions,
+        [
+            usage_row(
+                datetime(2026, 11, day, 12, tzinfo=UTC),
+                role("agent-1"),
+                "10",
+                metadata={"project": "checkout"},
+            )
+            for day in range(1, TODAY.day)
+        ],
+    )
+    lines = budget_report(sessions, config, NOW)
+    assert [(r.team, r.budget_usd, r.spent_usd, r.used) for r in lines] == [
+        ("budget/checkout", Decimal("300"), Decimal("190"), Decimal("0.6333")),
+        ("budget/agents", Decimal("50"), Decimal("190"), Decimal("3.8")),
+    ]
+    assert all(r.method.endswith("invocation-log estimate") for r in lines)

@@ -129,6 +129,8 @@ def teams_body(team: str) -> dict:
         {"id": "teams-team", "property": "value", "value": team},
         {"id": "teams-account", "property": "value", "value": []},
         {"id": "teams-region", "property": "value", "value": []},
+        {"id": "teams-app", "property": "data", "value": None},
+        {"id": "teams-principal", "property": "data", "value": None},
     ]
     return {
         "output": "teams-body.children",

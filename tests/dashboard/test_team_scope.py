@@ -42,7 +42,7 @@ SEARCHES = [
     "",
     "?team=unattributed",
 ]
-GROUPINGS = ["model", "model_id", "region", "team", "account"]
+GROUPINGS = ["model", "model_id", "region", "team", "account", "principal"]
 WEEKS = ["2026-W12", "2026-W11", None]
 
 
@@ -86,6 +86,10 @@ def input_values(spec: dict[str, Any]) -> list[Any]:
         return GROUPINGS
     if component.endswith("-week"):
         return WEEKS
+    if component.endswith("-app"):  # the Teams drill-down: team B's application and principal
+        return [None, world.PROJECT_B, "project=alpha-web"]
+    if component.endswith("-principal"):
+        return [None, world.PRINCIPAL_B, world.SHARED]
     if component.startswith("{"):  # a table's export log: the URL the export was made at
         return [{"query": search, "clicks": 1} for search in SEARCHES]
     return [[]]
@@ -210,7 +214,16 @@ def test_a_viewer_of_team_a_gets_nothing_of_team_b_from_any_route(scoped_app):
 def test_an_admin_sees_team_b_so_the_grep_can_fail(scoped_app):
     bodies = "".join(body for _what, status, body in walk(scoped_app, world.ADMIN) if status == 200)
     found = set(world.leaks(bodies))
-    for token in (world.TEAM_B, "zulu-vault-vectorizer", "$86,420.13", "9137.46", '"unattributed"'):
+    for token in (
+        world.TEAM_B,
+        "zulu-vault-vectorizer",
+        "$86,420.13",
+        "9137.46",
+        '"unattributed"',
+        world.PRINCIPAL_B.replace("/", "\\u002f"),  # as Dash's JSON spells it
+        world.PROJECT_B,
+        "$6,317.23",  # B's principal's bill, in the Teams drill-down
+    ):
         assert token in found, token
 
 
@@ -274,6 +287,44 @@ def test_in_a_browser_the_viewer_of_a_is_offered_and_shown_only_a(scoped_app, br
             rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
             assert [row["team"] for row in rows] == [world.TEAM_A]
             assert not world.leaks(path.read_text(encoding="utf-8-sig"))
+            assert not world.page_leaks(page.inner_html("body"))
+    finally:
+        context.close()
+
+
+def test_in_a_browser_the_viewer_of_a_drills_into_a_principals_only(scoped_app, browser):
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, extra_http_headers=world.VIEWER_A
+    )
+    context.set_default_timeout(20000)
+    page = context.new_page()
+    try:
+        with ServerThread(scoped_app.server) as server:
+            page.goto(f"{server.url}/teams?team={world.TEAM_B}&app=project%3Dalpha-web")
+            page.wait_for_selector("#teams-principals .ag-row")
+            page.wait_for_load_state("networkidle")
+            principals = page.locator(
+                "#teams-principals .ag-row .ag-cell[col-id='principal']"
+            ).all_inner_texts()
+            assert sorted(principals) == [world.PRINCIPAL_A, world.SHARED]
+            billed = page.locator(
+                "#teams-principals .ag-row .ag-cell[col-id='billed_usd']"
+            ).all_inner_texts()
+            # the shared role's bill holds B's calls: not shown; A's own role's is
+            assert dict(zip(principals, billed, strict=True)) == {
+                world.PRINCIPAL_A: "3.21",
+                world.SHARED: "",
+            }
+            assert "$3.21" in page.inner_text("#teams-drill-billed")
+            assert not world.page_leaks(page.inner_html("body"))
+
+            page.goto(f"{server.url}/bedrock?by=principal&team={world.TEAM_B}")
+            page.wait_for_selector("#bedrock-totals .ag-cell[col-id='principal']")
+            page.wait_for_load_state("networkidle")
+            shown = page.locator(
+                "#bedrock-totals .ag-row .ag-cell[col-id='principal']"
+            ).all_inner_texts()
+            assert sorted(shown) == [world.PRINCIPAL_A, world.SHARED]
             assert not world.page_leaks(page.inner_html("body"))
     finally:
         context.close()

@@ -4,7 +4,7 @@ team-scoping tests grep for leaks. Team A (alpha-squad) is the viewer's; team B 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from core.alert_state import AlertState
 from core.db import upsert
-from core.models import BedrockUsageHourly, Budget, CostDaily, EndpointHourly
+from core.models import BedrockUsageHourly, Budget, CostDaily, CostLine, EndpointHourly
+from core.models_principals import PrincipalUsageHourly
 from core.services import BEDROCK_SERVICE
 from core.settings import MonitorConfig, parse_config
 from demo.rows import (
@@ -59,9 +60,25 @@ WORLD = {
     ),
 }
 UNATTRIBUTED_ACCOUNT, UNATTRIBUTED_BILL = "555566667777", Decimal("4417.8311")
+# #14: each team's principal (B's with a project of its own), one role both teams call through
+# (its bill is neither team's alone), and a principal no rule maps; the bill of each
+PRINCIPAL_A = "arn:aws:iam::111122223333:role/alpha-squad-app"
+PRINCIPAL_B = "arn:aws:iam::999988887777:role/zulu-vault-agent"
+PROJECT_B = "project=zulu-vault-secret"
+SHARED = "arn:aws:iam::111122223333:role/shared-runner"
+UNMAPPED = "arn:aws:iam::555566667777:user/nobody-knows"
+# in February: a March CUR line would make the March statements read CUR instead of Cost Explorer
+BILLED_DAY = date(2026, 2, 25)
+PRINCIPAL_BILLS = {
+    PRINCIPAL_A: Decimal("3.21"),
+    PRINCIPAL_B: Decimal("6317.2293"),
+    SHARED: Decimal("4242.4242"),
+    UNMAPPED: Decimal("5151.3131"),
+}
 
 CONFIG = f"""
 regions: [us-east-1]
+attribution: {{request_metadata_keys: [project]}}
 teams:
   - {{name: {TEAM_A}, monthly_budget_usd: 5000}}
   - {{name: {TEAM_B}, monthly_budget_usd: 86420.13}}
@@ -128,6 +145,36 @@ def seed(session: Session) -> None:
     upsert(session, Budget, budgets)
     seed_endpoints(session)
     seed_alerts(session)
+    seed_principals(session)
+
+
+def seed_principals(session: Session) -> None:
+    """Invocation-log rows of each team's principal, the shared role and the unmapped one, and
+    CUR 2.0 lines naming each."""
+    from tests.principal_world import cur_row, principal_row
+
+    hour = NOW.replace(minute=0) - timedelta(days=2)
+    calls = [
+        (PRINCIPAL_A, TEAM_A, '{"project":"alpha-web"}', "0.75"),
+        (SHARED, TEAM_A, '{"project":"alpha-web"}', "0.25"),
+        (PRINCIPAL_B, TEAM_B, '{"project":"zulu-vault-secret"}', "7131.4159"),
+        (SHARED, TEAM_B, '{"project":"zulu-vault-secret"}', "2718.2818"),
+        (UNMAPPED, "unattributed", "{}", "1618.0339"),
+    ]
+    rows = []
+    for principal, team, metadata, cost in calls:
+        account, region, model, *_rest = WORLD.get(team, WORLD[TEAM_A])
+        row = principal_row(hour, principal, model, team, (3, 300, 30, 0, 0), cost, metadata)
+        rows.append({**row, "account_id": account, "region": region, "base_model_id": model})
+    upsert(session, PrincipalUsageHourly, rows)
+    upsert(
+        session,
+        CostLine,
+        [
+            {**cur_row(BILLED_DAY, principal, str(amount)), "account_id": principal.split(":")[4]}
+            for principal, amount in PRINCIPAL_BILLS.items()
+        ],
+    )
 
 
 def seed_endpoints(session: Session) -> None:
@@ -206,6 +253,18 @@ def team_b_tokens() -> list[str]:
     for amount in (cost, bill, budget, hourly, cost * DAYS, bill * DAYS, hourly * HOURS):
         tokens += money_forms(amount)
     tokens += [UNATTRIBUTED_ACCOUNT, '"unattributed"', *money_forms(UNATTRIBUTED_BILL)]
+    # an ARN as a page shows it, and as Dash's JSON spells it ("/" escaped)
+    arns = [PRINCIPAL_B, UNMAPPED]
+    tokens += [PROJECT_B, *arns, *(arn.replace("/", "\\u002f") for arn in arns)]
+    for amount in (
+        PRINCIPAL_BILLS[PRINCIPAL_B],
+        PRINCIPAL_BILLS[SHARED],  # the shared role's bill holds B's part
+        PRINCIPAL_BILLS[UNMAPPED],
+        Decimal("7131.4159"),
+        Decimal("2718.2818"),
+        Decimal("1618.0339"),
+    ):
+        tokens += money_forms(amount)
     return tokens
 
 

@@ -72,6 +72,7 @@ def test_a_region_in_a_5xx_storm_fails_alone_and_the_next_run_catches_up(
         "provisioned_throughput",
         "custom_models",
         "batch_jobs",
+        "invocation_logs",
     )
     assert len(failed) == len(regional) and all(STORM_REGION in line for line in failed), (
         stormy.stderr

@@ -5,6 +5,7 @@ from sqlalchemy import inspect
 
 from core.db import make_engine
 from core.models import Base
+from core.partitions import include_name
 from monitor.migrate import current_revision, head_revision, upgrade
 
 
@@ -16,7 +17,9 @@ def test_upgrade_from_empty_matches_the_models(scratch_database_url):
     assert current_revision(engine) == head_revision()
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         differences = compare_metadata(context, Base.metadata)
     # the same check as `alembic check`: models and migrations agree
     assert differences == []

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics, put_sagemaker_invocations
-from monitor.scheduler import PRICES_JOB
+from monitor.scheduler import MAINTENANCE_JOB, PRICES_JOB
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -35,6 +35,7 @@ collection:
   provisioned_throughput: {interval: 2s, initial_backfill: 2h}
   custom_models: {interval: 2s, initial_backfill: 1h}
   batch_jobs: {interval: 2s, initial_backfill: 2h, lookback: 2h}
+  invocation_logs: {interval: 2s, initial_backfill: 2h}   # logging off: read nothing, fail nothing
 alerts:
   interval: 2s
   default_route: [log]
@@ -53,7 +54,7 @@ TARGETS = (
     | {("costs", "us-east-1")}
     | {
         (source, region)
-        for source in ("provisioned_throughput", "custom_models", "batch_jobs")
+        for source in ("provisioned_throughput", "custom_models", "batch_jobs", "invocation_logs")
         for region in ("us-east-1", "us-west-2")
     }
     | {("vector_stores", region) for region in ("us-east-1", "us-west-2")}
@@ -173,8 +174,13 @@ def every_job_ran(service: Service, times: int = 1) -> bool:
         jobs = service.health().get("jobs", {})
     except OSError:
         return False
-    # the Price List refresh waits for its weekly boundary: it does not run in a test's minutes
-    ran = [job["runs"] >= times for name, job in jobs.items() if name != PRICES_JOB]
+    # the Price List refresh waits for its weekly boundary: it does not run in a test's minutes;
+    # the daily maintenance runs once at start
+    ran = [
+        job["runs"] >= (1 if name == MAINTENANCE_JOB else times)
+        for name, job in jobs.items()
+        if name != PRICES_JOB
+    ]
     return bool(ran) and all(ran)
 
 

@@ -104,10 +104,13 @@ def test_alerts_silence_add_for(cli, duration):
 
 
 @SETTINGS
-@given(st.sampled_from(["bedrock-usage", "endpoints", "costs", "alerts"]), TIMES, TIMES)
+@given(
+    st.sampled_from(["bedrock-usage", "endpoints", "costs", "alerts", "principals"]), TIMES, TIMES
+)
 @example("costs", "0001-01-01", "0001-01-02")
 @example("alerts", "0001-01-01T00:00:00+01:00", "2026-01-01")
 @example("bedrock-usage", "2026-01-01", "9999-12-31T23:00:00-05:00")
+@example("principals", "0001-01-01T00:00:00+01:00", "2026-01-01")
 def test_export_start_end(cli, kind, start, end):
     cli("export", kind, "--start", start, "--end", end)
 

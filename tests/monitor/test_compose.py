@@ -228,8 +228,10 @@ def test_the_migrate_and_collector_services_run_as_declared(
                 "custom_models": "succeeded",
                 "batch_jobs": "succeeded",
                 "vector_stores": "succeeded",
+                "invocation_logs": "succeeded",
                 "alerts": "succeeded",
                 "prices": None,  # the weekly Price List refresh waits for its boundary
+                "maintenance": "succeeded",  # partitions ahead and retention, at start and daily
             }
             # the container's healthcheck command answers the same
             check = [
@@ -256,6 +258,7 @@ def test_the_migrate_and_collector_services_run_as_declared(
                 "custom_models",
                 "batch_jobs",
                 "vector_stores",
+                "invocation_logs",
             }  # not cur: it has no target unless it is among the billing sources
     finally:
         engine.dispose()

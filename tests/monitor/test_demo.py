@@ -25,6 +25,7 @@ from core.models import (
     ProvisionedThroughput,
     Snapshot,
 )
+from core.models_principals import PrincipalUsageHourly
 from core.queries.batch import batch_jobs
 from core.queries.costs import bedrock_reconciliation
 from core.queries.model_reconciliation import model_reconciliation
@@ -36,6 +37,7 @@ from core.settings import parse_config
 from dashboard.filters import parse_filters
 from dashboard.views.waste import saved_frame
 from demo.genai_seed import MANTLE_MODEL
+from demo.principal_traffic import ETL, LOG_DAYS, RUNAWAY
 from demo.world import ACCOUNT, MODELS, TEAMS
 from monitor import demo as demo_module
 from monitor.cli import main
@@ -118,6 +120,53 @@ def test_the_demo_collects_a_whole_organisation_without_failures(built):
             } <= services
     finally:
         engine.dispose()
+
+
+def test_the_invocation_logs_name_the_callers_and_add_up_to_the_metrics(built):
+    result, progress = built
+    assert any("model invocation log records" in line for line in progress)
+    engine = make_engine(result.database_url)
+    since = NOW.replace(minute=0) - timedelta(days=LOG_DAYS)
+    try:
+        with session_factory(engine)() as session:
+            by_principal = {
+                (principal, metadata): team
+                for principal, metadata, team in session.execute(
+                    select(
+                        PrincipalUsageHourly.principal,
+                        PrincipalUsageHourly.request_metadata,
+                        PrincipalUsageHourly.team,
+                    ).distinct()
+                )
+            }
+            logged = dict(
+                session.execute(
+                    select(
+                        PrincipalUsageHourly.model_id, func.sum(PrincipalUsageHourly.input_tokens)
+                    ).group_by(PrincipalUsageHourly.model_id)
+                ).all()
+            )
+            metrics = dict(
+                session.execute(
+                    select(BedrockUsageHourly.model_id, func.sum(BedrockUsageHourly.input_tokens))
+                    .where(
+                        BedrockUsageHourly.hour >= since, ~BedrockUsageHourly.model_id.like("%:%/%")
+                    )
+                    .where(~BedrockUsageHourly.model_id.like("mantle:%"))
+                    .group_by(BedrockUsageHourly.model_id)
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    shared = f"arn:aws:sts::{ACCOUNT}:assumed-role/genai-shared/lambda"
+    assert by_principal[(shared, '{"project":"atlas"}')] == "platform"
+    assert by_principal[(shared, '{"project":"orion"}')] == "platform"
+    assert by_principal[(ETL, "{}")] == "unattributed"
+    assert {"search", "support", "research", "marketing", "platform", "data"} <= set(
+        by_principal.values()
+    )
+    # every token the metrics counted in the logged weeks has a caller, model by model
+    assert logged == metrics
 
 
 def test_the_demo_shows_each_bedrock_kind(built):
@@ -354,6 +403,9 @@ def test_every_alert_kind_has_its_case_and_goes_to_the_log_channel(built):
     assert ("budget_threshold", "research/2026-03/100%", "firing") in found
     assert ("budget_forecast", "search/2026-03", "firing") in found
     assert ("spend_spike", "team/research/2026-03-18", "firing") in found
+    # research's agent looping in the last two hours, named by its ARN; nobody else spikes
+    spiking = {(name, state) for rule, name, state in found if rule == "principal_spike"}
+    assert spiking == {(RUNAWAY, "firing")}
     assert not [a for a in found if a[0] == "stale_data"]
     assert (
         "idle_provisioned_throughput",

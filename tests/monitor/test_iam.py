@@ -17,6 +17,7 @@ from botocore.client import BaseClient
 from botocore.stub import Stubber
 
 from collector.cur_athena import AthenaEngine, AthenaPlace, AthenaQueryFailed
+from collector.principal_tags import principal_tag_lookup
 from core.aws import Target
 from core.aws_forecast import ForecastScope
 from core.settings import EnvSettings
@@ -24,6 +25,11 @@ from demo.athena import athena_server
 from demo.athena_catalog import register_table
 from demo.bedrock_control import BedrockControlState, bedrock_control_plane
 from demo.cur import CurLine, write_export
+from demo.invocation_logs import (
+    Call,
+    put_log_events,
+    put_object,
+)
 from demo.price_list import price_list_server
 from demo.seed import create_sagemaker_endpoint, put_bedrock_metrics
 from demo.vector_stores import create_collection, create_knowledge_base
@@ -52,10 +58,15 @@ IAM_PREFIXES = {
     "s3": "s3",
     "athena": "athena",
     "glue": "glue",
+    "iam": "iam",
+    "logs": "logs",
 }
 # operations whose IAM action has another name
 IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}
 CUR_BUCKET = "genai-cost-monitor-cur"
+INVOCATION_LOGS = "org-bedrock-invocation-logs"
+LOG_GROUP = "/aws/bedrock/model-invocations"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 ATHENA_RESULTS = "genai-cost-monitor-athena-results"
 # operations AWS lets every principal call, whatever its policy
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
@@ -66,6 +77,7 @@ teams: [{{name: search, monthly_budget_usd: 100}}]
 collection:
   bedrock: {{initial_backfill: 1d}}
   sagemaker: {{initial_backfill: 2d}}
+  invocation_logs: {{prefer: cloudwatch_logs}}
   costs:
     initial_backfill: 3d
     source: [cost_explorer, cur]
@@ -159,6 +171,10 @@ def seed(aws: str, now: datetime) -> None:
     collection = create_collection("kb-store", created_at=created, tags={"team": "search"})
     create_knowledge_base("search-docs", collection["arn"])
     boto3.client("sns", region_name="us-east-1").create_topic(Name="genai-cost-monitor-alerts")
+    iam = boto3.client("iam", region_name="us-east-1")
+    tags = [{"Key": "team", "Value": "search"}]
+    iam.create_role(RoleName="search-api", AssumeRolePolicyDocument="{}", Tags=tags)
+    iam.create_user(UserName="bob", Tags=tags)
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=CUR_BUCKET)
     line = CurLine(
@@ -171,6 +187,17 @@ def seed(aws: str, now: datetime) -> None:
         "cur", "genai", f"s3://{CUR_BUCKET}/cur2/genai/data/", [(f"{hour:%Y-%m}", folder)]
     )
     s3.create_bucket(Bucket=ATHENA_RESULTS)
+    # model invocation logging to both CloudWatch Logs and S3
+    boto3.client("bedrock", region_name="us-east-1").put_model_invocation_logging_configuration(
+        loggingConfig={
+            "cloudWatchConfig": {"logGroupName": LOG_GROUP, "roleArn": f"{ROLE}-logging"},
+            "s3Config": {"bucketName": INVOCATION_LOGS, "keyPrefix": "bedrock"},
+        }
+    )
+    calls = [Call(hour + timedelta(minutes=5), f"arn:aws:iam::{ACCOUNT}:user/ann", HAIKU, 10, 2)]
+    put_log_events(boto3.client("logs", region_name="us-east-1"), LOG_GROUP, calls)
+    s3.create_bucket(Bucket=INVOCATION_LOGS)
+    put_object(s3, INVOCATION_LOGS, "bedrock", hour + timedelta(minutes=6), calls)
     month = now.date().replace(day=1)
     discovery = {
         "ResultsByTime": [
@@ -271,9 +298,28 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
     stubber.deactivate()
     with bedrock_control_plane(state):
         outcomes |= {name: service.collect(name) for name in service.sources if name != "bedrock"}
+    # the invocation logs read above from CloudWatch Logs (preferred); now from S3 (a fresh
+    # database: this cycle's claim on the target is taken)
+    s3_config = tmp_path / "s3-logs.yaml"
+    s3_config.write_text(CONFIG.replace("prefer: cloudwatch_logs", "prefer: s3"))
+    on_s3 = AppContext(
+        EnvSettings(f"sqlite:///{tmp_path / 's3-logs.db'}", s3_config, True), app.clients
+    )
+    outcomes["invocation_logs on s3"] = Service(on_s3).collect("invocation_logs")
+    on_s3.engine.dispose()
     outcomes["alerts"] = service.evaluate_alerts()
     # what `genai-monitor budgets --aws-forecast` asks (moto lacks the operation: it is still called)
     aws_forecaster(app)(ForecastScope(("search",), (ACCOUNT,), ("Amazon Bedrock",)), now.date())
+    # what the invocation-log collector and `attribution explain --refresh-tags` ask
+    callers = [
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/search-api/s",
+        f"arn:aws:iam::{ACCOUNT}:user/bob",
+    ]
+    with app.database()() as session, session.begin():
+        found = principal_tag_lookup(
+            session, app.clients, Target(ACCOUNT, "us-east-1", role_arn=ROLE), callers, now
+        )
+    assert [found.tags(caller) for caller in callers] == [{"team": "search"}] * 2
     # what `genai-monitor prices refresh` asks (moto lacks the Price List: its stand-in answers)
     with price_list_server() as (url, _state):
         monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", url)
@@ -309,6 +355,8 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "provisioned_throughput": "succeeded",
         "custom_models": "succeeded",
         "batch_jobs": "succeeded",
+        "invocation_logs": "succeeded",
+        "invocation_logs on s3": "succeeded",
         "alerts": "succeeded",
         "cur on athena": "succeeded",
     }
@@ -350,7 +398,16 @@ def test_every_call_of_a_service_cycle_is_allowed_by_the_policy_and_every_grant_
         "bedrock:ListImportedModels",
         "bedrock:ListCustomModelDeployments",
         "bedrock:ListModelInvocationJobs",
+        "iam:ListRoleTags",
+        "iam:ListUserTags",
+        "bedrock:GetModelInvocationLoggingConfiguration",
+        "logs:FilterLogEvents",
     } <= actions, sorted(actions)
+    # the invocation-log objects were listed and read (under the policy's log path)
+    assert any(
+        action == "s3:GetObject" and resource.startswith(f"arn:aws:s3:::{INVOCATION_LOGS}/")
+        for action, resource, _client in recorded
+    )
     denied = sorted(
         {
             (action, resource)

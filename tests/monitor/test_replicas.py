@@ -30,6 +30,7 @@ collection:
   custom_models: {{interval: {INTERVAL}s, initial_backfill: 1h}}
   batch_jobs: {{interval: {INTERVAL}s, initial_backfill: 2h, lookback: 2h}}
   vector_stores: {{interval: {INTERVAL}s, initial_backfill: 1d}}
+  invocation_logs: {{interval: {INTERVAL}s, initial_backfill: 2h}}
 alerts:
   interval: {INTERVAL}s
   default_route: [log]
