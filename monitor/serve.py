@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,6 +86,9 @@ def serve_dashboard(
                 log.warning("gunicorn is not available here; serving with waitress")
         from waitress import serve as waitress_serve
 
+        # waitress leaves SIGTERM to its default (death on the spot): exit through the
+        # ``finally`` that removes the cache directory instead
+        signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(0))
         waitress_serve(
             factory(directory),
             host=host,
