@@ -45,8 +45,27 @@ def ask(client: Any, headers: dict[str, str]) -> str:
     return answer_text(answer.get_json())
 
 
-def test_the_cache_answers_until_a_window_loads_and_never_across_teams(world_url):
-    app = create_app(world_url, world.config(), auth=AuthSettings(), clock=lambda: world.NOW)
+REDIS_DATABASES = {"sqlite": 14, "postgres": 15}  # one Redis database per parameter: no overlap
+
+
+def redis_config(world_url: str) -> Any:
+    """The two-team config with its view cache in the local Redis (emptied first)."""
+    import redis
+
+    number = REDIS_DATABASES["sqlite" if world_url.startswith("sqlite") else "postgres"]
+    url = f"redis://127.0.0.1:6379/{number}"
+    redis.Redis.from_url(url).flushdb()
+    return world.with_dashboard(
+        "dashboard:"
+        + world.CONFIG.split("dashboard:")[1]
+        + f"  cache: {{type: redis, redis_url: '{url}'}}\n"
+    )
+
+
+@pytest.mark.parametrize("backend", ["default", "redis"])
+def test_the_cache_answers_until_a_window_loads_and_never_across_teams(world_url, backend):
+    config = redis_config(world_url) if backend == "redis" else world.config()
+    app = create_app(world_url, config, auth=AuthSettings(), clock=lambda: world.NOW)
     assert app.server.extensions[CACHE_EXTENSION] is not None
     engine = make_engine(world_url)
     sessions = session_factory(engine)
@@ -54,6 +73,11 @@ def test_the_cache_answers_until_a_window_loads_and_never_across_teams(world_url
 
     first = ask(client, world.VIEWER_A)
     assert MODEL_A in first and MODEL_B not in first
+    if backend == "redis":  # the answer was kept in Redis, not in this process
+        import redis
+
+        kept = redis.Redis.from_url(config.dashboard.cache.redis_url).keys("gcm-view-*")
+        assert kept, "nothing was cached in Redis"
     # team B's viewer asks the same filters right after: their own figures, none of A's
     zulu = ask(client, ZULU)
     assert MODEL_B in zulu and MODEL_A not in zulu
