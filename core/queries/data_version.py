@@ -4,8 +4,8 @@ collector window loads (or alerts are evaluated, or an action is recorded).
 A loaded window always writes its `collector_runs` row in the window's transaction: a new row
 (a new id) for a new window, an updated ``finished_at`` for a re-collected one. Alerts change
 ``last_seen_at`` on every evaluation; actions append to `actions_audit`. The query reads a few
-maxima: primary keys from their indexes, ``finished_at`` and ``last_seen_at`` by a scan of
-those two bookkeeping tables (one row per target-window, one per alert episode).
+maxima, each from an index (migration 0021 indexes ``finished_at`` and ``last_seen_at``), so
+its cost does not grow with the bookkeeping tables.
 """
 
 from __future__ import annotations
