@@ -1,15 +1,18 @@
 """Dashboard load: 20 concurrent clients over the demo database, page loads and data callbacks.
 
 The demo (`monitor.demo.build_demo`: the local AWS stand-in seeded, collected and evaluated into
-SQLite) is served by `genai-monitor dashboard` (waitress) in a subprocess on 127.0.0.1. Each
+SQLite) is served by `genai-monitor dashboard` (gunicorn workers sharing the view cache) in a
+subprocess on 127.0.0.1. Each
 client visits the pages in turn the way a browser does: the page (HTML), Dash Pages' layout
 callback for its URL, then the page's data callback with the filters the layout shows. Every
 answer is checked (status and content); printed: p50/p95 per kind and per visit, and errors.
 
 Usage: python bench/dashboard_load.py [--days 90] [--clients 20] [--rounds 10] [--threads 4 16]
-(--threads: the same app under waitress with other thread counts, served one after the other on
-the same database, their visit p95 as a ratio of the command's. Measured: more threads do not
-help, the callbacks are bound by one interpreter's lock.)
+    [--variant "--server waitress --threads 8" ...]
+(--threads: the same app under a bare waitress with other thread counts; --variant: the command
+with these flags; each served one after the other on the same database, their visit p95 as a
+ratio of the command's. Measured under waitress: more threads do not help, the callbacks are
+bound by one interpreter's lock; gunicorn's processes are not.)
 """
 
 from __future__ import annotations
@@ -196,9 +199,10 @@ def serving(
     config_path: Path,
     env: dict[str, str] | None = None,
     threads: int | None = None,
+    flags: Sequence[str] = (),
 ) -> Iterator[str]:
-    """`genai-monitor dashboard` in a subprocess on a free loopback port; yields its base URL.
-    With ``threads``: the same app under waitress with that many threads (the bench compares)."""
+    """`genai-monitor dashboard` (with ``flags``) in a subprocess on a free loopback port; yields
+    its base URL. With ``threads``: the same app under waitress with that many threads."""
     port = free_port()
     environ = dict(os.environ if env is None else env)
     environ.update(
@@ -207,7 +211,7 @@ def serving(
         PYTHONPATH=str(Path(__file__).resolve().parents[1]),
     )
     command = (
-        [sys.executable, "-m", "monitor.cli", "dashboard", "--port", str(port)]
+        [sys.executable, "-m", "monitor.cli", "dashboard", "--port", str(port), *flags]
         if threads is None
         else [sys.executable, "-c", WAITRESS, str(port), str(threads)]
     )
@@ -252,6 +256,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=[],
         help="also serve with these waitress thread counts (the command's is 8), one after the other",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help='also serve `genai-monitor dashboard` with these flags, e.g. "--server waitress --threads 8"',
+    )
     args = parser.parse_args(argv)
     load_plugins()
     with tempfile.TemporaryDirectory() as directory:
@@ -261,9 +271,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         team = sorted(team.name for team in demo.config.teams)[0]
         today = demo.now.date()
         p95: dict[str, float] = {}
-        for threads in [None, *args.threads]:
-            name = "genai-monitor dashboard" if threads is None else f"waitress threads={threads}"
-            with serving(demo.database_url, demo.config_path, threads=threads) as url:
+        runs: list[tuple[str, int | None, list[str]]] = [("genai-monitor dashboard", None, [])]
+        runs += [
+            (f"genai-monitor dashboard {flags}", None, flags.split()) for flags in args.variant
+        ]
+        runs += [(f"waitress threads={threads}", threads, []) for threads in args.threads]
+        for name, threads, flags in runs:
+            with serving(demo.database_url, demo.config_path, threads=threads, flags=flags) as url:
                 print(
                     f"{name}: {args.clients} clients x {args.rounds} page visits (3 requests each)"
                 )

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from core.serve_settings import DashboardCacheConfig, DashboardServerConfig
+
 DEFAULT_ALB_KEY_URL = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _HEADER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -67,7 +69,7 @@ class DashboardAuthConfig(BaseModel):
 
 
 class DashboardConfig(BaseModel):
-    """`dashboard:` in the config: authentication, and which groups see which teams."""
+    """`dashboard:` in the config: authentication, which groups see which teams, how it is served."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -77,6 +79,8 @@ class DashboardConfig(BaseModel):
     # where people reach the dashboard, e.g. https://genai-monitor.example.com: alert messages
     # link to its pages (absent: no links)
     public_url: str | None = None
+    server: DashboardServerConfig = DashboardServerConfig()
+    cache: DashboardCacheConfig = DashboardCacheConfig()
 
     @field_validator("public_url")
     @classmethod

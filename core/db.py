@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Table, create_engine, event, literal, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from core.models import UTCDateTime
@@ -118,18 +118,31 @@ def upsert(
     key_columns = list(key or [column.name for column in table.primary_key.columns])
     dialect = session.get_bind().dialect.name
     total = 0
+    staged = _Staging(session, table, key_columns) if dialect == "postgresql" else None
     for batch in _batches(rows, BATCH_ROWS):
-        columns = list(batch[0].keys())
-        update_columns = (
-            list(update) if update is not None else [c for c in columns if c not in key_columns]
-        )
-        compared = [c for c in update_columns if c not in _VOLATILE] or update_columns
-        if dialect == "postgresql" and len(batch) >= COPY_THRESHOLD:
-            _pg_copy_upsert(session, table, batch, columns, key_columns, update_columns, compared)
+        columns, update_columns, compared = _shape(batch, key_columns, update)
+        if staged is not None and len(batch) >= COPY_THRESHOLD:
+            staged.add(batch, columns, update_columns, compared)
         else:
+            if staged is not None:
+                staged.flush()  # what was staged before this batch is written before it
             _statement_upsert(session, table, batch, dialect, key_columns, update_columns, compared)
         total += len(batch)
+    if staged is not None:
+        staged.flush()
     return total
+
+
+def _shape(
+    batch: list[Mapping[str, Any]], key_columns: list[str], update: Sequence[str] | None
+) -> tuple[list[str], list[str], list[str]]:
+    """The batch's columns, those an existing row takes from it, and those compared for a change."""
+    columns = list(batch[0].keys())
+    update_columns = (
+        list(update) if update is not None else [c for c in columns if c not in key_columns]
+    )
+    compared = [c for c in update_columns if c not in _VOLATILE] or update_columns
+    return columns, update_columns, compared
 
 
 def _changed_clause(
@@ -174,73 +187,129 @@ def _statement_upsert(
     session.execute(statement, list(batch))
 
 
-def _pg_copy_upsert(
-    session: Session,
-    table: Table,
-    batch: list[Mapping[str, Any]],
-    columns: list[str],
-    key_columns: list[str],
-    update_columns: list[str],
-    compared: list[str],
-) -> None:
-    """COPY the batch in: straight into the table when its rows are new, else through a staging table.
+class _Staging:
+    """Postgres's bulk path for one upsert call: batches of new history are COPYed straight in;
+    the others are COPYed into a temporary staging table and merged together once, at the end
+    (or before a batch that must follow them), so the stored table is joined once per call
+    rather than once per batch (a hash join reads all of it each time).
 
     A batch whose first key is not stored yet (a backfill of new history) is COPYed directly,
     inside a savepoint: COPY's bulk insert is several times faster than any INSERT .. SELECT.
-    If some row exists after all, the savepoint is rolled back and the batch takes the staged
-    path: COPY into a temporary table, then MERGE (Postgres 15+; a bulk join) or, before 15 or
-    if a concurrent writer got in first, INSERT .. SELECT .. ON CONFLICT.
+    If some row exists after all, the savepoint is rolled back and the batch is staged. The
+    staged rows are merged with MERGE (Postgres 15+; a bulk join) or, before 15 or if a
+    concurrent writer got in first, INSERT .. SELECT .. ON CONFLICT. Staged batches that repeat
+    a key are merged one batch after the other, in order, as separate calls would be.
     """
-    connection = session.connection()
-    _require_aware(table, columns, batch)
-    raw = connection.connection.driver_connection
-    if not _stored(connection, table, key_columns, batch[0]):
-        try:
-            with connection.begin_nested():
-                _copy_rows(raw, table, table.name, columns, batch)
+
+    def __init__(self, session: Session, table: Table, key_columns: list[str]) -> None:
+        self.session = session
+        self.table = table
+        self.key_columns = key_columns
+        self.stage = f"merge_{table.name}"
+        self.batches = 0
+        self.shape: tuple[list[str], list[str], list[str]] | None = None
+
+    def add(
+        self,
+        batch: list[Mapping[str, Any]],
+        columns: list[str],
+        update_columns: list[str],
+        compared: list[str],
+    ) -> None:
+        """Write ``batch`` now if it is new history, else stage it for the merge."""
+        connection = self.session.connection()
+        _require_aware(self.table, columns, batch)
+        raw = connection.connection.driver_connection
+        if self.shape is not None and self.shape != (columns, update_columns, compared):
+            self.flush()  # one merge statement per shape of rows
+        if not _stored(connection, self.table, self.key_columns, batch[0]):
+            self.flush()  # staged rows come first: a later batch's values must win
+            try:
+                with connection.begin_nested():
+                    _copy_rows(raw, self.table, self.table.name, columns, batch)
+                return
+            except psycopg.errors.UniqueViolation:
+                log.debug(
+                    "a batch for %s overlaps stored rows; merging it instead", self.table.name
+                )
+        if self.batches == 0:
+            connection.execute(
+                text(
+                    f'CREATE TEMPORARY TABLE IF NOT EXISTS "{self.stage}" (LIKE "{self.table.name}" '
+                    "INCLUDING DEFAULTS, _batch integer NOT NULL) ON COMMIT DELETE ROWS"
+                )
+            )
+            connection.execute(text(f'TRUNCATE "{self.stage}"'))
+            self.shape = (columns, update_columns, compared)
+        _copy_rows(raw, self.table, self.stage, columns, batch, self.batches)
+        self.batches += 1
+
+    def flush(self) -> None:
+        """Merge what is staged into the table."""
+        if self.batches == 0 or self.shape is None:
             return
-        except psycopg.errors.UniqueViolation:
-            log.debug("a batch for %s overlaps stored rows; merging it instead", table.name)
-    stage = f"stage_{table.name}"
-    connection.execute(
-        text(
-            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
-        )
-    )
-    connection.execute(text(f'TRUNCATE "{stage}"'))
-    _copy_rows(raw, table, stage, columns, batch)
-    column_list = ", ".join(f'"{c}"' for c in columns)
-    key_list = ", ".join(f'"{c}"' for c in key_columns)
-    on_conflict = f'INSERT INTO "{table.name}" ({column_list}) SELECT {column_list} FROM "{stage}" ON CONFLICT ({key_list}) '
-    if not update_columns:
-        connection.execute(text(on_conflict + "DO NOTHING"))
-        return
-    if _has_merge(connection.dialect):
+        connection = self.session.connection()
+        columns, update_columns, compared = self.shape
+        source = f'"{self.stage}"'
+        # a temporary table has no statistics: without them the planner takes it for a few
+        # thousand rows and hashes the whole stored table for every merge (its cost grows with
+        # the table); counted, it probes the primary key once per staged row instead
+        connection.execute(text(f"ANALYZE {source}"))
         try:
             with connection.begin_nested():
-                connection.execute(
-                    text(
-                        _merge_statement(
-                            table.name, stage, columns, key_columns, update_columns, compared
+                self._merge(connection, source, columns, update_columns, compared)
+        except ProgrammingError as exc:
+            if not isinstance(exc.orig, psycopg.errors.CardinalityViolation) or self.batches == 1:
+                raise
+            # a key repeated across batches: one batch after the other, the later one winning
+            for number in range(self.batches):
+                batch_source = f'(SELECT * FROM "{self.stage}" WHERE _batch = {number})'
+                self._merge(connection, batch_source, columns, update_columns, compared)
+        connection.execute(text(f'TRUNCATE "{self.stage}"'))
+        self.batches, self.shape = 0, None
+
+    def _merge(
+        self,
+        connection: Any,
+        source: str,
+        columns: list[str],
+        update_columns: list[str],
+        compared: list[str],
+    ) -> None:
+        """Merge ``source`` (the staging table or one batch of it) into the table."""
+        name = self.table.name
+        column_list = ", ".join(f'"{c}"' for c in columns)
+        key_list = ", ".join(f'"{c}"' for c in self.key_columns)
+        on_conflict = f'INSERT INTO "{name}" ({column_list}) SELECT {column_list} FROM {source} s ON CONFLICT ({key_list}) '
+        if not update_columns:
+            connection.execute(text(on_conflict + "DO NOTHING"))
+            return
+        if _has_merge(connection.dialect):
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        text(
+                            _merge_statement(
+                                name, source, columns, self.key_columns, update_columns, compared
+                            )
                         )
                     )
+                return
+            except IntegrityError:
+                # another writer inserted one of these keys between MERGE's join and its insert
+                log.info(
+                    "MERGE into %s met a concurrent insert; retrying the batch with ON CONFLICT",
+                    name,
                 )
-            return
-        except IntegrityError:
-            # another writer inserted one of these keys between MERGE's join and its insert
-            log.info(
-                "MERGE into %s met a concurrent insert; retrying the batch with ON CONFLICT",
-                table.name,
+        assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update_columns)
+        current = ", ".join(f'"{name}"."{c}"' for c in compared)
+        incoming = ", ".join(f'EXCLUDED."{c}"' for c in compared)
+        connection.execute(
+            text(
+                on_conflict
+                + f"DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"
             )
-    assignments = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update_columns)
-    current = ", ".join(f'"{table.name}"."{c}"' for c in compared)
-    incoming = ", ".join(f'EXCLUDED."{c}"' for c in compared)
-    connection.execute(
-        text(
-            on_conflict
-            + f"DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"
         )
-    )
 
 
 def _stored(connection: Any, table: Table, key_columns: list[str], row: Mapping[str, Any]) -> bool:
@@ -255,20 +324,31 @@ def _stored(connection: Any, table: Table, key_columns: list[str], row: Mapping[
 
 
 def _copy_rows(
-    raw: Any, table: Table, target: str, columns: list[str], batch: list[Mapping[str, Any]]
+    raw: Any,
+    table: Table,
+    target: str,
+    columns: list[str],
+    batch: list[Mapping[str, Any]],
+    number: int | None = None,
 ) -> None:
-    """COPY rows into ``target`` (the table or its staging twin); JSON values go in as text."""
+    """COPY rows into ``target`` (the table, or its staging twin with the batch ``number``);
+    JSON values go in as text."""
     getter = itemgetter(*columns)
     json_columns = [index for index, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
-    column_list = ", ".join(f'"{c}"' for c in columns)
+    targets = [*columns, "_batch"] if number is not None else columns
+    column_list = ", ".join(f'"{c}"' for c in targets)
+    tail = () if number is None else (number,)
     with raw.cursor() as cursor, cursor.copy(f'COPY "{target}" ({column_list}) FROM STDIN') as copy:
         for row in batch:
             values = getter(row)
+            if len(columns) == 1:
+                values = (values,)  # itemgetter of one column returns the bare value
             if json_columns:
                 values = list(values)
                 for index in json_columns:
                     values[index] = None if values[index] is None else json.dumps(values[index])
-            copy.write_row(values)
+                values = tuple(values)
+            copy.write_row(values + tail)
 
 
 def _has_merge(dialect: Any) -> bool:
@@ -281,7 +361,7 @@ def _has_merge(dialect: Any) -> bool:
 
 def _merge_statement(
     target: str,
-    stage: str,
+    source: str,
     columns: list[str],
     key_columns: list[str],
     update_columns: list[str],
@@ -294,7 +374,7 @@ def _merge_statement(
     column_list = ", ".join(f'"{c}"' for c in columns)
     values = ", ".join(f's."{c}"' for c in columns)
     return (
-        f'MERGE INTO "{target}" t USING "{stage}" s ON {on} '
+        f'MERGE INTO "{target}" t USING {source} s ON {on} '
         f"WHEN MATCHED AND ROW({current}) IS DISTINCT FROM ROW({incoming}) THEN UPDATE SET {assignments} "
         f"WHEN NOT MATCHED THEN INSERT ({column_list}) VALUES ({values})"
     )

@@ -210,7 +210,7 @@ class CollectorRun(Base):
     window_end: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)  # the data version
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
@@ -243,7 +243,7 @@ class Alert(Base):
     # when the condition began, from the evidence (e.g. the last invocation), else opened_at
     active_since: Mapped[datetime]
     fired_at: Mapped[datetime | None]
-    last_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)  # the data version
     last_notified_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     silenced_until: Mapped[datetime | None]

@@ -18,6 +18,7 @@ from dashboard.actions_port import ACTIONS_EXTENSION, Act
 from dashboard.advisor_port import ADVISOR_EXTENSION, AdvisorFactory
 from dashboard.audit import install_audit
 from dashboard.auth import AuthSettings, auth_from_env, install_auth
+from dashboard.cache import install_cache
 from dashboard.chargeback import install_chargeback
 from dashboard.components import register_table_export
 from dashboard.context import EXTENSION, DashboardContext
@@ -89,13 +90,15 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     advisor: AdvisorFactory | None = None,
     act: Act | None = None,
+    cache_dir: str | None = None,
 ) -> dash.Dash:
     """The dashboard over the database at ``database_url``; auth from the environment unless given.
 
     ``advisor`` makes the hosting advisor for the Advisor page (monitor wires ``advisor.Advisor``
     in: the dashboard imports core only); without it the page says it is not available. ``act``
     performs an action from the Waste page (monitor wires the actions engine); without it, or for
-    a viewer who may not act, the page shows no way to act.
+    a viewer who may not act, the page shows no way to act. ``cache_dir``: where the filesystem
+    view cache lives when ``dashboard.cache.dir`` is absent (the server's workers share it).
     """
     auth = auth_from_env() if auth is None else auth
     app = dash.Dash(
@@ -113,6 +116,7 @@ def create_app(
     app.server.extensions[ACTIONS_EXTENSION] = act
     sessions = session_factory(make_engine(database_url))
     app.server.extensions[EXTENSION] = DashboardContext(sessions, config, clock)
+    install_cache(app.server, config.dashboard.cache, cache_dir)
     import_submodules("dashboard.pages")  # each page module registers itself
     for page in registry.pages:
         # registered with Dash after the app exists, as dash.register_page requires

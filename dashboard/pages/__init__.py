@@ -11,6 +11,7 @@ from flask import Flask, Response, request
 
 from core.registry import PageEntry, pages
 from dashboard.access import scoped
+from dashboard.cache import cached_view
 from dashboard.components import page_frame
 from dashboard.context import DashboardContext, current_context, options_for
 from dashboard.filters import BadFilter, Filters, FilterSpec, parse_filters
@@ -100,12 +101,13 @@ def register_view(
     """Keep the URL in step with the page's filters, and fill ``<page>-body`` from ``view`` on ``app``;
     filters that cannot be shown fill it with the reason instead."""
     spec.register_url_sync(app)
+    answer = cached_view(spec.page, view)  # the one place every page's view is cached
 
     @app.callback(Output(f"{spec.page}-body", "children"), spec.inputs())
     def update(*values: Any) -> html.Div:
         context = current_context()
         try:
-            return view(context, scoped(spec.parse(context.today(), values)))
+            return answer(context, scoped(spec.parse(context.today(), values)))
         except BadFilter as problem:
             return bad_filter_message(spec.page, problem)
 

@@ -154,3 +154,35 @@ def test_a_big_batch_that_starts_new_but_overlaps_stored_rows_is_merged(sessions
     # rows that existed unchanged keep their first collected_at; new and changed rows carry the new one
     unchanged = [row for row in stored if row[tokens] == 100 and row[collected] == HOUR]
     assert len(unchanged) == (count - 100) // 2
+
+
+def test_staged_batches_of_one_call_merge_once_and_the_later_value_of_a_repeated_key_wins(
+    sessions, pg_merge_path, monkeypatch
+):
+    """Big batches of one call (staged together on Postgres), stored keys repeated in two of them,
+    a batch of new history after them and a small last batch: the result is that of one upsert
+    per row, in order."""
+    monkeypatch.setattr(core.db, "BATCH_ROWS", COPY_THRESHOLD)
+    count = COPY_THRESHOLD * 3
+    with sessions.begin() as session:
+        upsert(session, BedrockUsageHourly, [usage_row(i) for i in range(count)])
+    later = HOUR + timedelta(days=3)
+    rows = [
+        *[usage_row(i, tokens=200, collected_at=later) for i in range(COPY_THRESHOLD)],
+        *[usage_row(i, tokens=300, collected_at=later) for i in range(COPY_THRESHOLD)],
+        *[usage_row(i, tokens=500) for i in range(COPY_THRESHOLD, count)],
+        *[usage_row(i, tokens=600) for i in range(count, count + COPY_THRESHOLD)],  # all new
+        usage_row(5, tokens=400, collected_at=later),  # the small last batch: the statement path
+    ]
+    with sessions.begin() as session:
+        assert upsert(session, BedrockUsageHourly, rows) == len(rows)
+    stored = table_contents(sessions)
+    columns = [c.name for c in BedrockUsageHourly.__table__.columns]
+    tokens = columns.index("input_tokens")
+    assert len(stored) == count + COPY_THRESHOLD
+    assert sorted(row[tokens] for row in stored) == sorted(
+        [300] * (COPY_THRESHOLD - 1)
+        + [400]
+        + [500] * (count - COPY_THRESHOLD)
+        + [600] * COPY_THRESHOLD
+    )

@@ -162,18 +162,18 @@ def test_dashboard_command_serves_with_auth_from_the_environment(tmp_path, seede
         url = f"http://127.0.0.1:{port}"
         for _attempt in range(100):
             try:
-                requests.get(url, timeout=1)
+                requests.get(url, timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its workers still booting
                 time.sleep(0.2)
         assert requests.get(url + "/_dash-layout", timeout=5).status_code == 401
         answer = requests.get(url + "/", auth=("ops", "pw"), timeout=5)
         assert answer.status_code == 200 and "GenAI cost monitor" in answer.text
-        # waitress, not Flask's development server
-        assert answer.headers["Server"] == "genai-cost-monitor"
+        # gunicorn's workers, not Flask's development server
+        assert answer.headers["Server"].startswith("gunicorn")
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=60)
 
 
 def test_dashboard_command_refuses_half_an_auth_setting(tmp_path, seeded_sqlite, monkeypatch, cli):
