@@ -14,6 +14,7 @@ from core.timeutil import utcnow
 from demo.config import demo_config
 from demo.cost_explorer import cost_explorer
 from demo.generate import generate
+from demo.principal_traffic import LOG_DAYS
 from demo.seed import seed_endpoints, seed_metrics
 from demo.standins import indexed_metric_data
 from monitor.migrate import upgrade
@@ -34,6 +35,9 @@ WINDOWS = {
     "custom_models: {initial_backfill: 1d}": f"custom_models: {{initial_backfill: 1d, interval: 5s, {LEASE}}}",
     "batch_jobs: {initial_backfill: 31d, window: 31d}": f"batch_jobs: {{initial_backfill: 1d, interval: 5s, {LEASE}}}",
     "vector_stores: {initial_backfill: 2d}": f"vector_stores: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
+    # like the others, every 5 s from the start (its default, 3 minutes past each quarter hour,
+    # made whether `run` reached it during a test depend on the time of day)
+    f"invocation_logs: {{initial_backfill: {LOG_DAYS + 1}d, window: 7d}}": f"invocation_logs: {{initial_backfill: 1d, window: 3h, interval: 5s, {LEASE}}}",
 }
 
 

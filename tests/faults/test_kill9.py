@@ -27,9 +27,9 @@ pytestmark = pytest.mark.fault
 
 KILLS = 6
 SEED = 1709
-# bedrock, sagemaker, vector_stores, provisioned_throughput, custom_models and batch_jobs in two
-# regions, costs once
-TARGETS = 13
+# bedrock, sagemaker, vector_stores, provisioned_throughput, custom_models, batch_jobs and
+# invocation_logs in two regions, costs once
+TARGETS = 15
 DONE = re.compile(r"(\w+) \d{12}/([a-z0-9-]+): claimed .*: succeeded")
 
 
