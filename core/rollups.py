@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.models import BedrockUsageHourly, Endpoint, EndpointHourly
 from core.models_rollups import RollupDailyBedrockUsage, RollupDailyEndpoint
+from core.queries.bedrock import SLICE_COUNTS
 from core.queries.common import utc_day
 from core.queries.endpoints import called_invocations
 from core.timeutil import as_utc
@@ -60,16 +61,7 @@ def _no_null(column: Any) -> Any:
 
 def _bedrock_columns(session: Session) -> list[tuple[str, Any]]:
     usage = BedrockUsageHourly
-    counts = (
-        "invocations",
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_write_tokens",
-        "client_errors",
-        "server_errors",
-        "throttles",
-    )
+    counts = SLICE_COUNTS  # the rollup keeps the sums a Bedrock slice reads
     return [
         ("day", utc_day(session, usage.hour)),
         ("account_id", usage.account_id),
